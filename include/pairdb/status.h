@@ -1,0 +1,133 @@
+// Status and Result<T>: how every pairdb module reports an operating error.
+//
+// Operating errors (I/O, corruption, timeouts, unreachable peers) are values, never exceptions.
+// A StatusCode exists only when some caller reacts differently to it; everything else goes in
+// the message, which names the file, offset or peer involved.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace pairdb {
+
+enum class StatusCode : uint8_t {
+  kOk = 0,
+  kNotFound,
+  kCorruption,
+  kIoError,
+  kNoSpace,  // The disk is full: the caller may retry once space returns.
+  kInvalidArgument,
+  kBusy,
+  kTimeout,
+  kUnavailable,
+  kNotSupported,
+};
+
+std::string_view status_code_name(StatusCode code);
+
+// Immutable, cheap to copy when OK (no allocation).
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+
+  static Status ok() { return Status(); }
+  static Status not_found(std::string_view msg) { return {StatusCode::kNotFound, msg}; }
+  static Status corruption(std::string_view msg) { return {StatusCode::kCorruption, msg}; }
+  static Status io_error(std::string_view msg) { return {StatusCode::kIoError, msg}; }
+  static Status no_space(std::string_view msg) { return {StatusCode::kNoSpace, msg}; }
+  static Status invalid_argument(std::string_view msg) {
+    return {StatusCode::kInvalidArgument, msg};
+  }
+  static Status busy(std::string_view msg) { return {StatusCode::kBusy, msg}; }
+  static Status timeout(std::string_view msg) { return {StatusCode::kTimeout, msg}; }
+  static Status unavailable(std::string_view msg) { return {StatusCode::kUnavailable, msg}; }
+  static Status not_supported(std::string_view msg) { return {StatusCode::kNotSupported, msg}; }
+
+  bool is_ok() const { return code_ == StatusCode::kOk; }
+  bool is_not_found() const { return code_ == StatusCode::kNotFound; }
+  bool is_corruption() const { return code_ == StatusCode::kCorruption; }
+  bool is_io_error() const { return code_ == StatusCode::kIoError; }
+  bool is_no_space() const { return code_ == StatusCode::kNoSpace; }
+  bool is_invalid_argument() const { return code_ == StatusCode::kInvalidArgument; }
+
+  StatusCode code() const { return code_; }
+  std::string_view message() const { return message_ ? std::string_view(*message_) : ""; }
+
+  // "Corruption: bad block checksum in 000012.sst at offset 4096".
+  std::string to_string() const;
+
+  // Returns a copy whose message is "<context>: <message>". OK stays OK.
+  Status with_context(std::string_view context) const;
+
+ private:
+  Status(StatusCode code, std::string_view msg)
+      : code_(code), message_(std::make_shared<const std::string>(msg)) {}
+
+  StatusCode code_ = StatusCode::kOk;
+  std::shared_ptr<const std::string> message_;  // Null when OK.
+};
+
+// Either a T or a non-OK Status; the small std::expected we need until C++23.
+template <typename T>
+class [[nodiscard]] Result {
+  static_assert(!std::is_same_v<std::remove_cv_t<T>, Status>, "use Status directly");
+
+ public:
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}        // NOLINT: implicit
+  Result(Status status) : state_(std::in_place_index<1>, std::move(status)) {  // NOLINT
+    if (std::get<1>(state_).is_ok()) {
+      state_.template emplace<1>(Status::invalid_argument("Result built from an OK Status"));
+    }
+  }
+
+  bool is_ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return is_ok(); }
+
+  // REQUIRES: is_ok()
+  T& value() & { return std::get<0>(state_); }
+  const T& value() const& { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  // OK when a value is held.
+  Status status() const { return is_ok() ? Status::ok() : std::get<1>(state_); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+namespace detail {
+inline Status status_of(const Status& s) { return s; }
+template <typename T>
+Status status_of(const Result<T>& r) {
+  return r.status();
+}
+}  // namespace detail
+
+}  // namespace pairdb
+
+#define PAIRDB_CONCAT_INNER(a, b) a##b
+#define PAIRDB_CONCAT(a, b) PAIRDB_CONCAT_INNER(a, b)
+
+// Returns early from the calling function with the Status of `expr` when it is not OK.
+#define PAIRDB_TRY(expr)                                                     \
+  do {                                                                       \
+    ::pairdb::Status pairdb_try_status_ = ::pairdb::detail::status_of(expr); \
+    if (!pairdb_try_status_.is_ok()) return pairdb_try_status_;              \
+  } while (0)
+
+// PAIRDB_ASSIGN_OR_RETURN(auto x, result_expr): binds the value or returns the error.
+#define PAIRDB_ASSIGN_OR_RETURN(lhs, expr) \
+  PAIRDB_ASSIGN_OR_RETURN_IMPL(PAIRDB_CONCAT(pairdb_result_, __LINE__), lhs, expr)
+#define PAIRDB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.is_ok()) return tmp.status();             \
+  lhs = std::move(tmp).value()
