@@ -29,6 +29,15 @@ void encode_seek_target(std::string_view internal_key, std::string* out) {
   out->append(internal_key);
 }
 
+// The seek target for reading user_key at snapshot seq, built in one allocation.
+std::string make_lookup_target(std::string_view user_key, SequenceNumber seq) {
+  std::string target;
+  target.reserve(kVarint32BytesMax + user_key.size() + kInternalKeyTrailerBytes);
+  put_varint32(&target, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
+  append_internal_key(&target, user_key, seq, kValueTypeForSeek);
+  return target;
+}
+
 char* copy_bytes(char* dst, std::string_view src) {
   // memcpy from the null data() of an empty view is undefined, so skip empty copies.
   if (!src.empty()) std::memcpy(dst, src.data(), src.size());
@@ -107,8 +116,7 @@ void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber seq) const {
-  std::string target;
-  encode_seek_target(make_lookup_key(user_key, seq), &target);
+  const std::string target = make_lookup_target(user_key, seq);
   Table::Iterator iter(&table_);
   iter.seek(target.data());
 
