@@ -156,66 +156,78 @@ TEST_CASE("merging changes direction among equal keys without skipping or repeat
   REQUIRE(merged->value() == "0j");
 }
 
+namespace {
+
+using Model = std::multimap<std::string, std::string>;
+
+std::string random_key(std::mt19937_64& rng) {
+  static constexpr std::string_view kAlphabet = "abcd";
+  std::string key(rng() % 3, ' ');  // Lengths 0-2: many duplicates, some empty keys.
+  for (char& c : key) c = kAlphabet[rng() % kAlphabet.size()];
+  return key;
+}
+
+// Builds 2-6 random children (duplicate keys within and across them) and records every entry
+// in *model. Children are added to the model in child order, and a multimap keeps equal keys
+// in insertion order, which is exactly the merge's tie order.
+std::vector<std::unique_ptr<Iterator>> random_children(std::mt19937_64& rng, Model* model) {
+  std::vector<std::unique_ptr<Iterator>> children;
+  const int child_count = 2 + static_cast<int>(rng() % 5);
+  for (int c = 0; c < child_count; ++c) {
+    Entries entries;
+    const int entry_count = static_cast<int>(rng() % 12);
+    for (int i = 0; i < entry_count; ++i) entries.emplace_back(random_key(rng), "");
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < entries.size(); ++i) {
+      entries[i].second = "c" + std::to_string(c) + "#" + std::to_string(i);
+      model->emplace(entries[i].first, entries[i].second);
+    }
+    children.push_back(child(std::move(entries)));
+  }
+  return children;
+}
+
+// Applies one random operation to both the merged iterator and the model position.
+void random_step(std::mt19937_64& rng, const Model& model, Iterator* merged,
+                 Model::const_iterator* expected) {
+  const int op = static_cast<int>(rng() % 10);
+  if (op == 0) {
+    merged->seek_to_first();
+    *expected = model.begin();
+  } else if (op == 1) {
+    merged->seek_to_last();
+    *expected = model.empty() ? model.end() : std::prev(model.end());
+  } else if (op == 2) {
+    const std::string target = random_key(rng);
+    merged->seek(target);
+    *expected = model.lower_bound(target);
+  } else if (op <= 6 && merged->valid()) {
+    merged->next();
+    ++*expected;
+  } else if (op > 6 && merged->valid()) {
+    merged->prev();
+    *expected = *expected == model.begin() ? model.end() : std::prev(*expected);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("merging matches a multimap model under random seeks, nexts and prevs",
           "[merging_iterator]") {
   constexpr uint64_t kBaseSeed = 424242;
   constexpr int kRounds = 60;
   constexpr int kStepsPerRound = 400;
-  const std::string alphabet = "abcd";
   for (int round = 0; round < kRounds; ++round) {
     const uint64_t seed = kBaseSeed + round;
     CAPTURE(seed);
     std::mt19937_64 rng(seed);
-    auto random_key = [&] {
-      std::string key(rng() % 3, ' ');  // Lengths 0-2: many duplicates, some empty keys.
-      for (char& c : key) c = alphabet[rng() % alphabet.size()];
-      return key;
-    };
-
-    // Children are built and added to the model in child order; a multimap keeps equal keys in
-    // insertion order, which is exactly the merge's tie order.
-    std::multimap<std::string, std::string> model;
-    std::vector<std::unique_ptr<Iterator>> children;
-    const int child_count = 2 + static_cast<int>(rng() % 5);
-    for (int c = 0; c < child_count; ++c) {
-      Entries entries;
-      const int entry_count = static_cast<int>(rng() % 12);
-      for (int i = 0; i < entry_count; ++i) entries.emplace_back(random_key(), "");
-      std::stable_sort(entries.begin(), entries.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = 0; i < entries.size(); ++i) {
-        entries[i].second = "c" + std::to_string(c) + "#" + std::to_string(i);
-        model.emplace(entries[i].first, entries[i].second);
-      }
-      children.push_back(child(std::move(entries)));
-    }
-    auto merged = merge(std::move(children));
-
-    auto expected = model.end();
+    Model model;
+    auto merged = merge(random_children(rng, &model));
+    Model::const_iterator expected = model.end();
     for (int step = 0; step < kStepsPerRound; ++step) {
       CAPTURE(step);
-      const int op = static_cast<int>(rng() % 10);
-      CAPTURE(op);
-      if (op == 0) {
-        merged->seek_to_first();
-        expected = model.begin();
-      } else if (op == 1) {
-        merged->seek_to_last();
-        expected = model.empty() ? model.end() : std::prev(model.end());
-      } else if (op == 2) {
-        const std::string target = random_key();
-        CAPTURE(target);
-        merged->seek(target);
-        expected = model.lower_bound(target);
-      } else if (op <= 6) {
-        if (!merged->valid()) continue;
-        merged->next();
-        ++expected;
-      } else {
-        if (!merged->valid()) continue;
-        merged->prev();
-        expected = expected == model.begin() ? model.end() : std::prev(expected);
-      }
+      random_step(rng, model, merged.get(), &expected);
       REQUIRE(merged->valid() == (expected != model.end()));
       if (expected != model.end()) {
         REQUIRE(merged->key() == expected->first);
