@@ -1,9 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <latch>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -211,4 +214,76 @@ TEST_CASE("memtable entry_count counts every add including deletions", "[memtabl
   mem->add(2, ValueType::kValue, "a", "2");
   mem->add(3, ValueType::kDeletion, "a", "");
   REQUIRE(mem->entry_count() == 3);
+}
+
+namespace {
+
+std::string concurrent_key(uint64_t i) { return "key" + std::to_string(i * 7919 % 100003); }
+std::string concurrent_value(uint64_t i) { return "value" + std::to_string(i); }
+
+struct ReaderFailures {
+  uint64_t lookups = 0;
+  uint64_t wrong_lookups = 0;   // A published entry was missing or had the wrong value.
+  uint64_t unsorted_scans = 0;  // A scan saw internal keys out of order.
+};
+
+// Reads until the writer is done: point lookups of published entries and full scans.
+void read_memtable(const std::shared_ptr<Memtable>& mem, const std::atomic<uint64_t>& published,
+                   const std::atomic<bool>& done, uint64_t seed, ReaderFailures* failures) {
+  constexpr uint64_t kLookupsMax = 2'000'000;  // Guard against a hung writer only.
+  const InternalKeyComparator icmp(bytewise_comparator());
+  std::mt19937_64 rng(seed);
+  while (!done.load(std::memory_order_acquire) && failures->lookups < kLookupsMax) {
+    const uint64_t count = published.load(std::memory_order_acquire);
+    if (count > 0) {
+      const uint64_t i = rng() % count;  // Entry i was added with sequence i + 1.
+      auto result = mem->get(concurrent_key(i), pairdb::lsm::kMaxSequenceNumber);
+      if (result.kind != Kind::kFound || result.value != concurrent_value(i)) {
+        ++failures->wrong_lookups;
+      }
+    }
+    if (++failures->lookups % 64 == 0) {
+      auto iter = mem->new_iterator();
+      std::string previous;
+      for (iter->seek_to_first(); iter->valid(); iter->next()) {
+        if (!previous.empty() && icmp.compare(previous, iter->key()) >= 0) {
+          ++failures->unsorted_scans;
+        }
+        previous = iter->key();
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("memtable readers find every published entry while one writer adds", "[memtable]") {
+  constexpr int kReaders = 2;
+  constexpr uint64_t kEntries = 5000;
+  auto mem = new_memtable();
+  std::atomic<uint64_t> published{0};
+  std::atomic<bool> done{false};
+  std::latch start(kReaders + 1);
+  std::vector<ReaderFailures> failures(kReaders);
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      start.arrive_and_wait();
+      read_memtable(mem, published, done, 100 + r, &failures[r]);
+    });
+  }
+  start.arrive_and_wait();
+  for (uint64_t i = 0; i < kEntries; ++i) {
+    mem->add(i + 1, ValueType::kValue, concurrent_key(i), concurrent_value(i));
+    published.store(i + 1, std::memory_order_release);
+  }
+  done.store(true, std::memory_order_release);
+  for (auto& reader : readers) reader.join();
+
+  for (const ReaderFailures& f : failures) {
+    REQUIRE(f.lookups > 0);
+    REQUIRE(f.wrong_lookups == 0);
+    REQUIRE(f.unsorted_scans == 0);
+  }
+  REQUIRE(mem->entry_count() == kEntries);
 }
