@@ -1,0 +1,62 @@
+// A VersionEdit is one change to the set of live files, appended to the MANIFEST as one record.
+// Replaying every edit of a MANIFEST in order rebuilds the database's file set.
+//
+// Encoding: a sequence of (varint32 tag, fields) pairs; an unknown tag is Corruption so an
+// older binary never misreads a newer MANIFEST.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pairdb/status.h>
+
+#include "lsm/dbformat.h"
+
+namespace pairdb::lsm {
+
+constexpr int kNumLevels = 7;
+
+// Describes one SSTable. Immutable once added to a Version.
+struct FileMetaData {
+  uint64_t number = 0;
+  uint64_t file_size = 0;
+  std::string smallest;  // Internal key.
+  std::string largest;   // Internal key.
+};
+
+class VersionEdit {
+ public:
+  void set_comparator_name(std::string_view name) { comparator_name_ = std::string(name); }
+  void set_log_number(uint64_t n) { log_number_ = n; }
+  void set_next_file_number(uint64_t n) { next_file_number_ = n; }
+  void set_last_sequence(SequenceNumber s) { last_sequence_ = s; }
+
+  // REQUIRES: 0 <= level < kNumLevels
+  void add_file(int level, FileMetaData file);
+  void remove_file(int level, uint64_t number);
+
+  const std::optional<std::string>& comparator_name() const { return comparator_name_; }
+  const std::optional<uint64_t>& log_number() const { return log_number_; }
+  const std::optional<uint64_t>& next_file_number() const { return next_file_number_; }
+  const std::optional<SequenceNumber>& last_sequence() const { return last_sequence_; }
+  const std::vector<std::pair<int, FileMetaData>>& new_files() const { return new_files_; }
+  const std::set<std::pair<int, uint64_t>>& deleted_files() const { return deleted_files_; }
+
+  std::string encode() const;
+  static Result<VersionEdit> decode(std::string_view input);
+  std::string debug_string() const;
+
+ private:
+  std::optional<std::string> comparator_name_;
+  std::optional<uint64_t> log_number_;
+  std::optional<uint64_t> next_file_number_;
+  std::optional<SequenceNumber> last_sequence_;
+  std::vector<std::pair<int, FileMetaData>> new_files_;
+  std::set<std::pair<int, uint64_t>> deleted_files_;
+};
+
+}  // namespace pairdb::lsm
