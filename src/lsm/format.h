@@ -61,7 +61,7 @@ struct Footer {
 
   // Appends exactly kEncodedBytes.
   void encode_to(std::string* dst) const;
-  // REQUIRES-free: any input is accepted; wrong size, magic, checksum or version is Corruption.
+  // Accepts any bytes: a wrong size, magic, checksum or version is Corruption.
   static Result<Footer> decode(std::string_view input);
 
   friend bool operator==(const Footer&, const Footer&) = default;

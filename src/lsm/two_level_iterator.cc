@@ -13,7 +13,7 @@ namespace {
 class TwoLevelIterator final : public Iterator {
  public:
   TwoLevelIterator(std::unique_ptr<Iterator> index_iter, BlockOpener opener)
-      : index_iter_(std::move(index_iter)), opener_(std::move(opener)) {
+      : opener_(std::move(opener)), index_iter_(std::move(index_iter)) {
     PAIRDB_ASSERT(index_iter_ != nullptr);
     PAIRDB_ASSERT(opener_ != nullptr);
   }
@@ -99,8 +99,10 @@ class TwoLevelIterator final : public Iterator {
     }
   }
 
-  std::unique_ptr<Iterator> index_iter_;
+  // Declared first so it is destroyed last: the opener may own what the iterators borrow
+  // (a table reader and its comparator).
   const BlockOpener opener_;
+  std::unique_ptr<Iterator> index_iter_;
   std::unique_ptr<Iterator> data_iter_;  // Null when the index iterator is not valid.
   std::string data_index_value_;
 };
