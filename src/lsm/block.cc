@@ -40,29 +40,6 @@ std::optional<StoredEntry> decode_entry(const char* data, uint32_t limit, uint32
   return entry;
 }
 
-class EmptyIterator final : public Iterator {
- public:
-  explicit EmptyIterator(Status status) : status_(std::move(status)) {}
-  bool valid() const override { return false; }
-  void seek_to_first() override {}
-  void seek_to_last() override {}
-  void seek(std::string_view) override {}
-  void next() override { PAIRDB_ASSERT(false); }
-  void prev() override { PAIRDB_ASSERT(false); }
-  std::string_view key() const override {
-    PAIRDB_ASSERT(false);
-    return {};
-  }
-  std::string_view value() const override {
-    PAIRDB_ASSERT(false);
-    return {};
-  }
-  Status status() const override { return status_; }
-
- private:
-  const Status status_;
-};
-
 }  // namespace
 
 // Walks one well-formed-looking Block. One thread at a time.
@@ -285,10 +262,6 @@ std::unique_ptr<Iterator> Block::new_iterator(std::shared_ptr<const Block> block
   if (!block->status().is_ok()) return new_empty_iterator(block->status());
   const Block* raw = block.get();
   return std::make_unique<BlockIterator>(raw, std::move(block), comparator);
-}
-
-std::unique_ptr<Iterator> new_empty_iterator(Status status) {
-  return std::make_unique<EmptyIterator>(std::move(status));
 }
 
 }  // namespace pairdb::lsm

@@ -11,6 +11,8 @@
 #include <pairdb/lsm/iterator.h>
 #include <pairdb/status.h>
 
+#include "lsm/empty_iterator.h"
+
 namespace pairdb::lsm {
 
 // An immutable, parsed block that owns its bytes. Safe for concurrent readers; each iterator is
@@ -55,8 +57,5 @@ class Block {
   uint32_t data_bytes_ = 0;     // Entries occupy [0, data_bytes_); restarts follow.
   uint32_t restart_count_ = 0;  // Zero only when status_ is not OK.
 };
-
-// An iterator with no entries that reports `status` (OK for a plain empty iterator).
-std::unique_ptr<Iterator> new_empty_iterator(Status status = Status::ok());
 
 }  // namespace pairdb::lsm

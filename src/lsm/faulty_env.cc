@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -102,6 +103,9 @@ class MemWritableFile final : public WritableFile {
   }
   Status flush() override { return Status::ok(); }
   Status sync() override {
+    if (uint64_t latency = env_->sync_latency_micros(); latency > 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(latency));  // Models the device.
+    }
     std::lock_guard lock(env_->mutex());
     PAIRDB_TRY(env_->check_op_locked(FaultOp::kSync, path_));
     file_->synced_bytes = file_->data.size();
@@ -211,6 +215,8 @@ Status FaultyEnv::flip_bit(const std::string& path, uint64_t offset, int bit) {
   file->data[offset] = static_cast<char>(file->data[offset] ^ (1 << (bit & 7)));
   return Status::ok();
 }
+
+void FaultyEnv::set_sync_latency_micros(uint64_t micros) { sync_latency_micros_ = micros; }
 
 void FaultyEnv::set_free_disk_bytes(uint64_t bytes) {
   std::lock_guard lock(mu_);

@@ -17,6 +17,7 @@
 // Thread-safe: one mutex guards all state. Meant for tests; not fast.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -57,6 +58,8 @@ class FaultyEnv final : public Env {
   // Flips one bit of the stored file (both synced and unsynced views).
   Status flip_bit(const std::string& path, uint64_t offset, int bit);
   void set_free_disk_bytes(uint64_t bytes);
+  // Every file sync takes this long (a slow disk), without holding the env's lock.
+  void set_sync_latency_micros(uint64_t micros);
 
   // --- Inspection -----------------------------------------------------------------------
   // Mutating operations performed so far (the crash points a workload passes through).
@@ -93,6 +96,7 @@ class FaultyEnv final : public Env {
   // Checks faults and power for one operation. REQUIRES: mu_ held.
   Status check_op_locked(FaultOp op, const std::string& path);
   std::mutex& mutex() const { return mu_; }
+  uint64_t sync_latency_micros() const { return sync_latency_micros_.load(); }
 
  private:
   struct FaultRule {
@@ -113,7 +117,8 @@ class FaultyEnv final : public Env {
   uint64_t crash_at_op_ = 0;                      // GUARDED_BY(mu_); 0 = no crash scheduled.
   bool powered_off_ = false;                      // GUARDED_BY(mu_)
   uint64_t free_disk_bytes_ = uint64_t{1} << 40;  // GUARDED_BY(mu_)
-  std::mt19937_64 rng_;                           // GUARDED_BY(mu_)
+  std::atomic<uint64_t> sync_latency_micros_{0};
+  std::mt19937_64 rng_;  // GUARDED_BY(mu_)
 };
 
 // Splits "/a/b/c" into {"/a/b", "c"}; a bare name has dir ".".

@@ -10,32 +10,6 @@
 namespace pairdb::lsm {
 namespace {
 
-// Never valid. Carries a fixed status, so a caller that failed to open a source can still hand
-// out an iterator that reports why. Threads: immutable, so any.
-class EmptyIterator final : public Iterator {
- public:
-  explicit EmptyIterator(Status status) : status_(std::move(status)) {}
-
-  bool valid() const override { return false; }
-  void seek_to_first() override {}
-  void seek_to_last() override {}
-  void seek(std::string_view /*target*/) override {}
-  void next() override { PAIRDB_ASSERT(valid()); }
-  void prev() override { PAIRDB_ASSERT(valid()); }
-  std::string_view key() const override {
-    PAIRDB_ASSERT(valid());
-    return {};
-  }
-  std::string_view value() const override {
-    PAIRDB_ASSERT(valid());
-    return {};
-  }
-  Status status() const override { return status_; }
-
- private:
-  const Status status_;
-};
-
 // Yields the entries of all children in (key, child index) order, forwards or backwards.
 //
 // Each step scans every child for the smallest (or largest) key rather than keeping a heap.
@@ -212,10 +186,6 @@ std::unique_ptr<Iterator> new_merging_iterator(const Comparator* comparator,
     return std::move(children[0]);
   }
   return std::make_unique<MergingIterator>(comparator, std::move(children));
-}
-
-std::unique_ptr<Iterator> new_empty_iterator(Status status) {
-  return std::make_unique<EmptyIterator>(std::move(status));
 }
 
 }  // namespace pairdb::lsm

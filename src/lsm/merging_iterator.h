@@ -8,6 +8,8 @@
 #include <pairdb/lsm/iterator.h>
 #include <pairdb/status.h>
 
+#include "lsm/empty_iterator.h"
+
 namespace pairdb::lsm {
 
 // Merges sorted children into one sorted stream (duplicates across children are all yielded,
@@ -21,8 +23,5 @@ namespace pairdb::lsm {
 // REQUIRES: comparator is non-null, outlives the result, and orders every child.
 std::unique_ptr<Iterator> new_merging_iterator(const Comparator* comparator,
                                                std::vector<std::unique_ptr<Iterator>> children);
-
-// An iterator over nothing: never valid(); status() returns the given status.
-std::unique_ptr<Iterator> new_empty_iterator(Status status = Status::ok());
 
 }  // namespace pairdb::lsm

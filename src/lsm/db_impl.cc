@@ -1,0 +1,500 @@
+#include "lsm/db_impl.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "lsm/db_iter.h"
+#include "lsm/filename.h"
+#include "lsm/log_reader.h"
+#include "lsm/merging_iterator.h"
+#include "lsm/table_builder.h"
+
+namespace pairdb::lsm {
+
+namespace {
+constexpr uint64_t kFlushRetryMicrosMin = 100'000;
+constexpr uint64_t kFlushRetryMicrosMax = 10'000'000;
+
+Options sanitize(const Options& in) {
+  Options out = in;
+  if (out.env == nullptr) out.env = posix_env();
+  if (out.comparator == nullptr) out.comparator = bytewise_comparator();
+  out.write_buffer_bytes = std::clamp<size_t>(out.write_buffer_bytes, 64 << 10, size_t{1} << 30);
+  out.block_bytes = std::clamp<size_t>(out.block_bytes, 1 << 10, 4 << 20);
+  out.block_restart_interval = std::clamp(out.block_restart_interval, 1, 1024);
+  out.bloom_bits_per_key = std::clamp(out.bloom_bits_per_key, 0, 64);
+  out.wal_sync_period_ms = std::clamp<uint32_t>(out.wal_sync_period_ms, 1, 60'000);
+  return out;
+}
+}  // namespace
+
+class DBImpl::SnapshotImpl final : public Snapshot {
+ public:
+  explicit SnapshotImpl(SequenceNumber sequence) : sequence_(sequence) {}
+  uint64_t sequence() const override { return sequence_; }
+
+ private:
+  const SequenceNumber sequence_;
+};
+
+Result<std::unique_ptr<DB>> DB::open(const Options& options, const std::string& path) {
+  auto db = std::make_unique<DBImpl>(options, path);
+  PAIRDB_TRY(db->open());
+  return std::unique_ptr<DB>(std::move(db));
+}
+
+DBImpl::DBImpl(const Options& options, std::string path)
+    : options_(sanitize(options)),
+      path_(std::move(path)),
+      internal_comparator_(options_.comparator) {
+  table_options_.comparator = &internal_comparator_;
+  table_options_.block_bytes = options_.block_bytes;
+  table_options_.block_restart_interval = options_.block_restart_interval;
+  table_options_.bloom_bits_per_key = options_.bloom_bits_per_key;
+  table_cache_ = std::make_unique<TableCache>(path_, options_.env, table_options_);
+  versions_ =
+      std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_, table_cache_.get());
+  mem_ = std::make_shared<Memtable>(internal_comparator_);
+}
+
+DBImpl::~DBImpl() {
+  Status s = close();
+  if (!s.is_ok()) log(LogLevel::kWarn, fmt::format("closing {}: {}", path_, s.to_string()));
+}
+
+void DBImpl::log(LogLevel level, std::string_view message) const {
+  if (options_.log) {
+    options_.log(level, message);
+    return;
+  }
+  static constexpr std::string_view kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  std::fprintf(stderr, "pairdb-lsm %s %.*s\n", kNames[static_cast<int>(level)].data(),
+               static_cast<int>(message.size()), message.data());
+}
+
+Status DBImpl::open() {
+  Env* env = options_.env;
+  PAIRDB_TRY(env->create_dir_if_missing(path_));
+  PAIRDB_ASSIGN_OR_RETURN(db_lock_, env->lock_file(lock_file_name(path_)));
+  if (!env->file_exists(current_file_name(path_))) {
+    if (!options_.create_if_missing) {
+      return Status::invalid_argument(
+          fmt::format("{} does not exist (create_if_missing is false)", path_));
+    }
+    PAIRDB_TRY(versions_->create_new_db());
+  } else if (options_.error_if_exists) {
+    return Status::invalid_argument(fmt::format("{} exists (error_if_exists is true)", path_));
+  }
+  std::unique_lock lock(mutex_);
+  PAIRDB_TRY(versions_->recover());
+
+  VersionEdit edit;
+  PAIRDB_TRY(recover_wals(&edit, lock));
+  PAIRDB_TRY(open_new_wal_locked());
+  mem_first_wal_ = wal_number_;
+  edit.set_log_number(wal_number_);
+  PAIRDB_TRY(versions_->log_and_apply(&edit, lock));
+  delete_obsolete_files_locked(/*at_open=*/true);
+  lock.unlock();
+
+  if (!options_.inline_background_work) {
+    background_thread_ = std::thread([this] { background_loop(); });
+  }
+  if (options_.wal_sync_mode == WalSyncMode::kPeriodic) {
+    sync_thread_ = std::thread([this] { periodic_sync_loop(); });
+  }
+  log(LogLevel::kInfo, fmt::format("opened {} at sequence {}", path_, versions_->last_sequence()));
+  return Status::ok();
+}
+
+// Replays every WAL segment not yet covered by a table into level-0 tables recorded in `edit`.
+// REQUIRES: mutex_ held (open() runs alone, so it is never released).
+Status DBImpl::recover_wals(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
+  PAIRDB_ASSIGN_OR_RETURN(auto names, options_.env->list_dir(path_));
+  std::set<uint64_t> tables_present;
+  std::vector<uint64_t> wals;
+  for (const auto& name : names) {
+    auto parsed = parse_file_name(name);
+    if (!parsed) continue;
+    versions_->mark_file_number_used(parsed->number);
+    if (parsed->type == FileType::kTable) tables_present.insert(parsed->number);
+    if (parsed->type == FileType::kWal && parsed->number >= versions_->log_number()) {
+      wals.push_back(parsed->number);
+    }
+  }
+  for (uint64_t number : versions_->live_table_numbers()) {
+    if (tables_present.count(number) == 0) {
+      return Status::corruption(fmt::format("{} is missing: the MANIFEST lists it as live",
+                                            table_file_name(path_, number)));
+    }
+  }
+  std::sort(wals.begin(), wals.end());
+  SequenceNumber max_sequence = versions_->last_sequence();
+  for (uint64_t number : wals) PAIRDB_TRY(replay_wal(number, edit, &max_sequence));
+  if (mem_->entry_count() > 0) {
+    uint64_t number = versions_->new_file_number();
+    PAIRDB_ASSIGN_OR_RETURN(FileMetaData meta, build_table(*mem_, number));
+    if (meta.file_size > 0) edit->add_file(0, std::move(meta));
+    mem_ = std::make_shared<Memtable>(internal_comparator_);
+  }
+  versions_->set_last_sequence(max_sequence);
+  return Status::ok();
+}
+
+Status DBImpl::replay_wal(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence) {
+  std::string path = wal_file_name(path_, number);
+  PAIRDB_ASSIGN_OR_RETURN(auto file, options_.env->new_sequential_file(path));
+  const bool salvage = options_.wal_recovery_mode == WalRecoveryMode::kSkipCorruptedRecords;
+  LogReader reader(std::move(file), path, salvage);
+  WriteBatch batch;
+  while (true) {
+    PAIRDB_ASSIGN_OR_RETURN(auto record, reader.read_record());
+    if (!record) break;
+    Status s = batch.set_contents(*record);
+    if (s.is_ok()) {
+      SequenceNumber seq = batch.sequence();
+      struct Inserter final : WriteBatch::Handler {
+        Memtable* mem;
+        SequenceNumber seq;
+        void on_put(std::string_view k, std::string_view v) override {
+          mem->add(seq++, ValueType::kValue, k, v);
+        }
+        void on_delete(std::string_view k) override {
+          mem->add(seq++, ValueType::kDeletion, k, "");
+        }
+      } inserter;
+      inserter.mem = mem_.get();
+      inserter.seq = seq;
+      s = batch.iterate(inserter);
+      if (s.is_ok() && batch.count() > 0) {
+        *max_sequence = std::max(*max_sequence, seq + batch.count() - 1);
+      }
+    }
+    if (!s.is_ok()) return s.with_context(path);
+    ++stats_.recovered_records;
+    if (mem_->approximate_memory_usage() >= options_.write_buffer_bytes) {
+      PAIRDB_ASSIGN_OR_RETURN(FileMetaData meta, build_table(*mem_, versions_->new_file_number()));
+      if (meta.file_size > 0) edit->add_file(0, std::move(meta));
+      mem_ = std::make_shared<Memtable>(internal_comparator_);
+    }
+  }
+  const LogReaderStats& stats = reader.stats();
+  if (stats.torn_tail_bytes > 0) {
+    stats_.torn_tail_bytes += stats.torn_tail_bytes;
+    log(LogLevel::kWarn,
+        fmt::format("{}: dropped a torn tail of {} bytes at offset {} (a write cut off by a "
+                    "crash before it was synced; it was never acknowledged as durable)",
+                    path, stats.torn_tail_bytes, stats.torn_tail_offset));
+  }
+  if (stats.skipped_records > 0) {
+    stats_.skipped_records += stats.skipped_records;
+    log(LogLevel::kError,
+        fmt::format("{}: SKIPPED {} damaged record(s), {} bytes (salvage mode): writes in them "
+                    "are lost",
+                    path, stats.skipped_records, stats.skipped_bytes));
+  }
+  return Status::ok();
+}
+
+// Writes mem to table `number`, syncs it and its directory entry, and checks it opens.
+// A memtable with no entries yields file_size 0 and no file.
+Result<FileMetaData> DBImpl::build_table(Memtable& mem, uint64_t number) {
+  std::string path = table_file_name(path_, number);
+  FileMetaData meta;
+  meta.number = number;
+  auto file = options_.env->new_writable_file(path);
+  if (!file.is_ok()) return file.status().with_context("flushing memtable");
+  TableBuilder builder(table_options_, file->get());
+  auto it = mem.new_iterator();
+  for (it->seek_to_first(); it->valid(); it->next()) {
+    if (meta.smallest.empty()) meta.smallest.assign(it->key());
+    meta.largest.assign(it->key());
+    builder.add(it->key(), it->value());
+  }
+  Status s = it->status();
+  if (s.is_ok()) s = builder.status();
+  if (s.is_ok() && builder.entry_count() > 0) {
+    s = builder.finish();
+    if (s.is_ok()) s = (*file)->sync();
+    if (s.is_ok()) s = (*file)->close();
+    if (s.is_ok()) s = options_.env->sync_dir(path_);
+    meta.file_size = builder.file_size();
+    if (s.is_ok()) s = table_cache_->find(number, meta.file_size).status();
+  } else {
+    builder.abandon();
+    (void)(*file)->close();
+  }
+  if (!s.is_ok() || meta.file_size == 0) {
+    table_cache_->evict(number);
+    (void)options_.env->remove_file(path);
+  }
+  if (!s.is_ok()) return s.with_context(fmt::format("flushing memtable to {}", path));
+  return meta;
+}
+
+void DBImpl::background_loop() {
+  std::unique_lock lock(mutex_);
+  uint64_t retry_micros = kFlushRetryMicrosMin;
+  while (true) {
+    background_work_cv_.wait(lock, [&] {
+      return shutting_down_ || (imm_ != nullptr && fenced_.is_ok() && !flush_running_);
+    });
+    if (shutting_down_) break;
+    flush_immutable_locked(lock);
+    if (flush_error_.is_ok()) {
+      retry_micros = kFlushRetryMicrosMin;
+      continue;
+    }
+    // Back off before retrying a failed flush (e.g. the disk is full).
+    background_work_cv_.wait_for(lock, std::chrono::microseconds(retry_micros),
+                                 [&] { return shutting_down_; });
+    retry_micros = std::min(retry_micros * 2, kFlushRetryMicrosMax);
+  }
+}
+
+void DBImpl::periodic_sync_loop() {
+  const auto period = std::chrono::milliseconds(options_.wal_sync_period_ms);
+  std::unique_lock lock(mutex_);
+  while (!shutting_down_) {
+    background_work_cv_.wait_for(lock, period, [&] { return shutting_down_; });
+    if (shutting_down_ || !wal_unsynced_) continue;
+    lock.unlock();
+    WriteOptions sync_only;
+    sync_only.sync = true;
+    (void)write_impl(sync_only, nullptr, false);
+    lock.lock();
+  }
+}
+
+// Writes imm_ to a level-0 table and records it. REQUIRES: mutex_ held, imm_ set.
+void DBImpl::flush_immutable_locked(std::unique_lock<std::mutex>& lock) {
+  PAIRDB_ASSERT(imm_ != nullptr);
+  PAIRDB_ASSERT(!flush_running_);
+  flush_running_ = true;
+  std::shared_ptr<Memtable> imm = imm_;
+  const uint64_t number = versions_->new_file_number();
+  const uint64_t first_live_wal = mem_first_wal_;  // Every older segment only fed imm_.
+  pending_outputs_.insert(number);
+  lock.unlock();
+  auto meta = build_table(*imm, number);
+  lock.lock();
+  pending_outputs_.erase(number);
+
+  Status s = meta.status();
+  if (s.is_ok()) {
+    VersionEdit edit;
+    if (meta->file_size > 0) edit.add_file(0, *meta);
+    edit.set_log_number(first_live_wal);
+    s = versions_->log_and_apply(&edit, lock);
+    if (s.is_ok()) {
+      imm_.reset();
+      flush_error_ = Status::ok();
+      ++stats_.flushes;
+      stats_.flush_bytes += meta->file_size;
+      delete_obsolete_files_locked(/*at_open=*/false);
+    } else {
+      fence_locked(s);
+    }
+  } else {
+    ++stats_.flush_failures;
+    flush_error_ = s;
+    log(LogLevel::kError, fmt::format("flush failed (will retry): {}", s.to_string()));
+  }
+  flush_running_ = false;
+  background_done_cv_.notify_all();
+}
+
+// Deletes WAL segments, tables and MANIFESTs no longer needed. REQUIRES: mutex_ held.
+void DBImpl::delete_obsolete_files_locked(bool at_open) {
+  auto names = options_.env->list_dir(path_);
+  if (!names.is_ok()) return;
+  std::set<uint64_t> live_tables = versions_->live_table_numbers();
+  for (const auto& name : *names) {
+    auto parsed = parse_file_name(name);
+    if (!parsed) continue;
+    bool keep = true;
+    switch (parsed->type) {
+      case FileType::kWal:
+        keep = parsed->number >= versions_->log_number() || parsed->number == wal_number_;
+        break;
+      case FileType::kTable:
+        keep = live_tables.count(parsed->number) > 0 || pending_outputs_.count(parsed->number) > 0;
+        break;
+      case FileType::kManifest:
+        keep = parsed->number >= versions_->manifest_number();
+        break;
+      case FileType::kTemp:
+        keep = !at_open;  // Outside open() a temp file may be a CURRENT update in progress.
+        break;
+      case FileType::kCurrent:
+      case FileType::kLock:
+        break;
+    }
+    if (keep) continue;
+    if (parsed->type == FileType::kTable) table_cache_->evict(parsed->number);
+    Status s = options_.env->remove_file(path_ + "/" + name);
+    if (!s.is_ok()) log(LogLevel::kWarn, fmt::format("removing obsolete file: {}", s.to_string()));
+  }
+}
+
+Result<std::string> DBImpl::get(const ReadOptions& options, std::string_view key) {
+  std::unique_lock lock(mutex_);
+  SequenceNumber seq =
+      options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
+  std::shared_ptr<Memtable> mem = mem_;
+  std::shared_ptr<Memtable> imm = imm_;
+  std::shared_ptr<const Version> version = versions_->current();
+  lock.unlock();
+
+  for (Memtable* table : {mem.get(), imm.get()}) {
+    if (table == nullptr) continue;
+    Memtable::LookupResult r = table->get(key, seq);
+    if (r.kind == Memtable::LookupResult::Kind::kFound) return std::move(r.value);
+    if (r.kind == Memtable::LookupResult::Kind::kDeleted) return Status::not_found("deleted");
+  }
+  PAIRDB_ASSIGN_OR_RETURN(LookupResult r, version->get(key, seq, *table_cache_));
+  if (r.kind == LookupResult::Kind::kFound) return std::move(r.value);
+  return Status::not_found(r.kind == LookupResult::Kind::kDeleted ? "deleted" : "no such key");
+}
+
+std::unique_ptr<Iterator> DBImpl::new_iterator(const ReadOptions& options) {
+  std::unique_lock lock(mutex_);
+  SequenceNumber seq =
+      options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.push_back(mem_->new_iterator());
+  if (imm_ != nullptr) children.push_back(imm_->new_iterator());
+  std::shared_ptr<const Version> version = versions_->current();
+  lock.unlock();
+  version->add_iterators(*table_cache_, &children);
+  auto merged = new_merging_iterator(&internal_comparator_, std::move(children));
+  return new_db_iterator(options_.comparator, std::move(merged), seq, std::move(version));
+}
+
+const Snapshot* DBImpl::get_snapshot() {
+  std::lock_guard lock(mutex_);
+  snapshots_.push_back(std::make_unique<SnapshotImpl>(versions_->last_sequence()));
+  return snapshots_.back().get();
+}
+
+void DBImpl::release_snapshot(const Snapshot* snapshot) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(snapshots_.begin(), snapshots_.end(),
+                         [&](const auto& s) { return s.get() == snapshot; });
+  PAIRDB_ASSERT(it != snapshots_.end());
+  snapshots_.erase(it);
+}
+
+Status DBImpl::flush() {
+  PAIRDB_TRY(write_impl(WriteOptions(), nullptr, /*force_flush=*/true));
+  std::unique_lock lock(mutex_);
+  background_done_cv_.wait(lock, [&] {
+    return imm_ == nullptr || !fenced_.is_ok() || !flush_error_.is_ok() || shutting_down_;
+  });
+  if (!fenced_.is_ok()) return fenced_;
+  if (imm_ != nullptr && !flush_error_.is_ok()) return flush_error_;
+  return Status::ok();
+}
+
+Status DBImpl::close() {
+  std::unique_lock lock(mutex_);
+  if (closed_) return Status::ok();
+  shutting_down_ = true;
+  background_work_cv_.notify_all();
+  background_done_cv_.notify_all();  // Writers waiting for a flush give up.
+  background_done_cv_.wait(lock, [&] { return writers_.empty() && !flush_running_; });
+  lock.unlock();
+  if (background_thread_.joinable()) background_thread_.join();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  lock.lock();
+  Status s;
+  if (wal_ != nullptr) {
+    if (fenced_.is_ok() && !wal_broken_ && options_.wal_sync_mode != WalSyncMode::kNone) {
+      s = wal_->sync();
+    }
+    Status close_status = wal_->close();
+    if (s.is_ok() && fenced_.is_ok() && !wal_broken_) s = close_status;
+    wal_.reset();
+  }
+  closed_ = true;
+  db_lock_.reset();
+  return s;
+}
+
+std::string DBImpl::stats_string_locked() {
+  std::shared_ptr<const Version> version = versions_->current();
+  std::string out = fmt::format("pairdb engine stats for {}\n", path_);
+  out += "level  files        bytes\n";
+  for (int level = 0; level < kNumLevels; ++level) {
+    out += fmt::format("L{:<5}{:>6} {:>12}\n", level, version->files(level).size(),
+                       version->level_bytes(level));
+  }
+  uint64_t filter_checked = 0, filter_useful = 0;
+  for (int level = 0; level < kNumLevels; ++level) {
+    for (const auto& file : version->files(level)) {
+      auto table = table_cache_->find(file->number, file->file_size);
+      if (!table.is_ok()) continue;
+      filter_checked += (*table)->filter_checked();
+      filter_useful += (*table)->filter_useful();
+    }
+  }
+  const DbStats& s = stats_;
+  out += fmt::format("sequence {}\n", versions_->last_sequence());
+  out += fmt::format("memtable bytes {} (immutable: {})\n", mem_->approximate_memory_usage(),
+                     imm_ ? imm_->approximate_memory_usage() : 0);
+  out += fmt::format("writes {} batches, {} user bytes, {} WAL records, {} WAL bytes, {} syncs\n",
+                     s.write_batches, s.user_bytes, s.write_groups, s.wal_bytes, s.wal_syncs);
+  out += fmt::format("flushes {} ({} bytes), failures {}, stall {} us\n", s.flushes, s.flush_bytes,
+                     s.flush_failures, s.stall_micros);
+  out += fmt::format("bloom filter checked {}, useful {}\n", filter_checked, filter_useful);
+  out += fmt::format(
+      "recovery: {} records replayed, {} torn-tail bytes dropped, {} records "
+      "skipped\n",
+      s.recovered_records, s.torn_tail_bytes, s.skipped_records);
+  out += fmt::format("WAL rolls after append errors {}\n", s.wal_rolls_after_error);
+  out += fmt::format("write fence: {}\n", fenced_.is_ok() ? "none" : fenced_.to_string());
+  out += fmt::format("flush error: {}\n", flush_error_.is_ok() ? "none" : flush_error_.to_string());
+  return out;
+}
+
+std::optional<std::string> DBImpl::get_property(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  constexpr std::string_view kLevelFiles = "pairdb.num-files-at-level";
+  if (name.starts_with(kLevelFiles)) {
+    std::string_view digits = name.substr(kLevelFiles.size());
+    if (digits.size() != 1 || digits[0] < '0' || digits[0] >= '0' + kNumLevels) {
+      return std::nullopt;
+    }
+    return std::to_string(versions_->current()->files(digits[0] - '0').size());
+  }
+  if (name == "pairdb.stats") return stats_string_locked();
+  if (name == "pairdb.sequence") return std::to_string(versions_->last_sequence());
+  if (name == "pairdb.memtable-bytes") {
+    return std::to_string(mem_->approximate_memory_usage() +
+                          (imm_ ? imm_->approximate_memory_usage() : 0));
+  }
+  if (name == "pairdb.write-fence") return fenced_.is_ok() ? "" : fenced_.to_string();
+  if (name == "pairdb.wal-torn-tail-bytes") return std::to_string(stats_.torn_tail_bytes);
+  if (name == "pairdb.wal-syncs") return std::to_string(stats_.wal_syncs);
+  if (name == "pairdb.write-batches") return std::to_string(stats_.write_batches);
+  return std::nullopt;
+}
+
+Status destroy_db(const Options& options, const std::string& path) {
+  Env* env = options.env != nullptr ? options.env : posix_env();
+  auto names = env->list_dir(path);
+  if (!names.is_ok()) return Status::ok();  // Nothing to destroy.
+  PAIRDB_ASSIGN_OR_RETURN(auto lock, env->lock_file(lock_file_name(path)));
+  Status result;
+  for (const auto& name : *names) {
+    auto parsed = parse_file_name(name);
+    if (!parsed || parsed->type == FileType::kLock) continue;
+    Status s = env->remove_file(path + "/" + name);
+    if (result.is_ok() && !s.is_ok()) result = s;
+  }
+  return result;
+}
+
+}  // namespace pairdb::lsm

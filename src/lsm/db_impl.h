@@ -1,0 +1,133 @@
+// DBImpl: the storage engine behind the DB interface.
+//
+// Threads: any thread may call the public methods. One background thread flushes immutable
+// memtables (unless Options::inline_background_work); with WalSyncMode::kPeriodic a second
+// thread requests a WAL sync every period.
+//
+// Write path: writers queue in writers_; the front one is the leader. It merges the batches of
+// the writers behind it into one WAL record (group commit), appends and syncs it once with
+// mutex_ released, inserts into the memtable, and wakes the writers it served. Only the leader
+// writes to the WAL or the memtable, so neither needs its own lock.
+//
+// Durability invariants:
+//   - A write is acknowledged only after its WAL record is appended (and synced, when its
+//     sync mode asks for it).
+//   - A WAL segment is deleted only after every memtable it fed is in an SSTable recorded in a
+//     synced MANIFEST.
+//   - A failed WAL or MANIFEST sync fences the database: bg_error_ is set, every later write
+//     fails with it, reads continue.
+//   - A failed WAL append is never followed by another append to that file: the next write
+//     starts a new segment.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <pairdb/lsm/db.h>
+
+#include "lsm/dbformat.h"
+#include "lsm/log_writer.h"
+#include "lsm/memtable.h"
+#include "lsm/table_cache.h"
+#include "lsm/version_set.h"
+
+namespace pairdb::lsm {
+
+struct DbStats {
+  uint64_t write_batches = 0;  // Batches acknowledged.
+  uint64_t write_groups = 0;   // WAL records written (one per group commit).
+  uint64_t wal_syncs = 0;
+  uint64_t wal_bytes = 0;
+  uint64_t user_bytes = 0;  // Key and value bytes written by users.
+  uint64_t wal_rolls_after_error = 0;
+  uint64_t flushes = 0;
+  uint64_t flush_bytes = 0;
+  uint64_t flush_failures = 0;
+  uint64_t stall_micros = 0;  // Time writers waited for a flush.
+  uint64_t recovered_records = 0;
+  uint64_t torn_tail_bytes = 0;  // WAL bytes dropped at recovery as torn tails.
+  uint64_t skipped_records = 0;  // Damaged WAL records skipped (salvage mode).
+};
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string path);
+  ~DBImpl() override;
+
+  // Creates or recovers the database; called once by DB::open.
+  Status open();
+
+  Status put(const WriteOptions& options, std::string_view key, std::string_view value) override;
+  Status remove(const WriteOptions& options, std::string_view key) override;
+  Status write(const WriteOptions& options, const WriteBatch& batch) override;
+  Result<std::string> get(const ReadOptions& options, std::string_view key) override;
+  std::unique_ptr<Iterator> new_iterator(const ReadOptions& options) override;
+  const Snapshot* get_snapshot() override;
+  void release_snapshot(const Snapshot* snapshot) override;
+  Status flush() override;
+  std::optional<std::string> get_property(std::string_view name) override;
+  Status close() override;
+
+ private:
+  struct Writer;
+  class SnapshotImpl;
+
+  // --- write path (write_path.cc) ---
+  Status write_impl(const WriteOptions& options, const WriteBatch* batch, bool force_flush);
+  Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_flush);
+  WriteBatch* build_write_group(Writer** last_writer, bool* need_sync);
+  Status open_new_wal_locked();
+  Status switch_memtable_locked();
+  void fence_locked(const Status& cause);
+
+  // --- flush and recovery (db_impl.cc) ---
+  void background_loop();
+  void periodic_sync_loop();
+  void flush_immutable_locked(std::unique_lock<std::mutex>& lock);
+  Result<FileMetaData> build_table(Memtable& mem, uint64_t number);
+  Status recover_wals(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
+  Status replay_wal(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence);
+  void delete_obsolete_files_locked(bool at_open);
+  void log(LogLevel level, std::string_view message) const;
+  std::string stats_string_locked();
+
+  Options options_;
+  const std::string path_;
+  const InternalKeyComparator internal_comparator_;
+  TableOptions table_options_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<FileLock> db_lock_;
+
+  std::mutex mutex_;
+  std::condition_variable background_work_cv_;  // Wakes the background threads.
+  std::condition_variable background_done_cv_;  // A flush finished or a writer left.
+  std::unique_ptr<VersionSet> versions_;        // GUARDED_BY(mutex_)
+  std::shared_ptr<Memtable> mem_;               // GUARDED_BY(mutex_)
+  std::shared_ptr<Memtable> imm_;               // GUARDED_BY(mutex_); being flushed, or null.
+  uint64_t mem_first_wal_ = 0;                  // GUARDED_BY(mutex_); first WAL feeding mem_.
+  std::unique_ptr<LogWriter> wal_;              // Written by the leader only.
+  uint64_t wal_number_ = 0;                     // GUARDED_BY(mutex_)
+  bool wal_broken_ = false;                     // GUARDED_BY(mutex_); an append failed.
+  bool wal_unsynced_ = false;                   // GUARDED_BY(mutex_)
+  std::deque<Writer*> writers_;                 // GUARDED_BY(mutex_)
+  WriteBatch group_batch_;                      // Used by the leader only.
+  std::set<uint64_t> pending_outputs_;          // GUARDED_BY(mutex_); tables being written.
+  std::list<std::unique_ptr<SnapshotImpl>> snapshots_;  // GUARDED_BY(mutex_)
+  Status fenced_;               // GUARDED_BY(mutex_); non-OK once writes are refused for good.
+  Status flush_error_;          // GUARDED_BY(mutex_); last flush failure, retried with backoff.
+  bool flush_running_ = false;  // GUARDED_BY(mutex_)
+  bool shutting_down_ = false;  // GUARDED_BY(mutex_)
+  bool closed_ = false;         // GUARDED_BY(mutex_)
+  DbStats stats_;               // GUARDED_BY(mutex_)
+  std::thread background_thread_;
+  std::thread sync_thread_;
+};
+
+}  // namespace pairdb::lsm

@@ -1,0 +1,241 @@
+// DBImpl's write path: group commit, WAL rolling and memtable switching.
+#include <fmt/format.h>
+
+#include "lsm/db_impl.h"
+#include "lsm/filename.h"
+#include "lsm/log_format.h"
+
+namespace pairdb::lsm {
+
+// One queued write request. Lives on the caller's stack.
+struct DBImpl::Writer {
+  const WriteBatch* batch = nullptr;  // Null: a sync or flush request only.
+  bool sync = false;
+  bool force_flush = false;
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+namespace {
+
+constexpr size_t kWriteBatchBytesMax = log::kRecordBytesMax - 1024;
+
+// Applies a batch to a memtable with consecutive sequence numbers.
+class MemtableInserter final : public WriteBatch::Handler {
+ public:
+  MemtableInserter(Memtable* mem, SequenceNumber first) : mem_(mem), sequence_(first) {}
+  void on_put(std::string_view key, std::string_view value) override {
+    mem_->add(sequence_++, ValueType::kValue, key, value);
+  }
+  void on_delete(std::string_view key) override {
+    mem_->add(sequence_++, ValueType::kDeletion, key, "");
+  }
+
+ private:
+  Memtable* mem_;
+  SequenceNumber sequence_;
+};
+
+}  // namespace
+
+Status DBImpl::put(const WriteOptions& options, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.put(key, value);
+  return write_impl(options, &batch, false);
+}
+
+Status DBImpl::remove(const WriteOptions& options, std::string_view key) {
+  WriteBatch batch;
+  batch.remove(key);
+  return write_impl(options, &batch, false);
+}
+
+Status DBImpl::write(const WriteOptions& options, const WriteBatch& batch) {
+  return write_impl(options, &batch, false);
+}
+
+Status DBImpl::write_impl(const WriteOptions& options, const WriteBatch* batch, bool force_flush) {
+  if (batch != nullptr && batch->byte_size() > kWriteBatchBytesMax) {
+    return Status::invalid_argument(
+        fmt::format("write batch of {} bytes exceeds the limit of {} bytes", batch->byte_size(),
+                    kWriteBatchBytesMax));
+  }
+  Writer w;
+  w.batch = batch;
+  w.sync = options.sync || options_.wal_sync_mode == WalSyncMode::kPerWrite;
+  w.force_flush = force_flush;
+
+  std::unique_lock lock(mutex_);
+  if (shutting_down_) return Status::invalid_argument("the database is closed");
+  writers_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.done || &w == writers_.front(); });
+  if (w.done) return w.status;
+
+  // This writer leads a group.
+  Status s = make_room_for_write(lock, force_flush);
+  Writer* last_writer = &w;
+  if (s.is_ok()) {
+    bool need_sync = false;
+    WriteBatch* group = build_write_group(&last_writer, &need_sync);
+    SequenceNumber first = versions_->last_sequence() + 1;
+    const bool has_data = group != nullptr && group->count() > 0;
+    if (has_data) group->set_sequence(first);
+    need_sync = need_sync && (has_data || wal_unsynced_);
+    std::shared_ptr<Memtable> mem = mem_;
+    lock.unlock();
+
+    Status append_status, sync_status;
+    if (has_data) append_status = wal_->add_record(group->contents());
+    if (append_status.is_ok() && need_sync) sync_status = wal_->sync();
+    if (append_status.is_ok() && sync_status.is_ok() && has_data) {
+      MemtableInserter inserter(mem.get(), first);
+      s = group->iterate(inserter);
+      PAIRDB_ASSERT(s.is_ok());  // We encoded this batch ourselves.
+    }
+
+    lock.lock();
+    if (has_data) {
+      // Sequence numbers are consumed even by a failed write so none is ever reused.
+      versions_->set_last_sequence(first + group->count() - 1);
+      stats_.wal_bytes += group->byte_size();
+      ++stats_.write_groups;
+    }
+    if (!sync_status.is_ok()) {
+      fence_locked(sync_status.with_context("WAL sync failed"));
+      s = fenced_;
+    } else if (!append_status.is_ok()) {
+      wal_broken_ = true;  // Never append after a partial record; the next write rolls.
+      s = append_status.with_context("WAL append failed; the write was not applied");
+    } else {
+      if (need_sync) ++stats_.wal_syncs;
+      wal_unsynced_ = !need_sync && (has_data || wal_unsynced_);
+    }
+  }
+
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready->batch != nullptr && s.is_ok()) {
+      ++stats_.write_batches;
+      stats_.user_bytes += ready->batch->byte_size();
+    }
+    if (ready != &w) {
+      ready->status = s;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (shutting_down_) background_done_cv_.notify_all();
+  return s;
+}
+
+// Merges the leader's batch with those queued behind it into group_batch_.
+// REQUIRES: mutex_ held; the caller is writers_.front().
+WriteBatch* DBImpl::build_write_group(Writer** last_writer, bool* need_sync) {
+  Writer* leader = writers_.front();
+  group_batch_.clear();
+  size_t bytes = 0;
+  bool any = false;
+  for (Writer* w : writers_) {
+    if (w != leader && w->force_flush) break;  // A flush request leads its own group.
+    if (w->batch != nullptr) {
+      if (w != leader && bytes + w->batch->byte_size() > options_.group_commit_bytes_max) break;
+      group_batch_.append(*w->batch);
+      bytes += w->batch->byte_size();
+      any = true;
+    }
+    *need_sync = *need_sync || w->sync;
+    *last_writer = w;
+  }
+  return any ? &group_batch_ : nullptr;
+}
+
+// Ensures the WAL is writable and the memtable has room, switching memtables (and waiting for
+// the previous flush) as needed. REQUIRES: mutex_ held by the write leader.
+Status DBImpl::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_flush) {
+  while (true) {
+    if (!fenced_.is_ok()) return fenced_;
+    if (shutting_down_) return Status::invalid_argument("the database is closing");
+    if (wal_broken_) {
+      PAIRDB_TRY(open_new_wal_locked());
+      ++stats_.wal_rolls_after_error;
+      continue;
+    }
+    if (!force_flush && mem_->approximate_memory_usage() < options_.write_buffer_bytes) {
+      return Status::ok();
+    }
+    if (imm_ != nullptr) {
+      if (!flush_error_.is_ok()) {
+        return flush_error_.with_context("memtable full and the previous flush failed");
+      }
+      if (options_.inline_background_work) {
+        flush_immutable_locked(lock);
+        continue;
+      }
+      uint64_t start = options_.env->now_micros();
+      background_done_cv_.wait(lock);
+      stats_.stall_micros += options_.env->now_micros() - start;
+      continue;
+    }
+    if (mem_->entry_count() == 0) return Status::ok();  // Nothing to flush.
+    PAIRDB_TRY(switch_memtable_locked());
+    force_flush = false;
+    if (options_.inline_background_work) {
+      flush_immutable_locked(lock);
+    } else {
+      background_work_cv_.notify_all();
+    }
+  }
+}
+
+// Starts a new WAL segment; the old one is synced (unless sync is off) and closed.
+// REQUIRES: mutex_ held by the write leader (or open()).
+Status DBImpl::open_new_wal_locked() {
+  uint64_t number = versions_->new_file_number();
+  std::string path = wal_file_name(path_, number);
+  auto file = options_.env->new_writable_file(path);
+  if (!file.is_ok()) return file.status().with_context("starting a new WAL segment");
+  // The segment's directory entry must be durable before any write in it is acknowledged.
+  Status s = options_.env->sync_dir(path_);
+  if (!s.is_ok()) {
+    (void)options_.env->remove_file(path);
+    return s.with_context("starting a new WAL segment");
+  }
+  if (wal_ != nullptr) {
+    if (options_.wal_sync_mode != WalSyncMode::kNone && wal_unsynced_) {
+      s = wal_->sync();
+      if (!s.is_ok()) {
+        fence_locked(s.with_context("WAL sync failed"));
+        return fenced_;
+      }
+      wal_unsynced_ = false;
+    }
+    (void)wal_->close();
+  }
+  wal_ = std::make_unique<LogWriter>(std::move(file).value());
+  wal_number_ = number;
+  wal_broken_ = false;
+  return Status::ok();
+}
+
+// REQUIRES: mutex_ held by the write leader; imm_ == nullptr.
+Status DBImpl::switch_memtable_locked() {
+  PAIRDB_ASSERT(imm_ == nullptr);
+  PAIRDB_TRY(open_new_wal_locked());
+  imm_ = std::move(mem_);
+  mem_ = std::make_shared<Memtable>(internal_comparator_);
+  mem_first_wal_ = wal_number_;
+  return Status::ok();
+}
+
+void DBImpl::fence_locked(const Status& cause) {
+  if (!fenced_.is_ok()) return;
+  fenced_ = cause.with_context("writes are refused until the database is reopened");
+  log(LogLevel::kError, fenced_.to_string());
+  background_done_cv_.notify_all();
+}
+
+}  // namespace pairdb::lsm

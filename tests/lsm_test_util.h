@@ -1,0 +1,54 @@
+// Helpers shared by the storage engine's tests.
+#pragma once
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <pairdb/lsm/db.h>
+#include <catch2/catch.hpp>
+
+#include "lsm/faulty_env.h"
+
+namespace pairdb::lsm::testing {
+
+// Reads an integer knob from the environment (for longer local campaigns).
+inline uint64_t env_knob(const char* name, uint64_t fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
+// Options for an engine on a FaultyEnv with tiny memtables and deterministic flushes.
+inline Options small_options(FaultyEnv* env) {
+  Options options;
+  options.env = env;
+  options.create_if_missing = true;
+  options.write_buffer_bytes = 64 << 10;
+  options.block_bytes = 512;
+  options.inline_background_work = true;
+  options.log = [](LogLevel, std::string_view) {};  // Tests assert on behaviour, not logs.
+  return options;
+}
+
+inline std::unique_ptr<DB> open_db(const Options& options, const std::string& path = "/db") {
+  auto db = DB::open(options, path);
+  INFO(db.status().to_string());
+  REQUIRE(db.is_ok());
+  return std::move(db).value();
+}
+
+inline std::string get_or(DB& db, std::string_view key, std::string fallback = "<absent>",
+                          const Snapshot* snapshot = nullptr) {
+  ReadOptions ro;
+  ro.snapshot = snapshot;
+  auto value = db.get(ro, key);
+  if (value.is_ok()) return *value;
+  INFO(value.status().to_string());
+  REQUIRE(value.status().is_not_found());
+  return fallback;
+}
+
+inline std::string key_of(uint64_t i) { return fmt::format("key{:08d}", i); }
+
+}  // namespace pairdb::lsm::testing
