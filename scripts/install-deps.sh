@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package pairdb's build, tests and benchmarks need. Idempotent: packages
+# already present are skipped, and apt is not touched at all when nothing is missing.
+# Works as root or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+  # Toolchain and build.
+  g++ cmake ninja-build ccache pkg-config git python3
+  # Engine and common libraries.
+  libfmt-dev libxxhash-dev
+  # Tests and benchmarks.
+  catch2 libbenchmark-dev
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
