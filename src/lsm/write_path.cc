@@ -168,12 +168,15 @@ Status DBImpl::make_room_for_write(std::unique_lock<std::mutex>& lock, bool forc
       return Status::ok();
     }
     if (imm_ != nullptr) {
+      if (options_.inline_background_work) {
+        flush_immutable_locked(lock);  // Also the retry of a failed flush.
+        if (imm_ != nullptr) {
+          return flush_error_.with_context("memtable full and the flush failed");
+        }
+        continue;
+      }
       if (!flush_error_.is_ok()) {
         return flush_error_.with_context("memtable full and the previous flush failed");
-      }
-      if (options_.inline_background_work) {
-        flush_immutable_locked(lock);
-        continue;
       }
       uint64_t start = options_.env->now_micros();
       background_done_cv_.wait(lock);

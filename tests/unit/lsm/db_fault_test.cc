@@ -1,0 +1,208 @@
+// The engine under disk faults: full disk, failed fsync, torn WAL tail, damaged SSTables.
+#include <catch2/catch.hpp>
+
+#include "lsm/filename.h"
+#include "lsm_test_util.h"
+
+using namespace pairdb;
+using namespace pairdb::lsm;
+using namespace pairdb::lsm::testing;
+
+namespace {
+
+std::vector<std::string> files_of_type(FaultyEnv& env, FileType type) {
+  std::vector<std::string> out;
+  auto names = env.list_dir("/db");
+  REQUIRE(names.is_ok());
+  for (const auto& name : *names) {
+    auto parsed = parse_file_name(name);
+    if (parsed && parsed->type == type) out.push_back("/db/" + name);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ENOSPC on WAL append fails the write clearly; the DB stays readable and recovers",
+          "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    REQUIRE(db->put({}, "before", "1").is_ok());
+    env.inject(FaultOp::kAppend, StatusCode::kNoSpace, ".log");
+    Status s = db->put({}, "during", "2");
+    REQUIRE(s.is_no_space());
+    INFO(s.to_string());
+    REQUIRE(s.message().find(".log") != std::string_view::npos);
+    REQUIRE(s.message().find("not applied") != std::string_view::npos);
+    REQUIRE(get_or(*db, "before") == "1");
+    REQUIRE(get_or(*db, "during") == "<absent>");
+    REQUIRE(db->put({}, "still-full", "x").is_no_space());
+
+    env.clear_faults();  // Space returns: the next write starts a fresh WAL segment.
+    REQUIRE(db->put({}, "after", "3").is_ok());
+    REQUIRE(db->close().is_ok());
+  }
+  auto db = open_db(options);
+  REQUIRE(get_or(*db, "before") == "1");
+  REQUIRE(get_or(*db, "during") == "<absent>");
+  REQUIRE(get_or(*db, "still-full") == "<absent>");
+  REQUIRE(get_or(*db, "after") == "3");
+}
+
+TEST_CASE("a failed WAL fsync fences writes, keeps reads, and is never retried", "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    REQUIRE(db->put({}, "acked", "1").is_ok());
+    env.inject(FaultOp::kSync, StatusCode::kIoError, ".log", 1);
+    Status s = db->put({}, "unsure", "2");
+    REQUIRE(s.is_io_error());
+    INFO(s.to_string());
+    REQUIRE(s.message().find("refused") != std::string_view::npos);
+    // The fault is gone, but the DB must not trust that file again.
+    Status later = db->put({}, "later", "3");
+    REQUIRE(later.is_io_error());
+    REQUIRE(db->flush().is_io_error());
+    REQUIRE_FALSE(db->get_property("pairdb.write-fence")->empty());
+    REQUIRE(get_or(*db, "acked") == "1");
+    auto it = db->new_iterator({});
+    it->seek_to_first();
+    REQUIRE(it->valid());
+    REQUIRE(it->key() == "acked");
+  }
+  auto db = open_db(options);
+  REQUIRE(get_or(*db, "acked") == "1");
+  REQUIRE(get_or(*db, "later") == "<absent>");
+  REQUIRE(db->put({}, "after-reopen", "4").is_ok());
+}
+
+TEST_CASE("a torn WAL tail is dropped and counted; everything before it survives", "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    for (int i = 0; i < 10; ++i) REQUIRE(db->put({}, key_of(i), "v").is_ok());
+    REQUIRE(db->close().is_ok());
+  }
+  auto wals = files_of_type(env, FileType::kWal);
+  REQUIRE(wals.size() == 1);
+  uint64_t size = *env.file_size(wals[0]);
+  REQUIRE(env.truncate_file(wals[0], size - 5).is_ok());  // Cut into the last record.
+
+  auto db = open_db(options);
+  for (int i = 0; i < 9; ++i) REQUIRE(get_or(*db, key_of(i)) == "v");
+  REQUIRE(get_or(*db, key_of(9)) == "<absent>");
+  REQUIRE(std::stoull(*db->get_property("pairdb.wal-torn-tail-bytes")) > 0);
+}
+
+TEST_CASE("a bit flip in the middle of the WAL fails open with Corruption", "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    for (int i = 0; i < 10; ++i) REQUIRE(db->put({}, key_of(i), "v").is_ok());
+    REQUIRE(db->close().is_ok());
+  }
+  auto wals = files_of_type(env, FileType::kWal);
+  REQUIRE(env.flip_bit(wals[0], 30, 3).is_ok());
+  auto reopened = DB::open(options, "/db");
+  REQUIRE(reopened.status().is_corruption());
+  INFO(reopened.status().to_string());
+  REQUIRE(reopened.status().message().find(".log") != std::string_view::npos);
+
+  // Salvage mode opens, loudly skipping the damaged record.
+  options.wal_recovery_mode = WalRecoveryMode::kSkipCorruptedRecords;
+  auto db = open_db(options);
+  REQUIRE(get_or(*db, key_of(9)) == "v");
+}
+
+TEST_CASE("a bit flip in an SSTable data block makes Get return Corruption, never a wrong value",
+          "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  options.bloom_bits_per_key = 0;  // Every lookup reaches the data block.
+  {
+    auto db = open_db(options);
+    for (int i = 0; i < 20; ++i) REQUIRE(db->put({}, key_of(i), "value-" + key_of(i)).is_ok());
+    REQUIRE(db->flush().is_ok());
+    REQUIRE(db->close().is_ok());
+  }
+  auto tables = files_of_type(env, FileType::kTable);
+  REQUIRE(tables.size() == 1);
+  REQUIRE(env.flip_bit(tables[0], 40, 1).is_ok());  // Inside the first data block.
+
+  auto db = open_db(options);
+  int corrupt = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto value = db->get({}, key_of(i));
+    if (value.is_ok()) {
+      REQUIRE(*value == "value-" + key_of(i));
+    } else {
+      REQUIRE(value.status().is_corruption());
+      REQUIRE(value.status().message().find(".sst") != std::string_view::npos);
+      ++corrupt;
+    }
+  }
+  REQUIRE(corrupt > 0);
+  auto it = db->new_iterator({});
+  for (it->seek_to_first(); it->valid(); it->next()) {
+  }
+  REQUIRE(it->status().is_corruption());
+}
+
+TEST_CASE("a table listed in the MANIFEST but missing fails open with Corruption", "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    REQUIRE(db->put({}, "k", "v").is_ok());
+    REQUIRE(db->flush().is_ok());
+  }
+  for (const auto& table : files_of_type(env, FileType::kTable)) {
+    REQUIRE(env.remove_file(table).is_ok());
+  }
+  auto db = DB::open(options, "/db");
+  REQUIRE(db.status().is_corruption());
+  REQUIRE(db.status().message().find("missing") != std::string_view::npos);
+}
+
+TEST_CASE("a failing flush is retried, reports its error, and succeeds once space returns",
+          "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  auto db = open_db(options);
+  REQUIRE(db->put({}, "k", "v").is_ok());
+  env.inject(FaultOp::kAppend, StatusCode::kNoSpace, ".sst");
+  Status s = db->flush();
+  REQUIRE(s.is_no_space());
+  REQUIRE(get_or(*db, "k") == "v");
+  env.clear_faults();
+  REQUIRE(db->flush().is_ok());
+  REQUIRE(*db->get_property("pairdb.num-files-at-level0") == "1");
+  REQUIRE(files_of_type(env, FileType::kTable).size() == 1);  // The partial file was removed.
+}
+
+TEST_CASE("writes acknowledged into a new WAL segment survive a crash even if no flush follows",
+          "[db][fault]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  options.inline_background_work = false;
+  // Flushes fail, so nothing but the WAL segment's own directory sync makes it durable.
+  env.inject(FaultOp::kAppend, StatusCode::kNoSpace, ".sst");
+  std::vector<std::string> acknowledged;
+  {
+    auto db = open_db(options);
+    for (int i = 0; i < 5000; ++i) {
+      if (!db->put({}, key_of(i), std::string(100, 'w')).is_ok()) break;  // Memtables full.
+      acknowledged.push_back(key_of(i));
+    }
+    REQUIRE(acknowledged.size() > 600);  // More than one memtable: a second segment was used.
+    REQUIRE(acknowledged.size() < 5000);
+  }
+  env.crash();
+  auto db = open_db(options);
+  for (const auto& key : acknowledged) REQUIRE(get_or(*db, key) == std::string(100, 'w'));
+}
