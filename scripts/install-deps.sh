@@ -8,7 +8,7 @@ PACKAGES=(
   # Toolchain and build.
   g++ cmake ninja-build ccache pkg-config git python3
   # Engine and common libraries.
-  libfmt-dev libxxhash-dev
+  libfmt-dev libxxhash-dev libcli11-dev
   # Tests and benchmarks.
   catch2 libbenchmark-dev
 )
