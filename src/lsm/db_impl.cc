@@ -155,19 +155,7 @@ Status DBImpl::replay_wal(uint64_t number, VersionEdit* edit, SequenceNumber* ma
     Status s = batch.set_contents(*record);
     if (s.is_ok()) {
       SequenceNumber seq = batch.sequence();
-      struct Inserter final : WriteBatch::Handler {
-        Memtable* mem;
-        SequenceNumber seq;
-        void on_put(std::string_view k, std::string_view v) override {
-          mem->add(seq++, ValueType::kValue, k, v);
-        }
-        void on_delete(std::string_view k) override {
-          mem->add(seq++, ValueType::kDeletion, k, "");
-        }
-      } inserter;
-      inserter.mem = mem_.get();
-      inserter.seq = seq;
-      s = batch.iterate(inserter);
+      s = insert_into_memtable(batch, mem_.get());
       if (s.is_ok() && batch.count() > 0) {
         *max_sequence = std::max(*max_sequence, seq + batch.count() - 1);
       }

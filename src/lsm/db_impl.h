@@ -56,6 +56,10 @@ struct DbStats {
   uint64_t skipped_records = 0;  // Damaged WAL records skipped (salvage mode).
 };
 
+// Adds every mutation of batch to mem, numbered from batch.sequence().
+// REQUIRES: the caller is mem's only writer. Corruption if the batch is malformed.
+Status insert_into_memtable(const WriteBatch& batch, Memtable* mem);
+
 class DBImpl final : public DB {
  public:
   DBImpl(const Options& options, std::string path);

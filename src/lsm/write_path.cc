@@ -39,6 +39,11 @@ class MemtableInserter final : public WriteBatch::Handler {
 
 }  // namespace
 
+Status insert_into_memtable(const WriteBatch& batch, Memtable* mem) {
+  MemtableInserter inserter(mem, batch.sequence());
+  return batch.iterate(inserter);
+}
+
 Status DBImpl::put(const WriteOptions& options, std::string_view key, std::string_view value) {
   WriteBatch batch;
   batch.put(key, value);
@@ -89,8 +94,7 @@ Status DBImpl::write_impl(const WriteOptions& options, const WriteBatch* batch, 
     if (has_data) append_status = wal_->add_record(group->contents());
     if (append_status.is_ok() && need_sync) sync_status = wal_->sync();
     if (append_status.is_ok() && sync_status.is_ok() && has_data) {
-      MemtableInserter inserter(mem.get(), first);
-      s = group->iterate(inserter);
+      s = insert_into_memtable(*group, mem.get());
       PAIRDB_ASSERT(s.is_ok());  // We encoded this batch ourselves.
     }
 
