@@ -27,7 +27,8 @@ inline Options small_options(FaultyEnv* env) {
   options.write_buffer_bytes = 64 << 10;
   options.block_bytes = 512;
   options.inline_background_work = true;
-  options.log = [](LogLevel, std::string_view) {};  // Tests assert on behaviour, not logs.
+  // Tests assert on behaviour, not logs; PAIRDB_TEST_LOG=1 shows them when debugging.
+  if (env_knob("PAIRDB_TEST_LOG", 0) == 0) options.log = [](LogLevel, std::string_view) {};
   return options;
 }
 

@@ -26,18 +26,20 @@ Options sanitize(const Options& in) {
   out.block_restart_interval = std::clamp(out.block_restart_interval, 1, 1024);
   out.bloom_bits_per_key = std::clamp(out.bloom_bits_per_key, 0, 64);
   out.wal_sync_period_ms = std::clamp<uint32_t>(out.wal_sync_period_ms, 1, 60'000);
+  out.max_open_tables = std::max<size_t>(out.max_open_tables, 16);
+  out.level0_compaction_trigger = std::max(out.level0_compaction_trigger, 1);
+  out.level0_slowdown_writes_trigger =
+      std::max(out.level0_slowdown_writes_trigger, out.level0_compaction_trigger);
+  out.level0_stop_writes_trigger =
+      std::max(out.level0_stop_writes_trigger, out.level0_slowdown_writes_trigger);
+  out.level1_target_bytes = std::max<uint64_t>(out.level1_target_bytes, 64 << 10);
+  out.level_size_multiplier = std::clamp(out.level_size_multiplier, 2.0, 100.0);
+  out.target_file_bytes = std::clamp<uint64_t>(out.target_file_bytes, 32 << 10, 4ull << 30);
+  out.hard_pending_compaction_bytes =
+      std::max(out.hard_pending_compaction_bytes, out.soft_pending_compaction_bytes);
   return out;
 }
 }  // namespace
-
-class DBImpl::SnapshotImpl final : public Snapshot {
- public:
-  explicit SnapshotImpl(SequenceNumber sequence) : sequence_(sequence) {}
-  uint64_t sequence() const override { return sequence_; }
-
- private:
-  const SequenceNumber sequence_;
-};
 
 Result<std::unique_ptr<DB>> DB::open(const Options& options, const std::string& path) {
   auto db = std::make_unique<DBImpl>(options, path);
@@ -53,7 +55,14 @@ DBImpl::DBImpl(const Options& options, std::string path)
   table_options_.block_bytes = options_.block_bytes;
   table_options_.block_restart_interval = options_.block_restart_interval;
   table_options_.bloom_bits_per_key = options_.bloom_bits_per_key;
-  table_cache_ = std::make_unique<TableCache>(path_, options_.env, table_options_);
+  if (options_.block_cache_bytes > 0) {
+    block_cache_ = std::make_unique<LruCache<Block>>(options_.block_cache_bytes);
+  }
+  table_options_.block_cache = block_cache_.get();
+  table_options_.counters = &read_counters_;
+  table_cache_ =
+      std::make_unique<TableCache>(path_, options_.env, table_options_, options_.max_open_tables);
+  picker_ = std::make_unique<CompactionPicker>(options_, &internal_comparator_);
   versions_ =
       std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_, table_cache_.get());
   mem_ = std::make_shared<Memtable>(internal_comparator_);
@@ -95,12 +104,13 @@ Status DBImpl::open() {
   PAIRDB_TRY(open_new_wal_locked());
   mem_first_wal_ = wal_number_;
   edit.set_log_number(wal_number_);
-  PAIRDB_TRY(versions_->log_and_apply(&edit, lock));
+  PAIRDB_TRY(install_edit_locked(&edit, lock));
   delete_obsolete_files_locked(/*at_open=*/true);
   lock.unlock();
 
   if (!options_.inline_background_work) {
     background_thread_ = std::thread([this] { background_loop(); });
+    compaction_thread_ = std::thread([this] { compaction_loop(); });
   }
   if (options_.wal_sync_mode == WalSyncMode::kPeriodic) {
     sync_thread_ = std::thread([this] { periodic_sync_loop(); });
@@ -222,6 +232,18 @@ Result<FileMetaData> DBImpl::build_table(Memtable& mem, uint64_t number) {
   return meta;
 }
 
+Status DBImpl::install_edit_locked(VersionEdit* edit, std::unique_lock<std::mutex>& lock) {
+  background_done_cv_.wait(lock, [&] { return !manifest_busy_; });
+  manifest_busy_ = true;
+  Status s = versions_->log_and_apply(edit, lock);
+  log(LogLevel::kDebug, fmt::format("{} -> {}", edit->debug_string(), s.to_string()));
+  manifest_busy_ = false;
+  current_scores_ = picker_->scores(*versions_->current());
+  background_done_cv_.notify_all();
+  if (!s.is_ok()) fence_locked(s);
+  return s;
+}
+
 void DBImpl::background_loop() {
   std::unique_lock lock(mutex_);
   uint64_t retry_micros = kFlushRetryMicrosMin;
@@ -268,28 +290,30 @@ void DBImpl::flush_immutable_locked(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   auto meta = build_table(*imm, number);
   lock.lock();
-  pending_outputs_.erase(number);
 
   Status s = meta.status();
   if (s.is_ok()) {
     VersionEdit edit;
     if (meta->file_size > 0) edit.add_file(0, *meta);
     edit.set_log_number(first_live_wal);
-    s = versions_->log_and_apply(&edit, lock);
+    s = install_edit_locked(&edit, lock);
     if (s.is_ok()) {
       imm_.reset();
       flush_error_ = Status::ok();
       ++stats_.flushes;
       stats_.flush_bytes += meta->file_size;
+      stats_.level_write_bytes[0] += meta->file_size;
       delete_obsolete_files_locked(/*at_open=*/false);
-    } else {
-      fence_locked(s);
+      background_work_cv_.notify_all();  // Level 0 grew: maybe compact.
     }
   } else {
     ++stats_.flush_failures;
     flush_error_ = s;
     log(LogLevel::kError, fmt::format("flush failed (will retry): {}", s.to_string()));
   }
+  // Pending until installed: the MANIFEST update releases the mutex, and the obsolete-file
+  // sweep of another thread must not take the new table for garbage meanwhile.
+  pending_outputs_.erase(number);
   flush_running_ = false;
   background_done_cv_.notify_all();
 }
@@ -322,6 +346,7 @@ void DBImpl::delete_obsolete_files_locked(bool at_open) {
     }
     if (keep) continue;
     if (parsed->type == FileType::kTable) table_cache_->evict(parsed->number);
+    log(LogLevel::kDebug, fmt::format("removing obsolete file {}", name));
     Status s = options_.env->remove_file(path_ + "/" + name);
     if (!s.is_ok()) log(LogLevel::kWarn, fmt::format("removing obsolete file: {}", s.to_string()));
   }
@@ -390,11 +415,15 @@ Status DBImpl::close() {
   std::unique_lock lock(mutex_);
   if (closed_) return Status::ok();
   shutting_down_ = true;
+  shutting_down_flag_ = true;
   background_work_cv_.notify_all();
   background_done_cv_.notify_all();  // Writers waiting for a flush give up.
-  background_done_cv_.wait(lock, [&] { return writers_.empty() && !flush_running_; });
+  background_done_cv_.wait(lock, [&] {
+    return writers_.empty() && !flush_running_ && !compaction_running_ && !manifest_busy_;
+  });
   lock.unlock();
   if (background_thread_.joinable()) background_thread_.join();
+  if (compaction_thread_.joinable()) compaction_thread_.join();
   if (sync_thread_.joinable()) sync_thread_.join();
   lock.lock();
   Status s;

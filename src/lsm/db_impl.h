@@ -1,8 +1,15 @@
 // DBImpl: the storage engine behind the DB interface.
 //
 // Threads: any thread may call the public methods. One background thread flushes immutable
-// memtables (unless Options::inline_background_work); with WalSyncMode::kPeriodic a second
-// thread requests a WAL sync every period.
+// memtables and another runs compactions (unless Options::inline_background_work, where the
+// writing thread does both); with WalSyncMode::kPeriodic a third requests a WAL sync every
+// period. Only one compaction runs at a time, and MANIFEST updates are serialised
+// (manifest_busy_).
+//
+// Back-pressure: writes slow down (1 ms each) once level 0 reaches its slowdown trigger or
+// the pending compaction bytes pass the soft limit, and stop until compaction catches up at
+// the stop trigger or hard limit, so memory and level 0 never grow without bound. A stopped
+// writer gets the compaction's error instead of waiting forever when compactions keep failing.
 //
 // Write path: writers queue in writers_; the front one is the leader. It merges the batches of
 // the writers behind it into one WAL record (group commit), appends and syncs it once with
@@ -20,6 +27,8 @@
 //     starts a new segment.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -32,13 +41,17 @@
 
 #include <pairdb/lsm/db.h>
 
+#include "lsm/compaction.h"
 #include "lsm/dbformat.h"
 #include "lsm/log_writer.h"
+#include "lsm/lru_cache.h"
 #include "lsm/memtable.h"
 #include "lsm/table_cache.h"
 #include "lsm/version_set.h"
 
 namespace pairdb::lsm {
+
+struct CompactionOutput;
 
 struct DbStats {
   uint64_t write_batches = 0;  // Batches acknowledged.
@@ -50,7 +63,16 @@ struct DbStats {
   uint64_t flushes = 0;
   uint64_t flush_bytes = 0;
   uint64_t flush_failures = 0;
-  uint64_t stall_micros = 0;  // Time writers waited for a flush.
+  uint64_t stall_micros = 0;  // Time writers were slowed or stopped.
+  uint64_t slowdowns = 0;     // Writes delayed by 1 ms.
+  uint64_t stops = 0;         // Times a writer waited for compaction.
+  uint64_t compactions = 0;
+  uint64_t trivial_moves = 0;
+  uint64_t compaction_read_bytes = 0;
+  uint64_t compaction_write_bytes = 0;
+  uint64_t compaction_failures = 0;
+  uint64_t compactions_refused_for_space = 0;
+  std::array<uint64_t, kNumLevels> level_write_bytes{};  // Flush (L0) and compaction output.
   uint64_t recovered_records = 0;
   uint64_t torn_tail_bytes = 0;  // WAL bytes dropped at recovery as torn tails.
   uint64_t skipped_records = 0;  // Damaged WAL records skipped (salvage mode).
@@ -76,20 +98,46 @@ class DBImpl final : public DB {
   const Snapshot* get_snapshot() override;
   void release_snapshot(const Snapshot* snapshot) override;
   Status flush() override;
+  Status compact_range(const std::string* begin, const std::string* end) override;
   std::optional<std::string> get_property(std::string_view name) override;
   Status close() override;
 
  private:
   struct Writer;
-  class SnapshotImpl;
+
+  class SnapshotImpl final : public Snapshot {
+   public:
+    explicit SnapshotImpl(SequenceNumber sequence) : sequence_(sequence) {}
+    uint64_t sequence() const override { return sequence_; }
+
+   private:
+    const SequenceNumber sequence_;
+  };
 
   // --- write path (write_path.cc) ---
   Status write_impl(const WriteOptions& options, const WriteBatch* batch, bool force_flush);
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_flush);
+  Status wait_for_compaction_locked(std::unique_lock<std::mutex>& lock);
   WriteBatch* build_write_group(Writer** last_writer, bool* need_sync);
   Status open_new_wal_locked();
   Status switch_memtable_locked();
   void fence_locked(const Status& cause);
+
+  // --- compaction (db_compaction.cc) ---
+  bool compaction_wanted_locked() const;
+  void compaction_loop();
+  void compact_inline_locked(std::unique_lock<std::mutex>& lock);
+  Status run_compaction_locked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Compaction> c);
+  Status move_file_locked(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  Status compact_locked(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  Status merge_compaction_inputs(const Compaction& c, SequenceNumber smallest_snapshot,
+                                 std::vector<FileMetaData>* outputs);
+  Status open_compaction_output(CompactionOutput* out);
+  Status finish_compaction_output(CompactionOutput* out, std::vector<FileMetaData>* outputs);
+
+  // Applies edit to the MANIFEST and installs the new version; fences on failure.
+  // REQUIRES: mutex_ held (released while the MANIFEST is written).
+  Status install_edit_locked(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
 
   // --- flush and recovery (db_impl.cc) ---
   void background_loop();
@@ -106,6 +154,8 @@ class DBImpl final : public DB {
   const std::string path_;
   const InternalKeyComparator internal_comparator_;
   TableOptions table_options_;
+  std::unique_ptr<LruCache<Block>> block_cache_;  // Null when block_cache_bytes == 0.
+  TableReadCounters read_counters_;
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<FileLock> db_lock_;
 
@@ -127,10 +177,22 @@ class DBImpl final : public DB {
   Status fenced_;               // GUARDED_BY(mutex_); non-OK once writes are refused for good.
   Status flush_error_;          // GUARDED_BY(mutex_); last flush failure, retried with backoff.
   bool flush_running_ = false;  // GUARDED_BY(mutex_)
+  std::unique_ptr<CompactionPicker> picker_;     // GUARDED_BY(mutex_)
+  LevelScores current_scores_;                   // GUARDED_BY(mutex_); of the current version.
+  bool compaction_running_ = false;              // GUARDED_BY(mutex_)
+  int manual_compactions_waiting_ = 0;           // GUARDED_BY(mutex_)
+  Status compaction_error_;                      // GUARDED_BY(mutex_); last failure, retried.
+  bool manifest_busy_ = false;                   // GUARDED_BY(mutex_)
+  std::atomic<bool> shutting_down_flag_{false};  // Mirrors shutting_down_ for lock-free checks.
+  std::atomic<uint64_t> stats_filter_removed_{0};
+  std::atomic<uint64_t> stats_filter_changed_{0};
+  std::atomic<uint64_t> stats_gets_{0};
+  std::atomic<uint64_t> stats_get_table_probes_{0};
   bool shutting_down_ = false;  // GUARDED_BY(mutex_)
   bool closed_ = false;         // GUARDED_BY(mutex_)
   DbStats stats_;               // GUARDED_BY(mutex_)
   std::thread background_thread_;
+  std::thread compaction_thread_;
   std::thread sync_thread_;
 };
 

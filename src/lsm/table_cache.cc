@@ -4,28 +4,26 @@
 
 namespace pairdb::lsm {
 
-TableCache::TableCache(std::string db_path, Env* env, TableOptions options)
-    : db_path_(std::move(db_path)), env_(env), options_(options) {}
+TableCache::TableCache(std::string db_path, Env* env, TableOptions options, size_t max_open_tables)
+    : db_path_(std::move(db_path)),
+      env_(env),
+      options_(options),
+      tables_(max_open_tables, /*shard_bits=*/max_open_tables >= 256 ? 4 : 0) {}
 
 Result<std::shared_ptr<TableReader>> TableCache::find(uint64_t file_number, uint64_t file_size) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = tables_.find(file_number);
-    if (it != tables_.end()) return it->second;
+  const CacheKey key{file_number, 0};
+  if (auto cached = tables_.lookup(key)) {
+    return std::const_pointer_cast<TableReader>(cached);
   }
-  // Open outside the lock; a racing opener's duplicate is simply dropped.
+  // Opened outside any lock; a racing opener's duplicate simply replaces this one.
   std::string path = table_file_name(db_path_, file_number);
   PAIRDB_ASSIGN_OR_RETURN(auto file, env_->new_random_access_file(path));
-  PAIRDB_ASSIGN_OR_RETURN(auto table,
-                          TableReader::open(options_, std::move(file), file_size, path));
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = tables_.emplace(file_number, std::move(table));
-  return it->second;
+  PAIRDB_ASSIGN_OR_RETURN(
+      auto table, TableReader::open(options_, std::move(file), file_size, path, file_number));
+  tables_.insert(key, table, 1);
+  return table;
 }
 
-void TableCache::evict(uint64_t file_number) {
-  std::lock_guard lock(mu_);
-  tables_.erase(file_number);
-}
+void TableCache::evict(uint64_t file_number) { tables_.erase({file_number, 0}); }
 
 }  // namespace pairdb::lsm

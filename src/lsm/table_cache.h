@@ -1,25 +1,27 @@
-// Keeps open TableReaders for live SSTables, keyed by file number, so each table's footer,
-// index and filter are read once. Thread-safe.
+// Keeps recently used SSTables open, keyed by file number, so each table's footer, index and
+// filter are read once while it stays in the cache. Thread-safe.
 //
-// This first version holds every live table open; evict() is called when a file is deleted.
-// (Bounding the number of open tables with an LRU comes with the block cache.)
+// Bounded: at most max_open_tables readers are cached (least recently used evicted). A reader
+// evicted while an iterator or lookup still uses it stays open until that user lets go. Each
+// open reader pins its index and filter blocks, so memory for them is bounded by
+// max_open_tables x (index + filter size of one table). Data blocks go through the shared
+// block cache given in the table options.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include <pairdb/lsm/env.h>
 
+#include "lsm/lru_cache.h"
 #include "lsm/table_reader.h"
 
 namespace pairdb::lsm {
 
 class TableCache {
  public:
-  TableCache(std::string db_path, Env* env, TableOptions options);
+  TableCache(std::string db_path, Env* env, TableOptions options, size_t max_open_tables);
 
   // Opens the table on first use. Corruption if its footer, index or filter is damaged.
   Result<std::shared_ptr<TableReader>> find(uint64_t file_number, uint64_t file_size);
@@ -30,8 +32,7 @@ class TableCache {
   const std::string db_path_;
   Env* const env_;
   const TableOptions options_;
-  std::mutex mu_;
-  std::unordered_map<uint64_t, std::shared_ptr<TableReader>> tables_;  // GUARDED_BY(mu_)
+  LruCache<TableReader> tables_;
 };
 
 }  // namespace pairdb::lsm

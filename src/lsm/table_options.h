@@ -1,6 +1,7 @@
 // Options and properties of one SSTable, shared by TableBuilder and TableReader.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,8 +17,22 @@ constexpr size_t kTableBlockBytesMax = size_t{64} << 20;
 // Bytes of one internal key plus its value; the DB layer enforces tighter limits on user data.
 constexpr size_t kTableEntryBytesMax = size_t{256} << 20;
 
+class Block;
+template <typename V>
+class LruCache;
+
+// Engine-wide read counters shared by every open table (relaxed atomics).
+struct TableReadCounters {
+  std::atomic<uint64_t> filter_checked{0};  // Lookups that consulted a bloom filter.
+  std::atomic<uint64_t> filter_useful{0};   // ... that the filter answered "absent".
+  std::atomic<uint64_t> block_reads{0};     // Data blocks read from files (cache misses).
+  std::atomic<uint64_t> block_read_bytes{0};
+};
+
 struct TableOptions {
   const InternalKeyComparator* comparator = nullptr;  // Required. Orders the table's keys.
+  LruCache<Block>* block_cache = nullptr;             // Optional; shared by all tables.
+  TableReadCounters* counters = nullptr;              // Optional; shared by all tables.
   size_t block_bytes = 4096;        // Target data block size; 1..kTableBlockBytesMax.
   int block_restart_interval = 16;  // 1..kBlockRestartIntervalMax.
   int bloom_bits_per_key = 10;      // 0 = no filter; else 1..kBloomBitsPerKeyMax.

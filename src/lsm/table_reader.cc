@@ -6,6 +6,7 @@
 
 #include "common/assert.h"
 #include "lsm/dbformat.h"
+#include "lsm/lru_cache.h"
 #include "lsm/two_level_iterator.h"
 
 namespace pairdb::lsm {
@@ -18,16 +19,18 @@ int TableReader::SafeInternalKeyComparator::compare(std::string_view a, std::str
 }
 
 TableReader::TableReader(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
-                         uint64_t file_size, std::string file_name)
+                         uint64_t file_size, std::string file_name, uint64_t cache_id)
     : options_(options),
       comparator_(options.comparator),
       file_(std::move(file)),
       file_size_(file_size),
-      file_name_(std::move(file_name)) {}
+      file_name_(std::move(file_name)),
+      cache_id_(cache_id) {}
 
 Result<std::shared_ptr<TableReader>> TableReader::open(const TableOptions& options,
                                                        std::unique_ptr<RandomAccessFile> file,
-                                                       uint64_t file_size, std::string file_name) {
+                                                       uint64_t file_size, std::string file_name,
+                                                       uint64_t cache_id) {
   assert_valid_table_options(options);
   PAIRDB_ASSERT(file != nullptr);
   if (file_size < Footer::kEncodedBytes) {
@@ -35,7 +38,7 @@ Result<std::shared_ptr<TableReader>> TableReader::open(const TableOptions& optio
         fmt::format("{} is too short to be a table ({} bytes)", file_name, file_size));
   }
   std::shared_ptr<TableReader> reader(
-      new TableReader(options, std::move(file), file_size, std::move(file_name)));
+      new TableReader(options, std::move(file), file_size, std::move(file_name), cache_id));
 
   std::string scratch(Footer::kEncodedBytes, '\0');
   const uint64_t footer_offset = file_size - Footer::kEncodedBytes;
@@ -108,22 +111,39 @@ Result<std::shared_ptr<const Block>> TableReader::read_data_block(
   if (!handle.is_ok()) {
     return handle.status().with_context(fmt::format("index of {}", file_name_));
   }
+  LruCache<Block>* cache = cache_id_ != 0 ? options_.block_cache : nullptr;
+  const CacheKey key{cache_id_, handle->offset};
+  if (cache != nullptr) {
+    if (std::shared_ptr<const Block> cached = cache->lookup(key)) return cached;
+  }
   PAIRDB_ASSIGN_OR_RETURN(std::string contents, read_checked_block(*handle, "data"));
+  if (options_.counters != nullptr) {
+    options_.counters->block_reads.fetch_add(1, std::memory_order_relaxed);
+    options_.counters->block_read_bytes.fetch_add(contents.size(), std::memory_order_relaxed);
+  }
   auto block = std::make_shared<const Block>(
       std::move(contents), fmt::format("{} block at offset {}", file_name_, handle->offset));
   PAIRDB_TRY(block->status());
+  if (cache != nullptr) cache->insert(key, block, block->size());
   return block;
+}
+
+void TableReader::count_filter_check(bool useful) const {
+  filter_checked_.fetch_add(1, std::memory_order_relaxed);
+  if (useful) filter_useful_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.counters != nullptr) {
+    options_.counters->filter_checked.fetch_add(1, std::memory_order_relaxed);
+    if (useful) options_.counters->filter_useful.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 Result<std::optional<TableReader::Entry>> TableReader::get(std::string_view lookup_key) const {
   PAIRDB_ASSERT(lookup_key.size() >= kInternalKeyTrailerBytes);
   const std::string_view user_key = extract_user_key(lookup_key);
   if (filter_) {
-    filter_checked_.fetch_add(1, std::memory_order_relaxed);
-    if (!filter_->may_contain(user_key)) {
-      filter_useful_.fetch_add(1, std::memory_order_relaxed);
-      return std::optional<Entry>();
-    }
+    const bool absent = !filter_->may_contain(user_key);
+    count_filter_check(absent);
+    if (absent) return std::optional<Entry>();
   }
   // The index separator of a block is >= its last key and < the next block's first key, and a
   // shortened separator's user key differs from both neighbours. So if the first entry >=

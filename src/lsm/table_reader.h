@@ -25,7 +25,7 @@ namespace pairdb::lsm {
 //
 // Memory: the index block, the filter block and the properties are read and verified by open()
 // and pinned in memory for the reader's lifetime. Data blocks are read and checksum-verified on
-// every access through read_data_block(), the single place a block cache will slot in.
+// access through read_data_block(), which keeps them in options.block_cache when one is set.
 // Errors: a damaged block surfaces as Corruption naming the file and the block offset, never as
 // a wrong value. Iterators keep the reader alive through shared_from_this().
 class TableReader : public std::enable_shared_from_this<TableReader> {
@@ -39,9 +39,11 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   // filter and properties blocks. Corruption when any of them is damaged.
   // REQUIRES: options valid (assert_valid_table_options); options.comparator outlives the
   // reader; file non-null.
+  // cache_id names the table in options.block_cache (its file number); 0 bypasses the cache.
   static Result<std::shared_ptr<TableReader>> open(const TableOptions& options,
                                                    std::unique_ptr<RandomAccessFile> file,
-                                                   uint64_t file_size, std::string file_name);
+                                                   uint64_t file_size, std::string file_name,
+                                                   uint64_t cache_id = 0);
 
   TableReader(const TableReader&) = delete;
   TableReader& operator=(const TableReader&) = delete;
@@ -79,7 +81,8 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   };
 
   TableReader(const TableOptions& options, std::unique_ptr<RandomAccessFile> file,
-              uint64_t file_size, std::string file_name);
+              uint64_t file_size, std::string file_name, uint64_t cache_id);
+  void count_filter_check(bool useful) const;
 
   Status load_metadata(const Footer& footer);
   // Corruption unless handle (plus its trailer) lies inside the blocks area of the file.
@@ -93,6 +96,7 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_;
   const std::string file_name_;
+  const uint64_t cache_id_;
 
   // Set by open() before the reader is shared; never changed afterwards.
   std::shared_ptr<const Block> index_block_;

@@ -1,4 +1,6 @@
 // DBImpl's write path: group commit, WAL rolling and memtable switching.
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "lsm/db_impl.h"
@@ -160,12 +162,33 @@ WriteBatch* DBImpl::build_write_group(Writer** last_writer, bool* need_sync) {
 // Ensures the WAL is writable and the memtable has room, switching memtables (and waiting for
 // the previous flush) as needed. REQUIRES: mutex_ held by the write leader.
 Status DBImpl::make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_flush) {
+  bool allow_delay = !force_flush;
   while (true) {
     if (!fenced_.is_ok()) return fenced_;
     if (shutting_down_) return Status::invalid_argument("the database is closing");
     if (wal_broken_) {
       PAIRDB_TRY(open_new_wal_locked());
       ++stats_.wal_rolls_after_error;
+      continue;
+    }
+    const size_t l0_files = versions_->current()->files(0).size();
+    const uint64_t pending = current_scores_.pending_compaction_bytes;
+    if (l0_files >= static_cast<size_t>(options_.level0_stop_writes_trigger) ||
+        pending >= options_.hard_pending_compaction_bytes) {
+      PAIRDB_TRY(wait_for_compaction_locked(lock));
+      continue;
+    }
+    if (allow_delay && !options_.inline_background_work &&
+        (l0_files >= static_cast<size_t>(options_.level0_slowdown_writes_trigger) ||
+         pending >= options_.soft_pending_compaction_bytes)) {
+      // Spread the slowdown over many writes instead of stopping one for a long time.
+      uint64_t start = options_.env->now_micros();
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+      stats_.stall_micros += options_.env->now_micros() - start;
+      ++stats_.slowdowns;
+      allow_delay = false;
       continue;
     }
     if (!force_flush && mem_->approximate_memory_usage() < options_.write_buffer_bytes) {
@@ -177,6 +200,7 @@ Status DBImpl::make_room_for_write(std::unique_lock<std::mutex>& lock, bool forc
         if (imm_ != nullptr) {
           return flush_error_.with_context("memtable full and the flush failed");
         }
+        compact_inline_locked(lock);
         continue;
       }
       if (!flush_error_.is_ok()) {
@@ -192,10 +216,33 @@ Status DBImpl::make_room_for_write(std::unique_lock<std::mutex>& lock, bool forc
     force_flush = false;
     if (options_.inline_background_work) {
       flush_immutable_locked(lock);
+      compact_inline_locked(lock);
     } else {
       background_work_cv_.notify_all();
     }
   }
+}
+
+// Blocks a writer until compaction brings level 0 and the pending bytes under their stop
+// bounds. REQUIRES: mutex_ held by the write leader.
+Status DBImpl::wait_for_compaction_locked(std::unique_lock<std::mutex>& lock) {
+  if (options_.inline_background_work) {
+    compact_inline_locked(lock);
+    if (!compaction_error_.is_ok()) {
+      return compaction_error_.with_context("writes stopped: compaction is failing");
+    }
+    return Status::ok();
+  }
+  if (!compaction_error_.is_ok()) {
+    return compaction_error_.with_context(
+        "writes stopped: level 0 is full and compaction is failing");
+  }
+  uint64_t start = options_.env->now_micros();
+  ++stats_.stops;
+  background_work_cv_.notify_all();
+  background_done_cv_.wait(lock);
+  stats_.stall_micros += options_.env->now_micros() - start;
+  return Status::ok();
 }
 
 // Starts a new WAL segment; the old one is synced (unless sync is off) and closed.

@@ -188,7 +188,8 @@ TEST_CASE("acknowledged writes survive power losses while flushes run in the bac
           "[crash]") {
   const uint64_t crash_points = env_knob("PAIRDB_CRASH_POINTS", 1000) / 4;
   CrashStats stats;
-  for (uint64_t seed = 1; stats.crashes < crash_points; ++seed) {
+  const uint64_t first_seed = env_knob("PAIRDB_CRASH_SEED", 1);
+  for (uint64_t seed = first_seed; stats.crashes < crash_points; ++seed) {
     INFO("seed=" << seed);
     CrashRun(seed, &stats, /*background_flush=*/true).run();
   }

@@ -58,8 +58,15 @@ class DB {
   // Writes the current memtable to an SSTable and waits until it is durable.
   virtual Status flush() = 0;
 
-  // Properties, e.g. "pairdb.stats" (multi-line text), "pairdb.num-files-at-level<N>",
-  // "pairdb.memtable-bytes", "pairdb.sequence". Nullopt for unknown names.
+  // Flushes, then compacts every level's files overlapping [begin, end] (null: unbounded)
+  // down to the last level holding data, running the compaction filter over all of it.
+  // Waits until done.
+  virtual Status compact_range(const std::string* begin, const std::string* end) = 0;
+
+  // Properties: "pairdb.stats" (multi-line text for people), "pairdb.stats-map" (one
+  // `name value` pair per line for machines), "pairdb.num-files-at-level<N>",
+  // "pairdb.memtable-bytes", "pairdb.sequence", and every name in pairdb.stats-map prefixed
+  // with "pairdb.". Nullopt for unknown names.
   virtual std::optional<std::string> get_property(std::string_view name) = 0;
 
   // Waits for background work, syncs the WAL and releases the lock. Idempotent.

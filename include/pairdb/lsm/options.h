@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 
 namespace pairdb::lsm {
@@ -30,6 +32,20 @@ enum class WalRecoveryMode : uint8_t {
   // Corrupted records are skipped, loudly (logged and counted). Only for salvaging a damaged
   // database: acknowledged writes in the skipped records are lost.
   kSkipCorruptedRecords,
+};
+
+// Decides, during compaction, what happens to one key's newest value. The database layer uses
+// it to drop expired items, purge old tombstones and remove ranges a node no longer owns.
+// Called from background threads; implementations must be thread-safe.
+class CompactionFilter {
+ public:
+  enum class Decision { kKeep, kRemove, kChangeValue };
+  virtual ~CompactionFilter() = default;
+  // `level` is the level the output is written to. On kChangeValue, *new_value holds the
+  // replacement. Only called for values no live snapshot can still see in their old form.
+  virtual Decision filter(int level, std::string_view key, std::string_view value,
+                          std::string* new_value) = 0;
+  virtual std::string_view name() const = 0;
 };
 
 enum class LogLevel : uint8_t { kDebug, kInfo, kWarn, kError };
@@ -59,8 +75,35 @@ struct Options {
   // Bytes of batched writes one group-commit leader may write with a single sync.
   size_t group_commit_bytes_max = 1u << 20;
 
-  // Run flushes on the calling thread instead of a background thread. Deterministic; meant for
-  // tests and the simulator. Writes then block while the flush runs.
+  // --- Caches ---
+  // Shared LRU cache of uncompressed data blocks. 0 disables it.
+  size_t block_cache_bytes = 8u << 20;
+  // Open SSTables kept in the table cache (each pins its index and filter blocks).
+  size_t max_open_tables = 1000;
+
+  // --- Leveled compaction ---
+  // Level 0 compacts into level 1 once it has this many files.
+  int level0_compaction_trigger = 4;
+  // Writes are slowed (1 ms each) at this many level-0 files, and stopped at the next bound
+  // until compaction catches up.
+  int level0_slowdown_writes_trigger = 20;
+  int level0_stop_writes_trigger = 36;
+  // Size target of level 1; each deeper level is `level_size_multiplier` times larger.
+  uint64_t level1_target_bytes = 256ull << 20;
+  double level_size_multiplier = 10.0;
+  // Compaction output files are cut at about this size.
+  uint64_t target_file_bytes = 64ull << 20;
+  // Bytes that compaction still has to rewrite to bring every level under its target: writes
+  // slow down beyond the soft limit and stop beyond the hard one.
+  uint64_t soft_pending_compaction_bytes = 64ull << 30;
+  uint64_t hard_pending_compaction_bytes = 256ull << 30;
+  // A compaction starts only if the disk has its estimated output size plus this much free.
+  uint64_t compaction_free_disk_reserve_bytes = 64ull << 20;
+  // Optional; see CompactionFilter.
+  std::shared_ptr<CompactionFilter> compaction_filter;
+
+  // Run flushes and compactions on the writing thread instead of background threads.
+  // Deterministic; meant for tests and the simulator. Writes then block while they run.
   bool inline_background_work = false;
 };
 

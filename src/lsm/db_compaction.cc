@@ -1,0 +1,272 @@
+// DBImpl's compactions: the background loop, manual compact_range, and the merge itself.
+#include <fmt/format.h>
+
+#include "lsm/db_impl.h"
+#include "lsm/filename.h"
+#include "lsm/merging_iterator.h"
+#include "lsm/table_builder.h"
+
+namespace pairdb::lsm {
+
+namespace {
+constexpr uint64_t kCompactionRetryMicrosMin = 100'000;
+constexpr uint64_t kCompactionRetryMicrosMax = 10'000'000;
+}  // namespace
+
+// The output table being written by a compaction.
+struct CompactionOutput {
+  FileMetaData meta;
+  std::unique_ptr<WritableFile> file;
+  std::unique_ptr<TableBuilder> builder;
+};
+
+bool DBImpl::compaction_wanted_locked() const {
+  return fenced_.is_ok() && !compaction_running_ && manual_compactions_waiting_ == 0 &&
+         current_scores_.best_level >= 0;
+}
+
+void DBImpl::compaction_loop() {
+  std::unique_lock lock(mutex_);
+  uint64_t retry_micros = kCompactionRetryMicrosMin;
+  while (true) {
+    background_work_cv_.wait(lock, [&] { return shutting_down_ || compaction_wanted_locked(); });
+    if (shutting_down_) break;
+    Status s = run_compaction_locked(lock, picker_->pick(versions_->current()));
+    if (s.is_ok()) {
+      retry_micros = kCompactionRetryMicrosMin;
+      continue;
+    }
+    background_work_cv_.wait_for(lock, std::chrono::microseconds(retry_micros),
+                                 [&] { return shutting_down_; });
+    retry_micros = std::min(retry_micros * 2, kCompactionRetryMicrosMax);
+  }
+}
+
+// Runs compactions on this thread until every level is within its target (inline mode).
+void DBImpl::compact_inline_locked(std::unique_lock<std::mutex>& lock) {
+  PAIRDB_ASSERT(options_.inline_background_work);
+  while (fenced_.is_ok() && current_scores_.best_level >= 0) {
+    if (!run_compaction_locked(lock, picker_->pick(versions_->current())).is_ok()) return;
+  }
+}
+
+Status DBImpl::run_compaction_locked(std::unique_lock<std::mutex>& lock,
+                                     std::unique_ptr<Compaction> c) {
+  if (c == nullptr) return Status::ok();
+  PAIRDB_ASSERT(!compaction_running_);
+  compaction_running_ = true;
+  Status s = c->is_trivial_move() ? move_file_locked(lock, *c) : compact_locked(lock, *c);
+  compaction_running_ = false;
+  if (s.is_ok()) {
+    compaction_error_ = Status::ok();
+  } else if (fenced_.is_ok() && !shutting_down_) {
+    compaction_error_ = s;
+    ++stats_.compaction_failures;
+    log(LogLevel::kError, fmt::format("compaction L{} -> L{} failed (will retry): {}", c->level(),
+                                      c->output_level(), s.to_string()));
+  }
+  background_done_cv_.notify_all();
+  background_work_cv_.notify_all();
+  return s;
+}
+
+Status DBImpl::move_file_locked(std::unique_lock<std::mutex>& lock, const Compaction& c) {
+  const FileMetaData& file = *c.inputs(0).front();
+  VersionEdit edit;
+  edit.remove_file(c.level(), file.number);
+  edit.add_file(c.output_level(), file);
+  PAIRDB_TRY(install_edit_locked(&edit, lock));
+  ++stats_.trivial_moves;
+  return Status::ok();
+}
+
+Status DBImpl::compact_locked(std::unique_lock<std::mutex>& lock, const Compaction& c) {
+  auto free_bytes = options_.env->free_disk_bytes(path_);
+  const uint64_t needed = c.input_bytes() + options_.compaction_free_disk_reserve_bytes;
+  if (free_bytes.is_ok() && *free_bytes < needed) {
+    ++stats_.compactions_refused_for_space;
+    return Status::no_space(fmt::format(
+        "compaction L{} -> L{} of {} bytes not started: {} bytes free on disk, {} needed",
+        c.level(), c.output_level(), c.input_bytes(), *free_bytes, needed));
+  }
+  const SequenceNumber smallest_snapshot =
+      snapshots_.empty() ? versions_->last_sequence() : snapshots_.front()->sequence();
+  std::vector<FileMetaData> outputs;
+  lock.unlock();
+  Status s = merge_compaction_inputs(c, smallest_snapshot, &outputs);
+  if (s.is_ok() && !outputs.empty()) s = options_.env->sync_dir(path_);
+  lock.lock();
+
+  uint64_t written = 0;
+  for (const auto& out : outputs) written += out.file_size;
+  if (s.is_ok()) {
+    VersionEdit edit;
+    for (int which = 0; which < 2; ++which) {
+      int level = which == 0 ? c.level() : c.output_level();
+      for (const auto& f : c.inputs(which)) edit.remove_file(level, f->number);
+    }
+    for (const auto& out : outputs) edit.add_file(c.output_level(), out);
+    s = install_edit_locked(&edit, lock);
+  }
+  for (const auto& out : outputs) {
+    pending_outputs_.erase(out.number);
+    if (!s.is_ok()) {
+      table_cache_->evict(out.number);
+      (void)options_.env->remove_file(table_file_name(path_, out.number));
+    }
+  }
+  if (!s.is_ok()) return s;
+  ++stats_.compactions;
+  stats_.compaction_read_bytes += c.input_bytes();
+  stats_.compaction_write_bytes += written;
+  stats_.level_write_bytes[c.output_level()] += written;
+  delete_obsolete_files_locked(/*at_open=*/false);
+  return Status::ok();
+}
+
+Status DBImpl::open_compaction_output(CompactionOutput* out) {
+  {
+    std::lock_guard lock(mutex_);
+    out->meta = FileMetaData();
+    out->meta.number = versions_->new_file_number();
+    pending_outputs_.insert(out->meta.number);
+  }
+  PAIRDB_ASSIGN_OR_RETURN(
+      out->file, options_.env->new_writable_file(table_file_name(path_, out->meta.number)));
+  out->builder = std::make_unique<TableBuilder>(table_options_, out->file.get());
+  return Status::ok();
+}
+
+// Finishes, syncs and verifies the current output, appending it to `outputs`.
+Status DBImpl::finish_compaction_output(CompactionOutput* out, std::vector<FileMetaData>* outputs) {
+  Status s = out->builder->finish();
+  if (s.is_ok()) s = out->file->sync();
+  if (s.is_ok()) s = out->file->close();
+  out->meta.file_size = out->builder->file_size();
+  out->builder.reset();
+  out->file.reset();
+  outputs->push_back(out->meta);  // Listed even on failure, so the caller removes the file.
+  if (s.is_ok()) s = table_cache_->find(out->meta.number, out->meta.file_size).status();
+  return s;
+}
+
+// Merges the inputs into new tables of at most target_file_bytes (cut only between user keys),
+// dropping what no reader can see: versions shadowed below the oldest snapshot, and
+// tombstones with nothing left beneath them. Runs without the DB mutex.
+Status DBImpl::merge_compaction_inputs(const Compaction& const_c, SequenceNumber smallest_snapshot,
+                                       std::vector<FileMetaData>* outputs) {
+  Compaction& c = const_cast<Compaction&>(const_c);  // Only its cursors advance.
+  std::vector<std::unique_ptr<Iterator>> children;
+  for (int which = 0; which < 2; ++which) {
+    for (const auto& f : c.inputs(which)) {
+      PAIRDB_ASSIGN_OR_RETURN(auto table, table_cache_->find(f->number, f->file_size));
+      children.push_back(table->new_iterator());
+    }
+  }
+  auto input = new_merging_iterator(&internal_comparator_, std::move(children));
+  const Comparator* ucmp = options_.comparator;
+  CompactionFilter* filter = options_.compaction_filter.get();
+  CompactionOutput out;
+  std::string current_user_key, new_value, rewritten_key;
+  bool has_current = false;
+  SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
+  Status s;
+  for (input->seek_to_first(); s.is_ok() && input->valid(); input->next()) {
+    if (shutting_down_flag_.load(std::memory_order_relaxed)) {
+      s = Status::busy("compaction abandoned: the database is closing");
+      break;
+    }
+    std::string_view key = input->key();
+    ParsedInternalKey ikey;
+    if (!parse_internal_key(key, &ikey)) {
+      s = Status::corruption("malformed internal key in a compaction input");
+      break;
+    }
+    const bool first_of_key = !has_current || ucmp->compare(ikey.user_key, current_user_key) != 0;
+    if (first_of_key) {
+      current_user_key.assign(ikey.user_key);
+      has_current = true;
+      last_sequence_for_key = kMaxSequenceNumber;
+      bool cut = c.should_stop_before(key);
+      if (out.builder && (cut || out.builder->file_size() >= options_.target_file_bytes)) {
+        s = finish_compaction_output(&out, outputs);
+        if (!s.is_ok()) break;
+      }
+    }
+    bool drop = false;
+    if (last_sequence_for_key <= smallest_snapshot) {
+      drop = true;  // A newer entry of this key is visible to every reader.
+    } else if (ikey.type == ValueType::kDeletion && ikey.sequence <= smallest_snapshot &&
+               c.is_base_level_for_key(ikey.user_key)) {
+      drop = true;  // Nothing older can exist below; the later entries of this key go too.
+    }
+    const bool newest_of_key = last_sequence_for_key == kMaxSequenceNumber;
+    last_sequence_for_key = ikey.sequence;
+    if (drop) continue;
+
+    std::string_view value = input->value();
+    if (filter != nullptr && newest_of_key && ikey.type == ValueType::kValue &&
+        ikey.sequence <= smallest_snapshot) {
+      switch (filter->filter(c.output_level(), ikey.user_key, value, &new_value)) {
+        case CompactionFilter::Decision::kKeep:
+          break;
+        case CompactionFilter::Decision::kChangeValue:
+          value = new_value;
+          ++stats_filter_changed_;
+          break;
+        case CompactionFilter::Decision::kRemove:
+          ++stats_filter_removed_;
+          if (c.is_base_level_for_key(ikey.user_key)) continue;
+          // Older versions may sit in deeper levels: leave a tombstone to hide them.
+          rewritten_key = make_internal_key(ikey.user_key, ikey.sequence, ValueType::kDeletion);
+          key = rewritten_key;
+          value = {};
+          break;
+      }
+    }
+    if (!out.builder) {
+      s = open_compaction_output(&out);
+      if (!s.is_ok()) break;
+    }
+    if (out.meta.smallest.empty()) out.meta.smallest.assign(key);
+    out.meta.largest.assign(key);
+    out.builder->add(key, value);
+  }
+  if (s.is_ok()) s = input->status();
+  if (out.builder) {
+    if (s.is_ok()) {
+      s = finish_compaction_output(&out, outputs);
+    } else {
+      out.builder->abandon();
+      outputs->push_back(out.meta);
+    }
+  }
+  return s;
+}
+
+Status DBImpl::compact_range(const std::string* begin, const std::string* end) {
+  PAIRDB_TRY(flush());
+  std::unique_lock lock(mutex_);
+  ++manual_compactions_waiting_;
+  background_done_cv_.wait(lock, [&] { return !compaction_running_ || shutting_down_; });
+  Status s;
+  int deepest = -1;
+  for (int level = 0; level < kNumLevels; ++level) {
+    if (!versions_->current()->files(level).empty()) deepest = level;
+  }
+  for (int level = 0; level <= deepest && s.is_ok(); ++level) {
+    if (shutting_down_) {
+      s = Status::busy("the database is closing");
+      break;
+    }
+    int output = std::min(level + 1, kNumLevels - 1);
+    s = run_compaction_locked(lock,
+                              picker_->pick_range(versions_->current(), level, output, begin, end));
+  }
+  --manual_compactions_waiting_;
+  background_work_cv_.notify_all();
+  if (!s.is_ok()) return s;
+  return fenced_;
+}
+
+}  // namespace pairdb::lsm
