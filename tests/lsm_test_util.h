@@ -32,6 +32,24 @@ inline Options small_options(FaultyEnv* env) {
   return options;
 }
 
+// Tiny level targets and files, so a few hundred kilobytes of writes use every level.
+inline Options compacting_options(FaultyEnv* env) {
+  Options options = small_options(env);
+  options.level0_compaction_trigger = 2;
+  options.level1_target_bytes = 64 << 10;
+  options.level_size_multiplier = 2;
+  options.target_file_bytes = 32 << 10;
+  options.compaction_free_disk_reserve_bytes = 0;
+  return options;
+}
+
+inline uint64_t property_number(DB& db, const std::string& name) {
+  auto value = db.get_property(name);
+  INFO(name);
+  REQUIRE(value.has_value());
+  return std::stoull(*value);
+}
+
 inline std::unique_ptr<DB> open_db(const Options& options, const std::string& path = "/db") {
   auto db = DB::open(options, path);
   INFO(db.status().to_string());

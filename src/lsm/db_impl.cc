@@ -367,7 +367,9 @@ Result<std::string> DBImpl::get(const ReadOptions& options, std::string_view key
     if (r.kind == Memtable::LookupResult::Kind::kFound) return std::move(r.value);
     if (r.kind == Memtable::LookupResult::Kind::kDeleted) return Status::not_found("deleted");
   }
-  PAIRDB_ASSIGN_OR_RETURN(LookupResult r, version->get(key, seq, *table_cache_));
+  stats_gets_.fetch_add(1, std::memory_order_relaxed);
+  PAIRDB_ASSIGN_OR_RETURN(LookupResult r,
+                          version->get(key, seq, *table_cache_, &stats_get_table_probes_));
   if (r.kind == LookupResult::Kind::kFound) return std::move(r.value);
   return Status::not_found(r.kind == LookupResult::Kind::kDeleted ? "deleted" : "no such key");
 }
@@ -440,62 +442,140 @@ Status DBImpl::close() {
   return s;
 }
 
-std::string DBImpl::stats_string_locked() {
+// One `name value` pair per entry, in a stable order: the machine-readable stats.
+std::vector<std::pair<std::string, std::string>> DBImpl::stats_map_locked() {
+  std::vector<std::pair<std::string, std::string>> m;
+  auto add = [&](std::string name, auto value) {
+    m.emplace_back(std::move(name), fmt::format("{}", value));
+  };
   std::shared_ptr<const Version> version = versions_->current();
-  std::string out = fmt::format("pairdb engine stats for {}\n", path_);
-  out += "level  files        bytes\n";
-  for (int level = 0; level < kNumLevels; ++level) {
-    out += fmt::format("L{:<5}{:>6} {:>12}\n", level, version->files(level).size(),
-                       version->level_bytes(level));
-  }
-  uint64_t filter_checked = 0, filter_useful = 0;
-  for (int level = 0; level < kNumLevels; ++level) {
-    for (const auto& file : version->files(level)) {
-      auto table = table_cache_->find(file->number, file->file_size);
-      if (!table.is_ok()) continue;
-      filter_checked += (*table)->filter_checked();
-      filter_useful += (*table)->filter_useful();
-    }
-  }
   const DbStats& s = stats_;
-  out += fmt::format("sequence {}\n", versions_->last_sequence());
-  out += fmt::format("memtable bytes {} (immutable: {})\n", mem_->approximate_memory_usage(),
-                     imm_ ? imm_->approximate_memory_usage() : 0);
-  out += fmt::format("writes {} batches, {} user bytes, {} WAL records, {} WAL bytes, {} syncs\n",
-                     s.write_batches, s.user_bytes, s.write_groups, s.wal_bytes, s.wal_syncs);
-  out += fmt::format("flushes {} ({} bytes), failures {}, stall {} us\n", s.flushes, s.flush_bytes,
-                     s.flush_failures, s.stall_micros);
-  out += fmt::format("bloom filter checked {}, useful {}\n", filter_checked, filter_useful);
+  int nonempty_deeper_levels = 0;
+  for (int level = 0; level < kNumLevels; ++level) {
+    add(fmt::format("level{}.files", level), version->files(level).size());
+    add(fmt::format("level{}.bytes", level), version->level_bytes(level));
+    add(fmt::format("level{}.target-bytes", level),
+        level == 0 ? 0 : picker_->level_target_bytes(level));
+    add(fmt::format("level{}.score", level), fmt::format("{:.3f}", current_scores_.score[level]));
+    add(fmt::format("level{}.written-bytes", level), s.level_write_bytes[level]);
+    if (level > 0 && !version->files(level).empty()) ++nonempty_deeper_levels;
+  }
+  const uint64_t disk_writes = s.wal_bytes + s.flush_bytes + s.compaction_write_bytes;
+  const uint64_t gets = stats_gets_.load(std::memory_order_relaxed);
+  const uint64_t probes = stats_get_table_probes_.load(std::memory_order_relaxed);
+  add("sequence", versions_->last_sequence());
+  add("memtable-bytes",
+      mem_->approximate_memory_usage() + (imm_ ? imm_->approximate_memory_usage() : 0));
+  add("pending-compaction-bytes", current_scores_.pending_compaction_bytes);
+  add("user-bytes-written", s.user_bytes);
+  add("disk-bytes-written", disk_writes);
+  add("write-amplification",
+      fmt::format("{:.2f}", s.user_bytes ? double(disk_writes) / s.user_bytes : 0.0));
+  add("gets", gets);
+  add("read-amplification", fmt::format("{:.2f}", gets ? double(probes) / gets : 0.0));
+  add("read-amplification-worst", version->files(0).size() + nonempty_deeper_levels);
+  add("bloom-checked", read_counters_.filter_checked.load());
+  add("bloom-useful", read_counters_.filter_useful.load());
+  add("block-reads", read_counters_.block_reads.load());
+  add("block-cache-hits", block_cache_ ? block_cache_->hits() : 0);
+  add("block-cache-misses", block_cache_ ? block_cache_->misses() : 0);
+  add("block-cache-usage-bytes", block_cache_ ? block_cache_->usage() : 0);
+  add("block-cache-capacity-bytes", block_cache_ ? block_cache_->capacity() : 0);
+  add("write-batches", s.write_batches);
+  add("wal-records", s.write_groups);
+  add("wal-bytes", s.wal_bytes);
+  add("wal-syncs", s.wal_syncs);
+  add("wal-rolls-after-error", s.wal_rolls_after_error);
+  add("wal-torn-tail-bytes", s.torn_tail_bytes);
+  add("wal-skipped-records", s.skipped_records);
+  add("recovered-records", s.recovered_records);
+  add("flushes", s.flushes);
+  add("flush-bytes", s.flush_bytes);
+  add("flush-failures", s.flush_failures);
+  add("compactions", s.compactions);
+  add("trivial-moves", s.trivial_moves);
+  add("compaction-read-bytes", s.compaction_read_bytes);
+  add("compaction-write-bytes", s.compaction_write_bytes);
+  add("compaction-failures", s.compaction_failures);
+  add("compactions-refused-for-space", s.compactions_refused_for_space);
+  add("compaction-filter-removed", stats_filter_removed_.load());
+  add("compaction-filter-changed", stats_filter_changed_.load());
+  add("stall-micros", s.stall_micros);
+  add("write-slowdowns", s.slowdowns);
+  add("write-stops", s.stops);
+  add("write-fence", fenced_.is_ok() ? "none" : fenced_.to_string());
+  add("flush-error", flush_error_.is_ok() ? "none" : flush_error_.to_string());
+  add("compaction-error", compaction_error_.is_ok() ? "none" : compaction_error_.to_string());
+  return m;
+}
+
+std::string DBImpl::stats_string_locked() {
+  auto m = stats_map_locked();
+  auto value = [&](std::string_view name) -> std::string {
+    for (const auto& [k, v] : m) {
+      if (k == name) return v;
+    }
+    return "?";
+  };
+  std::string out = fmt::format("pairdb engine stats for {}\n", path_);
+  out += "level  files        bytes       target  score  written\n";
+  for (int level = 0; level < kNumLevels; ++level) {
+    auto v = [&](std::string_view field) { return value(fmt::format("level{}.{}", level, field)); };
+    out += fmt::format("L{:<5}{:>6} {:>12} {:>12} {:>6} {:>8}\n", level, v("files"), v("bytes"),
+                       v("target-bytes"), v("score"), v("written-bytes"));
+  }
+  out += fmt::format("sequence {}, memtables {} bytes, pending compaction {} bytes\n",
+                     value("sequence"), value("memtable-bytes"), value("pending-compaction-bytes"));
+  out += fmt::format("write amplification {} ({} disk bytes / {} user bytes)\n",
+                     value("write-amplification"), value("disk-bytes-written"),
+                     value("user-bytes-written"));
+  out += fmt::format("read amplification {} tables per get over {} gets (worst case {})\n",
+                     value("read-amplification"), value("gets"), value("read-amplification-worst"));
   out += fmt::format(
-      "recovery: {} records replayed, {} torn-tail bytes dropped, {} records "
-      "skipped\n",
-      s.recovered_records, s.torn_tail_bytes, s.skipped_records);
-  out += fmt::format("WAL rolls after append errors {}\n", s.wal_rolls_after_error);
-  out += fmt::format("write fence: {}\n", fenced_.is_ok() ? "none" : fenced_.to_string());
-  out += fmt::format("flush error: {}\n", flush_error_.is_ok() ? "none" : flush_error_.to_string());
+      "bloom filters: {} checked, {} useful; block cache: {} hits, {} misses, {} / "
+      "{} bytes\n",
+      value("bloom-checked"), value("bloom-useful"), value("block-cache-hits"),
+      value("block-cache-misses"), value("block-cache-usage-bytes"),
+      value("block-cache-capacity-bytes"));
+  out += fmt::format("writes: {} batches, {} WAL records, {} WAL bytes, {} syncs\n",
+                     value("write-batches"), value("wal-records"), value("wal-bytes"),
+                     value("wal-syncs"));
+  out += fmt::format(
+      "flushes {} ({} bytes, {} failed); compactions {} (+{} trivial moves, {} "
+      "read, {} written, {} failed, {} refused for disk space)\n",
+      value("flushes"), value("flush-bytes"), value("flush-failures"), value("compactions"),
+      value("trivial-moves"), value("compaction-read-bytes"), value("compaction-write-bytes"),
+      value("compaction-failures"), value("compactions-refused-for-space"));
+  out += fmt::format("stalls: {} us, {} slowdowns, {} stops\n", value("stall-micros"),
+                     value("write-slowdowns"), value("write-stops"));
+  out += fmt::format("recovery: {} records replayed, {} torn-tail bytes, {} records skipped\n",
+                     value("recovered-records"), value("wal-torn-tail-bytes"),
+                     value("wal-skipped-records"));
+  out += fmt::format("errors: fence {}; flush {}; compaction {}\n", value("write-fence"),
+                     value("flush-error"), value("compaction-error"));
   return out;
 }
 
 std::optional<std::string> DBImpl::get_property(std::string_view name) {
   std::lock_guard lock(mutex_);
-  constexpr std::string_view kLevelFiles = "pairdb.num-files-at-level";
-  if (name.starts_with(kLevelFiles)) {
-    std::string_view digits = name.substr(kLevelFiles.size());
-    if (digits.size() != 1 || digits[0] < '0' || digits[0] >= '0' + kNumLevels) {
-      return std::nullopt;
-    }
-    return std::to_string(versions_->current()->files(digits[0] - '0').size());
+  constexpr std::string_view kPrefix = "pairdb.";
+  if (!name.starts_with(kPrefix)) return std::nullopt;
+  name.remove_prefix(kPrefix.size());
+  if (name == "stats") return stats_string_locked();
+  auto m = stats_map_locked();
+  if (name == "stats-map") {
+    std::string out;
+    for (const auto& [k, v] : m) out += fmt::format("{} {}\n", k, v);
+    return out;
   }
-  if (name == "pairdb.stats") return stats_string_locked();
-  if (name == "pairdb.sequence") return std::to_string(versions_->last_sequence());
-  if (name == "pairdb.memtable-bytes") {
-    return std::to_string(mem_->approximate_memory_usage() +
-                          (imm_ ? imm_->approximate_memory_usage() : 0));
+  constexpr std::string_view kLevelFiles = "num-files-at-level";
+  std::string key(name);
+  if (name.starts_with(kLevelFiles))
+    key = fmt::format("level{}.files", name.substr(kLevelFiles.size()));
+  if (name == "write-fence") return fenced_.is_ok() ? "" : fenced_.to_string();
+  for (const auto& [k, v] : m) {
+    if (k == key) return v;
   }
-  if (name == "pairdb.write-fence") return fenced_.is_ok() ? "" : fenced_.to_string();
-  if (name == "pairdb.wal-torn-tail-bytes") return std::to_string(stats_.torn_tail_bytes);
-  if (name == "pairdb.wal-syncs") return std::to_string(stats_.wal_syncs);
-  if (name == "pairdb.write-batches") return std::to_string(stats_.write_batches);
   return std::nullopt;
 }
 

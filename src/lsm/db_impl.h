@@ -149,6 +149,7 @@ class DBImpl final : public DB {
   void delete_obsolete_files_locked(bool at_open);
   void log(LogLevel level, std::string_view message) const;
   std::string stats_string_locked();
+  std::vector<std::pair<std::string, std::string>> stats_map_locked();
 
   Options options_;
   const std::string path_;

@@ -41,8 +41,12 @@ uint64_t Version::level_bytes(int level) const {
   return total;
 }
 
-Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
-                                  TableCache& tables) const {
+Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq, TableCache& tables,
+                                  std::atomic<uint64_t>* tables_probed) const {
+  auto probe = [&](const FileMetaData& file, std::string_view lookup_key) {
+    if (tables_probed != nullptr) tables_probed->fetch_add(1, std::memory_order_relaxed);
+    return lookup_in_table(tables, file, lookup_key);
+  };
   std::string lookup_key = make_lookup_key(user_key, seq);
   const InternalKeyComparator& icmp = *tables.options().comparator;
   const Comparator* ucmp = icmp.user_comparator();
@@ -52,7 +56,7 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
         ucmp->compare(user_key, extract_user_key(file->largest)) > 0) {
       continue;
     }
-    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, lookup_in_table(tables, *file, lookup_key));
+    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(*file, lookup_key));
     if (result.kind != LookupResult::Kind::kNotPresent) return result;
   }
   for (int level = 1; level < kNumLevels; ++level) {
@@ -64,7 +68,7 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
     if (it == files.end() || ucmp->compare(user_key, extract_user_key((*it)->smallest)) < 0) {
       continue;
     }
-    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, lookup_in_table(tables, **it, lookup_key));
+    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(**it, lookup_key));
     if (result.kind != LookupResult::Kind::kNotPresent) return result;
   }
   return LookupResult{};

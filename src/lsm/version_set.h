@@ -7,6 +7,7 @@
 // Version is never deleted.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -38,7 +39,9 @@ class Version {
   uint64_t level_bytes(int level) const;
 
   // The newest entry for user_key with sequence <= seq among this version's tables.
-  Result<LookupResult> get(std::string_view user_key, SequenceNumber seq, TableCache& tables) const;
+  // Counts each table it consults in *tables_probed (read amplification), if given.
+  Result<LookupResult> get(std::string_view user_key, SequenceNumber seq, TableCache& tables,
+                           std::atomic<uint64_t>* tables_probed = nullptr) const;
   // Appends one internal iterator per table (newest level-0 table first).
   void add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const;
 

@@ -24,8 +24,8 @@ struct HeldSnapshot {
 
 class ModelRun {
  public:
-  explicit ModelRun(uint64_t seed) : rng_(seed) {
-    options_ = small_options(&env_);
+  ModelRun(uint64_t seed, bool compacting) : rng_(seed) {
+    options_ = compacting ? compacting_options(&env_) : small_options(&env_);
     options_.write_buffer_bytes = 64 << 10;
     db_ = open_db(options_);
   }
@@ -67,8 +67,10 @@ class ModelRun {
       verify_seek_walk();
     } else if (dice < 975) {
       take_or_check_snapshot();
-    } else if (dice < 990) {
+    } else if (dice < 985) {
       REQUIRE(db_->flush().is_ok());
+    } else if (dice < 990) {
+      compact_random_range();
     } else {
       reopen();
     }
@@ -121,6 +123,16 @@ class ModelRun {
     REQUIRE(it->status().is_ok());
   }
 
+  void compact_random_range() {
+    if (rng_() % 4 == 0) {
+      REQUIRE(db_->compact_range(nullptr, nullptr).is_ok());
+      return;
+    }
+    std::string a = random_key(), b = random_key();
+    if (b < a) std::swap(a, b);
+    REQUIRE(db_->compact_range(&a, &b).is_ok());
+  }
+
   void take_or_check_snapshot() {
     if (snapshots_.size() < 3 && rng_() % 2 == 0) {
       snapshots_.push_back({db_->get_snapshot(), model_});
@@ -171,16 +183,27 @@ class ModelRun {
 
 }  // namespace
 
-TEST_CASE("random operations match a std::map model across flushes, snapshots and reopens",
-          "[db][model]") {
+namespace {
+void run_model_campaign(bool compacting) {
   const uint64_t ops = env_knob("PAIRDB_MODEL_OPS", 4000);
   const uint64_t only_seed = env_knob("PAIRDB_MODEL_SEED", 0);
   const uint64_t seeds = env_knob("PAIRDB_MODEL_SEEDS", 5);
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     uint64_t s = only_seed != 0 ? only_seed : seed;
     INFO("seed=" << s << " (replay with PAIRDB_MODEL_SEED=" << s << ")");
-    ModelRun run(s);
+    ModelRun run(s, compacting);
     run.run(ops);
     if (only_seed != 0) break;
   }
+}
+}  // namespace
+
+TEST_CASE("random operations match a std::map model across flushes, snapshots and reopens",
+          "[db][model]") {
+  run_model_campaign(/*compacting=*/false);
+}
+
+TEST_CASE("random operations match a std::map model while compaction uses every level",
+          "[db][model][compaction]") {
+  run_model_campaign(/*compacting=*/true);
 }
