@@ -1,8 +1,8 @@
 // Presents pairdb-lsm-bench results: the comparison table on stdout and the same numbers as JSON.
 //
 // Methods (also printed under the table):
-//   - ops/s = timed operations / wall time of the timed loop; us/op is its inverse per thread
-//     count 1 (for several reader threads it is wall time per operation, not latency).
+//   - ops/s = timed operations / wall time of the timed loop, summed over threads; us/op is
+//     wall time / operations (with several reader threads it is not a latency: see p50/p99).
 //   - Write amplification = bytes the engine's process passed to write(2)/pwrite(2) during the
 //     workload (/proc/self/io wchar: WAL, tables, manifests, info logs, including files deleted
 //     since) / key+value bytes the workload wrote. The total row runs from process start through
