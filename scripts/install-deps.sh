@@ -11,6 +11,9 @@ PACKAGES=(
   libfmt-dev libxxhash-dev libcli11-dev
   # Tests and benchmarks.
   catch2 libbenchmark-dev
+  # Benchmark-only: the engines pairdb-lsm-bench compares against. The engine never links them,
+  # and the bench builds without them (their columns then say absent).
+  librocksdb-dev libleveldb-dev
 )
 
 missing=()
