@@ -8,19 +8,6 @@ namespace {
 
 using lsm::WriteOptions;
 
-// Sets Options::block_cache_bytes when this tree has it. The block cache is being added in
-// parallel; until it lands the field does not exist and the bench must still compile.
-// Returns whether the size was applied.
-template <typename LsmOptions>
-bool set_block_cache_bytes(LsmOptions& options, size_t bytes) {
-  if constexpr (requires { options.block_cache_bytes = bytes; }) {
-    options.block_cache_bytes = bytes;
-    return true;
-  } else {
-    return false;
-  }
-}
-
 class PairdbIterator final : public EngineIterator {
  public:
   explicit PairdbIterator(std::unique_ptr<lsm::Iterator> it) : it_(std::move(it)) {}
@@ -52,10 +39,8 @@ class PairdbEngine final : public Engine {
     // Like RocksDB's and LevelDB's defaults: each write reaches the OS, only sync=true syncs.
     options.wal_sync_mode = lsm::WalSyncMode::kNone;
     options.log = [](lsm::LogLevel level, std::string_view) {};  // Keep the bench output clean.
+    options.block_cache_bytes = config.block_cache_bytes;
     notes_.clear();
-    if (!set_block_cache_bytes(options, config.block_cache_bytes)) {
-      notes_.push_back("Options::block_cache_bytes does not exist in this tree: no block cache");
-    }
     auto db = lsm::DB::open(options, dir);
     if (!db.is_ok()) return db.status();
     db_ = std::move(db).value();
