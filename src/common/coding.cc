@@ -45,7 +45,7 @@ const char* decode_varint64(const char* p, const char* limit, uint64_t* v) {
   return nullptr;
 }
 
-const char* decode_varint32(const char* p, const char* limit, uint32_t* v) {
+const char* decode_varint32_multibyte(const char* p, const char* limit, uint32_t* v) {
   uint64_t wide = 0;
   const char* end = decode_varint64(p, limit, &wide);
   if (end == nullptr || wide > UINT32_MAX || end - p > kVarint32BytesMax) return nullptr;

@@ -47,8 +47,20 @@ void put_varint64(std::string* dst, uint64_t v);
 int varint_length(uint64_t v);
 
 // Parses a varint from [p, limit); returns one past it, or nullptr if malformed or truncated.
-const char* decode_varint32(const char* p, const char* limit, uint32_t* v);
+const char* decode_varint32_multibyte(const char* p, const char* limit, uint32_t* v);
 const char* decode_varint64(const char* p, const char* limit, uint64_t* v);
+// Inline for the common one-byte case: memtable and block comparisons decode lengths this way
+// on every step of a search.
+inline const char* decode_varint32(const char* p, const char* limit, uint32_t* v) {
+  if (p < limit) {
+    uint32_t byte = static_cast<unsigned char>(*p);
+    if ((byte & 0x80) == 0) {
+      *v = byte;
+      return p + 1;
+    }
+  }
+  return decode_varint32_multibyte(p, limit, v);
+}
 
 // Consume from the front of *input; false (input unspecified) when malformed.
 bool get_varint32(std::string_view* input, uint32_t* v);

@@ -212,12 +212,29 @@ void BlockIterator::prev() {
 }
 
 Block::Block(std::string contents, std::string origin)
-    : contents_(std::move(contents)), origin_(std::move(origin)) {
+    : contents_(std::move(contents)),
+      origin_(std::make_shared<const std::string>(std::move(origin))),
+      origin_offset_(kNoOffset) {
+  parse();
+}
+
+Block::Block(std::string contents, std::shared_ptr<const std::string> file_name, uint64_t offset)
+    : contents_(std::move(contents)), origin_(std::move(file_name)), origin_offset_(offset) {
+  PAIRDB_ASSERT(origin_ != nullptr);
+  parse();
+}
+
+void Block::parse() {
   status_ = validate_restarts();
   if (!status_.is_ok()) {
     data_bytes_ = 0;
     restart_count_ = 0;
   }
+}
+
+std::string Block::origin() const {
+  if (origin_offset_ == kNoOffset) return *origin_;
+  return fmt::format("{} block at offset {}", *origin_, origin_offset_);
 }
 
 uint32_t Block::restart_point(uint32_t index) const {
@@ -228,13 +245,13 @@ uint32_t Block::restart_point(uint32_t index) const {
 Status Block::validate_restarts() {
   const size_t size = contents_.size();
   if (size < kRestartEntryBytes || size > UINT32_MAX) {
-    return Status::corruption(fmt::format("bad block size {} in {}", size, origin_));
+    return Status::corruption(fmt::format("bad block size {} in {}", size, origin()));
   }
   uint32_t count = decode_fixed32(contents_.data() + size - kRestartEntryBytes);
   size_t count_max = (size - kRestartEntryBytes) / kRestartEntryBytes;
   if (count == 0 || count > count_max) {
     return Status::corruption(
-        fmt::format("bad restart count {} (block size {}) in {}", count, size, origin_));
+        fmt::format("bad restart count {} (block size {}) in {}", count, size, origin()));
   }
   restart_count_ = count;
   data_bytes_ = static_cast<uint32_t>(size - kRestartEntryBytes * (size_t{count} + 1));
@@ -243,7 +260,7 @@ Status Block::validate_restarts() {
     bool in_order = (i == 0) ? point == 0 : (point > restart_point(i - 1) && point < data_bytes_);
     if (!in_order) {
       return Status::corruption(fmt::format("bad restart point {} = {} (entries end at {}) in {}",
-                                            i, point, data_bytes_, origin_));
+                                            i, point, data_bytes_, origin()));
     }
   }
   return Status::ok();

@@ -27,6 +27,9 @@ class Block {
  public:
   // `origin` names the block in error messages, e.g. "000012.sst block at offset 4096".
   explicit Block(std::string contents, std::string origin = "block");
+  // A block of a table file: named "<file_name> block at offset <offset>" in errors. The name
+  // is shared, not copied, so reading a block formats no string.
+  Block(std::string contents, std::shared_ptr<const std::string> file_name, uint64_t offset);
 
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -35,7 +38,7 @@ class Block {
   const Status& status() const { return status_; }
   // Bytes of the block contents, including the restart array.
   size_t size() const { return contents_.size(); }
-  std::string_view origin() const { return origin_; }
+  std::string origin() const;
 
   // An iterator over this block's entries, ordered by comparator.
   // REQUIRES: this block and comparator outlive the iterator.
@@ -52,7 +55,11 @@ class Block {
   uint32_t restart_point(uint32_t index) const;
 
   const std::string contents_;
-  const std::string origin_;
+  const std::shared_ptr<const std::string> origin_;  // A file name, or the whole origin.
+  const uint64_t origin_offset_;                     // kNoOffset: origin_ is the whole origin.
+  static constexpr uint64_t kNoOffset = UINT64_MAX;
+
+  void parse();
   Status status_;
   uint32_t data_bytes_ = 0;     // Entries occupy [0, data_bytes_); restarts follow.
   uint32_t restart_count_ = 0;  // Zero only when status_ is not OK.

@@ -25,6 +25,7 @@ TableReader::TableReader(const TableOptions& options, std::unique_ptr<RandomAcce
       file_(std::move(file)),
       file_size_(file_size),
       file_name_(std::move(file_name)),
+      shared_file_name_(std::make_shared<const std::string>(file_name_)),
       cache_id_(cache_id) {}
 
 Result<std::shared_ptr<TableReader>> TableReader::open(const TableOptions& options,
@@ -121,8 +122,8 @@ Result<std::shared_ptr<const Block>> TableReader::read_data_block(
     options_.counters->block_reads.fetch_add(1, std::memory_order_relaxed);
     options_.counters->block_read_bytes.fetch_add(contents.size(), std::memory_order_relaxed);
   }
-  auto block = std::make_shared<const Block>(
-      std::move(contents), fmt::format("{} block at offset {}", file_name_, handle->offset));
+  auto block =
+      std::make_shared<const Block>(std::move(contents), shared_file_name_, handle->offset);
   PAIRDB_TRY(block->status());
   if (cache != nullptr) cache->insert(key, block, block->size());
   return block;

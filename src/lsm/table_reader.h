@@ -96,6 +96,7 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   const std::unique_ptr<RandomAccessFile> file_;
   const uint64_t file_size_;
   const std::string file_name_;
+  const std::shared_ptr<const std::string> shared_file_name_;  // Named by cached blocks.
   const uint64_t cache_id_;
 
   // Set by open() before the reader is shared; never changed afterwards.
