@@ -212,15 +212,30 @@ void BlockIterator::prev() {
 }
 
 Block::Block(std::string contents, std::string origin)
-    : contents_(std::move(contents)),
+    : storage_(std::move(contents)),
+      contents_(storage_),
       origin_(std::make_shared<const std::string>(std::move(origin))),
       origin_offset_(kNoOffset) {
   parse();
 }
 
 Block::Block(std::string contents, std::shared_ptr<const std::string> file_name, uint64_t offset)
-    : contents_(std::move(contents)), origin_(std::move(file_name)), origin_offset_(offset) {
+    : storage_(std::move(contents)),
+      contents_(storage_),
+      origin_(std::move(file_name)),
+      origin_offset_(offset) {
   PAIRDB_ASSERT(origin_ != nullptr);
+  parse();
+}
+
+Block::Block(std::string_view unowned, std::shared_ptr<const void> keep_alive,
+             std::shared_ptr<const std::string> file_name, uint64_t offset)
+    : keep_alive_(std::move(keep_alive)),
+      contents_(unowned),
+      origin_(std::move(file_name)),
+      origin_offset_(offset) {
+  PAIRDB_ASSERT(origin_ != nullptr);
+  PAIRDB_ASSERT(keep_alive_ != nullptr);
   parse();
 }
 

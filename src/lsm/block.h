@@ -30,6 +30,10 @@ class Block {
   // A block of a table file: named "<file_name> block at offset <offset>" in errors. The name
   // is shared, not copied, so reading a block formats no string.
   Block(std::string contents, std::shared_ptr<const std::string> file_name, uint64_t offset);
+  // A block read in place from memory someone else owns (a mapped table file); keep_alive
+  // keeps that memory valid for the block's lifetime.
+  Block(std::string_view unowned, std::shared_ptr<const void> keep_alive,
+        std::shared_ptr<const std::string> file_name, uint64_t offset);
 
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -54,7 +58,9 @@ class Block {
   Status validate_restarts();
   uint32_t restart_point(uint32_t index) const;
 
-  const std::string contents_;
+  const std::string storage_;                        // Owned bytes; empty when borrowed.
+  const std::shared_ptr<const void> keep_alive_;     // Owner of borrowed bytes.
+  const std::string_view contents_;                  // storage_, or the borrowed bytes.
   const std::shared_ptr<const std::string> origin_;  // A file name, or the whole origin.
   const uint64_t origin_offset_;                     // kNoOffset: origin_ is the whole origin.
   static constexpr uint64_t kNoOffset = UINT64_MAX;

@@ -60,8 +60,8 @@ DBImpl::DBImpl(const Options& options, std::string path)
   }
   table_options_.block_cache = block_cache_.get();
   table_options_.counters = &read_counters_;
-  table_cache_ =
-      std::make_unique<TableCache>(path_, options_.env, table_options_, options_.max_open_tables);
+  table_cache_ = std::make_unique<TableCache>(path_, options_.env, table_options_,
+                                              options_.max_open_tables, options_.use_mmap_reads);
   picker_ = std::make_unique<CompactionPicker>(options_, &internal_comparator_);
   versions_ =
       std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_, table_cache_.get());

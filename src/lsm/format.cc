@@ -125,8 +125,9 @@ bool block_trailer_ok(std::string_view contents_and_trailer) {
 }
 }  // namespace
 
-Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& handle,
-                               std::string_view file_name) {
+Result<std::string_view> read_block_view(const RandomAccessFile& file, const BlockHandle& handle,
+                                         std::string_view file_name,
+                                         std::unique_ptr<char[]>* scratch) {
   // Error messages only: formatted when something is wrong, never on the hot path.
   auto where = [&] {
     return fmt::format("{} at offset {} (size {})", file_name, handle.offset, handle.size);
@@ -135,21 +136,28 @@ Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& 
     return Status::corruption(fmt::format("block too large in {}", where()));
   }
   const size_t n = handle.size + kBlockTrailerBytes;
-  std::string buffer(n, '\0');
-  PAIRDB_ASSIGN_OR_RETURN(std::string_view got, file.read(handle.offset, n, buffer.data()));
+  // Uninitialised: zero-filling would cost as much as reading the block from a mapping.
+  if (*scratch == nullptr) scratch->reset(new char[n]);
+  PAIRDB_ASSIGN_OR_RETURN(std::string_view got, file.read(handle.offset, n, scratch->get()));
   if (got.size() != n) {
     return Status::corruption(
         fmt::format("truncated block: read {} of {} bytes in {}", got.size(), n, where()));
   }
-  // The file may return its own memory instead of filling the scratch buffer.
-  if (got.data() != buffer.data()) std::memcpy(buffer.data(), got.data(), n);
-  if (!block_trailer_ok(buffer)) {
-    Status s = verify_block_trailer(buffer, where());
+  // Verified where it lies: in scratch, or in memory the file owns (a mapping).
+  if (!block_trailer_ok(got)) {
+    Status s = verify_block_trailer(got, where());
     PAIRDB_ASSERT(!s.is_ok());  // The two checks agree.
     return s;
   }
-  buffer.resize(handle.size);
-  return buffer;
+  return got.substr(0, handle.size);
+}
+
+Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& handle,
+                               std::string_view file_name) {
+  std::unique_ptr<char[]> scratch;
+  PAIRDB_ASSIGN_OR_RETURN(std::string_view contents,
+                          read_block_view(file, handle, file_name, &scratch));
+  return std::string(contents);
 }
 
 }  // namespace pairdb::lsm

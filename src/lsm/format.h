@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -80,6 +81,11 @@ Result<BlockHandle> write_block(WritableFile* file, uint64_t offset, std::string
 
 // Reads a block and verifies its trailer on every read. Corruption names the file, the block
 // offset and what was wrong; a short read is Corruption too (the table claims bytes it lacks).
+// Reads and verifies a block without copying it: the result points into the file's own memory
+// (a mapped file) or into *scratch, which this allocates when needed.
+Result<std::string_view> read_block_view(const RandomAccessFile& file, const BlockHandle& handle,
+                                         std::string_view file_name,
+                                         std::unique_ptr<char[]>* scratch);
 Result<std::string> read_block(const RandomAccessFile& file, const BlockHandle& handle,
                                std::string_view file_name);
 

@@ -2,10 +2,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,6 +19,10 @@ namespace pairdb::lsm {
 namespace {
 
 constexpr size_t kWritableBufferBytes = 64 * 1024;
+// Mapped files at once; beyond this, files are read with pread. Keeps the process far below
+// vm.max_map_count (65530 by default) whatever the number of tables.
+constexpr int kMappedFilesMax = 4096;
+std::atomic<int> mapped_files{0};
 
 Status posix_error(std::string_view context, int error_number) {
   std::string msg = fmt::format("{}: {}", context, std::strerror(error_number));
@@ -72,6 +78,27 @@ class PosixRandomAccessFile final : public RandomAccessFile {
  private:
   const std::string path_;
   const int fd_;
+};
+
+// A read-only mapping of an immutable file. Reads return views into the mapping.
+class PosixMappedFile final : public RandomAccessFile {
+ public:
+  PosixMappedFile(std::string path, const char* base, size_t size)
+      : path_(std::move(path)), base_(base), size_(size) {}
+  ~PosixMappedFile() override {
+    ::munmap(const_cast<char*>(base_), size_);
+    mapped_files.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  Result<std::string_view> read(uint64_t offset, size_t n, char* scratch) const override {
+    if (offset >= size_) return std::string_view();
+    return std::string_view(base_ + offset, std::min<uint64_t>(n, size_ - offset));
+  }
+
+ private:
+  const std::string path_;
+  const char* const base_;
+  const size_t size_;
 };
 
 // Buffers appends in user space; flush() hands them to the kernel, sync() makes them durable.
@@ -164,6 +191,30 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return posix_error(fmt::format("open {}", path), errno);
     return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(path, fd));
+  }
+
+  Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) override {
+    if (mapped_files.fetch_add(1, std::memory_order_relaxed) >= kMappedFilesMax) {
+      mapped_files.fetch_sub(1, std::memory_order_relaxed);
+      return new_random_access_file(path);
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      mapped_files.fetch_sub(1, std::memory_order_relaxed);
+      return posix_error(fmt::format("open {}", path), errno);
+    }
+    struct stat st;
+    void* base = MAP_FAILED;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      base = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+    }
+    if (base == MAP_FAILED) {  // Empty, or mapping refused: fall back to pread.
+      mapped_files.fetch_sub(1, std::memory_order_relaxed);
+      return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(path, fd));
+    }
+    ::close(fd);  // The mapping keeps the file open.
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixMappedFile>(
+        path, static_cast<const char*>(base), static_cast<size_t>(st.st_size)));
   }
 
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override {

@@ -21,7 +21,8 @@ namespace pairdb::lsm {
 
 class TableCache {
  public:
-  TableCache(std::string db_path, Env* env, TableOptions options, size_t max_open_tables);
+  TableCache(std::string db_path, Env* env, TableOptions options, size_t max_open_tables,
+             bool use_mmap_reads);
 
   // Opens the table on first use. Corruption if its footer, index or filter is damaged.
   Result<std::shared_ptr<TableReader>> find(uint64_t file_number, uint64_t file_size);
@@ -33,6 +34,7 @@ class TableCache {
   Env* const env_;
   const TableOptions options_;
   LruCache<TableReader> tables_;
+  const bool use_mmap_reads_;
 };
 
 }  // namespace pairdb::lsm

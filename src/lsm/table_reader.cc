@@ -55,6 +55,11 @@ Result<std::shared_ptr<TableReader>> TableReader::open(const TableOptions& optio
 }
 
 Status TableReader::load_metadata(const Footer& footer) {
+  // A file that answers a read with its own memory is mapped: data blocks are then read in
+  // place (see read_data_block).
+  char probe = 0;
+  auto first_byte = file_->read(0, 1, &probe);
+  mapped_ = first_byte.is_ok() && !first_byte->empty() && first_byte->data() != &probe;
   PAIRDB_ASSIGN_OR_RETURN(std::string index_contents, read_checked_block(footer.index, "index"));
   auto index = std::make_shared<const Block>(
       std::move(index_contents),
@@ -114,16 +119,26 @@ Result<std::shared_ptr<const Block>> TableReader::read_data_block(
   }
   LruCache<Block>* cache = cache_id_ != 0 ? options_.block_cache : nullptr;
   const CacheKey key{cache_id_, handle->offset};
-  if (cache != nullptr) {
+  if (cache != nullptr && !mapped_) {
     if (std::shared_ptr<const Block> cached = cache->lookup(key)) return cached;
   }
-  PAIRDB_ASSIGN_OR_RETURN(std::string contents, read_checked_block(*handle, "data"));
+  std::unique_ptr<char[]> scratch;
+  PAIRDB_ASSIGN_OR_RETURN(std::string_view contents,
+                          read_block_view(*file_, *handle, file_name_, &scratch));
   if (options_.counters != nullptr) {
     options_.counters->block_reads.fetch_add(1, std::memory_order_relaxed);
     options_.counters->block_read_bytes.fetch_add(contents.size(), std::memory_order_relaxed);
   }
+  if (mapped_) {
+    // Read in place from the mapping, which the page cache already caches: no copy, and no
+    // block-cache entry to duplicate it.
+    auto block = std::make_shared<const Block>(contents, shared_from_this(), shared_file_name_,
+                                               handle->offset);
+    PAIRDB_TRY(block->status());
+    return block;
+  }
   auto block =
-      std::make_shared<const Block>(std::move(contents), shared_file_name_, handle->offset);
+      std::make_shared<const Block>(std::string(contents), shared_file_name_, handle->offset);
   PAIRDB_TRY(block->status());
   if (cache != nullptr) cache->insert(key, block, block->size());
   return block;

@@ -98,6 +98,7 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   const std::string file_name_;
   const std::shared_ptr<const std::string> shared_file_name_;  // Named by cached blocks.
   const uint64_t cache_id_;
+  bool mapped_ = false;  // The file returns its own (mapped) memory; set by open().
 
   // Set by open() before the reader is shared; never changed afterwards.
   std::shared_ptr<const Block> index_block_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "lsm/filename.h"
+#include "lsm/level_iterator.h"
 #include "lsm/log_reader.h"
 #include "lsm/merging_iterator.h"
 
@@ -75,15 +76,13 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
 }
 
 void Version::add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const {
-  for (const auto& level_files : files_) {
-    for (const auto& file : level_files) {
-      auto table = tables.find(file->number, file->file_size);
-      if (table.is_ok()) {
-        out->push_back((*table)->new_iterator());
-      } else {
-        out->push_back(new_empty_iterator(table.status()));
-      }
-    }
+  for (const auto& file : files_[0]) {  // Overlapping: one child per file, newest first.
+    auto table = tables.find(file->number, file->file_size);
+    out->push_back(table.is_ok() ? (*table)->new_iterator() : new_empty_iterator(table.status()));
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    if (files_[level].empty()) continue;
+    out->push_back(new_level_iterator(files_[level], &tables, tables.options().comparator));
   }
 }
 

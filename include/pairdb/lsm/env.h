@@ -62,6 +62,13 @@ class Env {
   virtual Result<std::unique_ptr<SequentialFile>> new_sequential_file(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> new_random_access_file(
       const std::string& path) = 0;
+  // Like new_random_access_file, but may map the file into memory so reads need no system
+  // call or copy. Only for files that never change while open (SSTables). On the real file
+  // system a device I/O error while reading a mapped page raises SIGBUS instead of returning
+  // an error. Envs without mapping return a plain random-access file.
+  virtual Result<std::unique_ptr<RandomAccessFile>> new_mapped_file(const std::string& path) {
+    return new_random_access_file(path);
+  }
   // Creates or truncates. The new directory entry is durable only after sync_dir(parent).
   virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) = 0;
 

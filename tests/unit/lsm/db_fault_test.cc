@@ -1,6 +1,9 @@
 // The engine under disk faults: full disk, failed fsync, torn WAL tail, damaged SSTables.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
 
@@ -205,4 +208,48 @@ TEST_CASE("writes acknowledged into a new WAL segment survive a crash even if no
   env.crash();
   auto db = open_db(options);
   for (const auto& key : acknowledged) REQUIRE(get_or(*db, key) == std::string(100, 'w'));
+}
+
+TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corruption",
+          "[db][fault][posix]") {
+  auto dir = std::filesystem::temp_directory_path() / fmt::format("pairdb-mmap-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  Options options;
+  options.create_if_missing = true;
+  options.bloom_bits_per_key = 0;
+  options.use_mmap_reads = true;
+  options.log = [](LogLevel, std::string_view) {};
+  {
+    auto db = open_db(options, dir.string());
+    for (int i = 0; i < 20; ++i) REQUIRE(db->put({}, key_of(i), "value-" + key_of(i)).is_ok());
+    REQUIRE(db->flush().is_ok());
+  }
+  std::filesystem::path table;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".sst") table = entry.path();
+  }
+  REQUIRE(!table.empty());
+  {
+    std::fstream f(table, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(40);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x10);
+    f.seekp(40);
+    f.write(&c, 1);
+  }
+  auto db = open_db(options, dir.string());
+  int corrupt = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto value = db->get({}, key_of(i));
+    if (value.is_ok()) {
+      REQUIRE(*value == "value-" + key_of(i));
+    } else {
+      REQUIRE(value.status().is_corruption());
+      ++corrupt;
+    }
+  }
+  REQUIRE(corrupt > 0);
+  db.reset();
+  std::filesystem::remove_all(dir);
 }
