@@ -2,6 +2,7 @@
 # The README's test command: installs what is missing, builds, and runs every test.
 #   - unit, crash and simulation tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (the `asan` preset), through ctest;
+#   - the engine's multi-threaded tests again under ThreadSanitizer (the `tsan` preset);
 #   - a release build of everything (binaries in build/bin), so benchmarks and tools compile.
 # Environment: PAIRDB_CRASH_POINTS (default 1000) and PAIRDB_MODEL_OPS scale the randomized
 # campaigns; JOBS sets build parallelism (default: number of cores).
@@ -17,6 +18,16 @@ cmake --build --preset asan -j "$JOBS"
 
 echo "== tests (asan)"
 ctest --preset asan -j "$JOBS" --timeout 900
+
+echo "== ThreadSanitizer: the engine's multi-threaded tests"
+cmake --preset tsan >/dev/null
+TSAN_TARGETS=(lsm_db_test lsm_db_compaction_test crash_crash_test)
+cmake --build --preset tsan -j "$JOBS" --target "${TSAN_TARGETS[@]}"
+for t in "${TSAN_TARGETS[@]}"; do
+  TSAN_OPTIONS=halt_on_error=1 PAIRDB_CRASH_POINTS=200 "build/tsan/bin/$t" >/dev/null \
+    || { echo "ThreadSanitizer run of $t failed; rerun: TSAN_OPTIONS=halt_on_error=1 build/tsan/bin/$t" >&2; exit 1; }
+  echo "tsan: $t passed"
+done
 
 echo "== build (release)"
 cmake --preset release >/dev/null
