@@ -11,6 +11,8 @@ PACKAGES=(
   libfmt-dev libxxhash-dev libcli11-dev
   # Tests and benchmarks.
   catch2 libbenchmark-dev
+  # Wire schemas (gossip, later the client and internode protocols).
+  flatbuffers-compiler libflatbuffers-dev
 )
 
 missing=()
