@@ -104,6 +104,9 @@ std::pair<wire::Body, Offset<void>> build_body(FlatBufferBuilder& fbb, const Mes
     std::pair<wire::Body, Offset<void>> operator()(const MetaRequest& r) {
       return {wire::Body::MetaRequest, wire::CreateMetaRequest(fbb, r.meta_version).Union()};
     }
+    std::pair<wire::Body, Offset<void>> operator()(const GossipOnly&) {
+      return {wire::Body::Gossip, wire::CreateGossip(fbb).Union()};
+    }
     std::pair<wire::Body, Offset<void>> operator()(const MetaResponse& r) {
       return {wire::Body::MetaResponse, build_meta(fbb, r.meta).Union()};
     }
@@ -243,6 +246,8 @@ Result<MessageBody> read_body(const wire::Envelope* env) {
       PAIRDB_ASSIGN_OR_RETURN(NodeMeta meta, read_meta(env->body_as_MetaResponse()));
       return MessageBody(MetaResponse{std::move(meta)});
     }
+    case wire::Body::Gossip:
+      return MessageBody(GossipOnly{});
     default:
       return corrupt("unknown or missing body type");
   }

@@ -56,6 +56,9 @@ struct SyncChunk {
   std::vector<MemberUpdate> updates;  // Size <= kSyncUpdatesPerChunkMax.
   bool operator==(const SyncChunk&) const = default;
 };
+struct GossipOnly {
+  bool operator==(const GossipOnly&) const = default;
+};
 struct MetaRequest {
   uint64_t meta_version = 0;  // The version the requester wants (or newer).
   bool operator==(const MetaRequest&) const = default;
@@ -65,7 +68,8 @@ struct MetaResponse {
   bool operator==(const MetaResponse&) const = default;
 };
 
-using MessageBody = std::variant<Ping, Ack, PingReq, Nack, SyncChunk, MetaRequest, MetaResponse>;
+using MessageBody =
+    std::variant<Ping, Ack, PingReq, Nack, SyncChunk, MetaRequest, MetaResponse, GossipOnly>;
 
 struct GossipMessage {
   NodeId sender;

@@ -29,6 +29,7 @@ SwimCore::SwimCore(const SwimConfig& config, const SelfConfig& self, uint64_t se
   PAIRDB_ASSERT(config.indirect_probes <= kIndirectProbesMax);
   PAIRDB_ASSERT(config.suspicion_confirmations <= kSuspicionConfirmationsMax);
   PAIRDB_ASSERT(config.probe_timeout < config.probe_interval);
+  PAIRDB_ASSERT(config.gossip_fanout <= kGossipFanoutMax);
   self_.id = self.meta.id;
   self_.incarnation = self.incarnation;
   self_.liveness = Liveness::kAlive;
@@ -157,6 +158,8 @@ void SwimCore::change_member(Member& m, const MemberUpdate& u, Instant now, Outb
   switch (u.liveness) {
     case Liveness::kAlive:
       if (old.liveness != Liveness::kAlive && m.announced) emit(out, MemberEventKind::kAlive, u);
+      // Back from the dead: exchange full state so whatever else it missed flows both ways.
+      if (is_down(old.liveness)) send_sync(u.gossip_addr, /*is_request=*/true, out);
       break;
     case Liveness::kSuspect:
       start_suspicion(m, u.accuser, now);
@@ -240,7 +243,7 @@ void SwimCore::on_message(const std::string& from_addr, const GossipMessage& msg
           send(from_addr, MetaResponse{self_meta_}, out);
         } else if constexpr (std::is_same_v<T, MetaResponse>) {
           on_meta(body.meta, out);
-        }
+        }  // GossipOnly: its piggybacked updates were all it carried.
       },
       msg.body);
   out.next_tick = std::min(out.next_tick, next_deadline());
@@ -338,7 +341,7 @@ std::vector<MemberUpdate> SwimCore::take_piggyback(const NodeId* must_carry) {
   std::vector<MemberUpdate> out;
   if (must_carry != nullptr) {
     const MemberUpdate* u = update_for(*must_carry);
-    if (u != nullptr && u->liveness == Liveness::kSuspect) out.push_back(*u);
+    if (u != nullptr && u->liveness != Liveness::kAlive) out.push_back(*u);
   }
   const size_t room = kPiggybackUpdatesMax - out.size();
   const size_t take = std::min(room, broadcasts_.size());
@@ -376,8 +379,11 @@ void SwimCore::tick(Instant now, Outbox& out) {
   expire_members(now, out);
   expire_relays(now, out);
   maybe_sync(now, out);
+  maybe_gossip(now, out);
+  maybe_reconnect(now, out);
   request_metas(now, out);
-  out.next_tick = std::min(out.next_tick, next_deadline());
+  // A deadline already due (say, a capped batch of metadata requests) runs on the next tick.
+  out.next_tick = std::max(std::min(out.next_tick, next_deadline()), now + kTickResolution);
   expected_tick_ = out.next_tick;
   PAIRDB_ASSERT(out.next_tick > now);
   PAIRDB_ASSERT(out.messages.size() <= kOutboxMessagesMax);
@@ -525,6 +531,40 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
   send_sync(peer->state.gossip_addr, /*is_request=*/true, out);
 }
 
+void SwimCore::maybe_gossip(Instant now, Outbox& out) {
+  if (now < next_gossip_at_ || broadcasts_.empty() || config_.gossip_fanout == 0) return;
+  next_gossip_at_ = now + config_.gossip_interval;
+  std::vector<const Member*> peers;
+  for (const auto& [id, m] : members_) {
+    if (!is_down(m.state.liveness)) peers.push_back(&m);
+  }
+  std::sort(peers.begin(), peers.end(),
+            [](const Member* a, const Member* b) { return a->state.id < b->state.id; });
+  const size_t k = std::min<size_t>(config_.gossip_fanout, peers.size());
+  for (size_t i = 0; i < k && !broadcasts_.empty(); ++i) {
+    const size_t j = i + rng_.uniform(peers.size() - i);
+    std::swap(peers[i], peers[j]);
+    send(peers[i]->state.gossip_addr, GossipOnly{}, out);
+  }
+}
+
+// A partition heals only if someone talks across it: ping one dead member now and then, with its
+// obituary attached; if it is alive it refutes, and its ack brings the refutation back.
+void SwimCore::maybe_reconnect(Instant now, Outbox& out) {
+  if (now < next_reconnect_at_) return;
+  next_reconnect_at_ = now + config_.reconnect_interval;
+  std::vector<const Member*> dead;
+  for (const auto& [id, m] : members_) {
+    if (m.state.liveness == Liveness::kDead) dead.push_back(&m);
+  }
+  if (dead.empty()) return;
+  std::sort(dead.begin(), dead.end(),
+            [](const Member* a, const Member* b) { return a->state.id < b->state.id; });
+  const Member* m = dead[rng_.uniform(dead.size())];
+  const NodeId target = m->state.id;
+  send(m->state.gossip_addr, Ping{0, target}, out, &target);
+}
+
 // Fetches metadata (addresses, tokens) from members whose meta_version is newer than ours.
 void SwimCore::request_metas(Instant now, Outbox& out) {
   uint32_t sent = 0;
@@ -546,17 +586,18 @@ Instant SwimCore::next_deadline() const {
                               ? probe_->started + scaled(config_.probe_interval)
                               : probe_->started + scaled(config_.probe_timeout));
   }
-  bool meta_wanted = false;
   for (const auto& [id, m] : members_) {
     if (m.state.liveness == Liveness::kSuspect) next = std::min(next, m.suspicion_deadline);
-    if (is_down(m.state.liveness))
+    if (is_down(m.state.liveness)) {
       next = std::min(next, m.liveness_since + config_.dead_reap_after);
-    meta_wanted |=
-        !is_down(m.state.liveness) && (!m.meta || m.meta->meta_version < m.state.meta_version);
+    } else if (!m.meta || m.meta->meta_version < m.state.meta_version) {
+      next = std::min(next, m.meta_requested_at + config_.meta_retry);
+    }
   }
   for (const Relay& r : relays_) next = std::min(next, r.deadline);
+  if (!broadcasts_.empty() && config_.gossip_fanout > 0) next = std::min(next, next_gossip_at_);
   next = std::min(next, alive_count() == 0 ? next_join_at_ : next_sync_at_);
-  if (meta_wanted) next = std::min(next, expected_tick_ + config_.meta_retry / 4);
+  next = std::min(next, next_reconnect_at_);
   return next;
 }
 

@@ -19,7 +19,9 @@ namespace pairdb::gossip {
 using namespace std::chrono_literals;
 
 inline constexpr size_t kSeedsMax = 16;
+inline constexpr Duration kTickResolution = 1ms;
 inline constexpr size_t kIndirectProbesMax = 8;
+inline constexpr size_t kGossipFanoutMax = 8;
 inline constexpr size_t kRelaysMax = 64;  // Ping-reqs relayed at once for others.
 inline constexpr size_t kSuspicionConfirmationsMax = 8;
 inline constexpr size_t kLocalHealthMax = 8;
@@ -30,7 +32,11 @@ struct SwimConfig {
   Duration probe_interval = 1s;    // One probe per period (scaled by local health).
   Duration probe_timeout = 500ms;  // Direct ack wait before asking k members (scaled too).
   uint32_t indirect_probes = 3;    // k <= kIndirectProbesMax.
-  uint32_t retransmit_mult = 4;    // Each update is piggybacked mult * ceil(log10(n + 1)) times.
+  // Fresh updates are also pushed to gossip_fanout random members every gossip_interval while
+  // any are queued (piggybacking alone moves news only as fast as probes).
+  Duration gossip_interval = 200ms;
+  uint32_t gossip_fanout = 3;
+  uint32_t retransmit_mult = 4;  // Each update is piggybacked mult * ceil(log10(n + 1)) times.
   // Suspicion lasts between min = suspicion_mult * max(1, log10(n)) * probe_interval and
   // suspicion_max_mult * min, shortened as distinct members confirm (Lifeguard).
   double suspicion_mult = 1.0;
@@ -38,6 +44,7 @@ struct SwimConfig {
   uint32_t suspicion_confirmations = 3;  // K <= kSuspicionConfirmationsMax.
   Duration sync_interval = 30s;          // Push-pull period for clusters of <= 32 members.
   uint32_t sync_dead_one_in = 4;         // Every Nth sync goes to a dead member (heals splits).
+  Duration reconnect_interval = 5s;      // Pings one dead member (carrying its obituary).
   Duration dead_reap_after = 15min;      // Dead and left members are forgotten after this.
   Duration meta_retry = 2s;
   uint32_t meta_requests_per_tick_max = 16;
@@ -157,6 +164,8 @@ class SwimCore {
   void expire_members(Instant now, Outbox& out);
   void expire_relays(Instant now, Outbox& out);
   void maybe_sync(Instant now, Outbox& out);
+  void maybe_gossip(Instant now, Outbox& out);
+  void maybe_reconnect(Instant now, Outbox& out);
   void request_metas(Instant now, Outbox& out);
   Instant next_deadline() const;
 
@@ -191,6 +200,8 @@ class SwimCore {
   uint32_t next_seq_ = 1;
   std::vector<Relay> relays_;  // Size <= kRelaysMax.
   Instant next_sync_at_;
+  Instant next_gossip_at_;
+  Instant next_reconnect_at_;
   uint64_t syncs_ = 0;
   Instant next_join_at_;
   Instant expected_tick_ = Instant::max();

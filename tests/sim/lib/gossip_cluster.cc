@@ -48,6 +48,7 @@ void GossipCluster::start(size_t i) {
   }
   node.core = std::make_unique<gossip::SwimCore>(config, node.self, sim_.rng().next_u64());
   node.paused = false;
+  node.ever_started = true;
   node.tick_at = Instant::max();
   net_.attach(node.self.gossip_addr, [this, i](const std::string& from, const std::string& bytes) {
     deliver(i, from, bytes);
@@ -146,6 +147,9 @@ bool GossipCluster::sees_dead(size_t observer, size_t target) const {
 }
 
 bool GossipCluster::converged() const {
+  for (const Node& node : nodes_) {
+    if (!node.ever_started) return false;
+  }
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (!is_up(i)) continue;
     const gossip::SwimCore& core = *nodes_[i].core;

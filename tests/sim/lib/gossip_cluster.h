@@ -66,6 +66,7 @@ class GossipCluster {
     gossip::SelfConfig self;
     std::unique_ptr<gossip::SwimCore> core;
     bool paused = false;
+    bool ever_started = false;
     uint64_t tick_generation = 0;
     Instant tick_at = Instant::max();
     std::unordered_map<gossip::NodeId, uint64_t> seen_incarnation;
