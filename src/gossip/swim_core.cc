@@ -358,8 +358,11 @@ std::vector<MemberUpdate> SwimCore::take_piggyback(const NodeId* must_carry) {
     }
     ++broadcasts_[i].transmits;
   }
+  // A node's news about itself (above all a refutation) is worth twice the retransmissions:
+  // every member that misses it may turn a refuted suspicion into a false death.
   std::erase_if(broadcasts_, [&](const Broadcast& b) {
-    return b.transmits >= limit || update_for(b.id) == nullptr;
+    const uint32_t own_limit = b.id == self_.id ? 2 * limit : limit;
+    return b.transmits >= own_limit || update_for(b.id) == nullptr;
   });
   PAIRDB_ASSERT(out.size() <= kPiggybackUpdatesMax);
   return out;

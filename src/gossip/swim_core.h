@@ -36,7 +36,7 @@ struct SwimConfig {
   // any are queued (piggybacking alone moves news only as fast as probes).
   Duration gossip_interval = 200ms;
   uint32_t gossip_fanout = 3;
-  uint32_t retransmit_mult = 4;  // Each update is piggybacked mult * ceil(log10(n + 1)) times.
+  uint32_t retransmit_mult = 6;  // Each update is piggybacked mult * ceil(log10(n + 1)) times.
   // Suspicion lasts between min = suspicion_mult * max(1, log10(n)) * probe_interval and
   // suspicion_max_mult * min, shortened as distinct members confirm (Lifeguard).
   double suspicion_mult = 1.0;

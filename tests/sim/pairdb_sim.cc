@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <pairdb/ring/hash_ring.h>
+
 #include "sim/lib/scenarios.h"
 
 using namespace pairdb;
@@ -55,6 +57,49 @@ ScenarioOptions make_options(const std::map<std::string, std::string>& f, uint64
   return o;
 }
 
+// Ownership balance of random-token rings and data movement on join, averaged over seeds.
+int ring_balance(uint64_t seed, int runs) {
+  std::printf(
+      "nodes num_tokens rf  max/mean(avg) min/mean(avg) max/mean(worst) join_moved*(n+1)\n");
+  for (size_t nodes : {3, 6, 12, 50, 100}) {
+    for (size_t tokens : {8, 16, 32, 64, 128, 256}) {
+      for (uint32_t rf : {1u, 3u}) {
+        double max_sum = 0, min_sum = 0, worst = 0, moved_sum = 0;
+        for (int run = 0; run < runs; ++run) {
+          Rng rng(seed + static_cast<uint64_t>(run));
+          std::vector<ring::NodeDescriptor> d;
+          for (size_t n = 0; n <= nodes; ++n) {
+            d.push_back(
+                {ring::NodeId::random(rng), "dc1", "r1", ring::generate_tokens(rng, tokens)});
+          }
+          const ring::NodeDescriptor joiner = d.back();
+          d.pop_back();
+          auto before = *ring::HashRing::build(d);
+          d.push_back(joiner);
+          auto after = *ring::HashRing::build(d);
+          const auto spec = ring::ReplicationSpec::simple(rf);
+          double hi = 0, lo = 1;
+          for (const auto& o : before->ownership(spec)) {
+            hi = std::max(hi, o.fraction * static_cast<double>(nodes));
+            lo = std::min(lo, o.fraction * static_cast<double>(nodes));
+          }
+          max_sum += hi;
+          min_sum += lo;
+          worst = std::max(worst, hi);
+          double moved = 0;
+          for (const auto& m : ring::HashRing::pending_ranges(*before, *after, spec)) {
+            moved += m.range.fraction();
+          }
+          moved_sum += moved / std::min<double>(rf, static_cast<double>(nodes + 1));
+        }
+        std::printf("%5zu %10zu %2u  %13.3f %13.3f %15.3f %16.3f\n", nodes, tokens, rf,
+                    max_sum / runs, min_sum / runs, worst, moved_sum / runs * (nodes + 1));
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +107,7 @@ int main(int argc, char** argv) {
   const std::string scenario = flags.count("scenario") ? flags.at("scenario") : "crash";
   const uint64_t seed = flags.count("seed") ? std::stoull(flags.at("seed")) : 1;
   const int runs = flags.count("runs") ? std::stoi(flags.at("runs")) : 1;
+  if (scenario == "ring-balance") return ring_balance(seed, runs);
   std::vector<double> a;
   std::vector<double> b;
   double node_hours = 0, false_dead = 0, false_suspect = 0, msgs = 0, bytes = 0;
