@@ -48,7 +48,7 @@ ScenarioOptions make_options(const std::map<std::string, std::string>& f, uint64
   ScenarioOptions o;
   o.seed = seed;
   o.cluster.nodes = std::stoul(get("nodes", "10"));
-  o.cluster.num_tokens = std::stoul(get("num-tokens", "16"));
+  o.cluster.num_tokens = std::stoul(get("num-tokens", "256"));
   o.cluster.check_incarnations = o.cluster.nodes <= 200;
   o.cluster.start_spread = std::chrono::milliseconds(std::stol(get("start-spread-ms", "1000")));
   o.network.loss = std::stod(get("loss", "0"));
