@@ -55,12 +55,6 @@ const Member* SwimCore::find(const NodeId& id) const {
   return it == members_.end() ? nullptr : &it->second;
 }
 
-size_t SwimCore::alive_count() const {
-  size_t n = 0;
-  for (const auto& [id, m] : members_) n += is_down(m.state.liveness) ? 0 : 1;
-  return n;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Node-owned state.
 
@@ -142,6 +136,8 @@ void SwimCore::add_member(const MemberUpdate& u, Instant now, Outbox& out) {
   m.liveness_since = now;
   if (u.liveness == Liveness::kSuspect) start_suspicion(m, u.accuser, now);
   members_.emplace(u.id, std::move(m));
+  ++alive_count_;
+  member_deadline_ = std::min(member_deadline_, now);  // Its metadata is wanted.
   // Randomized round-robin: a new member goes to a random place in the probe order.
   const size_t pos = probe_index_ + rng_.uniform(probe_order_.size() - probe_index_ + 1);
   probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos), u.id);
@@ -154,6 +150,12 @@ void SwimCore::change_member(Member& m, const MemberUpdate& u, Instant now, Outb
   m.state = u;
   if (u.liveness != Liveness::kSuspect) m.state.accuser = NodeId{};
   if (u.liveness != old.liveness) m.liveness_since = now;
+  if (is_down(old.liveness) != is_down(u.liveness)) {
+    alive_count_ = is_down(u.liveness) ? alive_count_ - 1 : alive_count_ + 1;
+  }
+  if (is_down(u.liveness))
+    member_deadline_ = std::min(member_deadline_, now + config_.dead_reap_after);
+  if (u.meta_version > old.meta_version) member_deadline_ = std::min(member_deadline_, now);
   enqueue_broadcast(u.id);
   switch (u.liveness) {
     case Liveness::kAlive:
@@ -183,6 +185,7 @@ void SwimCore::start_suspicion(Member& m, const NodeId& accuser, Instant now) {
   m.accuser_count = 0;
   m.accusers[m.accuser_count++] = accuser;
   m.suspicion_deadline = now + suspicion_timeout(0);
+  member_deadline_ = std::min(member_deadline_, m.suspicion_deadline);
 }
 
 // Lifeguard: each distinct member that independently suspects shortens the timeout towards
@@ -194,6 +197,7 @@ void SwimCore::add_confirmation(Member& m, const NodeId& accuser, Instant now) {
   PAIRDB_ASSERT(m.accuser_count < m.accusers.size());
   m.accusers[m.accuser_count++] = accuser;
   m.suspicion_deadline = m.suspected_at + suspicion_timeout(m.accuser_count - 1);
+  member_deadline_ = std::min(member_deadline_, m.suspicion_deadline);
   m.state.accuser = accuser;  // Re-gossip the new confirmation.
   enqueue_broadcast(m.state.id);
 }
@@ -246,7 +250,7 @@ void SwimCore::on_message(const std::string& from_addr, const GossipMessage& msg
         }  // GossipOnly: its piggybacked updates were all it carried.
       },
       msg.body);
-  out.next_tick = std::min(out.next_tick, next_deadline());
+  out.next_tick = std::min(out.next_tick, next_deadline_fast());
   PAIRDB_ASSERT(out.messages.size() <= kOutboxMessagesMax);
 }
 
@@ -582,20 +586,27 @@ void SwimCore::request_metas(Instant now, Outbox& out) {
   }
 }
 
-Instant SwimCore::next_deadline() const {
-  Instant next = next_probe_at_;
+Instant SwimCore::next_deadline() {
+  member_deadline_ = Instant::max();
+  for (const auto& [id, m] : members_) {
+    if (m.state.liveness == Liveness::kSuspect) {
+      member_deadline_ = std::min(member_deadline_, m.suspicion_deadline);
+    }
+    if (is_down(m.state.liveness)) {
+      member_deadline_ = std::min(member_deadline_, m.liveness_since + config_.dead_reap_after);
+    } else if (!m.meta || m.meta->meta_version < m.state.meta_version) {
+      member_deadline_ = std::min(member_deadline_, m.meta_requested_at + config_.meta_retry);
+    }
+  }
+  return next_deadline_fast();
+}
+
+Instant SwimCore::next_deadline_fast() const {
+  Instant next = std::min(next_probe_at_, member_deadline_);
   if (probe_) {
     next = std::min(next, probe_->indirect_sent || probe_->acked
                               ? probe_->started + scaled(config_.probe_interval)
                               : probe_->started + scaled(config_.probe_timeout));
-  }
-  for (const auto& [id, m] : members_) {
-    if (m.state.liveness == Liveness::kSuspect) next = std::min(next, m.suspicion_deadline);
-    if (is_down(m.state.liveness)) {
-      next = std::min(next, m.liveness_since + config_.dead_reap_after);
-    } else if (!m.meta || m.meta->meta_version < m.state.meta_version) {
-      next = std::min(next, m.meta_requested_at + config_.meta_retry);
-    }
   }
   for (const Relay& r : relays_) next = std::min(next, r.deadline);
   if (!broadcasts_.empty() && config_.gossip_fanout > 0) next = std::min(next, next_gossip_at_);

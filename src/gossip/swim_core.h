@@ -118,7 +118,7 @@ class SwimCore {
   const std::unordered_map<NodeId, Member>& members() const { return members_; }
   const Member* find(const NodeId& id) const;
   uint32_t local_health() const { return local_health_; }
-  size_t alive_count() const;  // Members (not self) alive or suspect.
+  size_t alive_count() const { return alive_count_; }  // Members (not self) alive or suspect.
 
  private:
   struct Probe {
@@ -167,7 +167,8 @@ class SwimCore {
   void maybe_gossip(Instant now, Outbox& out);
   void maybe_reconnect(Instant now, Outbox& out);
   void request_metas(Instant now, Outbox& out);
-  Instant next_deadline() const;
+  Instant next_deadline();             // Full scan; refreshes member_deadline_.
+  Instant next_deadline_fast() const;  // O(relays): uses the cached member_deadline_.
 
   // Helpers.
   void send(const std::string& to, MessageBody body, Outbox& out,
@@ -206,6 +207,8 @@ class SwimCore {
   Instant next_join_at_;
   Instant expected_tick_ = Instant::max();
   uint32_t local_health_ = 0;
+  size_t alive_count_ = 0;                    // Members not dead or left.
+  Instant member_deadline_ = Instant::max();  // Earliest suspicion/reap/metadata deadline.
 };
 
 }  // namespace pairdb::gossip
