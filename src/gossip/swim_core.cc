@@ -383,14 +383,17 @@ void SwimCore::tick(Instant now, Outbox& out) {
     raise_health();
   }
   run_probe(now, out);
-  expire_members(now, out);
+  // Member scans are O(members): run them only when a member deadline is due.
+  const bool member_due = now >= member_deadline_;
+  if (member_due) expire_members(now, out);
   expire_relays(now, out);
   maybe_sync(now, out);
   maybe_gossip(now, out);
   maybe_reconnect(now, out);
-  request_metas(now, out);
+  if (member_due) request_metas(now, out);
+  const Instant next = member_due ? next_deadline() : next_deadline_fast();
   // A deadline already due (say, a capped batch of metadata requests) runs on the next tick.
-  out.next_tick = std::max(std::min(out.next_tick, next_deadline()), now + kTickResolution);
+  out.next_tick = std::max(std::min(out.next_tick, next), now + kTickResolution);
   expected_tick_ = out.next_tick;
   PAIRDB_ASSERT(out.next_tick > now);
   PAIRDB_ASSERT(out.messages.size() <= kOutboxMessagesMax);
@@ -443,18 +446,13 @@ void SwimCore::send_indirect_probes(Outbox& out) {
   probe_->indirect_sent = true;
   const Member* target = find(probe_->target);
   if (target == nullptr) return;
-  std::vector<const Member*> helpers;
-  for (const auto& [id, m] : members_) {
-    if (id != probe_->target && m.state.liveness == Liveness::kAlive) helpers.push_back(&m);
-  }
-  std::sort(helpers.begin(), helpers.end(),
-            [](const Member* a, const Member* b) { return a->state.id < b->state.id; });
-  const size_t k = std::min<size_t>(config_.indirect_probes, helpers.size());
-  for (size_t i = 0; i < k; ++i) {  // Partial Fisher-Yates: k distinct random helpers.
-    const size_t j = i + rng_.uniform(helpers.size() - i);
-    std::swap(helpers[i], helpers[j]);
-    send(helpers[i]->state.gossip_addr,
-         PingReq{probe_->seq, probe_->target, target->state.gossip_addr}, out);
+  const NodeId target_id = probe_->target;
+  const std::vector<const Member*> helpers =
+      random_members(config_.indirect_probes, &target_id, /*alive_only=*/true);
+  const size_t k = helpers.size();
+  for (const Member* helper : helpers) {
+    send(helper->state.gossip_addr, PingReq{probe_->seq, probe_->target, target->state.gossip_addr},
+         out);
   }
   probe_->indirect_count = static_cast<uint32_t>(k);
 }
@@ -525,11 +523,15 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
   if (now < next_sync_at_) return;
   next_sync_at_ = now + sync_period();
   const bool pick_dead = config_.sync_dead_one_in > 0 && ++syncs_ % config_.sync_dead_one_in == 0;
+  if (!pick_dead) {
+    for (const Member* peer : random_members(1, nullptr, false)) {
+      send_sync(peer->state.gossip_addr, /*is_request=*/true, out);
+    }
+    return;
+  }
   std::vector<const Member*> candidates;
   for (const auto& [id, m] : members_) {
-    if (is_down(m.state.liveness) == pick_dead && m.state.liveness != Liveness::kLeft) {
-      candidates.push_back(&m);
-    }
+    if (m.state.liveness == Liveness::kDead) candidates.push_back(&m);
   }
   if (candidates.empty()) return;
   std::sort(candidates.begin(), candidates.end(),
@@ -541,17 +543,9 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
 void SwimCore::maybe_gossip(Instant now, Outbox& out) {
   if (now < next_gossip_at_ || broadcasts_.empty() || config_.gossip_fanout == 0) return;
   next_gossip_at_ = now + config_.gossip_interval;
-  std::vector<const Member*> peers;
-  for (const auto& [id, m] : members_) {
-    if (!is_down(m.state.liveness)) peers.push_back(&m);
-  }
-  std::sort(peers.begin(), peers.end(),
-            [](const Member* a, const Member* b) { return a->state.id < b->state.id; });
-  const size_t k = std::min<size_t>(config_.gossip_fanout, peers.size());
-  for (size_t i = 0; i < k && !broadcasts_.empty(); ++i) {
-    const size_t j = i + rng_.uniform(peers.size() - i);
-    std::swap(peers[i], peers[j]);
-    send(peers[i]->state.gossip_addr, GossipOnly{}, out);
+  for (const Member* peer : random_members(config_.gossip_fanout, nullptr, false)) {
+    if (broadcasts_.empty()) break;
+    send(peer->state.gossip_addr, GossipOnly{}, out);
   }
 }
 
@@ -570,6 +564,25 @@ void SwimCore::maybe_reconnect(Instant now, Outbox& out) {
   const Member* m = dead[rng_.uniform(dead.size())];
   const NodeId target = m->state.id;
   send(m->state.gossip_addr, Ping{0, target}, out, &target);
+}
+
+// Up to k distinct random members (live, or strictly alive), other than `exclude`, sampled from
+// the probe order: a deterministic vector, so no scan or sort of the whole membership.
+std::vector<const Member*> SwimCore::random_members(size_t k, const NodeId* exclude,
+                                                    bool alive_only) {
+  std::vector<const Member*> out;
+  if (probe_order_.empty()) return out;
+  for (size_t attempt = 0; attempt < 4 * k + 8 && out.size() < k; ++attempt) {
+    const NodeId& id = probe_order_[rng_.uniform(probe_order_.size())];
+    if (exclude != nullptr && id == *exclude) continue;
+    const Member* m = find(id);
+    if (m == nullptr || is_down(m->state.liveness)) continue;
+    if (alive_only && m->state.liveness != Liveness::kAlive) continue;
+    if (std::find(out.begin(), out.end(), m) != out.end()) continue;
+    out.push_back(m);
+  }
+  PAIRDB_ASSERT(out.size() <= k);
+  return out;
 }
 
 // Fetches metadata (addresses, tokens) from members whose meta_version is newer than ours.

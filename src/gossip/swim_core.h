@@ -180,6 +180,7 @@ class SwimCore {
   void bump_self();
   void emit(Outbox& out, MemberEventKind kind, const MemberUpdate& u);
   std::optional<NodeId> next_probe_target();
+  std::vector<const Member*> random_members(size_t k, const NodeId* exclude, bool alive_only);
   size_t cluster_size() const { return alive_count() + 1; }
   Duration scaled(Duration d) const { return d * (local_health_ + 1); }
   Duration suspicion_timeout(uint32_t confirmations) const;

@@ -150,6 +150,11 @@ bool GossipCluster::converged() const {
   for (const Node& node : nodes_) {
     if (!node.ever_started) return false;
   }
+  size_t running = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) running += is_up(i) && !nodes_[i].paused ? 1 : 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {  // Cheap necessary condition first.
+    if (is_up(i) && !nodes_[i].paused && nodes_[i].core->alive_count() + 1 < running) return false;
+  }
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (!is_up(i)) continue;
     const gossip::SwimCore& core = *nodes_[i].core;
