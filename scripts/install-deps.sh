@@ -14,6 +14,8 @@ PACKAGES=(
   # Benchmark-only: the engines pairdb-lsm-bench compares against. The engine never links them,
   # and the bench builds without them (their columns then say absent).
   librocksdb-dev libleveldb-dev
+  # Wire schemas (gossip, later the client and internode protocols).
+  flatbuffers-compiler libflatbuffers-dev
 )
 
 missing=()

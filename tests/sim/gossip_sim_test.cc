@@ -1,0 +1,120 @@
+// SWIM under the deterministic simulator, at CI scale. Every failure prints the seed; replay it
+// with `pairdb_sim --scenario=<name> --seed=<seed> --nodes=<n>`.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "sim/lib/scenarios.h"
+
+using namespace pairdb;
+using namespace pairdb::sim;
+using namespace std::chrono_literals;
+
+namespace {
+
+ScenarioOptions options(uint64_t seed, size_t nodes, double loss = 0) {
+  ScenarioOptions o;
+  o.seed = seed;
+  o.cluster.nodes = nodes;
+  o.network.loss = loss;
+  o.form_limit = 120s;
+  o.duration = 60s;
+  return o;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+TEST_CASE("a crashed node is declared dead by every live member within the bound", "[sim]") {
+  std::vector<double> times;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    CrashReport r = run_crash(options(seed, 50, 0.01));
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.detected);
+    REQUIRE(r.detect_all_s < 15.0);  // Worst case: max suspicion timeout plus dissemination.
+    REQUIRE(r.false_dead == 0);
+    times.push_back(r.detect_all_s);
+  }
+  const double m = median(times);
+  WARN("crash detection by all, 50 nodes, 40 seeds: median " << m << " s");
+  REQUIRE(m < 5.0);
+}
+
+TEST_CASE("news reaches every node within O(log n) protocol periods", "[sim]") {
+  for (uint64_t seed = 100; seed < 130; ++seed) {
+    DisseminationReport r = run_dissemination(options(seed, 50, 0.01));
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.schema_reached_all);
+    REQUIRE(r.join_reached_all);
+    const double log_n_periods = std::log2(50.0);  // ~5.6 periods of 1 s.
+    REQUIRE(r.schema_all_s <= log_n_periods);
+    REQUIRE(r.join_all_s <= 2 * log_n_periods);  // Also needs the metadata round trip.
+  }
+}
+
+TEST_CASE("no live node is declared dead at 5% loss over 100+ node-hours", "[sim]") {
+  double node_hours = 0;
+  for (uint64_t seed = 200; seed < 204; ++seed) {
+    ScenarioOptions o = options(seed, 50, 0.05);
+    o.duration = 1800s;  // 50 nodes x 0.5 h = 25 node-hours per seed.
+    SteadyReport r = run_steady(o);
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.false_dead == 0);
+    REQUIRE(r.incarnation_violations == 0);
+    node_hours += r.node_hours;
+  }
+  REQUIRE(node_hours >= 100.0);
+}
+
+TEST_CASE("a node paused for 30 s makes no other node be declared dead", "[sim]") {
+  for (uint64_t seed = 300; seed < 310; ++seed) {
+    ScenarioOptions o = options(seed, 30, 0.01);
+    o.duration = 120s;
+    SteadyReport r = run_steady(o, /*pause_node=*/true, /*pause_s=*/30);
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.false_dead == 0);
+    REQUIRE(r.incarnation_violations == 0);
+  }
+}
+
+TEST_CASE("membership converges after a partition heals", "[sim]") {
+  for (uint64_t seed = 400; seed < 420; ++seed) {
+    ScenarioOptions o = options(seed, 30, 0.01);
+    PartitionReport r = run_partition(o, 30);
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.split_detected);
+    REQUIRE(r.healed);
+    REQUIRE(r.heal_converge_s < 30.0);
+  }
+}
+
+TEST_CASE("a restarted node keeps its id and tokens and refutes its own death", "[sim]") {
+  for (uint64_t seed = 500; seed < 520; ++seed) {
+    RestartReport r = run_restart(options(seed, 30, 0.01));
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.declared_dead);
+    REQUIRE(r.rejoined);
+    REQUIRE(r.same_tokens);
+    REQUIRE(r.incarnation_after > 0);  // Had to overtake the incarnation it died with.
+  }
+}
+
+TEST_CASE("the same seed replays the same run", "[sim]") {
+  CrashReport a = run_crash(options(77, 30, 0.05));
+  CrashReport b = run_crash(options(77, 30, 0.05));
+  INFO("seed=77");
+  REQUIRE(a.detect_all_s == b.detect_all_s);
+  REQUIRE(a.detect_first_s == b.detect_first_s);
+}

@@ -1,0 +1,202 @@
+#include "sim/lib/scenarios.h"
+
+#include "common/assert.h"
+
+namespace pairdb::sim {
+
+using namespace std::chrono_literals;
+using gossip::MemberEventKind;
+
+namespace {
+
+constexpr Duration kCheckStep = 100ms;
+
+// Dead declarations, from index `from_event` on, about nodes that were up and not paused.
+uint64_t count_false_dead(const GossipCluster& c, size_t from_event, size_t ignore = SIZE_MAX) {
+  uint64_t n = 0;
+  for (size_t e = from_event; e < c.events().size(); ++e) {
+    const RecordedEvent& r = c.events()[e];
+    if (r.event.kind != MemberEventKind::kDead) continue;
+    auto target = c.index_of(r.event.id);
+    if (target && *target != ignore && c.is_up(*target)) ++n;
+  }
+  return n;
+}
+
+bool all_live_see(const GossipCluster& c, size_t target,
+                  const std::function<bool(const gossip::Member*)>& pred) {
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (i == target || !c.is_up(i)) continue;
+    if (!pred(const_cast<GossipCluster&>(c).core(i)->find(c.id(target)))) return false;
+  }
+  return true;
+}
+
+// Advances in small steps until cond() or limit; returns elapsed seconds or -1.
+double wait_for(Simulation& sim, Duration limit, const std::function<bool()>& cond) {
+  const Instant start = sim.now();
+  while (sim.now() - start <= limit) {
+    if (cond()) return (sim.now() - start).count() / 1e6;
+    sim.run_until(sim.now() + kCheckStep);
+  }
+  return -1;
+}
+
+}  // namespace
+
+double run_until_converged(Simulation& sim, GossipCluster& c, Duration limit, Duration step) {
+  const Instant start = sim.now();
+  while (sim.now() - start <= limit) {
+    sim.run_until(sim.now() + step);
+    if (c.converged()) return (sim.now() - start).count() / 1e6;
+  }
+  return -1;
+}
+
+CrashReport run_crash(const ScenarioOptions& o) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  c.start_all();
+  CrashReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  sim.run_until(sim.now() + Duration(static_cast<int64_t>(sim.rng().uniform(1'000'000))));
+  const size_t victim = sim.rng().uniform(c.size());
+  const size_t first_event = c.events().size();
+  const Instant crashed_at = sim.now();
+  c.crash(victim);
+  const double t = wait_for(sim, o.duration, [&] {
+    return all_live_see(c, victim, [](const gossip::Member* m) {
+      return m == nullptr || m->state.liveness == gossip::Liveness::kDead;
+    });
+  });
+  r.detected = t >= 0;
+  r.detect_all_s = t;
+  for (size_t e = first_event; e < c.events().size(); ++e) {
+    const RecordedEvent& ev = c.events()[e];
+    if (ev.event.kind == MemberEventKind::kDead && ev.event.id == c.id(victim)) {
+      r.detect_first_s = (ev.at - crashed_at).count() / 1e6;
+      break;
+    }
+  }
+  r.false_dead = count_false_dead(c, first_event, victim);
+  return r;
+}
+
+DisseminationReport run_dissemination(const ScenarioOptions& o) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  c.start_all();
+  DisseminationReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  const size_t origin = sim.rng().uniform(c.size());
+  const uint64_t version = c.core(origin)->self_state().schema_version + 1;
+  c.core(origin)->set_schema_version(version);
+  double t = wait_for(sim, o.duration, [&] {
+    return all_live_see(c, origin, [&](const gossip::Member* m) {
+      return m != nullptr && m->state.schema_version >= version;
+    });
+  });
+  r.schema_reached_all = t >= 0;
+  r.schema_all_s = t;
+  const size_t joiner = c.add_node();
+  c.start(joiner);
+  t = wait_for(sim, o.duration, [&] {
+    return all_live_see(c, joiner, [](const gossip::Member* m) {
+      return m != nullptr && m->state.liveness == gossip::Liveness::kAlive && m->meta.has_value();
+    });
+  });
+  r.join_reached_all = t >= 0;
+  r.join_all_s = t;
+  return r;
+}
+
+SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_s) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  c.start_all();
+  SteadyReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  const size_t first_event = c.events().size();
+  const uint64_t messages_before = net.total_messages();
+  const uint64_t bytes_before = net.total_bytes();
+  const Instant start = sim.now();
+  size_t paused = SIZE_MAX;
+  if (pause_node) {
+    paused = sim.rng().uniform(c.size());
+    sim.schedule_after(o.duration / 2, [&c, paused, pause_s] {
+      c.pause(paused, Duration(static_cast<int64_t>(pause_s * 1e6)));
+    });
+  }
+  sim.run_until(start + o.duration);
+  const double seconds = (sim.now() - start).count() / 1e6;
+  r.node_hours = static_cast<double>(c.size()) * seconds / 3600.0;
+  r.false_dead = count_false_dead(c, first_event, paused);
+  for (size_t e = first_event; e < c.events().size(); ++e) {
+    const RecordedEvent& ev = c.events()[e];
+    auto target = c.index_of(ev.event.id);
+    if (ev.event.kind == MemberEventKind::kSuspect && target && *target != paused) {
+      ++r.false_suspect;
+    }
+  }
+  const double node_seconds = static_cast<double>(c.size()) * seconds;
+  r.messages_per_node_s =
+      static_cast<double>(net.total_messages() - messages_before) / node_seconds;
+  r.bytes_per_node_s = static_cast<double>(net.total_bytes() - bytes_before) / node_seconds;
+  r.incarnation_violations = c.incarnation_violations();
+  return r;
+}
+
+PartitionReport run_partition(const ScenarioOptions& o, double split_s) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  c.start_all();
+  PartitionReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  std::vector<std::string> left;
+  std::vector<std::string> right;
+  for (size_t i = 0; i < c.size(); ++i) (i % 2 == 0 ? left : right).push_back(c.addr(i));
+  net.partition(left, right);
+  sim.run_until(sim.now() + Duration(static_cast<int64_t>(split_s * 1e6)));
+  r.split_detected = c.sees_dead(0, 1) && c.sees_dead(1, 0);
+  net.heal();
+  const double t = run_until_converged(sim, c, o.duration, kCheckStep);
+  r.healed = t >= 0;
+  r.heal_converge_s = t;
+  return r;
+}
+
+RestartReport run_restart(const ScenarioOptions& o) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  c.start_all();
+  RestartReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  const size_t victim = c.size() - 1;  // Not a seed.
+  const std::vector<ring::Token> tokens = c.core(victim)->self_meta().tokens;
+  c.crash(victim);
+  r.declared_dead = wait_for(sim, o.duration, [&] {
+                      return all_live_see(c, victim, [](const gossip::Member* m) {
+                        return m == nullptr || m->state.liveness == gossip::Liveness::kDead;
+                      });
+                    }) >= 0;
+  c.restart(victim);
+  const double t = run_until_converged(sim, c, o.duration, kCheckStep);
+  r.rejoined = t >= 0;
+  r.rejoin_s = t;
+  r.incarnation_after = c.core(victim)->self_state().incarnation;
+  const gossip::Member* seen = c.core(0)->find(c.id(victim));
+  r.same_tokens = seen != nullptr && seen->meta && seen->meta->tokens == tokens;
+  return r;
+}
+
+}  // namespace pairdb::sim

@@ -1,0 +1,73 @@
+// Gossip scenarios shared by the Catch2 simulation tests and the pairdb_sim tool. Each runs one
+// seeded cluster and returns figures; the caller asserts on them or prints them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/lib/gossip_cluster.h"
+
+namespace pairdb::sim {
+
+struct ScenarioOptions {
+  uint64_t seed = 1;
+  ClusterOptions cluster;
+  NetworkConfig network;
+  Duration form_limit = std::chrono::seconds(120);  // Initial convergence must happen by then.
+  Duration duration = std::chrono::seconds(60);     // Steady-state and observation windows.
+};
+
+struct CrashReport {
+  bool formed = false;
+  bool detected = false;
+  double detect_all_s = 0;    // Crash until every live node sees the node dead.
+  double detect_first_s = 0;  // Crash until the first dead declaration.
+  uint64_t false_dead = 0;
+};
+CrashReport run_crash(const ScenarioOptions& o);
+
+struct DisseminationReport {
+  bool formed = false;
+  bool schema_reached_all = false;
+  bool join_reached_all = false;
+  double schema_all_s = 0;  // New schema version: announce until every live node has it.
+  double join_all_s = 0;    // New node: start until every node sees it alive (with metadata).
+};
+DisseminationReport run_dissemination(const ScenarioOptions& o);
+
+struct SteadyReport {
+  bool formed = false;
+  double node_hours = 0;
+  uint64_t false_dead = 0;     // Dead declarations about nodes that were up and running.
+  uint64_t false_suspect = 0;  // Suspicions about nodes that were up (refuted).
+  double messages_per_node_s = 0;
+  double bytes_per_node_s = 0;
+  uint64_t incarnation_violations = 0;
+};
+// Steady state for o.duration; pause_node pauses one node for pause_s in the middle.
+SteadyReport run_steady(const ScenarioOptions& o, bool pause_node = false, double pause_s = 0);
+
+struct PartitionReport {
+  bool formed = false;
+  bool split_detected = false;  // Each side declared the other dead during the split.
+  bool healed = false;
+  double heal_converge_s = 0;
+};
+PartitionReport run_partition(const ScenarioOptions& o, double split_s);
+
+struct RestartReport {
+  bool formed = false;
+  bool declared_dead = false;
+  bool rejoined = false;
+  double rejoin_s = 0;
+  uint64_t incarnation_after = 0;
+  bool same_tokens = false;
+};
+RestartReport run_restart(const ScenarioOptions& o);
+
+// Runs until the cluster converges or `limit` passes; returns the time taken or a negative
+// value on timeout. Checks convergence once per simulated `step`.
+double run_until_converged(Simulation& sim, GossipCluster& c, Duration limit,
+                           Duration step = std::chrono::milliseconds(250));
+
+}  // namespace pairdb::sim
