@@ -16,6 +16,8 @@ PACKAGES=(
   librocksdb-dev libleveldb-dev
   # Wire schemas (gossip, later the client and internode protocols).
   flatbuffers-compiler libflatbuffers-dev
+  # libFuzzer targets (tests/fuzz): clang and its sanitizer/fuzzer runtime.
+  clang libclang-rt-14-dev
 )
 
 missing=()

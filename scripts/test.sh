@@ -3,6 +3,7 @@
 #   - unit, crash and simulation tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (the `asan` preset), through ctest;
 #   - the engine's multi-threaded tests again under ThreadSanitizer (the `tsan` preset);
+#   - each libFuzzer target (tests/fuzz, the `fuzz` preset, clang) for FUZZ_SECONDS (10);
 #   - a release build of everything (binaries in build/bin), so benchmarks and tools compile.
 # Environment: PAIRDB_CRASH_POINTS (default 1000) and PAIRDB_MODEL_OPS scale the randomized
 # campaigns; JOBS sets build parallelism (default: number of cores).
@@ -27,6 +28,18 @@ for t in "${TSAN_TARGETS[@]}"; do
   TSAN_OPTIONS=halt_on_error=1 PAIRDB_CRASH_POINTS=200 "build/tsan/bin/$t" >/dev/null \
     || { echo "ThreadSanitizer run of $t failed; rerun: TSAN_OPTIONS=halt_on_error=1 build/tsan/bin/$t" >&2; exit 1; }
   echo "tsan: $t passed"
+done
+
+echo "== libFuzzer: every decoder of outside bytes, ${FUZZ_SECONDS:=10} s each"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$JOBS"
+for t in wal_reader block table manifest gossip_codec; do
+  corpus="build/fuzz/corpus/$t"
+  mkdir -p "$corpus"
+  (cd build/fuzz && "bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+      "../../$corpus" >"fuzz_$t.log" 2>&1) \
+    || { tail -40 "build/fuzz/fuzz_$t.log" >&2; echo "fuzz target $t failed (crash input saved in build/fuzz)" >&2; exit 1; }
+  echo "fuzz: $t ran ${FUZZ_SECONDS}s without a failure"
 done
 
 echo "== build (release)"

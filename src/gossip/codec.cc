@@ -10,7 +10,6 @@
 
 namespace pairdb::gossip {
 
-namespace wire = pairdb::gossip::wire;
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
@@ -218,6 +217,11 @@ Result<NodeMeta> read_meta(const wire::MetaResponse* w) {
 }
 
 Result<MessageBody> read_body(const wire::Envelope* env) {
+  // The verifier accepts a union whose type is set but whose table is absent; every case
+  // below dereferences the table, so an absent one is rejected here.
+  if (env->body_type() != wire::Body::NONE && env->body() == nullptr) {
+    return corrupt("message body is missing");
+  }
   switch (env->body_type()) {
     case wire::Body::Ping: {
       const wire::Ping* p = env->body_as_Ping();

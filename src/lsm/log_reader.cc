@@ -24,9 +24,9 @@ Status LogReader::fill(size_t n) {
     buffer_offset_ += pos_;
     pos_ = 0;
   }
-  std::string scratch(kReadChunkBytes, '\0');
   while (!eof_ && buffer_.size() - pos_ < n) {
-    PAIRDB_ASSIGN_OR_RETURN(std::string_view chunk, file_->read(kReadChunkBytes, scratch.data()));
+    scratch_.resize(kReadChunkBytes);  // Allocated once per reader, on the first read.
+    PAIRDB_ASSIGN_OR_RETURN(std::string_view chunk, file_->read(kReadChunkBytes, scratch_.data()));
     if (chunk.empty()) eof_ = true;
     buffer_.append(chunk);
   }

@@ -47,7 +47,8 @@ class LogReader {
   std::unique_ptr<SequentialFile> file_;
   const std::string file_name_;
   const bool skip_corruption_;
-  std::string buffer_;  // Bytes of the file starting at buffer_offset_.
+  std::string buffer_;   // Bytes of the file starting at buffer_offset_.
+  std::string scratch_;  // Read buffer for file_->read(), allocated on the first read.
   uint64_t buffer_offset_ = 0;
   size_t pos_ = 0;          // Read position inside buffer_.
   bool eof_ = false;        // The file has no bytes beyond buffer_.
