@@ -78,6 +78,9 @@ void DBImpl::log(LogLevel level, std::string_view message) const {
     options_.log(level, message);
     return;
   }
+  // The default sink is for operators: file-level DEBUG lines (every MANIFEST edit, every
+  // removed file) only reach a sink the caller installs.
+  if (level == LogLevel::kDebug) return;
   static constexpr std::string_view kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
   std::fprintf(stderr, "pairdb-lsm %s %.*s\n", kNames[static_cast<int>(level)].data(),
                static_cast<int>(message.size()), message.data());

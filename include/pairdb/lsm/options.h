@@ -55,7 +55,7 @@ using LogSink = std::function<void(LogLevel, std::string_view)>;
 struct Options {
   Env* env = nullptr;                      // Null: the POSIX Env.
   const Comparator* comparator = nullptr;  // Null: bytewise. Orders user keys.
-  LogSink log;                             // Null: lines go to stderr.
+  LogSink log;                             // Null: INFO and above go to stderr.
 
   bool create_if_missing = false;
   bool error_if_exists = false;
