@@ -16,6 +16,8 @@ PACKAGES=(
   librocksdb-dev libleveldb-dev
   # Wire schemas (gossip, later the client and internode protocols).
   flatbuffers-compiler libflatbuffers-dev
+  # The daemon: Asio/Beast (Boost 1.81 for Boost.JSON), TOML config, sd_notify, TLS.
+  libboost1.81-dev libboost-json1.81-dev libtomlplusplus-dev libsystemd-dev libssl-dev
   # libFuzzer targets (tests/fuzz): clang and its sanitizer/fuzzer runtime.
   clang libclang-rt-14-dev
 )
