@@ -1,0 +1,159 @@
+// Byte formats of version records and client contexts: round trips and hostile input.
+#include <catch2/catch.hpp>
+
+#include <pairdb/replication/version.h>
+
+#include "common/coding.h"
+#include "version_history.h"
+
+using namespace pairdb;
+using namespace pairdb::replication;
+using namespace pairdb::replication::testing;
+
+namespace {
+
+std::vector<VersionRecord> sample_records(Rng& rng) {
+  std::vector<VersionRecord> records;
+  for (ConflictMode mode : {ConflictMode::kSiblings, ConflictMode::kLww}) {
+    const History h = random_history(rng, mode, 3, 60);
+    records.insert(records.end(), h.outputs.begin(), h.outputs.end());
+    records.insert(records.end(), h.replicas.begin(), h.replicas.end());
+  }
+  return records;
+}
+
+// Whatever decodes must be a valid record that survives another round trip.
+void check_decodes_safely(std::string_view bytes) {
+  auto record = decode_record(bytes);
+  if (!record.is_ok()) {
+    CHECK(record.status().is_corruption());
+    return;
+  }
+  CHECK(validate_record(*record).is_ok());
+  auto again = decode_record(encode_record(*record));
+  REQUIRE(again.is_ok());
+  CHECK(*again == *record);
+}
+
+}  // namespace
+
+TEST_CASE("version records round-trip through the codec", "[version][codec]") {
+  VersionRecord empty;
+  CHECK(*decode_record(encode_record(empty)) == empty);
+  CHECK(encode_record(empty)[0] == static_cast<char>(kRecordFormatVersion));
+  for_each_seed(10, [](uint64_t seed) {
+    Rng rng(seed);
+    for (const VersionRecord& r : sample_records(rng)) {
+      auto decoded = decode_record(encode_record(r));
+      REQUIRE(decoded.is_ok());
+      CHECK(*decoded == r);
+    }
+  });
+}
+
+TEST_CASE("a record with large values and binary bytes round-trips", "[version][codec]") {
+  LocalWrite w = put_write(std::string(1 << 20, '\0'));
+  w.value[12345] = '\xff';
+  w.expires_at_ms = UINT64_MAX;
+  const WriteOutcome out = apply_ok({}, w, node(1), 1'700'000'000'000);
+  auto decoded = decode_record(encode_record(out.record));
+  REQUIRE(decoded.is_ok());
+  CHECK(*decoded == out.record);
+}
+
+TEST_CASE("every truncation of a record is Corruption", "[version][codec]") {
+  Rng rng(3);
+  for (const VersionRecord& r : sample_records(rng)) {
+    const std::string bytes = encode_record(r);
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      auto decoded = decode_record(std::string_view(bytes).substr(0, n));
+      REQUIRE_FALSE(decoded.is_ok());
+      CHECK(decoded.status().is_corruption());
+    }
+    CHECK_FALSE(decode_record(bytes + "x").is_ok());  // Trailing bytes.
+  }
+}
+
+TEST_CASE("bit flips and garbage never crash the record decoder", "[version][codec]") {
+  for_each_seed(5, [](uint64_t seed) {
+    Rng rng(seed);
+    for (const VersionRecord& r : sample_records(rng)) {
+      std::string bytes = encode_record(r);
+      for (int i = 0; i < 20; ++i) {
+        std::string flipped = bytes;
+        flipped[rng.uniform(flipped.size())] ^= static_cast<char>(1 << rng.uniform(8));
+        check_decodes_safely(flipped);
+      }
+    }
+    for (int i = 0; i < 2000; ++i) {
+      std::string garbage(rng.uniform(64), '\0');
+      for (char& c : garbage) c = static_cast<char>(rng.uniform(256));
+      if (!garbage.empty() && rng.chance(0.5)) garbage[0] = static_cast<char>(kRecordFormatVersion);
+      check_decodes_safely(garbage);
+    }
+  });
+}
+
+TEST_CASE("records that break an invariant are Corruption", "[version][codec]") {
+  // A forged huge sibling count with no bytes behind it is refused before allocating.
+  std::string huge;
+  huge.push_back(static_cast<char>(kRecordFormatVersion));
+  put_varint64(&huge, 0);           // Empty context.
+  put_varint64(&huge, 1ull << 60);  // Siblings.
+  CHECK(decode_record(huge).status().is_corruption());
+
+  // A sibling whose dot the context does not cover: lower the context's counter for node 1.
+  const WriteOutcome a = apply_ok({}, put_write("a"), node(1), 100);
+  const WriteOutcome b = apply_ok(a.record, put_write("b"), node(1), 101);
+  std::string bytes = encode_record(b.record);
+  const size_t counter_at = 1 + 1 + 16;  // Format, entry count, node id.
+  REQUIRE(bytes[counter_at] == 2);
+  bytes[counter_at] = 1;
+  auto decoded = decode_record(bytes);
+  REQUIRE_FALSE(decoded.is_ok());
+  CHECK(decoded.status().is_corruption());
+
+  std::string unknown_format = encode_record(b.record);
+  unknown_format[0] = 2;
+  CHECK(decode_record(unknown_format).status().is_corruption());
+  CHECK(decode_record("").status().is_corruption());
+}
+
+TEST_CASE("client contexts round-trip and are validated", "[version][codec][context]") {
+  VersionVector vv;
+  for (uint64_t n = 1; n <= kClientContextEntriesMax; ++n) vv.add(Dot{node(n), n * 1000});
+  auto decoded = decode_context(encode_context(vv));
+  REQUIRE(decoded.is_ok());
+  CHECK(*decoded == vv);
+  CHECK(decode_context(encode_context(VersionVector{}))->empty());
+  CHECK(decode_context("")->empty());  // No context: a blind write.
+
+  VersionVector too_big = vv;
+  too_big.add(Dot{node(1000), 1});
+  CHECK(decode_context(encode_context(too_big)).status().is_invalid_argument());
+
+  const std::string good = encode_context(vv);
+  CHECK(decode_context(good + "x").status().is_invalid_argument());
+  CHECK(decode_context(good.substr(0, good.size() - 1)).status().is_invalid_argument());
+  CHECK(decode_context(std::string(1, '\x07')).status().is_invalid_argument());
+  // Entries out of order: swap the node ids of the first two entries.
+  std::string swapped = good;
+  const size_t first = 2;  // Format byte, count (64 fits in one byte).
+  const size_t second = first + 16 + varint_length(1000);
+  for (size_t i = 0; i < 16; ++i) std::swap(swapped[first + i], swapped[second + i]);
+  CHECK(decode_context(swapped).status().is_invalid_argument());
+}
+
+TEST_CASE("garbage contexts never crash the decoder", "[version][codec][context]") {
+  for_each_seed(5, [](uint64_t seed) {
+    Rng rng(seed);
+    for (int i = 0; i < 5000; ++i) {
+      std::string garbage(rng.uniform(80), '\0');
+      for (char& c : garbage) c = static_cast<char>(rng.uniform(256));
+      if (!garbage.empty() && rng.chance(0.7))
+        garbage[0] = static_cast<char>(kContextFormatVersion);
+      auto vv = decode_context(garbage);
+      if (vv.is_ok()) CHECK(*decode_context(encode_context(*vv)) == *vv);
+    }
+  });
+}
