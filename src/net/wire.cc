@@ -116,6 +116,28 @@ Status verify_response(Opcode opcode, std::span<const uint8_t> payload) {
   return unknown_opcode(opcode);
 }
 
+std::optional<RequestRejection> check_request(const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  if (h.is_response() || h.is_error()) {
+    return RequestRejection{
+        wire::ErrorCode::MalformedFrame,
+        fmt::format("a request frame must not carry flags (got 0x{:02x})", h.flags)};
+  }
+  if (h.stream_id == kConnectionStreamId) {
+    return RequestRejection{wire::ErrorCode::MalformedFrame,
+                            "stream id 0 is reserved for connection-level errors"};
+  }
+  if (!is_known_opcode(static_cast<uint16_t>(h.opcode))) {
+    return RequestRejection{wire::ErrorCode::UnknownOpcode,
+                            fmt::format("unknown opcode {}", static_cast<uint16_t>(h.opcode))};
+  }
+  Status verified = verify_request(h.opcode, frame.payload_bytes());
+  if (!verified.is_ok()) {
+    return RequestRejection{wire::ErrorCode::MalformedFrame, std::string(verified.message())};
+  }
+  return std::nullopt;
+}
+
 std::string encode_request_frame(uint32_t stream_id, Opcode opcode,
                                  const flatbuffers::FlatBufferBuilder& builder) {
   return encode_finished(stream_id, opcode, 0, builder);

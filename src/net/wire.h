@@ -53,6 +53,19 @@ inline std::span<const uint8_t> as_bytes(std::string_view s) {
 Status verify_request(Opcode opcode, std::span<const uint8_t> payload);
 Status verify_response(Opcode opcode, std::span<const uint8_t> payload);
 
+// Why a server refuses a request frame whose header parsed. The connection continues: the
+// server answers encode_error_frame(stream id, opcode, code, message) and reads on.
+struct RequestRejection {
+  wire::ErrorCode code;
+  std::string message;
+};
+
+// The per-request checks a server makes before dispatching, in order: the response or error
+// flag set, or stream id 0 (MalformedFrame); an unknown opcode (UnknownOpcode); a payload that
+// fails verification as the opcode's request table (MalformedFrame). nullopt when the request
+// may be dispatched; flatbuffers::GetRoot<RequestTable>(payload) is then safe to read.
+std::optional<RequestRejection> check_request(const Frame& frame);
+
 // A frame whose payload is the finished buffer of `builder`.
 // REQUIRES: builder.Finish() was called.
 std::string encode_request_frame(uint32_t stream_id, Opcode opcode,

@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       PAIRDB_ASSERT(frame->payload.size() == frame->header.payload_length);
       PAIRDB_ASSERT(frame->header.payload_length <= kFuzzMaxPayloadBytes);
       verify_everything(frame->payload_bytes());
+      (void)check_request(*frame);
     }
   }
   return 0;

@@ -187,3 +187,32 @@ TEST_CASE("enum range checks catch values from a newer peer") {
   CHECK(is_known(wire::ConflictMode::Lww));
   CHECK_FALSE(is_known(static_cast<wire::ConflictMode>(2)));
 }
+
+TEST_CASE("check_request accepts a valid request and names what is wrong with others") {
+  Frame frame;
+  frame.header.opcode = Opcode::kPut;
+  frame.header.stream_id = 3;
+  frame.payload = sample_put_request();
+  CHECK_FALSE(check_request(frame).has_value());
+
+  Frame response = frame;
+  response.header.flags = kFlagResponse;
+  CHECK(check_request(response)->code == wire::ErrorCode::MalformedFrame);
+
+  Frame stream_zero = frame;
+  stream_zero.header.stream_id = kConnectionStreamId;
+  CHECK(check_request(stream_zero)->code == wire::ErrorCode::MalformedFrame);
+
+  Frame unknown = frame;
+  unknown.header.opcode = static_cast<Opcode>(77);
+  auto rejected = check_request(unknown);
+  REQUIRE(rejected.has_value());
+  CHECK(rejected->code == wire::ErrorCode::UnknownOpcode);
+  CHECK(rejected->message == "unknown opcode 77");
+
+  Frame truncated = frame;
+  truncated.payload.resize(truncated.payload.size() / 2);
+  rejected = check_request(truncated);
+  REQUIRE(rejected.has_value());
+  CHECK(rejected->code == wire::ErrorCode::MalformedFrame);
+}
