@@ -33,7 +33,7 @@ done
 echo "== libFuzzer: every decoder of outside bytes, ${FUZZ_SECONDS:=10} s each"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$JOBS"
-for t in wal_reader block table manifest gossip_codec version_record; do
+for t in wal_reader block table manifest gossip_codec version_record frame; do
   corpus="build/fuzz/corpus/$t"
   mkdir -p "$corpus"
   (cd build/fuzz && "bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \

@@ -1,0 +1,561 @@
+#include "support/wire_client.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace pairdb::test {
+
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Milliseconds left before `deadline_ms`, clamped for poll().
+int remaining_ms(int64_t deadline_ms) {
+  const int64_t left = deadline_ms - now_ms();
+  if (left <= 0) return 0;
+  return left > INT32_MAX ? INT32_MAX : static_cast<int>(left);
+}
+
+Status errno_status(std::string_view what) {
+  return Status::io_error(fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+// ---- Building requests: empty byte strings and text are left out (absent = default).
+
+Offset<flatbuffers::Vector<uint8_t>> bytes_field(FlatBufferBuilder& fbb, std::string_view s) {
+  if (s.empty()) return 0;
+  return fbb.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+Offset<flatbuffers::String> text_field(FlatBufferBuilder& fbb, std::string_view s) {
+  if (s.empty()) return 0;
+  return fbb.CreateString(s.data(), s.size());
+}
+
+Offset<wire::TableSpec> build_spec(FlatBufferBuilder& fbb, const TableSpec& spec) {
+  std::vector<Offset<wire::DcReplication>> replication;
+  for (const DcReplication& r : spec.replication) {
+    replication.push_back(wire::CreateDcReplication(fbb, fbb.CreateString(r.dc), r.rf));
+  }
+  const auto replication_vec = spec.replication.empty() ? 0 : fbb.CreateVector(replication);
+  const auto name = text_field(fbb, spec.name);
+  const auto owner = text_field(fbb, spec.owner);
+  return wire::CreateTableSpec(fbb, name, owner, replication_vec, spec.read_consistency,
+                               spec.write_consistency, spec.conflict_mode, spec.default_ttl_ms,
+                               spec.siblings_warn, spec.siblings_max);
+}
+
+// ---- Reading responses: absent fields read as empty / zero.
+
+std::string bytes_of(const flatbuffers::Vector<uint8_t>* v) {
+  if (v == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(v->data()), v->size());
+}
+
+std::string text_of(const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); }
+
+std::vector<Sibling> siblings_of(const flatbuffers::Vector<Offset<wire::Sibling>>* v) {
+  std::vector<Sibling> out;
+  if (v == nullptr) return out;
+  for (const wire::Sibling* s : *v) {
+    out.push_back(Sibling{bytes_of(s->value()), text_of(s->content_type()), s->timestamp(),
+                          s->expires_at_ms(), s->tombstone()});
+  }
+  return out;
+}
+
+TableSpec spec_of(const wire::TableSpec* s) {
+  TableSpec spec;
+  if (s == nullptr) return spec;
+  spec.name = text_of(s->name());
+  spec.owner = text_of(s->owner());
+  if (s->replication() != nullptr) {
+    for (const wire::DcReplication* r : *s->replication()) {
+      spec.replication.push_back(DcReplication{text_of(r->dc()), r->rf()});
+    }
+  }
+  spec.read_consistency = s->read_consistency();
+  spec.write_consistency = s->write_consistency();
+  spec.conflict_mode = s->conflict_mode();
+  spec.default_ttl_ms = s->default_ttl_ms();
+  spec.siblings_warn = s->siblings_warn();
+  spec.siblings_max = s->siblings_max();
+  return spec;
+}
+
+TableInfo table_info_of(const wire::TableInfo* t) {
+  TableInfo info;
+  if (t == nullptr) return info;
+  info.spec = spec_of(t->spec());
+  info.table_id = t->table_id();
+  info.created_at_ms = t->created_at_ms();
+  info.schema_version = t->schema_version();
+  return info;
+}
+
+std::vector<NodeInfo> nodes_of(const flatbuffers::Vector<Offset<wire::NodeInfo>>* v) {
+  std::vector<NodeInfo> out;
+  if (v == nullptr) return out;
+  for (const wire::NodeInfo* n : *v) {
+    NodeInfo node;
+    node.node_id = text_of(n->node_id());
+    node.address = text_of(n->address());
+    node.http_address = text_of(n->http_address());
+    node.dc = text_of(n->dc());
+    node.rack = text_of(n->rack());
+    node.state = text_of(n->state());
+    if (n->tokens() != nullptr) node.tokens.assign(n->tokens()->begin(), n->tokens()->end());
+    node.liveness = text_of(n->liveness());
+    node.load_bytes = n->load_bytes();
+    out.push_back(std::move(node));
+  }
+  return out;
+}
+
+KeyValues entries_of(const flatbuffers::Vector<Offset<wire::KeyValue>>* v) {
+  KeyValues out;
+  if (v == nullptr) return out;
+  for (const wire::KeyValue* kv : *v)
+    out.entries.emplace_back(text_of(kv->key()), text_of(kv->value()));
+  return out;
+}
+
+}  // namespace
+
+std::string ServerError::to_string() const {
+  std::string out = fmt::format("{}: {}", net::error_code_name(code), message);
+  if (required != 0 || achieved != 0)
+    out += fmt::format(" (required {}, achieved {})", required, achieved);
+  return out;
+}
+
+const std::string* KeyValues::find(std::string_view key) const {
+  for (const auto& [k, v] : entries) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+// ---- build_request ----------------------------------------------------------------------------
+
+void build_request(FlatBufferBuilder& fbb, const HelloArgs& a) {
+  const auto name = text_field(fbb, a.client_name);
+  const auto versions = fbb.CreateVector(a.protocol_versions);
+  const auto token = text_field(fbb, a.auth_token);
+  fbb.Finish(wire::CreateHelloRequest(fbb, name, versions, token));
+}
+
+void build_request(FlatBufferBuilder& fbb, const PingArgs&) {
+  fbb.Finish(wire::CreatePingRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const PutArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = bytes_field(fbb, a.partition_key);
+  const auto sk = bytes_field(fbb, a.sort_key);
+  const auto value = bytes_field(fbb, a.value);
+  const auto type = text_field(fbb, a.content_type);
+  const auto context = bytes_field(fbb, a.context);
+  const auto key = text_field(fbb, a.idempotency_key);
+  fbb.Finish(wire::CreatePutRequest(fbb, table, pk, sk, value, type, context, a.consistency,
+                                    a.ttl_ms, key, a.timeout_ms));
+}
+
+void build_request(FlatBufferBuilder& fbb, const GetArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = bytes_field(fbb, a.partition_key);
+  const auto sk = bytes_field(fbb, a.sort_key);
+  fbb.Finish(wire::CreateGetRequest(fbb, table, pk, sk, a.consistency, a.timeout_ms));
+}
+
+void build_request(FlatBufferBuilder& fbb, const DeleteArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = bytes_field(fbb, a.partition_key);
+  const auto sk = bytes_field(fbb, a.sort_key);
+  const auto context = bytes_field(fbb, a.context);
+  const auto key = text_field(fbb, a.idempotency_key);
+  fbb.Finish(
+      wire::CreateDeleteRequest(fbb, table, pk, sk, context, a.consistency, key, a.timeout_ms));
+}
+
+void build_request(FlatBufferBuilder& fbb, const QueryArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = bytes_field(fbb, a.partition_key);
+  const auto from = a.from_sort_key ? bytes_field(fbb, *a.from_sort_key) : 0;
+  const auto to = a.to_sort_key ? bytes_field(fbb, *a.to_sort_key) : 0;
+  const auto token = bytes_field(fbb, a.page_token);
+  fbb.Finish(wire::CreateQueryRequest(fbb, table, pk, a.from_sort_key.has_value(), from,
+                                      a.to_sort_key.has_value(), to, a.limit, token, a.consistency,
+                                      a.timeout_ms));
+}
+
+void build_request(FlatBufferBuilder& fbb, const CreateTableArgs& a) {
+  const auto spec = build_spec(fbb, a.spec);
+  fbb.Finish(wire::CreateCreateTableRequest(fbb, spec, a.if_not_exists));
+}
+
+void build_request(FlatBufferBuilder& fbb, const DropTableArgs& a) {
+  const auto name = text_field(fbb, a.name);
+  fbb.Finish(wire::CreateDropTableRequest(fbb, name, a.if_exists));
+}
+
+void build_request(FlatBufferBuilder& fbb, const ListTablesArgs&) {
+  fbb.Finish(wire::CreateListTablesRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const DescribeTableArgs& a) {
+  const auto name = text_field(fbb, a.name);
+  fbb.Finish(wire::CreateDescribeTableRequest(fbb, name));
+}
+
+void build_request(FlatBufferBuilder& fbb, const TopologyArgs&) {
+  fbb.Finish(wire::CreateTopologyRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const StatusArgs&) {
+  fbb.Finish(wire::CreateStatusRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const InfoArgs&) {
+  fbb.Finish(wire::CreateInfoRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const TableStatsArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  fbb.Finish(wire::CreateTableStatsRequest(fbb, table));
+}
+
+void build_request(FlatBufferBuilder& fbb, const FlushArgs&) {
+  fbb.Finish(wire::CreateFlushRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const CompactArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  fbb.Finish(wire::CreateCompactRequest(fbb, table));
+}
+
+// ---- from_wire --------------------------------------------------------------------------------
+
+HelloResult from_wire(const wire::HelloResponse& r) {
+  return HelloResult{r.protocol_version(), text_of(r.node_id()), text_of(r.cluster_name()),
+                     text_of(r.server_version()), r.max_frame_bytes()};
+}
+
+PingResult from_wire(const wire::PingResponse& r) {
+  return PingResult{text_of(r.node_id()), r.uptime_ms()};
+}
+
+PutResult from_wire(const wire::PutResponse& r) { return PutResult{bytes_of(r.context())}; }
+
+GetResult from_wire(const wire::GetResponse& r) {
+  return GetResult{r.found(), siblings_of(r.siblings()), bytes_of(r.context())};
+}
+
+DeleteResult from_wire(const wire::DeleteResponse& r) {
+  return DeleteResult{bytes_of(r.context())};
+}
+
+QueryResult from_wire(const wire::QueryResponse& r) {
+  QueryResult out;
+  if (r.items() != nullptr) {
+    for (const wire::QueryItem* item : *r.items()) {
+      out.items.push_back(QueryItem{bytes_of(item->sort_key()), siblings_of(item->siblings()),
+                                    bytes_of(item->context())});
+    }
+  }
+  out.next_page_token = bytes_of(r.next_page_token());
+  return out;
+}
+
+TableInfo from_wire(const wire::CreateTableResponse& r) { return table_info_of(r.table()); }
+
+Empty from_wire(const wire::DropTableResponse&) { return {}; }
+
+ListTablesResult from_wire(const wire::ListTablesResponse& r) {
+  ListTablesResult out;
+  if (r.tables() != nullptr) {
+    for (const wire::TableInfo* t : *r.tables()) out.tables.push_back(table_info_of(t));
+  }
+  return out;
+}
+
+TableInfo from_wire(const wire::DescribeTableResponse& r) { return table_info_of(r.table()); }
+
+TopologyResult from_wire(const wire::TopologyResponse& r) {
+  return TopologyResult{text_of(r.partitioner()), nodes_of(r.nodes()), r.ring_version()};
+}
+
+StatusResult from_wire(const wire::StatusResponse& r) {
+  return StatusResult{text_of(r.node_id()), nodes_of(r.nodes())};
+}
+
+KeyValues from_wire(const wire::InfoResponse& r) { return entries_of(r.entries()); }
+
+KeyValues from_wire(const wire::TableStatsResponse& r) { return entries_of(r.entries()); }
+
+Empty from_wire(const wire::FlushResponse&) { return {}; }
+
+Empty from_wire(const wire::CompactResponse&) { return {}; }
+
+Result<ServerError> decode_error(const net::Frame& frame) {
+  auto error = net::verify_payload<wire::Error>(frame.payload_bytes());
+  if (!error.is_ok()) return error.status();
+  const wire::Error& e = **error;
+  return ServerError{e.code(), text_of(e.message()), e.required(), e.achieved()};
+}
+
+// ---- WireClient: connection -------------------------------------------------------------------
+
+namespace {
+
+// Non-blocking connect to one resolved address, bounded by deadline_ms. Returns the fd.
+Result<int> connect_one(const addrinfo& ai, int64_t deadline_ms) {
+  const int fd =
+      ::socket(ai.ai_family, ai.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai.ai_protocol);
+  if (fd < 0) return errno_status("socket");
+  if (::connect(fd, ai.ai_addr, ai.ai_addrlen) != 0) {
+    if (errno != EINPROGRESS) {
+      Status s = errno_status("connect");
+      ::close(fd);
+      return s;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = ::poll(&p, 1, remaining_ms(deadline_ms));
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (ready <= 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
+      ::close(fd);
+      if (ready == 0) return Status::timeout("connect timed out");
+      return Status::io_error(
+          fmt::format("connect: {}", std::strerror(error != 0 ? error : errno)));
+    }
+  }
+  const int one = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+Result<WireClient> WireClient::connect(const std::string& host, uint16_t port,
+                                       const WireClientOptions& options) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+  if (rc != 0) {
+    return Status::invalid_argument(fmt::format("resolve {}: {}", host, ::gai_strerror(rc)));
+  }
+  const int64_t deadline_ms = now_ms() + options.connect_timeout_ms;
+  Status last = Status::unavailable("no address for " + host);
+  for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    Result<int> fd = connect_one(*ai, deadline_ms);
+    if (fd.is_ok()) {
+      ::freeaddrinfo(list);
+      return WireClient(*fd, options);
+    }
+    last = fd.status();
+  }
+  ::freeaddrinfo(list);
+  return last.with_context(fmt::format("connect to {}:{}", host, port));
+}
+
+WireClient::WireClient(int fd, const WireClientOptions& options)
+    : fd_(fd), options_(options), decoder_(options.max_frame_bytes) {}
+
+WireClient::WireClient(WireClient&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      options_(other.options_),
+      decoder_(std::move(other.decoder_)),
+      stash_(std::move(other.stash_)),
+      last_stream_id_(other.last_stream_id_),
+      peer_closed_(other.peer_closed_) {}
+
+WireClient& WireClient::operator=(WireClient&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    options_ = other.options_;
+    decoder_ = std::move(other.decoder_);
+    stash_ = std::move(other.stash_);
+    last_stream_id_ = other.last_stream_id_;
+    peer_closed_ = other.peer_closed_;
+  }
+  return *this;
+}
+
+WireClient::~WireClient() { close(); }
+
+void WireClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void WireClient::shutdown_write() {
+  if (fd_ >= 0) (void)::shutdown(fd_, SHUT_WR);
+}
+
+uint32_t WireClient::next_stream_id() {
+  ++last_stream_id_;
+  if (last_stream_id_ == net::kConnectionStreamId) ++last_stream_id_;
+  return last_stream_id_;
+}
+
+// ---- WireClient: bytes ------------------------------------------------------------------------
+
+Status WireClient::send_raw(std::string_view bytes) {
+  if (fd_ < 0) return Status::unavailable("client is closed");
+  const int64_t deadline_ms = now_ms() + options_.call_timeout_ms;
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+      peer_closed_ = true;
+      return Status::unavailable(fmt::format("send: {}", std::strerror(errno)));
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return errno_status("send");
+    pollfd p{fd_, POLLOUT, 0};
+    const int ready = ::poll(&p, 1, remaining_ms(deadline_ms));
+    if (ready == 0) return Status::timeout("send timed out");
+    if (ready < 0 && errno != EINTR) return errno_status("poll");
+  }
+  return Status::ok();
+}
+
+Result<net::Frame> WireClient::receive(int64_t deadline_ms) {
+  char chunk[kReadChunkBytes];
+  while (true) {
+    if (std::optional<net::Frame> frame = decoder_.next()) return std::move(*frame);
+    if (decoder_.has_error()) {
+      return Status::corruption(decoder_.error_status().message());
+    }
+    if (peer_closed_) {
+      return Status::unavailable(
+          decoder_.buffered_bytes() == 0
+              ? "connection closed by peer"
+              : fmt::format("connection closed by peer inside a frame ({} bytes buffered)",
+                            decoder_.buffered_bytes()));
+    }
+    if (fd_ < 0) return Status::unavailable("client is closed");
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, remaining_ms(deadline_ms));
+    if (ready == 0) return Status::timeout("no complete frame before the deadline");
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return errno_status("poll");
+    }
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      decoder_.feed(std::string_view(chunk, static_cast<size_t>(n)));
+    } else if (n == 0 || errno == ECONNRESET) {
+      peer_closed_ = true;
+    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return errno_status("recv");
+    }
+  }
+}
+
+Result<net::Frame> WireClient::read_frame(uint32_t timeout_ms) {
+  if (!stash_.empty()) {
+    net::Frame frame = std::move(stash_.front());
+    stash_.pop_front();
+    return frame;
+  }
+  return receive(now_ms() + timeout_ms);
+}
+
+Result<net::Frame> WireClient::read_response(uint32_t stream_id, uint32_t timeout_ms) {
+  for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+    if (it->header.stream_id == stream_id || it->header.stream_id == net::kConnectionStreamId) {
+      net::Frame frame = std::move(*it);
+      stash_.erase(it);
+      return frame;
+    }
+  }
+  const int64_t deadline_ms = now_ms() + timeout_ms;
+  while (true) {
+    PAIRDB_ASSIGN_OR_RETURN(net::Frame frame, receive(deadline_ms));
+    if (frame.header.stream_id == stream_id || frame.header.stream_id == net::kConnectionStreamId) {
+      return frame;
+    }
+    if (stash_.size() >= options_.stashed_frames_max) {
+      return Status::corruption(
+          fmt::format("more than {} unclaimed frames while waiting for stream {}",
+                      options_.stashed_frames_max, stream_id));
+    }
+    stash_.push_back(std::move(frame));
+  }
+}
+
+// ---- WireClient: requests ---------------------------------------------------------------------
+
+Result<uint32_t> WireClient::send_request(Opcode opcode, const FlatBufferBuilder& fbb) {
+  const uint32_t id = next_stream_id();
+  PAIRDB_TRY(send_raw(net::encode_request_frame(id, opcode, fbb)));
+  return id;
+}
+
+Result<net::Frame> WireClient::call(Opcode opcode, const FlatBufferBuilder& fbb) {
+  PAIRDB_ASSIGN_OR_RETURN(const uint32_t id, send_request(opcode, fbb));
+  return read_response(id, options_.call_timeout_ms);
+}
+
+Reply<TableInfo> WireClient::create_table(const TableSpec& spec, bool if_not_exists) {
+  CreateTableArgs args;
+  args.spec = spec;
+  args.if_not_exists = if_not_exists;
+  return run(args);
+}
+
+Reply<Empty> WireClient::drop_table(std::string_view name, bool if_exists) {
+  DropTableArgs args;
+  args.name = std::string(name);
+  args.if_exists = if_exists;
+  return run(args);
+}
+
+Reply<TableInfo> WireClient::describe_table(std::string_view name) {
+  DescribeTableArgs args;
+  args.name = std::string(name);
+  return run(args);
+}
+
+Reply<KeyValues> WireClient::table_stats(std::string_view table) {
+  TableStatsArgs args;
+  args.table = std::string(table);
+  return run(args);
+}
+
+Reply<Empty> WireClient::compact(std::string_view table) {
+  CompactArgs args;
+  args.table = std::string(table);
+  return run(args);
+}
+
+}  // namespace pairdb::test
