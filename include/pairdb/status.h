@@ -26,6 +26,13 @@ enum class StatusCode : uint8_t {
   kTimeout,
   kUnavailable,
   kNotSupported,
+  // The request names a table that does not exist (clients treat it apart from a missing item).
+  kTableNotFound,
+  // A key, value, frame, body or sibling set exceeds a configured limit.
+  kTooLarge,
+  // The node sheds load (connection or in-flight limits); the client should back off.
+  kOverloaded,
+  kUnauthorized,
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -47,6 +54,10 @@ class [[nodiscard]] Status {
   static Status timeout(std::string_view msg) { return {StatusCode::kTimeout, msg}; }
   static Status unavailable(std::string_view msg) { return {StatusCode::kUnavailable, msg}; }
   static Status not_supported(std::string_view msg) { return {StatusCode::kNotSupported, msg}; }
+  static Status table_not_found(std::string_view msg) { return {StatusCode::kTableNotFound, msg}; }
+  static Status too_large(std::string_view msg) { return {StatusCode::kTooLarge, msg}; }
+  static Status overloaded(std::string_view msg) { return {StatusCode::kOverloaded, msg}; }
+  static Status unauthorized(std::string_view msg) { return {StatusCode::kUnauthorized, msg}; }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   bool is_not_found() const { return code_ == StatusCode::kNotFound; }

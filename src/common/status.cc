@@ -24,6 +24,14 @@ std::string_view status_code_name(StatusCode code) {
       return "Unavailable";
     case StatusCode::kNotSupported:
       return "NotSupported";
+    case StatusCode::kTableNotFound:
+      return "TableNotFound";
+    case StatusCode::kTooLarge:
+      return "TooLarge";
+    case StatusCode::kOverloaded:
+      return "Overloaded";
+    case StatusCode::kUnauthorized:
+      return "Unauthorized";
   }
   return "Unknown";
 }

@@ -78,6 +78,8 @@ struct NodeDescriptor {
 struct DcReplication {
   std::string dc;
   uint32_t rf = 0;
+
+  bool operator==(const DcReplication&) const = default;
 };
 
 // How many replicas a table keeps. `simple_rf` > 0 ignores datacenters and racks: the first

@@ -1,0 +1,283 @@
+#include "net/binary_server.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <deque>
+
+#include "common/assert.h"
+#include "net/wire.h"
+
+namespace pairdb::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Frames written by one write call; coalescing small responses saves syscalls under pipelining.
+constexpr size_t kWriteBatchFramesMax = 64;
+}  // namespace
+
+// One client connection. All members are touched only on the connection's strand.
+// Invariant: the socket closes only after reading stopped, nothing is in flight and the
+// outbox is empty (or a write failed).
+class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
+ public:
+  BinaryConnection(tcp::socket socket, const BinaryServerOptions& options, ConnectionBudget* budget,
+                   const FrameHandler& handler, std::shared_ptr<BinaryServer::Shared> shared)
+      : socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        options_(options),
+        budget_(budget),
+        handler_(handler),
+        shared_(std::move(shared)) {
+    shared_->open.fetch_add(1);
+  }
+  ~BinaryConnection() {
+    shared_->open.fetch_sub(1);
+    budget_->release();
+  }
+
+  void start() {
+    last_activity_ = Clock::now();
+    asio::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(socket_.get_executor(), idle_watchdog(shared_from_this()), asio::detached);
+  }
+
+  // Stops reading new requests (server shutdown). Safe from any thread.
+  void stop_reading() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+      self->read_done_ = true;
+      self->maybe_close();
+    });
+  }
+
+ private:
+  asio::awaitable<void> read_loop(std::shared_ptr<BinaryConnection> self);
+  asio::awaitable<void> write_loop(std::shared_ptr<BinaryConnection> self);
+  asio::awaitable<void> idle_watchdog(std::shared_ptr<BinaryConnection> self);
+  void dispatch(Frame frame);
+  void enqueue(std::string frame);
+  void maybe_close();
+
+  tcp::socket socket_;
+  asio::steady_timer idle_timer_;
+  const BinaryServerOptions options_;
+  ConnectionBudget* const budget_;
+  const FrameHandler handler_;
+  std::shared_ptr<BinaryServer::Shared> shared_;
+  std::deque<std::string> outbox_;
+  uint32_t in_flight_ = 0;
+  bool writing_ = false;
+  bool read_done_ = false;
+  bool closed_ = false;
+  Clock::time_point last_activity_;
+};
+
+asio::awaitable<void> BinaryConnection::read_loop(std::shared_ptr<BinaryConnection> self) {
+  uint8_t header_bytes[kFrameHeaderBytes];
+  while (!read_done_) {
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(header_bytes), kUseTuple);
+    if (ec) break;
+    last_activity_ = Clock::now();
+    ParsedHeader parsed =
+        parse_frame_header(std::span<const uint8_t, kFrameHeaderBytes>(header_bytes),
+                           options_.max_frame_bytes);
+    const FrameHeader& header = parsed.header();
+    if (!parsed.is_ok()) {
+      // The stream cannot be trusted past a bad header: answer, then close once flushed.
+      enqueue(encode_error_frame(header.stream_id, header.opcode, error_code_for(parsed.error()),
+                                 parsed.status().message()));
+      break;
+    }
+    Frame frame{header, std::string(header.payload_length, '\0')};
+    if (header.payload_length > 0) {
+      auto [body_ec, body_n] =
+          co_await asio::async_read(socket_, asio::buffer(frame.payload), kUseTuple);
+      if (body_ec) break;
+      last_activity_ = Clock::now();
+    }
+    dispatch(std::move(frame));
+  }
+  read_done_ = true;
+  maybe_close();
+}
+
+void BinaryConnection::dispatch(Frame frame) {
+  const FrameHeader header = frame.header;
+  if (header.is_response()) {
+    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::MalformedFrame,
+                               "clients send requests, not responses"));
+    return;
+  }
+  if (!is_known_opcode(static_cast<uint16_t>(header.opcode))) {
+    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::UnknownOpcode,
+                               fmt::format("unknown opcode {}",
+                                           static_cast<uint16_t>(header.opcode))));
+    return;
+  }
+  if (in_flight_ >= options_.max_inflight_per_connection || shared_->stopping.load()) {
+    enqueue(encode_error_frame(
+        header.stream_id, header.opcode, wire::ErrorCode::Overloaded,
+        shared_->stopping.load()
+            ? std::string("the node is shutting down")
+            : fmt::format("more than {} requests in flight on this connection",
+                          options_.max_inflight_per_connection)));
+    return;
+  }
+  ++in_flight_;
+  shared_->in_flight.fetch_add(1);
+  auto self = shared_from_this();
+  handler_(std::move(frame), [self](std::string response) {
+    asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
+      PAIRDB_ASSERT(self->in_flight_ > 0);
+      --self->in_flight_;
+      self->shared_->in_flight.fetch_sub(1);
+      self->enqueue(std::move(response));
+    });
+  });
+}
+
+void BinaryConnection::enqueue(std::string frame) {
+  if (closed_) return;
+  outbox_.push_back(std::move(frame));
+  if (!writing_) {
+    writing_ = true;
+    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+  }
+}
+
+asio::awaitable<void> BinaryConnection::write_loop(std::shared_ptr<BinaryConnection> self) {
+  std::vector<std::string> batch;
+  std::vector<asio::const_buffer> buffers;
+  while (!outbox_.empty() && !closed_) {
+    batch.clear();
+    buffers.clear();
+    while (!outbox_.empty() && batch.size() < kWriteBatchFramesMax) {
+      batch.push_back(std::move(outbox_.front()));
+      outbox_.pop_front();
+    }
+    for (const auto& frame : batch) buffers.push_back(asio::buffer(frame));
+    auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
+    if (ec) {
+      read_done_ = true;
+      outbox_.clear();
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      closed_ = true;
+      break;
+    }
+    last_activity_ = Clock::now();
+  }
+  writing_ = false;
+  maybe_close();
+}
+
+asio::awaitable<void> BinaryConnection::idle_watchdog(std::shared_ptr<BinaryConnection> self) {
+  const auto idle = std::chrono::milliseconds(options_.idle_timeout_ms);
+  while (!closed_) {
+    auto deadline = last_activity_ + idle;
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      if (in_flight_ == 0 && !writing_) {
+        read_done_ = true;
+        boost::system::error_code ignored;
+        socket_.close(ignored);  // Ends the pending read; read_loop then finishes the close.
+        break;
+      }
+      deadline = now + idle;  // Busy, not idle: look again later.
+    }
+    idle_timer_.expires_at(deadline);
+    auto [ec] = co_await idle_timer_.async_wait(kUseTuple);
+  }
+}
+
+void BinaryConnection::maybe_close() {
+  if (closed_ || !read_done_ || in_flight_ > 0 || writing_ || !outbox_.empty()) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  idle_timer_.cancel();
+}
+
+BinaryServer::BinaryServer(asio::io_context& io, BinaryServerOptions options,
+                           ConnectionBudget* budget, FrameHandler handler)
+    : io_(io), options_(options), budget_(budget), handler_(std::move(handler)), acceptor_(io) {}
+
+BinaryServer::~BinaryServer() { stop(); }
+
+Result<tcp::endpoint> BinaryServer::listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::io_error(fmt::format("listen on {}:{}: {}", endpoint.address().to_string(),
+                                        endpoint.port(), ec.message()));
+  }
+  return acceptor_.local_endpoint();
+}
+
+void BinaryServer::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+void BinaryServer::stop() {
+  if (shared_->stopping.exchange(true)) return;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  std::lock_guard lock(shared_->mutex);
+  for (const auto& weak : shared_->connections) {
+    if (auto connection = weak.lock()) connection->stop_reading();
+  }
+}
+
+asio::awaitable<void> BinaryServer::accept_loop() {
+  while (!shared_->stopping.load()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      continue;  // EMFILE and friends: keep serving the connections we have.
+    }
+    if (!budget_->try_acquire()) {
+      // Over the connection limit: one error frame on the connection stream, then close.
+      auto frame = std::make_shared<std::string>(encode_error_frame(
+          kConnectionStreamId, Opcode::kHello, wire::ErrorCode::Overloaded,
+          fmt::format("too many open connections (max {})", budget_->max())));
+      auto shared_socket = std::make_shared<tcp::socket>(std::move(socket));
+      asio::async_write(*shared_socket, asio::buffer(*frame),
+                        [shared_socket, frame](boost::system::error_code, size_t) {
+                          boost::system::error_code ignored;
+                          shared_socket->close(ignored);
+                        });
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true));
+    auto connection =
+        std::make_shared<BinaryConnection>(std::move(socket), options_, budget_, handler_, shared_);
+    {
+      std::lock_guard lock(shared_->mutex);
+      std::erase_if(shared_->connections, [](const auto& weak) { return weak.expired(); });
+      shared_->connections.insert(connection);
+    }
+    connection->start();
+  }
+}
+
+}  // namespace pairdb::net

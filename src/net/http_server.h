@@ -1,0 +1,69 @@
+// HTTP/1.1 listener on Boost.Beast: accepts connections, reads requests under size and time
+// limits, hands each complete request to a handler coroutine and writes its response.
+// Knows nothing of pairdb's routes.
+//
+// Limits: a request's header and body must arrive within read_timeout_ms (slow clients are cut
+// off), bodies above max_body_bytes get 413 and headers above max_header_bytes get 431, then
+// the connection closes. Idle keep-alive connections close after keepalive_timeout_ms.
+// Thread-safety: start/stop from any thread; each connection runs on its own strand.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include <pairdb/status.h>
+
+#include "net/connection_budget.h"
+
+namespace pairdb::net {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
+
+struct HttpServerOptions {
+  uint32_t max_body_bytes = 4u << 20;
+  uint32_t max_header_bytes = 16u << 10;
+  uint32_t read_timeout_ms = 10'000;
+  uint32_t keepalive_timeout_ms = 60'000;
+  uint32_t write_timeout_ms = 30'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, ConnectionBudget* budget,
+             HttpHandler handler);
+  ~HttpServer();
+
+  // Binds and listens; the returned endpoint carries the real port when 0 was asked for.
+  Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start();  // Starts accepting. REQUIRES: listen() succeeded.
+  // Stops accepting and asks open connections to finish their current request and close.
+  void stop();
+  // Requests being handled right now, across connections.
+  uint32_t in_flight() const { return state_->in_flight.load(); }
+  uint32_t open_connections() const { return state_->open.load(); }
+
+  struct State {
+    std::atomic<uint32_t> in_flight{0};
+    std::atomic<uint32_t> open{0};
+    std::atomic<bool> stopping{false};
+  };
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+
+  boost::asio::io_context& io_;
+  const HttpServerOptions options_;
+  ConnectionBudget* const budget_;
+  const HttpHandler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+}  // namespace pairdb::net

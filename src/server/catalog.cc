@@ -1,0 +1,167 @@
+#include "server/catalog.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include <pairdb/lsm/iterator.h>
+#include <pairdb/lsm/write_batch.h>
+
+#include "common/assert.h"
+#include "common/coding.h"
+
+namespace pairdb::server {
+namespace {
+
+using replication::kSystemTableId;
+using replication::TableId;
+
+// System-table partitions. Each catalog fact is one item of the system table.
+constexpr std::string_view kTablesPartition = "catalog.tables";
+constexpr std::string_view kDroppedPartition = "catalog.dropped";
+constexpr std::string_view kVersionPartition = "catalog.version";
+
+std::string id_bytes(TableId id) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(id >> (56 - 8 * i));
+  return out;
+}
+
+std::string version_key() { return replication::encode_item_key(kSystemTableId, kVersionPartition, ""); }
+
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Catalog::open(lsm::DB* db, uint64_t seed) {
+  PAIRDB_ASSERT(db != nullptr);
+  std::unique_ptr<Catalog> catalog(new Catalog(db, seed));
+  PAIRDB_TRY(catalog->load());
+  return catalog;
+}
+
+Status Catalog::load() {
+  std::unique_lock lock(mutex_);
+  auto it = db_->new_iterator(lsm::ReadOptions{});
+  const std::string tables = replication::encode_partition_prefix(kSystemTableId, kTablesPartition);
+  for (it->seek(tables); it->valid() && it->key().starts_with(tables); it->next()) {
+    PAIRDB_ASSIGN_OR_RETURN(TableInfo info, decode_table_info(it->value()));
+    live_ids_.insert(info.id);
+    auto shared = std::make_shared<const TableInfo>(std::move(info));
+    by_name_[shared->spec.name] = std::move(shared);
+  }
+  const std::string dropped =
+      replication::encode_partition_prefix(kSystemTableId, kDroppedPartition);
+  for (it->seek(dropped); it->valid() && it->key().starts_with(dropped); it->next()) {
+    PAIRDB_ASSIGN_OR_RETURN(auto parts, replication::decode_item_key(it->key()));
+    if (parts.sort_key.size() != 8) return Status::corruption("catalog: bad dropped-table key");
+    TableId id = 0;
+    for (char c : parts.sort_key) id = (id << 8) | static_cast<uint8_t>(c);
+    dropped_ids_.insert(id);
+  }
+  PAIRDB_TRY(it->status());
+  auto version = db_->get(lsm::ReadOptions{}, version_key());
+  if (version.is_ok()) {
+    std::string_view in = *version;
+    if (!get_varint64(&in, &schema_version_)) return Status::corruption("catalog: bad version");
+  } else if (!version.status().is_not_found()) {
+    return version.status();
+  }
+  return Status::ok();
+}
+
+Status Catalog::persist(const TableInfo* created, const TableInfo* dropped, uint64_t version) {
+  lsm::WriteBatch batch;
+  if (created != nullptr) {
+    batch.put(replication::encode_item_key(kSystemTableId, kTablesPartition, created->spec.name),
+              encode_table_info(*created));
+  }
+  if (dropped != nullptr) {
+    batch.remove(replication::encode_item_key(kSystemTableId, kTablesPartition, dropped->spec.name));
+    batch.put(replication::encode_item_key(kSystemTableId, kDroppedPartition, id_bytes(dropped->id)),
+              encode_table_info(*dropped));
+  }
+  std::string encoded_version;
+  put_varint64(&encoded_version, version);
+  batch.put(version_key(), encoded_version);
+  lsm::WriteOptions options;
+  options.sync = true;  // Schema changes are rare and must survive power loss.
+  return db_->write(options, batch);
+}
+
+TableId Catalog::fresh_id() {
+  for (;;) {
+    const TableId id = rng_.next_u64();
+    if (id != kSystemTableId && !live_ids_.contains(id) && !dropped_ids_.contains(id)) return id;
+  }
+}
+
+Result<TableInfo> Catalog::create(const TableSpec& spec, bool if_not_exists, uint64_t now_ms) {
+  PAIRDB_TRY(validate_table_spec(spec));
+  std::unique_lock lock(mutex_);
+  if (auto existing = by_name_.find(spec.name); existing != by_name_.end()) {
+    if (if_not_exists) return *existing->second;
+    return Status::invalid_argument(fmt::format("table '{}' already exists", spec.name));
+  }
+  TableInfo info{spec, fresh_id(), now_ms, schema_version_ + 1};
+  PAIRDB_TRY(persist(&info, nullptr, info.schema_version));
+  schema_version_ = info.schema_version;
+  live_ids_.insert(info.id);
+  by_name_[spec.name] = std::make_shared<const TableInfo>(info);
+  return info;
+}
+
+Result<TableInfo> Catalog::drop(std::string_view name, bool if_exists) {
+  std::unique_lock lock(mutex_);
+  auto existing = by_name_.find(std::string(name));
+  if (existing == by_name_.end()) {
+    if (if_exists) return TableInfo{};
+    return Status::table_not_found(fmt::format("table '{}' does not exist", name));
+  }
+  const TableInfo info = *existing->second;
+  PAIRDB_TRY(persist(nullptr, &info, schema_version_ + 1));
+  ++schema_version_;
+  by_name_.erase(existing);
+  live_ids_.erase(info.id);
+  dropped_ids_.insert(info.id);
+  return info;
+}
+
+std::shared_ptr<const TableInfo> Catalog::find(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const TableInfo>> Catalog::require(std::string_view name) const {
+  auto table = find(name);
+  if (!table) return Status::table_not_found(fmt::format("table '{}' does not exist", name));
+  return table;
+}
+
+std::vector<TableInfo> Catalog::list() const {
+  std::vector<TableInfo> out;
+  {
+    std::shared_lock lock(mutex_);
+    out.reserve(by_name_.size());
+    for (const auto& [name, info] : by_name_) out.push_back(*info);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const TableInfo& a, const TableInfo& b) { return a.spec.name < b.spec.name; });
+  return out;
+}
+
+uint64_t Catalog::schema_version() const {
+  std::shared_lock lock(mutex_);
+  return schema_version_;
+}
+
+bool Catalog::is_dropped(TableId id) const {
+  std::shared_lock lock(mutex_);
+  return dropped_ids_.contains(id);
+}
+
+std::vector<TableId> Catalog::dropped_ids() const {
+  std::shared_lock lock(mutex_);
+  return {dropped_ids_.begin(), dropped_ids_.end()};
+}
+
+}  // namespace pairdb::server

@@ -1,0 +1,206 @@
+#include "server/item_service.h"
+
+#include <fmt/format.h>
+
+#include "common/assert.h"
+#include "common/coding.h"
+#include "common/hash.h"
+
+namespace pairdb::server {
+namespace {
+
+constexpr uint8_t kPageTokenFormat = 1;
+// A page examines at most this many records per returned item slot, so a partition full of
+// tombstones answers a short page (with a token) instead of scanning without bound.
+constexpr uint32_t kScanRecordsPerItem = 10;
+constexpr uint32_t kScanRecordsMin = 1000;
+
+uint64_t partition_fingerprint(replication::TableId table, std::string_view partition_key) {
+  std::string bytes;
+  put_fixed64(&bytes, table);
+  bytes.append(partition_key);
+  return hash64(bytes);
+}
+
+std::string encode_page_token(uint64_t fingerprint, std::string_view last_sort_key) {
+  std::string token;
+  token.push_back(static_cast<char>(kPageTokenFormat));
+  put_fixed64(&token, fingerprint);
+  token.append(last_sort_key);
+  return token;
+}
+
+Result<std::string> decode_page_token(std::string_view token, uint64_t fingerprint) {
+  uint64_t stored = 0;
+  if (token.empty() || static_cast<uint8_t>(token[0]) != kPageTokenFormat) {
+    return Status::invalid_argument("malformed page token");
+  }
+  token.remove_prefix(1);
+  if (!get_fixed64(&token, &stored)) return Status::invalid_argument("malformed page token");
+  if (stored != fingerprint) {
+    return Status::invalid_argument("page token belongs to another table or partition");
+  }
+  return std::string(token);
+}
+
+std::vector<replication::Sibling> take_live(replication::ItemView& view) {
+  return std::move(view.live);
+}
+
+}  // namespace
+
+ItemService::ItemService(ItemServiceOptions options, Catalog* catalog, ItemStore* store,
+                         replication::HybridClock* clock)
+    : options_(std::move(options)), catalog_(catalog), store_(store), clock_(clock) {
+  PAIRDB_ASSERT(options_.run_blocking);
+  PAIRDB_ASSERT(options_.wall_ms);
+  PAIRDB_ASSERT(options_.monotonic_now);
+}
+
+template <typename T>
+void ItemService::run(Instant deadline, std::function<Result<T>()> work, Reply<T> done) {
+  options_.run_blocking([this, deadline, work = std::move(work), done = std::move(done)] {
+    if (options_.monotonic_now() > deadline) {
+      done(Status::timeout("the request waited past its deadline before it could start"));
+      return;
+    }
+    done(work());
+  });
+}
+
+void ItemService::write(WriteCommand command, Instant deadline, Reply<WriteReply> done) {
+  run<WriteReply>(
+      deadline, [this, command = std::move(command)] { return write_now(command); },
+      std::move(done));
+}
+
+void ItemService::read(ReadCommand command, Instant deadline, Reply<ItemReply> done) {
+  run<ItemReply>(
+      deadline, [this, command = std::move(command)] { return read_now(command); },
+      std::move(done));
+}
+
+void ItemService::query(QueryCommand command, Instant deadline, Reply<QueryReply> done) {
+  run<QueryReply>(
+      deadline, [this, command = std::move(command)] { return query_now(command); },
+      std::move(done));
+}
+
+Status ItemService::validate_key(const ItemKey& key) const {
+  const ItemLimits& limits = options_.limits;
+  if (key.partition_key.empty()) return Status::invalid_argument("the partition key is empty");
+  if (key.partition_key.size() > limits.partition_key_bytes_max) {
+    return Status::too_large(fmt::format("partition key is {} bytes (max {})",
+                                         key.partition_key.size(), limits.partition_key_bytes_max));
+  }
+  if (key.sort_key.size() > limits.sort_key_bytes_max) {
+    return Status::too_large(fmt::format("sort key is {} bytes (max {})", key.sort_key.size(),
+                                         limits.sort_key_bytes_max));
+  }
+  return Status::ok();
+}
+
+Status ItemService::validate_write(const WriteCommand& command) const {
+  const ItemLimits& limits = options_.limits;
+  PAIRDB_TRY(validate_key(command.key));
+  if (command.value.size() > limits.value_bytes_max) {
+    return Status::too_large(
+        fmt::format("value is {} bytes (max {})", command.value.size(), limits.value_bytes_max));
+  }
+  if (command.content_type.size() > limits.content_type_bytes_max) {
+    return Status::too_large(fmt::format("content type is {} bytes (max {})",
+                                         command.content_type.size(),
+                                         limits.content_type_bytes_max));
+  }
+  if (command.idempotency_key.size() > limits.idempotency_key_bytes_max) {
+    return Status::too_large(fmt::format("idempotency key is {} bytes (max {})",
+                                         command.idempotency_key.size(),
+                                         limits.idempotency_key_bytes_max));
+  }
+  return Status::ok();
+}
+
+Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
+  PAIRDB_TRY(validate_write(command));
+  PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
+  replication::LocalWrite write;
+  if (!command.context.empty()) {
+    auto context = replication::decode_context(command.context);
+    if (!context.is_ok()) {
+      return Status::invalid_argument(
+          fmt::format("malformed causal context: {}", context.status().message()));
+    }
+    write.context = std::move(*context);
+  }
+  const uint64_t now_ms = options_.wall_ms();
+  const uint64_t ttl_ms = command.ttl_ms.value_or(table->spec.default_ttl_ms);
+  write.tombstone = command.tombstone;
+  write.value = command.value;
+  write.content_type = command.content_type;
+  write.expires_at_ms = (ttl_ms == 0 || command.tombstone) ? 0 : now_ms + ttl_ms;
+  write.idempotency_key = command.idempotency_key;
+
+  replication::WritePolicy policy;
+  policy.mode = table->spec.conflict_mode;
+  policy.siblings_warn = table->spec.siblings_warn;
+  policy.siblings_max = table->spec.siblings_max;
+  policy.idempotency_window_ms = options_.limits.idempotency_window_ms;
+  const ItemAddress address{table->id, command.key.partition_key, command.key.sort_key};
+  auto outcome = store_->write(address, write, policy, clock_->now(now_ms), now_ms);
+  if (!outcome.is_ok()) {
+    // Too many siblings is the client's to fix (read, merge, write back with the context).
+    if (replication::is_sibling_limit(outcome.status())) {
+      return Status::too_large(outcome.status().message());
+    }
+    return outcome.status();
+  }
+  return WriteReply{replication::encode_context(outcome->record.context), outcome->duplicate};
+}
+
+Result<ItemReply> ItemService::read_now(const ReadCommand& command) {
+  PAIRDB_TRY(validate_key(command.key));
+  PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
+  const ItemAddress address{table->id, command.key.partition_key, command.key.sort_key};
+  PAIRDB_ASSIGN_OR_RETURN(auto record, store_->read(address));
+  auto view = replication::visible(record, options_.wall_ms());
+  ItemReply reply;
+  reply.found = view.found();
+  reply.context = replication::encode_context(view.context);
+  reply.siblings = take_live(view);
+  return reply;
+}
+
+Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
+  const ItemLimits& limits = options_.limits;
+  PAIRDB_TRY(validate_key(ItemKey{command.table, command.partition_key, {}}));
+  if (command.limit > limits.query_page_items_max) {
+    return Status::too_large(fmt::format("query limit {} exceeds the page maximum of {}",
+                                         command.limit, limits.query_page_items_max));
+  }
+  PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.table));
+  const uint64_t fingerprint = partition_fingerprint(table->id, command.partition_key);
+  ScanRequest scan;
+  scan.table = table->id;
+  scan.partition_key = command.partition_key;
+  scan.from_sort_key = command.from_sort_key;
+  scan.to_sort_key = command.to_sort_key;
+  if (!command.page_token.empty()) {
+    PAIRDB_ASSIGN_OR_RETURN(scan.after_sort_key,
+                            decode_page_token(command.page_token, fingerprint));
+  }
+  scan.limit = command.limit == 0 ? limits.query_page_items_max : command.limit;
+  scan.scanned_max = std::max(kScanRecordsMin, scan.limit * kScanRecordsPerItem);
+  scan.now_wall_ms = options_.wall_ms();
+  PAIRDB_ASSIGN_OR_RETURN(auto page, store_->scan(scan));
+
+  QueryReply reply;
+  reply.items.reserve(page.items.size());
+  for (auto& item : page.items) {
+    reply.items.push_back({std::move(item.sort_key), take_live(item.view),
+                           replication::encode_context(item.view.context)});
+  }
+  if (page.resume_after) reply.next_page_token = encode_page_token(fingerprint, *page.resume_after);
+  return reply;
+}
+
+}  // namespace pairdb::server

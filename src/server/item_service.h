@@ -1,0 +1,134 @@
+// The request layer every frontend (binary protocol, HTTP) calls: validates requests against
+// the configured limits and the table catalog, then coordinates them. On one node the local
+// ItemStore is the only replica; the replication issue puts the quorum coordinator behind
+// this same interface, which is why every call completes through a callback rather than by
+// returning: a frontend never needs to know whether an answer came from the local disk or
+// from W remote acknowledgements.
+//
+// Thread-safe. Callbacks run on a worker thread (never inline in the caller's io thread), at
+// most once per call.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pairdb/replication/consistency.h>
+#include <pairdb/replication/hlc.h>
+#include <pairdb/replication/version.h>
+#include <pairdb/status.h>
+
+#include "common/instant.h"
+#include "server/catalog.h"
+#include "server/item_store.h"
+
+namespace pairdb::server {
+
+template <typename T>
+using Reply = std::function<void(Result<T>)>;
+
+struct ItemLimits {
+  uint32_t partition_key_bytes_max = 1024;
+  uint32_t sort_key_bytes_max = 1024;
+  uint32_t value_bytes_max = 1u << 20;
+  uint32_t query_page_items_max = 1000;
+  uint32_t content_type_bytes_max = 128;
+  uint32_t idempotency_key_bytes_max = 128;
+  uint64_t idempotency_window_ms = 24ull * 3600 * 1000;
+};
+
+struct ItemKey {
+  std::string table;
+  std::string partition_key;
+  std::string sort_key;  // Empty = the partition's single item.
+};
+
+// A Put (tombstone = false) or a Delete (tombstone = true).
+struct WriteCommand {
+  ItemKey key;
+  bool tombstone = false;
+  std::string value;
+  std::string content_type;
+  std::string context;  // Opaque causal context from an earlier read; empty = blind write.
+  replication::Consistency consistency = replication::Consistency::kDefault;
+  std::optional<uint64_t> ttl_ms;  // Unset: the table's default TTL. 0: never expires.
+  std::string idempotency_key;
+};
+
+struct WriteReply {
+  std::string context;     // Covers the write just applied; send it back to replace it.
+  bool duplicate = false;  // An idempotent retry: the first result, nothing new stored.
+};
+
+struct ReadCommand {
+  ItemKey key;
+  replication::Consistency consistency = replication::Consistency::kDefault;
+};
+
+struct ItemReply {
+  bool found = false;
+  std::vector<replication::Sibling> siblings;  // Live values, one unless concurrent writes.
+  std::string context;                         // Merged context of everything read.
+};
+
+struct QueryCommand {
+  std::string table;
+  std::string partition_key;
+  std::optional<std::string> from_sort_key;  // Inclusive.
+  std::optional<std::string> to_sort_key;    // Inclusive.
+  uint32_t limit = 0;                        // 0 = the configured page maximum.
+  std::string page_token;                    // Opaque; from the previous page.
+  replication::Consistency consistency = replication::Consistency::kDefault;
+};
+
+struct QueryItemReply {
+  std::string sort_key;
+  std::vector<replication::Sibling> siblings;
+  std::string context;
+};
+
+struct QueryReply {
+  std::vector<QueryItemReply> items;
+  std::string next_page_token;  // Empty on the last page.
+};
+
+struct ItemServiceOptions {
+  ItemLimits limits;
+  // Runs blocking storage work off the io threads (a worker pool in the daemon; inline in
+  // unit tests).
+  std::function<void(std::function<void()>)> run_blocking;
+  std::function<uint64_t()> wall_ms;  // Milliseconds since the Unix epoch.
+  std::function<Instant()> monotonic_now;
+};
+
+class ItemService {
+ public:
+  // `catalog`, `store` and `clock` must outlive the service.
+  ItemService(ItemServiceOptions options, Catalog* catalog, ItemStore* store,
+              replication::HybridClock* clock);
+
+  void write(WriteCommand command, Instant deadline, Reply<WriteReply> done);
+  void read(ReadCommand command, Instant deadline, Reply<ItemReply> done);
+  void query(QueryCommand command, Instant deadline, Reply<QueryReply> done);
+
+  const ItemLimits& limits() const { return options_.limits; }
+
+ private:
+  Result<WriteReply> write_now(const WriteCommand& command);
+  Result<ItemReply> read_now(const ReadCommand& command);
+  Result<QueryReply> query_now(const QueryCommand& command);
+  Status validate_key(const ItemKey& key) const;
+  Status validate_write(const WriteCommand& command) const;
+  // Runs `work` on the worker pool unless the deadline has passed by the time it starts.
+  template <typename T>
+  void run(Instant deadline, std::function<Result<T>()> work, Reply<T> done);
+
+  const ItemServiceOptions options_;
+  Catalog* const catalog_;
+  ItemStore* const store_;
+  replication::HybridClock* const clock_;
+};
+
+}  // namespace pairdb::server

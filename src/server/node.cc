@@ -1,0 +1,441 @@
+#include "server/node.h"
+
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <pairdb/lsm/db.h>
+
+#include "common/assert.h"
+#include "net/binary_server.h"
+#include "net/endpoint.h"
+#include "net/http_server.h"
+#include "server/catalog.h"
+#include "server/http_api.h"
+#include "server/item_compaction_filter.h"
+#include "server/item_service.h"
+#include "server/item_store.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/node_identity.h"
+#include "server/systemd_notify.h"
+#include "server/table_service.h"
+#include "server/wire_api.h"
+
+namespace pairdb::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view kServerVersion = "0.1.0";
+
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+Instant monotonic_now() {
+  return Instant::from_us(std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count());
+}
+
+lsm::WalSyncMode wal_mode(WalSync sync) {
+  switch (sync) {
+    case WalSync::kAlways:
+      return lsm::WalSyncMode::kPerWrite;
+    case WalSync::kPeriodic:
+      return lsm::WalSyncMode::kPeriodic;
+    case WalSync::kNone:
+      return lsm::WalSyncMode::kNone;
+  }
+  return lsm::WalSyncMode::kPerWrite;
+}
+
+replication::ConflictMode conflict_mode(ConflictMode mode) {
+  return mode == ConflictMode::kLww ? replication::ConflictMode::kLww
+                                    : replication::ConflictMode::kSiblings;
+}
+
+std::map<std::string, uint64_t> parse_stats_map(const std::string& text) {
+  std::map<std::string, uint64_t> stats;
+  std::istringstream in(text);
+  std::string name;
+  uint64_t value = 0;
+  while (in >> name >> value) stats[name] = value;
+  return stats;
+}
+
+std::string to_address(const asio::ip::tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), endpoint.port())
+                         : fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+}  // namespace
+
+struct Node::Parts {
+  NodeConfig config;
+  ring::NodeId node_id;
+  std::vector<ring::Token> tokens;
+  std::shared_ptr<ItemCompactionFilter> compaction_filter;
+  std::unique_ptr<lsm::DB> db;
+  std::unique_ptr<Catalog> catalog;
+  replication::HybridClock clock;
+  std::unique_ptr<ItemStore> store;
+  std::unique_ptr<ItemService> items;
+  std::unique_ptr<TableService> tables;
+  MetricsRegistry metrics;
+  asio::io_context io;
+  std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<net::ConnectionBudget> budget;
+  std::unique_ptr<WireApi> wire_api;
+  std::unique_ptr<HttpApi> http_api;
+  std::unique_ptr<net::BinaryServer> binary;
+  std::unique_ptr<net::HttpServer> http;
+  asio::ip::tcp::endpoint binary_endpoint;
+  asio::ip::tcp::endpoint http_endpoint;
+  ThreadCounts threads;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<bool> stopping{false};
+
+  Status open_storage();
+  Status open_services();
+  Status bind_listeners();
+  void register_metrics();
+  void begin_shutdown();
+  KeyValues info() const;
+  Result<KeyValues> table_stats(const std::string& table) const;
+  Status compact(const std::string& table);
+};
+
+Status Node::Parts::open_storage() {
+  const std::string& data_dir = config.node.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Status::io_error(fmt::format("create data dir {}: {}", data_dir, ec.message()));
+  PAIRDB_ASSIGN_OR_RETURN(node_id, load_or_create_node_id(data_dir));
+
+  compaction_filter =
+      std::make_shared<ItemCompactionFilter>(config.tables.tombstone_grace_ms, &wall_ms);
+  lsm::Options options;
+  options.create_if_missing = true;
+  options.wal_sync_mode = wal_mode(config.storage.wal_sync);
+  options.wal_sync_period_ms = static_cast<uint32_t>(config.storage.wal_sync_interval_ms);
+  options.write_buffer_bytes = config.storage.memtable_bytes;
+  options.block_cache_bytes = config.storage.block_cache_bytes;
+  options.max_open_tables = config.storage.max_open_tables;
+  options.compaction_filter = compaction_filter;
+  options.log = [](lsm::LogLevel level, std::string_view line) {
+    const LogLevel mapped = level == lsm::LogLevel::kError  ? LogLevel::kError
+                            : level == lsm::LogLevel::kWarn ? LogLevel::kWarn
+                            : level == lsm::LogLevel::kInfo ? LogLevel::kInfo
+                                                            : LogLevel::kDebug;
+    if (log_enabled(mapped)) log_line(mapped, "lsm", line);
+  };
+  PAIRDB_ASSIGN_OR_RETURN(db, lsm::DB::open(options, data_dir + "/db"));
+  PAIRDB_ASSIGN_OR_RETURN(catalog, Catalog::open(db.get(), node_id.low_word() ^ wall_ms()));
+  compaction_filter->attach(catalog.get());
+  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db.get(), ring::kDefaultNumTokens,
+                                                        node_id.high_word()));
+  return Status::ok();
+}
+
+Status Node::Parts::open_services() {
+  threads = resolve_thread_counts(config, std::max(1u, std::thread::hardware_concurrency()));
+  workers = std::make_unique<asio::thread_pool>(threads.storage_workers);
+  auto run_blocking = [pool = workers.get()](std::function<void()> work) {
+    asio::post(*pool, std::move(work));
+  };
+  ItemServiceOptions item_options;
+  item_options.limits.partition_key_bytes_max =
+      static_cast<uint32_t>(config.limits.partition_key_bytes_max);
+  item_options.limits.sort_key_bytes_max = static_cast<uint32_t>(config.limits.sort_key_bytes_max);
+  item_options.limits.value_bytes_max = static_cast<uint32_t>(config.limits.value_bytes_max);
+  item_options.limits.query_page_items_max =
+      static_cast<uint32_t>(config.limits.query_page_items_max);
+  item_options.limits.idempotency_window_ms = config.tables.idempotency_window_ms;
+  item_options.run_blocking = run_blocking;
+  item_options.wall_ms = &wall_ms;
+  item_options.monotonic_now = &monotonic_now;
+  store = std::make_unique<ItemStore>(db.get(), node_id);
+  items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
+
+  TableDefaults defaults;
+  defaults.dc = config.node.dc;
+  defaults.replication_factor = 3;
+  defaults.conflict_mode = conflict_mode(config.tables.default_conflict_mode);
+  defaults.siblings_warn = static_cast<uint32_t>(config.tables.siblings_warn);
+  defaults.siblings_max = static_cast<uint32_t>(config.tables.siblings_max);
+  tables = std::make_unique<TableService>(defaults, catalog.get(), run_blocking, &wall_ms);
+
+  // The simple API's table exists from the first start, as an lww table.
+  CreateTableCommand default_table;
+  default_table.name = config.tables.default_table;
+  default_table.conflict_mode = replication::ConflictMode::kLww;
+  default_table.if_not_exists = true;
+  PAIRDB_TRY(catalog->create(tables->resolve(default_table), true, wall_ms()).status());
+  return Status::ok();
+}
+
+Status Node::Parts::bind_listeners() {
+  budget = std::make_unique<net::ConnectionBudget>(
+      static_cast<uint32_t>(config.network.max_connections));
+  auto observe_binary = [this](std::string_view op, StatusCode code, uint64_t micros) {
+    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
+                      {{"protocol", "binary"}, {"op", std::string(op)}})
+        .observe_micros(micros);
+    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
+                    {{"protocol", "binary"}, {"op", std::string(op)},
+                     {"code", code == StatusCode::kOk ? "OK" : std::string(status_code_name(code))}})
+        .inc();
+  };
+  auto observe_http = [this](std::string_view op, unsigned http_status, uint64_t micros) {
+    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
+                      {{"protocol", "http"}, {"op", std::string(op)}})
+        .observe_micros(micros);
+    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
+                    {{"protocol", "http"}, {"op", std::string(op)},
+                     {"code", std::to_string(http_status)}})
+        .inc();
+  };
+  auto run_blocking = [pool = workers.get()](std::function<void()> work) {
+    asio::post(*pool, std::move(work));
+  };
+
+  PAIRDB_ASSIGN_OR_RETURN(auto binary_target,
+                          net::resolve_listen_address(config.network.listen.to_string()));
+  PAIRDB_ASSIGN_OR_RETURN(auto http_target,
+                          net::resolve_listen_address(config.network.http_listen.to_string()));
+  net::BinaryServerOptions binary_options;
+  binary_options.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  binary_options.max_inflight_per_connection =
+      static_cast<uint32_t>(config.network.max_inflight_per_connection);
+  binary_options.idle_timeout_ms = static_cast<uint32_t>(config.network.idle_timeout_ms);
+  binary = std::make_unique<net::BinaryServer>(
+      io, binary_options, budget.get(),
+      [this](net::Frame frame, net::FrameResponder respond) {
+        wire_api->handle(std::move(frame), std::move(respond));
+      });
+  PAIRDB_ASSIGN_OR_RETURN(binary_endpoint, binary->listen(binary_target));
+
+  net::HttpServerOptions http_options;
+  http_options.max_body_bytes = static_cast<uint32_t>(config.http.max_body_bytes);
+  http_options.max_header_bytes = static_cast<uint32_t>(config.http.max_header_bytes);
+  http_options.read_timeout_ms = static_cast<uint32_t>(config.http.read_timeout_ms);
+  http_options.keepalive_timeout_ms = static_cast<uint32_t>(config.http.keepalive_timeout_ms);
+  http = std::make_unique<net::HttpServer>(
+      io, http_options, budget.get(),
+      [this](net::HttpRequest request) { return http_api->handle(std::move(request)); });
+  PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(http_target));
+
+  WireApiDeps wire;
+  wire.items = items.get();
+  wire.tables = tables.get();
+  wire.facts = NodeFacts{node_id.to_string(), config.node.cluster_name, std::string(kServerVersion),
+                         to_address(binary_endpoint), to_address(http_endpoint), config.node.dc,
+                         config.node.rack, tokens};
+  wire.admin.uptime_ms = [this] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count());
+  };
+  wire.admin.load_bytes = [this] {
+    auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
+    return stats["live.bytes"];
+  };
+  wire.admin.info = [this] { return info(); };
+  wire.admin.table_stats = [this](const std::string& table) { return table_stats(table); };
+  wire.admin.flush = [this] { return db->flush(); };
+  wire.admin.compact = [this](const std::string& table) { return compact(table); };
+  wire.max_frame_bytes = binary_options.max_frame_bytes;
+  wire.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
+  wire.run_blocking = run_blocking;
+  wire.monotonic_now = &monotonic_now;
+  wire.observe = observe_binary;
+  wire_api = std::make_unique<WireApi>(std::move(wire));
+
+  HttpApiDeps http_deps;
+  http_deps.items = items.get();
+  http_deps.tables = tables.get();
+  http_deps.default_table = config.tables.default_table;
+  http_deps.node_id = node_id.to_string();
+  http_deps.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
+  http_deps.monotonic_now = &monotonic_now;
+  http_deps.metrics_text = [this] { return metrics.render_prometheus_text(); };
+  http_deps.observe = observe_http;
+  http_api = std::make_unique<HttpApi>(std::move(http_deps));
+  return Status::ok();
+}
+
+void Node::Parts::register_metrics() {
+  metrics.add_collector([this](SampleSink& sink) {
+    auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
+    append_stats_map(sink, "pairdb_lsm_", stats);
+    sink.gauge("pairdb_open_connections", "Client connections open (binary and HTTP)", {},
+               static_cast<double>(budget->open()));
+    sink.gauge("pairdb_rejected_connections", "Connections refused by network.max_connections",
+               {}, static_cast<double>(budget->rejected()));
+    sink.gauge("pairdb_requests_in_flight", "Requests being served", {},
+               static_cast<double>(binary->in_flight() + http->in_flight()));
+    sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
+    sink.gauge("pairdb_schema_version", "Catalog schema version", {},
+               static_cast<double>(catalog->schema_version()));
+    sink.gauge("pairdb_compaction_dropped_table_records",
+               "Records of dropped tables removed by compaction", {},
+               static_cast<double>(compaction_filter->dropped_table_records()));
+    sink.gauge("pairdb_compaction_purged_records",
+               "Expired or deleted records purged by compaction after the grace period", {},
+               static_cast<double>(compaction_filter->purged_records()));
+  });
+}
+
+KeyValues Node::Parts::info() const {
+  KeyValues out;
+  out.emplace_back("node_id", node_id.to_string());
+  out.emplace_back("cluster_name", config.node.cluster_name);
+  out.emplace_back("version", std::string(kServerVersion));
+  out.emplace_back("data_dir", config.node.data_dir);
+  out.emplace_back("listen", to_address(binary_endpoint));
+  out.emplace_back("http_listen", to_address(http_endpoint));
+  out.emplace_back("dc", config.node.dc);
+  out.emplace_back("rack", config.node.rack);
+  out.emplace_back("uptime_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count()));
+  out.emplace_back("schema_version", std::to_string(catalog->schema_version()));
+  for (const auto& [name, value] : parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
+    out.emplace_back("lsm." + name, std::to_string(value));
+  }
+  return out;
+}
+
+Result<KeyValues> Node::Parts::table_stats(const std::string& table) const {
+  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog->require(table));
+  KeyValues out;
+  out.emplace_back("table", info->spec.name);
+  out.emplace_back("id", fmt::format("{:016x}", info->id));
+  out.emplace_back("conflict_mode", std::string(conflict_mode_name(info->spec.conflict_mode)));
+  // Items are counted by scanning the table's key range: fine for an admin command, and exact.
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  auto it = db->new_iterator(lsm::ReadOptions{});
+  const std::string end = replication::table_end(info->id);
+  for (it->seek(replication::encode_table_prefix(info->id)); it->valid() && it->key() < end;
+       it->next()) {
+    ++records;
+    bytes += it->key().size() + it->value().size();
+  }
+  PAIRDB_TRY(it->status());
+  out.emplace_back("records", std::to_string(records));
+  out.emplace_back("logical_bytes", std::to_string(bytes));
+  return out;
+}
+
+Status Node::Parts::compact(const std::string& table) {
+  if (table.empty()) return db->compact_range(nullptr, nullptr);
+  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog->require(table));
+  const std::string begin = replication::encode_table_prefix(info->id);
+  const std::string end = replication::table_end(info->id);
+  return db->compact_range(&begin, &end);
+}
+
+void Node::Parts::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  PAIRDB_LOG_INFO("node", "shutting down: no new connections; finishing {} in-flight requests",
+                  binary->in_flight() + http->in_flight());
+  (void)notify_stopping();
+  binary->stop();
+  http->stop();
+  // Poll for the in-flight requests to finish, bounded by shutdown_timeout_ms.
+  auto timer = std::make_shared<asio::steady_timer>(io);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config.network.shutdown_timeout_ms);
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, timer, deadline, check] {
+    const uint32_t busy = binary->in_flight() + http->in_flight();
+    if (busy == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (busy != 0) {
+        PAIRDB_LOG_WARN("node", "shutdown timeout: abandoning {} in-flight requests", busy);
+      }
+      io.stop();
+      *check = nullptr;  // Breaks the self-reference.
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([check](boost::system::error_code) {
+      if (*check) (*check)();
+    });
+  };
+  (*check)();
+}
+
+Node::Node(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Node::~Node() {
+  if (parts_ && parts_->workers) parts_->workers->join();
+}
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  PAIRDB_TRY(parts->open_storage());
+  PAIRDB_TRY(parts->open_services());
+  PAIRDB_TRY(parts->bind_listeners());
+  parts->register_metrics();
+  return std::unique_ptr<Node>(new Node(std::move(parts)));
+}
+
+Status Node::run() {
+  Parts& p = *parts_;
+  asio::signal_set signals(p.io, SIGTERM, SIGINT);
+  signals.async_wait([&p](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    PAIRDB_LOG_INFO("node", "received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    p.begin_shutdown();
+  });
+  p.binary->start();
+  p.http->start();
+  PAIRDB_LOG_INFO("node",
+                  "ready: node {} serving binary protocol on {}, HTTP on {}, data in {} "
+                  "({} io threads, {} storage workers)",
+                  p.node_id.to_string(), to_address(p.binary_endpoint),
+                  to_address(p.http_endpoint), p.config.node.data_dir, p.threads.io_threads,
+                  p.threads.storage_workers);
+  (void)notify_ready();
+
+  std::vector<std::thread> io_threads;
+  for (uint32_t i = 1; i < p.threads.io_threads; ++i) io_threads.emplace_back([&p] { p.io.run(); });
+  p.io.run();
+  for (auto& thread : io_threads) thread.join();
+
+  p.workers->join();  // Work already queued finishes; nothing new arrives.
+  Status closed = p.db->close();  // Syncs the WAL.
+  if (closed.is_ok()) {
+    PAIRDB_LOG_INFO("node", "stopped cleanly");
+  } else {
+    PAIRDB_LOG_ERROR("node", "closing the database failed: {}", closed.to_string());
+  }
+  return closed;
+}
+
+void Node::stop() {
+  asio::post(parts_->io, [parts = parts_.get()] { parts->begin_shutdown(); });
+}
+
+std::string Node::binary_address() const { return to_address(parts_->binary_endpoint); }
+std::string Node::http_address() const { return to_address(parts_->http_endpoint); }
+std::string Node::node_id() const { return parts_->node_id.to_string(); }
+
+}  // namespace pairdb::server

@@ -1,0 +1,124 @@
+#include "support/pairdb_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+namespace pairdb::test {
+
+using Clock = std::chrono::steady_clock;
+
+std::string pairdb_binary_path() { return PAIRDB_BINARY_PATH; }
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/pairdb-test-XXXXXX";
+  char* made = ::mkdtemp(pattern.data());
+  if (made == nullptr) std::abort();
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
+                                                            std::vector<std::string> extra_args,
+                                                            uint32_t ready_timeout_ms) {
+  std::vector<std::string> args = {pairdb_binary_path(), "--data-dir", data_dir, "--listen",
+                                   "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::io_error("pipe");
+  const pid_t pid = ::fork();
+  if (pid < 0) return Status::io_error("fork");
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  std::unique_ptr<PairdbProcess> process(new PairdbProcess());
+  process->pid_ = pid;
+  process->reader_ = std::thread([p = process.get(), fd = pipe_fds[0]] { p->drain_stderr(fd); });
+
+  static const std::regex kReady(
+      R"(ready: node \S+ serving binary protocol on [^ ]+:(\d+), HTTP on [^ ]+:(\d+),)");
+  const auto deadline = Clock::now() + std::chrono::milliseconds(ready_timeout_ms);
+  while (Clock::now() < deadline) {
+    std::smatch match;
+    const std::string text = process->stderr_text();
+    if (std::regex_search(text, match, kReady)) {
+      process->binary_port_ = static_cast<uint16_t>(std::stoi(match[1]));
+      process->http_port_ = static_cast<uint16_t>(std::stoi(match[2]));
+      return process;
+    }
+    if (!process->running()) {
+      return Status::io_error("pairdb exited before it was ready:\n" + text);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Polling, with a deadline.
+  }
+  return Status::timeout("pairdb did not log ready in time:\n" + process->stderr_text());
+}
+
+PairdbProcess::~PairdbProcess() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(10'000);
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void PairdbProcess::drain_stderr(int fd) {
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    std::lock_guard lock(mutex_);
+    stderr_.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+}
+
+std::string PairdbProcess::stderr_text() const {
+  std::lock_guard lock(mutex_);
+  return stderr_;
+}
+
+void PairdbProcess::signal(int signal_number) {
+  if (running()) ::kill(pid_, signal_number);
+}
+
+bool PairdbProcess::running() {
+  if (exit_status_) return false;
+  int status = 0;
+  const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+  if (done == pid_) {
+    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+std::optional<int> PairdbProcess::wait_exit(uint32_t timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (running()) {
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Polling, with a deadline.
+  }
+  return exit_status_;
+}
+
+}  // namespace pairdb::test

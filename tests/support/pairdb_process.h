@@ -1,0 +1,69 @@
+// Runs the real `pairdb` binary for end-to-end tests: a private data directory, ephemeral
+// loopback ports (learned from the node's "ready" log line), stderr captured for diagnostics,
+// and a kill -9 of the process in the destructor if the test did not stop it. Only processes
+// this class started are ever signalled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <pairdb/status.h>
+
+namespace pairdb::test {
+
+// A fresh directory under $TMPDIR, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class PairdbProcess {
+ public:
+  // Starts `pairdb --data-dir DATA_DIR --listen 127.0.0.1:0 --http-listen 127.0.0.1:0
+  // <extra_args>` and waits (up to ready_timeout_ms) for its ready line.
+  static Result<std::unique_ptr<PairdbProcess>> start(const std::string& data_dir,
+                                                      std::vector<std::string> extra_args = {},
+                                                      uint32_t ready_timeout_ms = 30'000);
+  ~PairdbProcess();
+
+  uint16_t binary_port() const { return binary_port_; }
+  uint16_t http_port() const { return http_port_; }
+  pid_t pid() const { return pid_; }
+
+  void signal(int signal_number);
+  // The exit status (exit code, or 128 + signal) once the process ends within timeout_ms.
+  std::optional<int> wait_exit(uint32_t timeout_ms);
+  bool running();
+  std::string stderr_text() const;  // Everything the node has logged so far.
+
+ private:
+  PairdbProcess() = default;
+  void drain_stderr(int fd);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_status_;
+  uint16_t binary_port_ = 0;
+  uint16_t http_port_ = 0;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::string stderr_;  // GUARDED_BY(mutex_)
+};
+
+// The path of the pairdb binary under test (compiled in by CMake).
+std::string pairdb_binary_path();
+
+}  // namespace pairdb::test

@@ -1,0 +1,91 @@
+#include <catch2/catch.hpp>
+
+#include "server_test_util.h"
+
+using namespace pairdb;
+using namespace pairdb::server;
+using pairdb::server::testing::Stack;
+
+TEST_CASE("created tables survive a reopen with their metadata", "[server][catalog]") {
+  Stack stack;
+  const TableInfo users = stack.create_table("users", replication::ConflictMode::kLww);
+  const TableInfo carts = stack.create_table("carts");
+  CHECK(users.id != carts.id);
+  CHECK(users.id != replication::kSystemTableId);
+  CHECK(stack.catalog->schema_version() == 2);
+  stack.close();
+  stack.open();
+  auto found = stack.catalog->find("users");
+  REQUIRE(found != nullptr);
+  CHECK(*found == users);
+  CHECK(stack.catalog->list().size() == 2);
+  CHECK(stack.catalog->schema_version() == 2);
+}
+
+TEST_CASE("a duplicate name is refused unless if_not_exists", "[server][catalog]") {
+  Stack stack;
+  const TableInfo first = stack.create_table("t");
+  TableSpec spec = first.spec;
+  auto again = stack.catalog->create(spec, false, 1);
+  CHECK(again.status().is_invalid_argument());
+  auto idempotent = stack.catalog->create(spec, true, 1);
+  REQUIRE(idempotent.is_ok());
+  CHECK(idempotent->id == first.id);
+}
+
+TEST_CASE("dropped tables are forgotten, their ids remembered, and never reused",
+          "[server][catalog]") {
+  Stack stack;
+  const TableInfo old_table = stack.create_table("t");
+  REQUIRE(stack.catalog->drop("t", false).is_ok());
+  CHECK(stack.catalog->find("t") == nullptr);
+  CHECK(stack.catalog->is_dropped(old_table.id));
+  CHECK(stack.catalog->drop("t", false).status().code() == StatusCode::kTableNotFound);
+  CHECK(stack.catalog->drop("t", true).is_ok());
+  const TableInfo new_table = stack.create_table("t");
+  CHECK(new_table.id != old_table.id);
+  stack.close();
+  stack.open();
+  CHECK(stack.catalog->is_dropped(old_table.id));
+  CHECK_FALSE(stack.catalog->is_dropped(new_table.id));
+}
+
+TEST_CASE("table specs are validated", "[server][catalog]") {
+  TableSpec spec;
+  spec.name = "ok_name-1";
+  CHECK(validate_table_spec(spec).is_ok());
+  spec.name = "";
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+  spec.name = "has space";
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+  spec.name = std::string(65, 'a');
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+  spec.name = "t";
+  spec.replication = {{"dc1", 3}, {"dc1", 2}};
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+  spec.replication = {{"dc1", 0}};
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+  spec.replication = {{"dc1", 3}};
+  spec.siblings_warn = 200;
+  CHECK(validate_table_spec(spec).is_invalid_argument());
+}
+
+TEST_CASE("table metadata encoding round-trips and rejects garbage", "[server][catalog]") {
+  TableInfo info;
+  info.id = 0x1234567890abcdefull;
+  info.created_at_ms = 99;
+  info.schema_version = 3;
+  info.spec.name = "orders";
+  info.spec.owner = "billing";
+  info.spec.replication = {{"dc1", 3}, {"dc2", 2}};
+  info.spec.conflict_mode = replication::ConflictMode::kLww;
+  info.spec.default_ttl_ms = 5000;
+  const std::string encoded = encode_table_info(info);
+  auto decoded = decode_table_info(encoded);
+  REQUIRE(decoded.is_ok());
+  CHECK(*decoded == info);
+  for (size_t cut = 0; cut < encoded.size(); ++cut) {
+    CHECK(decode_table_info(encoded.substr(0, cut)).status().is_corruption());
+  }
+  CHECK(decode_table_info(encoded + "x").status().is_corruption());
+}

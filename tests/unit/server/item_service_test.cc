@@ -1,0 +1,174 @@
+#include <catch2/catch.hpp>
+
+#include "server_test_util.h"
+
+using namespace pairdb;
+using namespace pairdb::server;
+using pairdb::server::testing::Stack;
+
+TEST_CASE("a value written is read back with a context", "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  auto put = stack.put("t", "pk", "v1");
+  REQUIRE(put.is_ok());
+  CHECK_FALSE(put->context.empty());
+  auto get = stack.get("t", "pk");
+  REQUIRE(get.is_ok());
+  REQUIRE(get->found);
+  REQUIRE(get->siblings.size() == 1);
+  CHECK(get->siblings[0].value == "v1");
+  CHECK(get->context == put->context);
+}
+
+TEST_CASE("unknown tables and oversized inputs get distinct errors", "[server][items]") {
+  ItemLimits limits;
+  limits.value_bytes_max = 10;
+  limits.partition_key_bytes_max = 4;
+  Stack stack(limits);
+  stack.create_table("t");
+  CHECK(stack.put("missing", "pk", "v").status().code() == StatusCode::kTableNotFound);
+  CHECK(stack.put("t", "pk", std::string(11, 'x')).status().code() == StatusCode::kTooLarge);
+  CHECK(stack.put("t", "12345", "v").status().code() == StatusCode::kTooLarge);
+  CHECK(stack.put("t", "", "v").status().is_invalid_argument());
+  CHECK(stack.put("t", "pk", "v", "not a context").status().is_invalid_argument());
+  CHECK(stack.put("t", "pk", std::string(10, 'x')).is_ok());
+}
+
+TEST_CASE("blind concurrent writes make siblings; a write with the context resolves them",
+          "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  REQUIRE(stack.put("t", "k", "a").is_ok());
+  REQUIRE(stack.put("t", "k", "b").is_ok());
+  auto conflict = stack.get("t", "k");
+  REQUIRE(conflict.is_ok());
+  REQUIRE(conflict->siblings.size() == 2);
+  REQUIRE(stack.put("t", "k", "ab", conflict->context).is_ok());
+  auto resolved = stack.get("t", "k");
+  REQUIRE(resolved->siblings.size() == 1);
+  CHECK(resolved->siblings[0].value == "ab");
+}
+
+TEST_CASE("the sibling limit rejects a write with TooLarge and keeps what is stored",
+          "[server][items]") {
+  Stack stack;
+  CreateTableCommand command;
+  command.name = "t";
+  command.siblings_warn = 2;
+  command.siblings_max = 3;
+  REQUIRE(pairdb::server::testing::await_inline<TableInfo>([&](Reply<TableInfo> done) {
+            stack.tables->create(command, std::move(done));
+          }).is_ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(stack.put("t", "k", std::to_string(i)).is_ok());
+  auto rejected = stack.put("t", "k", "x");
+  CHECK(rejected.status().code() == StatusCode::kTooLarge);
+  CHECK(stack.get("t", "k")->siblings.size() == 3);
+}
+
+TEST_CASE("deletes hide the item and a later write with the context replaces the tombstone",
+          "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  auto put = stack.put("t", "k", "v");
+  WriteCommand remove;
+  remove.key = {"t", "k", ""};
+  remove.tombstone = true;
+  remove.context = put->context;
+  auto removed = stack.write(remove);
+  REQUIRE(removed.is_ok());
+  auto gone = stack.get("t", "k");
+  REQUIRE(gone.is_ok());
+  CHECK_FALSE(gone->found);
+  REQUIRE(stack.put("t", "k", "again", gone->context).is_ok());
+  auto back = stack.get("t", "k");
+  REQUIRE(back->siblings.size() == 1);
+  CHECK(back->siblings[0].value == "again");
+}
+
+TEST_CASE("idempotent retries return the first context and add nothing", "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  WriteCommand command;
+  command.key = {"t", "k", ""};
+  command.value = "v";
+  command.idempotency_key = "retry-me";
+  auto first = stack.write(command);
+  auto second = stack.write(command);
+  REQUIRE(first.is_ok());
+  REQUIRE(second.is_ok());
+  CHECK_FALSE(first->duplicate);
+  CHECK(second->duplicate);
+  CHECK(second->context == first->context);
+  CHECK(stack.get("t", "k")->siblings.size() == 1);
+}
+
+TEST_CASE("TTL items expire on read and the table default applies", "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  WriteCommand command;
+  command.key = {"t", "k", ""};
+  command.value = "v";
+  command.ttl_ms = 1000;
+  REQUIRE(stack.write(command).is_ok());
+  CHECK(stack.get("t", "k")->found);
+  stack.now_ms += 1000;
+  CHECK_FALSE(stack.get("t", "k")->found);
+}
+
+TEST_CASE("queries page through a partition in sort-key order", "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  for (int i = 0; i < 250; ++i) {
+    REQUIRE(stack.put("t", "p", std::to_string(i), {}, fmt::format("{:04}", i)).is_ok());
+  }
+  REQUIRE(stack.put("t", "other", "x", {}, "0000").is_ok());
+  std::vector<std::string> seen;
+  QueryCommand query;
+  query.table = "t";
+  query.partition_key = "p";
+  query.limit = 100;
+  for (int page = 0; page < 10; ++page) {
+    auto reply = stack.query(query);
+    REQUIRE(reply.is_ok());
+    for (const auto& item : reply->items) seen.push_back(item.sort_key);
+    if (reply->next_page_token.empty()) break;
+    query.page_token = reply->next_page_token;
+  }
+  REQUIRE(seen.size() == 250);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+
+  QueryCommand range;
+  range.table = "t";
+  range.partition_key = "p";
+  range.from_sort_key = "0010";
+  range.to_sort_key = "0019";
+  auto bounded = stack.query(range);
+  REQUIRE(bounded->items.size() == 10);
+  CHECK(bounded->next_page_token.empty());
+
+  QueryCommand foreign = range;
+  foreign.partition_key = "other";
+  foreign.page_token = query.page_token;
+  CHECK(stack.query(foreign).status().is_invalid_argument());
+}
+
+TEST_CASE("compaction removes dropped tables' data and purges old tombstones",
+          "[server][items]") {
+  Stack stack(ItemLimits{}, /*tombstone_grace_ms=*/1000);
+  stack.create_table("dropme");
+  stack.create_table("keep");
+  for (int i = 0; i < 100; ++i) REQUIRE(stack.put("dropme", "k" + std::to_string(i), "v").is_ok());
+  auto put = stack.put("keep", "deleted", "v");
+  WriteCommand remove;
+  remove.key = {"keep", "deleted", ""};
+  remove.tombstone = true;
+  remove.context = put->context;
+  REQUIRE(stack.write(remove).is_ok());
+  REQUIRE(stack.put("keep", "live", "v").is_ok());
+  REQUIRE(stack.catalog->drop("dropme", false).is_ok());
+  stack.now_ms += 2000;  // Past the grace period.
+  REQUIRE(stack.db->compact_range(nullptr, nullptr).is_ok());
+  CHECK(stack.filter->dropped_table_records() == 100);
+  CHECK(stack.filter->purged_records() == 1);
+  CHECK(stack.get("keep", "live")->found);
+}
