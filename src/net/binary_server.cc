@@ -26,6 +26,9 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Frames written by one write call; coalescing small responses saves syscalls under pipelining.
 constexpr size_t kWriteBatchFramesMax = 64;
+// After the last frame of a closing connection: how long, and how much, input is discarded.
+constexpr int kLingerMs = 500;
+constexpr size_t kLingerBytesMax = 1u << 20;
 }  // namespace
 
 // One client connection. All members are touched only on the connection's strand.
@@ -68,6 +71,7 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
   asio::awaitable<void> read_loop(std::shared_ptr<BinaryConnection> self);
   asio::awaitable<void> write_loop(std::shared_ptr<BinaryConnection> self);
   asio::awaitable<void> idle_watchdog(std::shared_ptr<BinaryConnection> self);
+  asio::awaitable<void> linger_then_close(std::shared_ptr<BinaryConnection> self);
   void dispatch(Frame frame);
   void enqueue(std::string frame);
   void maybe_close();
@@ -117,9 +121,10 @@ asio::awaitable<void> BinaryConnection::read_loop(std::shared_ptr<BinaryConnecti
 
 void BinaryConnection::dispatch(Frame frame) {
   const FrameHeader header = frame.header;
-  if (header.is_response()) {
+  if (header.is_response() || header.stream_id == kConnectionStreamId) {
     enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::MalformedFrame,
-                               "clients send requests, not responses"));
+                               header.is_response() ? "clients send requests, not responses"
+                                                    : "stream id 0 is reserved for the server"));
     return;
   }
   if (!is_known_opcode(static_cast<uint16_t>(header.opcode))) {
@@ -207,10 +212,31 @@ asio::awaitable<void> BinaryConnection::idle_watchdog(std::shared_ptr<BinaryConn
 void BinaryConnection::maybe_close() {
   if (closed_ || !read_done_ || in_flight_ > 0 || writing_ || !outbox_.empty()) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
   idle_timer_.cancel();
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  asio::co_spawn(socket_.get_executor(), linger_then_close(shared_from_this()), asio::detached);
+}
+
+asio::awaitable<void> BinaryConnection::linger_then_close(std::shared_ptr<BinaryConnection> self) {
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the
+  // error frame just written. So: read and discard until the peer closes, for a short while.
+  asio::steady_timer linger(socket_.get_executor());
+  linger.expires_after(std::chrono::milliseconds(kLingerMs));
+  linger.async_wait([self](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    self->socket_.close(ignored);  // Ends the draining read below.
+  });
+  char discard[4096];
+  for (size_t drained = 0; drained < kLingerBytesMax;) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(discard), kUseTuple);
+    if (ec) break;
+    drained += n;
+  }
+  linger.cancel();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
 }
 
 BinaryServer::BinaryServer(asio::io_context& io, BinaryServerOptions options,

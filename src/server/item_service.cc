@@ -5,6 +5,7 @@
 #include "common/assert.h"
 #include "common/coding.h"
 #include "common/hash.h"
+#include "server/log.h"
 
 namespace pairdb::server {
 namespace {
@@ -154,7 +155,22 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
     }
     return outcome.status();
   }
+  if (outcome->siblings_warn) warn_siblings(command, outcome->record.siblings.size(), now_ms);
   return WriteReply{replication::encode_context(outcome->record.context), outcome->duplicate};
+}
+
+void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms) {
+  sibling_warnings_.fetch_add(1, std::memory_order_relaxed);
+  // At most one line per second: a hot item in conflict must not flood the log.
+  uint64_t last = last_sibling_warning_ms_.load(std::memory_order_relaxed);
+  if (now_ms < last + 1000 ||
+      !last_sibling_warning_ms_.compare_exchange_strong(last, now_ms)) {
+    return;
+  }
+  PAIRDB_LOG_WARN("items",
+                  "table '{}': an item has {} siblings (warn threshold crossed); clients should "
+                  "read it and write back with the merged context",
+                  command.key.table, siblings);
 }
 
 Result<ItemReply> ItemService::read_now(const ReadCommand& command) {

@@ -9,6 +9,7 @@
 // most once per call.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -114,12 +115,15 @@ class ItemService {
   void query(QueryCommand command, Instant deadline, Reply<QueryReply> done);
 
   const ItemLimits& limits() const { return options_.limits; }
+  // Writes that left an item above its table's siblings_warn threshold.
+  uint64_t sibling_warnings() const { return sibling_warnings_.load(std::memory_order_relaxed); }
 
  private:
   Result<WriteReply> write_now(const WriteCommand& command);
   Result<ItemReply> read_now(const ReadCommand& command);
   Result<QueryReply> query_now(const QueryCommand& command);
   Status validate_key(const ItemKey& key) const;
+  void warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms);
   Status validate_write(const WriteCommand& command) const;
   // Runs `work` on the worker pool unless the deadline has passed by the time it starts.
   template <typename T>
@@ -129,6 +133,8 @@ class ItemService {
   Catalog* const catalog_;
   ItemStore* const store_;
   replication::HybridClock* const clock_;
+  std::atomic<uint64_t> sibling_warnings_{0};
+  std::atomic<uint64_t> last_sibling_warning_ms_{0};
 };
 
 }  // namespace pairdb::server

@@ -292,6 +292,8 @@ void Node::Parts::register_metrics() {
     sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
     sink.gauge("pairdb_schema_version", "Catalog schema version", {},
                static_cast<double>(catalog->schema_version()));
+    sink.gauge("pairdb_sibling_warnings", "Writes that left an item above siblings_warn", {},
+               static_cast<double>(items->sibling_warnings()));
     sink.gauge("pairdb_compaction_dropped_table_records",
                "Records of dropped tables removed by compaction", {},
                static_cast<double>(compaction_filter->dropped_table_records()));

@@ -155,6 +155,14 @@ TEST_CASE("malformed binary frames get error frames or a close, never a crash", 
     CHECK(error_of(*frame) == wire::ErrorCode::MalformedFrame);
     CHECK(client->ping().is_ok());
   }
+  SECTION("a request on stream id 0 gets MalformedFrame and the connection goes on") {
+    auto client = WireClient::connect("127.0.0.1", node->binary_port());
+    REQUIRE(client->send_raw(encode_request(0, PingArgs{})).is_ok());
+    auto frame = client->read_frame(10'000);
+    REQUIRE(frame.is_ok());
+    CHECK(error_of(*frame) == wire::ErrorCode::MalformedFrame);
+    CHECK(client->ping().is_ok());
+  }
   SECTION("garbage bytes are answered and the connection closed") {
     auto socket = RawSocket::connect(node->binary_port());
     REQUIRE(socket.is_ok());

@@ -60,6 +60,7 @@ TEST_CASE("the sibling limit rejects a write with TooLarge and keeps what is sto
             stack.tables->create(command, std::move(done));
           }).is_ok());
   for (int i = 0; i < 3; ++i) REQUIRE(stack.put("t", "k", std::to_string(i)).is_ok());
+  CHECK(stack.items->sibling_warnings() == 1);  // The third sibling crossed warn = 2.
   auto rejected = stack.put("t", "k", "x");
   CHECK(rejected.status().code() == StatusCode::kTooLarge);
   CHECK(stack.get("t", "k")->siblings.size() == 3);
