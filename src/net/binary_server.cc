@@ -205,7 +205,7 @@ asio::awaitable<void> BinaryConnection::idle_watchdog(std::shared_ptr<BinaryConn
       deadline = now + idle;  // Busy, not idle: look again later.
     }
     idle_timer_.expires_at(deadline);
-    auto [ec] = co_await idle_timer_.async_wait(kUseTuple);
+    co_await idle_timer_.async_wait(kUseTuple);  // Woken early only by a close.
   }
 }
 
