@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "json_writer.h"
+#include "shared/json_writer.h"
 #include "report.h"
 
 namespace pairdb::bench {

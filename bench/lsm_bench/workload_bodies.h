@@ -7,7 +7,7 @@
 #include <pairdb/status.h>
 
 #include "engine.h"
-#include "latency_histogram.h"
+#include "shared/latency_histogram.h"
 #include "workloads.h"
 
 namespace pairdb::bench {
