@@ -5,13 +5,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <deque>
+#include <optional>
+#include <vector>
 
 #include "common/assert.h"
 #include "net/wire.h"
@@ -26,6 +27,8 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Frames written by one write call; coalescing small responses saves syscalls under pipelining.
 constexpr size_t kWriteBatchFramesMax = 64;
+// Bytes asked of the socket per read. Larger frames arrive over several reads.
+constexpr size_t kReadChunkBytes = 64 * 1024;
 // After the last frame of a closing connection: how long, and how much, input is discarded.
 constexpr int kLingerMs = 500;
 constexpr size_t kLingerBytesMax = 1u << 20;
@@ -91,29 +94,27 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
 };
 
 asio::awaitable<void> BinaryConnection::read_loop(std::shared_ptr<BinaryConnection> self) {
-  uint8_t header_bytes[kFrameHeaderBytes];
+  // One read takes whatever has arrived (with pipelining, many frames per syscall); the
+  // sans-IO decoder cuts it into frames and refuses a bad header before its payload is read.
+  FrameDecoder decoder(options_.max_frame_bytes);
+  std::vector<uint8_t> chunk(kReadChunkBytes);
   while (!read_done_) {
-    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(header_bytes), kUseTuple);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk), kUseTuple);
     if (ec) break;
     last_activity_ = Clock::now();
-    ParsedHeader parsed =
-        parse_frame_header(std::span<const uint8_t, kFrameHeaderBytes>(header_bytes),
-                           options_.max_frame_bytes);
-    const FrameHeader& header = parsed.header();
-    if (!parsed.is_ok()) {
+    decoder.feed(std::span<const uint8_t>(chunk.data(), n));
+    while (!read_done_) {
+      std::optional<Frame> frame = decoder.next();
+      if (!frame) break;
+      dispatch(std::move(*frame));
+    }
+    if (decoder.has_error()) {
       // The stream cannot be trusted past a bad header: answer, then close once flushed.
-      enqueue(encode_error_frame(header.stream_id, header.opcode, error_code_for(parsed.error()),
-                                 parsed.status().message()));
+      const FrameHeader& header = decoder.error_header();
+      enqueue(encode_error_frame(header.stream_id, header.opcode, error_code_for(decoder.error()),
+                                 decoder.error_status().message()));
       break;
     }
-    Frame frame{header, std::string(header.payload_length, '\0')};
-    if (header.payload_length > 0) {
-      auto [body_ec, body_n] =
-          co_await asio::async_read(socket_, asio::buffer(frame.payload), kUseTuple);
-      if (body_ec) break;
-      last_activity_ = Clock::now();
-    }
-    dispatch(std::move(frame));
   }
   read_done_ = true;
   maybe_close();
