@@ -5,6 +5,10 @@
 //   co_await client.async_put({.table = "kv", .partition_key = "k", .value = "v"},
 //                             asio::use_awaitable);
 //
+// In a coroutine, pass requests as named variables (GetRequest r{...}; co_await
+// client.async_get(std::move(r), use_awaitable)): g++ 12 mishandles braced temporaries
+// inside co_await expressions.
+//
 // Threads: an AsyncClient is safe to call from any thread. Its state lives on a strand of the
 // executor it was built with; run that executor's io_context on one or more threads.
 // Completion handlers run on the handler's associated executor, by default the client's
