@@ -49,9 +49,10 @@ TEST_CASE("sdk: 1,000 concurrent requests on one connection all complete with th
   TempDir dir;
   auto node = start_node(dir.path() + "/data");
   ClientOptions options = options_for(*node);
-  options.connections_per_node = 1;         // Everything shares one connection...
-  options.in_flight_per_connection_max = 64;  // ...and most requests queue behind the cap.
-  options.retries_max = 0;                  // An Overloaded answer would fail the test.
+  options.connections_per_node = 1;  // Everything shares one connection...
+  // ...at the server's own per-connection limit (128), so most requests queue client-side...
+  REQUIRE(options.in_flight_per_connection_max == 128);
+  options.retries_max = 0;  // ...and one Overloaded answer (a request over the limit) fails.
   Client client(options);
   ok(client.create_table({.name = "kv"}));
   AsyncClient& async = client.async();
