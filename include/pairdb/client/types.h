@@ -1,0 +1,206 @@
+// Plain value types of the pairdb C++ SDK: requests, results, table and node metadata.
+//
+// Byte strings (keys, values, causal contexts, page tokens) are std::string holding arbitrary
+// bytes; text (table names, content types, idempotency keys) is UTF-8 std::string. Every
+// request member has a default, so designated initializers may name any subset:
+//   client.get({.table = "kv", .partition_key = "user:1"});
+// Value types; safe to copy and move between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pairdb::client {
+
+// How many replicas must answer. kDefault uses the table's configured level.
+enum class Consistency : uint8_t {
+  kDefault = 0,
+  kOne = 1,
+  kTwo = 2,
+  kThree = 3,
+  kQuorum = 4,
+  kAll = 5,
+  kLocalOne = 6,
+  kLocalQuorum = 7,
+  kEachQuorum = 8,
+};
+
+// How a table resolves concurrent writes.
+enum class ConflictMode : uint8_t {
+  kSiblings = 0,  // Keep them all; readers merge and write back with the merged context.
+  kLww = 1,       // Keep the one with the highest hybrid-logical-clock timestamp.
+};
+
+// ---- Items ------------------------------------------------------------------------------
+
+// One concurrent version of an item.
+struct Sibling {
+  std::string value{};
+  std::string content_type{};
+  uint64_t timestamp = 0;      // Hybrid-logical-clock time of the write; larger is later.
+  uint64_t expires_at_ms = 0;  // Unix milliseconds; 0 = never.
+  bool tombstone = false;      // A delete concurrent with the other siblings.
+};
+
+// A write. An empty context is a blind write. An empty idempotency_key lets the client generate
+// one (ClientOptions::generate_idempotency_keys) that it reuses on every retry of this write.
+struct PutRequest {
+  std::string table{};
+  std::string partition_key{};
+  std::string sort_key{};  // Empty = the item has no sort key.
+  std::string value{};
+  std::string content_type{};
+  std::string context{};  // From the last read of this item; empty = blind write.
+  Consistency consistency = Consistency::kDefault;
+  uint64_t ttl_ms = 0;  // 0 = the table's default TTL.
+  std::string idempotency_key{};
+  uint32_t timeout_ms = 0;  // Client-side deadline of the whole call; 0 = the client default.
+};
+
+struct GetRequest {
+  std::string table{};
+  std::string partition_key{};
+  std::string sort_key{};
+  Consistency consistency = Consistency::kDefault;
+  uint32_t timeout_ms = 0;
+};
+
+struct DeleteRequest {
+  std::string table{};
+  std::string partition_key{};
+  std::string sort_key{};
+  std::string context{};
+  Consistency consistency = Consistency::kDefault;
+  std::string idempotency_key{};
+  uint32_t timeout_ms = 0;
+};
+
+// Sort keys of one partition in [from_sort_key, to_sort_key] (inclusive; nullopt = unbounded),
+// ascending. For the next page, send the same request with page_token = next_page_token.
+struct QueryRequest {
+  std::string table{};
+  std::string partition_key{};
+  std::optional<std::string> from_sort_key{};
+  std::optional<std::string> to_sort_key{};
+  uint32_t limit = 0;  // Items per page; 0 = the server's default.
+  std::string page_token{};
+  Consistency consistency = Consistency::kDefault;
+  uint32_t timeout_ms = 0;
+};
+
+struct PutResult {
+  std::string context;  // Covers the version just written.
+};
+
+struct DeleteResult {
+  std::string context;
+};
+
+// A missing item is found = false, not an error; context is present either way.
+struct GetResult {
+  bool found = false;
+  std::vector<Sibling> siblings;
+  std::string context;  // The merged context of all siblings; send it with the next write.
+};
+
+struct QueryItem {
+  std::string sort_key;
+  std::vector<Sibling> siblings;
+  std::string context;
+};
+
+struct QueryResult {
+  std::vector<QueryItem> items;
+  std::string next_page_token;  // Empty on the last page.
+  bool is_last_page() const { return next_page_token.empty(); }
+};
+
+// ---- Tables -----------------------------------------------------------------------------
+
+struct DcReplication {
+  std::string dc{};
+  uint32_t rf = 0;
+};
+
+struct TableSpec {
+  std::string name{};
+  std::string owner{};
+  std::vector<DcReplication> replication{};  // Empty on create = the server's default.
+  Consistency read_consistency = Consistency::kDefault;
+  Consistency write_consistency = Consistency::kDefault;
+  ConflictMode conflict_mode = ConflictMode::kSiblings;
+  uint64_t default_ttl_ms = 0;
+  uint32_t siblings_warn = 0;
+  uint32_t siblings_max = 0;
+};
+
+struct TableInfo {
+  TableSpec spec;
+  uint64_t table_id = 0;
+  uint64_t created_at_ms = 0;
+  uint64_t schema_version = 0;
+};
+
+// ---- Cluster and administration ---------------------------------------------------------
+
+struct NodeInfo {
+  std::string node_id{};
+  std::string address{};  // host:port of the binary protocol.
+  std::string http_address{};
+  std::string dc{};
+  std::string rack{};
+  std::string state{};     // "joining", "normal", "leaving" or "left".
+  std::vector<uint64_t> tokens{};
+  std::string liveness{};  // "alive", "suspect" or "dead".
+  uint64_t load_bytes = 0;
+};
+
+struct Topology {
+  std::string partitioner;  // "xxh3-64".
+  std::vector<NodeInfo> nodes;
+  uint64_t ring_version = 0;
+};
+
+struct ClusterStatus {
+  std::string node_id;  // The node that answered.
+  std::vector<NodeInfo> nodes;
+};
+
+struct HelloInfo {
+  uint8_t protocol_version = 0;
+  std::string node_id;
+  std::string cluster_name;
+  std::string server_version;
+  uint32_t max_frame_bytes = 0;
+};
+
+struct PingResult {
+  std::string node_id;
+  uint64_t uptime_ms = 0;
+};
+
+// Key/value text pairs in the server's order (Info, TableStats).
+struct KeyValues {
+  std::vector<std::pair<std::string, std::string>> entries;
+  // The first value stored under `key`, or nullptr.
+  const std::string* find(std::string_view key) const {
+    for (const auto& [k, v] : entries) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+};
+
+// The result of operations that answer nothing but success.
+struct Empty {};
+
+// Which node an administrative call goes to. An empty address means any reachable node.
+struct NodeTarget {
+  std::string address{};  // "host:port" of the node's binary protocol.
+};
+
+}  // namespace pairdb::client

@@ -1,0 +1,211 @@
+// The typed entry points of AsyncClient: each turns one request into a CallSpec (opcode,
+// routing, retry class, payload encoder) and a completion that decodes the response and posts
+// the Expected<T> to the handler's associated executor.
+#include <pairdb/client/async_client.h>
+
+#include <utility>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
+#include "client/client_core.h"
+#include "client/request_codec.h"
+#include "client/response_codec.h"
+#include "client/token_router.h"
+
+namespace pairdb::client {
+
+namespace asio = boost::asio;
+
+AsyncClient::AsyncClient(executor_type executor, ClientOptions options)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      core_(std::make_shared<detail::ClientCore>(executor_, options_)) {
+  core_->start();
+}
+
+AsyncClient::~AsyncClient() { core_->shutdown_async(); }
+
+namespace detail {
+namespace {
+
+
+// Completes through the handler's associated executor (the client's by default), keeping that
+// executor's work count up until then, so an io_context awaiting the result does not run dry.
+template <class T>
+void launch(const std::shared_ptr<ClientCore>& core, CallSpec spec,
+            Expected<T> (*decode)(const net::Frame&), Handler<T> handler) {
+  // Holding `work` keeps the handler's executor (say, the io_context of an awaiting coroutine)
+  // from running out of work before the call completes.
+  auto work = asio::prefer(asio::get_associated_executor(handler, core->executor()),
+                           asio::execution::outstanding_work.tracked);
+  auto shared_handler = std::make_shared<Handler<T>>(std::move(handler));
+  spec.complete = [shared_handler, work, decode,
+                   executor = core->executor()](Expected<net::Frame> outcome) {
+    Expected<T> result = outcome ? decode(*outcome) : Expected<T>(outcome.error());
+    // post() runs the handler on its associated executor, never inside this call.
+    asio::post(executor, asio::append(std::move(*shared_handler), std::move(result)));
+  };
+  core->run(std::move(spec));
+}
+
+uint32_t timeout_of(const ClientCore& core, uint32_t requested_ms) {
+  return requested_ms != 0 ? requested_ms : core.options().request_timeout_ms;
+}
+
+// A call that carries no per-request timeout and encodes its payload once.
+template <class Args>
+CallSpec admin_spec(const ClientCore& core, net::Opcode opcode, CallKind kind,
+                    const Args& args, std::string node_address = {}) {
+  CallSpec spec;
+  spec.opcode = opcode;
+  spec.kind = kind;
+  spec.node_address = std::move(node_address);
+  spec.timeout_ms = core.options().request_timeout_ms;
+  spec.encode = [payload = encode_payload(args)](uint32_t) { return payload; };
+  return spec;
+}
+
+}  // namespace
+
+void start(const std::shared_ptr<ClientCore>& core, PutRequest request, Handler<PutResult> h) {
+  if (request.idempotency_key.empty() && core->options().generate_idempotency_keys) {
+    request.idempotency_key = core->new_idempotency_key();
+  }
+  CallSpec spec;
+  spec.opcode = net::Opcode::kPut;
+  spec.kind = CallKind::kWrite;
+  spec.has_idempotency_key = !request.idempotency_key.empty();
+  spec.token = TokenRouter::token_of(request.partition_key);
+  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
+  auto shared = std::make_shared<const PutRequest>(std::move(request));
+  spec.encode = [shared](uint32_t server_timeout_ms) {
+    return encode_payload(*shared, server_timeout_ms);
+  };
+  launch(core, std::move(spec), &decode_put, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, GetRequest request, Handler<GetResult> h) {
+  CallSpec spec;
+  spec.opcode = net::Opcode::kGet;
+  spec.kind = CallKind::kRead;
+  spec.token = TokenRouter::token_of(request.partition_key);
+  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
+  auto shared = std::make_shared<const GetRequest>(std::move(request));
+  spec.encode = [shared](uint32_t server_timeout_ms) {
+    return encode_payload(*shared, server_timeout_ms);
+  };
+  launch(core, std::move(spec), &decode_get, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, DeleteRequest request,
+           Handler<DeleteResult> h) {
+  if (request.idempotency_key.empty() && core->options().generate_idempotency_keys) {
+    request.idempotency_key = core->new_idempotency_key();
+  }
+  CallSpec spec;
+  spec.opcode = net::Opcode::kDelete;
+  spec.kind = CallKind::kWrite;
+  spec.has_idempotency_key = !request.idempotency_key.empty();
+  spec.token = TokenRouter::token_of(request.partition_key);
+  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
+  auto shared = std::make_shared<const DeleteRequest>(std::move(request));
+  spec.encode = [shared](uint32_t server_timeout_ms) {
+    return encode_payload(*shared, server_timeout_ms);
+  };
+  launch(core, std::move(spec), &decode_delete, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, QueryRequest request, Handler<QueryResult> h) {
+  CallSpec spec;
+  spec.opcode = net::Opcode::kQuery;
+  spec.kind = CallKind::kRead;
+  spec.token = TokenRouter::token_of(request.partition_key);
+  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
+  auto shared = std::make_shared<const QueryRequest>(std::move(request));
+  spec.encode = [shared](uint32_t server_timeout_ms) {
+    return encode_payload(*shared, server_timeout_ms);
+  };
+  launch(core, std::move(spec), &decode_query, std::move(h));
+}
+
+// Table changes that say "if (not) exists" end in the same state when repeated, so they retry
+// like reads; the plain forms do not.
+void start(const std::shared_ptr<ClientCore>& core, CreateTableArgs args, Handler<TableInfo> h) {
+  const CallKind kind = args.if_not_exists ? CallKind::kRead : CallKind::kWrite;
+  launch(core, admin_spec(*core, net::Opcode::kCreateTable, kind, args), &decode_create_table,
+         std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, DropTableArgs args, Handler<Empty> h) {
+  const CallKind kind = args.if_exists ? CallKind::kRead : CallKind::kWrite;
+  launch(core, admin_spec(*core, net::Opcode::kDropTable, kind, args), &decode_drop_table,
+         std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, DescribeTableArgs args, Handler<TableInfo> h) {
+  launch(core, admin_spec(*core, net::Opcode::kDescribeTable, CallKind::kRead, args),
+         &decode_describe_table, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, ListTablesArgs args,
+           Handler<std::vector<TableInfo>> h) {
+  launch(core, admin_spec(*core, net::Opcode::kListTables, CallKind::kRead, args),
+         &decode_list_tables, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, PingArgs args, Handler<PingResult> h) {
+  launch(core, admin_spec(*core, net::Opcode::kPing, CallKind::kRead, args, args.node.address),
+         &decode_ping, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, HelloArgs args, Handler<HelloInfo> h) {
+  CallSpec spec;
+  spec.opcode = net::Opcode::kHello;
+  spec.kind = CallKind::kRead;
+  spec.node_address = args.node.address;
+  spec.timeout_ms = core->options().request_timeout_ms;
+  spec.encode = [payload = encode_hello_payload(core->options().client_name)](uint32_t) {
+    return payload;
+  };
+  launch(core, std::move(spec), &decode_hello, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, TopologyArgs args, Handler<Topology> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kTopology, CallKind::kRead, args, args.node.address),
+         &decode_topology, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, StatusArgs args, Handler<ClusterStatus> h) {
+  launch(core, admin_spec(*core, net::Opcode::kStatus, CallKind::kRead, args, args.node.address),
+         &decode_status, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, InfoArgs args, Handler<KeyValues> h) {
+  launch(core, admin_spec(*core, net::Opcode::kInfo, CallKind::kRead, args, args.node.address),
+         &decode_info, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, TableStatsArgs args, Handler<KeyValues> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kTableStats, CallKind::kRead, args, args.node.address),
+         &decode_table_stats, std::move(h));
+}
+
+// Flushing or compacting twice leaves the same state as once, so they retry like reads.
+void start(const std::shared_ptr<ClientCore>& core, FlushArgs args, Handler<Empty> h) {
+  launch(core, admin_spec(*core, net::Opcode::kFlush, CallKind::kRead, args, args.node.address),
+         &decode_flush, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, CompactArgs args, Handler<Empty> h) {
+  launch(core, admin_spec(*core, net::Opcode::kCompact, CallKind::kRead, args, args.node.address),
+         &decode_compact, std::move(h));
+}
+
+}  // namespace detail
+}  // namespace pairdb::client

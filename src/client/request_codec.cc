@@ -1,0 +1,174 @@
+#include "client/request_codec.h"
+
+#include <string_view>
+#include <vector>
+
+#include "net/frame.h"
+#include "net/schema/client_generated.h"
+
+namespace pairdb::client {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+std::string finished(const FlatBufferBuilder& fbb) {
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+Offset<flatbuffers::Vector<uint8_t>> bytes(FlatBufferBuilder& fbb, std::string_view s) {
+  return fbb.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// Absent rather than empty, so the server reads the field's default.
+Offset<flatbuffers::Vector<uint8_t>> optional_bytes(FlatBufferBuilder& fbb, std::string_view s) {
+  return s.empty() ? 0 : bytes(fbb, s);
+}
+Offset<flatbuffers::String> optional_text(FlatBufferBuilder& fbb, std::string_view s) {
+  return s.empty() ? 0 : fbb.CreateString(s.data(), s.size());
+}
+
+wire::Consistency to_wire(Consistency c) { return static_cast<wire::Consistency>(c); }
+
+Offset<wire::TableSpec> table_spec(FlatBufferBuilder& fbb, const TableSpec& spec) {
+  std::vector<Offset<wire::DcReplication>> replication;
+  for (const DcReplication& r : spec.replication) {
+    replication.push_back(wire::CreateDcReplication(fbb, fbb.CreateString(r.dc), r.rf));
+  }
+  const auto replication_vector = replication.empty() ? 0 : fbb.CreateVector(replication);
+  const auto name = fbb.CreateString(spec.name);
+  const auto owner = optional_text(fbb, spec.owner);
+  return wire::CreateTableSpec(fbb, name, owner, replication_vector,
+                               to_wire(spec.read_consistency), to_wire(spec.write_consistency),
+                               static_cast<wire::ConflictMode>(spec.conflict_mode),
+                               spec.default_ttl_ms, spec.siblings_warn, spec.siblings_max);
+}
+
+template <class Create>
+std::string build(Create create) {
+  FlatBufferBuilder fbb;
+  fbb.Finish(create(fbb));
+  return finished(fbb);
+}
+
+}  // namespace
+
+std::string encode_payload(const PutRequest& r, uint32_t server_timeout_ms) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(r.table);
+    const auto partition_key = bytes(fbb, r.partition_key);
+    const auto sort_key = optional_bytes(fbb, r.sort_key);
+    const auto value = bytes(fbb, r.value);
+    const auto content_type = optional_text(fbb, r.content_type);
+    const auto context = optional_bytes(fbb, r.context);
+    const auto idempotency_key = optional_text(fbb, r.idempotency_key);
+    return wire::CreatePutRequest(fbb, table, partition_key, sort_key, value, content_type,
+                                  context, to_wire(r.consistency), r.ttl_ms, idempotency_key,
+                                  server_timeout_ms);
+  });
+}
+
+std::string encode_payload(const GetRequest& r, uint32_t server_timeout_ms) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(r.table);
+    const auto partition_key = bytes(fbb, r.partition_key);
+    const auto sort_key = optional_bytes(fbb, r.sort_key);
+    return wire::CreateGetRequest(fbb, table, partition_key, sort_key, to_wire(r.consistency),
+                                  server_timeout_ms);
+  });
+}
+
+std::string encode_payload(const DeleteRequest& r, uint32_t server_timeout_ms) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(r.table);
+    const auto partition_key = bytes(fbb, r.partition_key);
+    const auto sort_key = optional_bytes(fbb, r.sort_key);
+    const auto context = optional_bytes(fbb, r.context);
+    const auto idempotency_key = optional_text(fbb, r.idempotency_key);
+    return wire::CreateDeleteRequest(fbb, table, partition_key, sort_key, context,
+                                     to_wire(r.consistency), idempotency_key, server_timeout_ms);
+  });
+}
+
+std::string encode_payload(const QueryRequest& r, uint32_t server_timeout_ms) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(r.table);
+    const auto partition_key = bytes(fbb, r.partition_key);
+    const auto from = r.from_sort_key ? bytes(fbb, *r.from_sort_key) : 0;
+    const auto to = r.to_sort_key ? bytes(fbb, *r.to_sort_key) : 0;
+    const auto page_token = optional_bytes(fbb, r.page_token);
+    return wire::CreateQueryRequest(fbb, table, partition_key, r.from_sort_key.has_value(), from,
+                                    r.to_sort_key.has_value(), to, r.limit, page_token,
+                                    to_wire(r.consistency), server_timeout_ms);
+  });
+}
+
+std::string encode_payload(const detail::CreateTableArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto spec = table_spec(fbb, args.spec);
+    return wire::CreateCreateTableRequest(fbb, spec, args.if_not_exists);
+  });
+}
+
+std::string encode_payload(const detail::DropTableArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto name = fbb.CreateString(args.name);
+    return wire::CreateDropTableRequest(fbb, name, args.if_exists);
+  });
+}
+
+std::string encode_payload(const detail::DescribeTableArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto name = fbb.CreateString(args.name);
+    return wire::CreateDescribeTableRequest(fbb, name);
+  });
+}
+
+std::string encode_payload(const detail::ListTablesArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateListTablesRequest(fbb); });
+}
+
+std::string encode_payload(const detail::PingArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreatePingRequest(fbb); });
+}
+
+std::string encode_hello_payload(const std::string& client_name) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto name = fbb.CreateString(client_name);
+    const uint8_t versions[] = {net::kProtocolVersion};
+    const auto version_vector = fbb.CreateVector(versions, 1);
+    return wire::CreateHelloRequest(fbb, name, version_vector);
+  });
+}
+
+std::string encode_payload(const detail::TopologyArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateTopologyRequest(fbb); });
+}
+
+std::string encode_payload(const detail::StatusArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateStatusRequest(fbb); });
+}
+
+std::string encode_payload(const detail::InfoArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateInfoRequest(fbb); });
+}
+
+std::string encode_payload(const detail::TableStatsArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(args.table);
+    return wire::CreateTableStatsRequest(fbb, table);
+  });
+}
+
+std::string encode_payload(const detail::FlushArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateFlushRequest(fbb); });
+}
+
+std::string encode_payload(const detail::CompactArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = optional_text(fbb, args.table);
+    return wire::CreateCompactRequest(fbb, table);
+  });
+}
+
+}  // namespace pairdb::client

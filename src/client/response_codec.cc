@@ -1,0 +1,223 @@
+#include "client/response_codec.h"
+
+#include <string>
+
+#include <fmt/format.h>
+
+#include "client/error_mapping.h"
+#include "net/wire.h"
+
+namespace pairdb::client {
+namespace {
+
+using flatbuffers::Offset;
+using flatbuffers::Vector;
+
+std::string bytes_of(const Vector<uint8_t>* v) {
+  return v == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(v->data()),
+                                                    v->size());
+}
+std::string text_of(const flatbuffers::String* s) {
+  return s == nullptr ? std::string() : s->str();
+}
+
+std::vector<Sibling> siblings_of(const Vector<Offset<wire::Sibling>>* v) {
+  std::vector<Sibling> out;
+  if (v == nullptr) return out;
+  out.reserve(v->size());
+  for (const wire::Sibling* s : *v) {
+    out.push_back(Sibling{bytes_of(s->value()), text_of(s->content_type()), s->timestamp(),
+                          s->expires_at_ms(), s->tombstone()});
+  }
+  return out;
+}
+
+TableInfo table_info_of(const wire::TableInfo* t) {
+  TableInfo info;
+  if (t == nullptr) return info;
+  if (const wire::TableSpec* s = t->spec(); s != nullptr) {
+    info.spec.name = text_of(s->name());
+    info.spec.owner = text_of(s->owner());
+    if (s->replication() != nullptr) {
+      for (const wire::DcReplication* r : *s->replication()) {
+        info.spec.replication.push_back(DcReplication{text_of(r->dc()), r->rf()});
+      }
+    }
+    info.spec.read_consistency = static_cast<Consistency>(s->read_consistency());
+    info.spec.write_consistency = static_cast<Consistency>(s->write_consistency());
+    info.spec.conflict_mode = static_cast<ConflictMode>(s->conflict_mode());
+    info.spec.default_ttl_ms = s->default_ttl_ms();
+    info.spec.siblings_warn = s->siblings_warn();
+    info.spec.siblings_max = s->siblings_max();
+  }
+  info.table_id = t->table_id();
+  info.created_at_ms = t->created_at_ms();
+  info.schema_version = t->schema_version();
+  return info;
+}
+
+std::vector<NodeInfo> nodes_of(const Vector<Offset<wire::NodeInfo>>* v) {
+  std::vector<NodeInfo> out;
+  if (v == nullptr) return out;
+  for (const wire::NodeInfo* n : *v) {
+    NodeInfo node{text_of(n->node_id()), text_of(n->address()), text_of(n->http_address()),
+                  text_of(n->dc()),      text_of(n->rack()),    text_of(n->state())};
+    if (n->tokens() != nullptr) node.tokens.assign(n->tokens()->begin(), n->tokens()->end());
+    node.liveness = text_of(n->liveness());
+    node.load_bytes = n->load_bytes();
+    out.push_back(std::move(node));
+  }
+  return out;
+}
+
+KeyValues entries_of(const Vector<Offset<wire::KeyValue>>* v) {
+  KeyValues out;
+  if (v == nullptr) return out;
+  for (const wire::KeyValue* kv : *v) out.entries.emplace_back(text_of(kv->key()), text_of(kv->value()));
+  return out;
+}
+
+// Checks the frame answers `opcode`, verifies it as WireT and converts it.
+template <class WireT, class Convert>
+auto decode(const net::Frame& frame, net::Opcode opcode, Convert convert)
+    -> Expected<decltype(convert(std::declval<const WireT&>()))> {
+  if (frame.header.is_error()) return decode_error_frame(frame);
+  if (!frame.header.is_response() || frame.header.opcode != opcode) {
+    return Error{Errc::kProtocol,
+                 fmt::format("expected a {} response, got opcode {} with flags {:#x}",
+                             net::opcode_name(opcode), static_cast<int>(frame.header.opcode),
+                             frame.header.flags)};
+  }
+  auto payload = net::verify_payload<WireT>(frame.payload_bytes());
+  if (!payload.is_ok()) return Error{Errc::kProtocol, std::string(payload.status().message())};
+  return convert(**payload);
+}
+
+}  // namespace
+
+Error decode_error_frame(const net::Frame& frame) {
+  auto payload = net::verify_payload<wire::Error>(frame.payload_bytes());
+  if (!payload.is_ok()) {
+    return Error{Errc::kProtocol, "undecodable error frame: " +
+                                      std::string(payload.status().message())};
+  }
+  const wire::Error& e = **payload;
+  std::string message = text_of(e.message());
+  if (message.empty()) message = std::string(net::error_code_name(e.code()));
+  return Error{errc_from_wire(e.code()), std::move(message), e.required(), e.achieved()};
+}
+
+Expected<PutResult> decode_put(const net::Frame& frame) {
+  return decode<wire::PutResponse>(frame, net::Opcode::kPut, [](const wire::PutResponse& r) {
+    return PutResult{bytes_of(r.context())};
+  });
+}
+
+Expected<GetResult> decode_get(const net::Frame& frame) {
+  return decode<wire::GetResponse>(frame, net::Opcode::kGet, [](const wire::GetResponse& r) {
+    return GetResult{r.found(), siblings_of(r.siblings()), bytes_of(r.context())};
+  });
+}
+
+Expected<DeleteResult> decode_delete(const net::Frame& frame) {
+  return decode<wire::DeleteResponse>(frame, net::Opcode::kDelete,
+                                      [](const wire::DeleteResponse& r) {
+                                        return DeleteResult{bytes_of(r.context())};
+                                      });
+}
+
+Expected<QueryResult> decode_query(const net::Frame& frame) {
+  return decode<wire::QueryResponse>(frame, net::Opcode::kQuery, [](const wire::QueryResponse& r) {
+    QueryResult result;
+    if (r.items() != nullptr) {
+      result.items.reserve(r.items()->size());
+      for (const wire::QueryItem* item : *r.items()) {
+        result.items.push_back(QueryItem{bytes_of(item->sort_key()),
+                                         siblings_of(item->siblings()),
+                                         bytes_of(item->context())});
+      }
+    }
+    result.next_page_token = bytes_of(r.next_page_token());
+    return result;
+  });
+}
+
+Expected<TableInfo> decode_create_table(const net::Frame& frame) {
+  return decode<wire::CreateTableResponse>(
+      frame, net::Opcode::kCreateTable,
+      [](const wire::CreateTableResponse& r) { return table_info_of(r.table()); });
+}
+
+Expected<Empty> decode_drop_table(const net::Frame& frame) {
+  return decode<wire::DropTableResponse>(frame, net::Opcode::kDropTable,
+                                         [](const wire::DropTableResponse&) { return Empty{}; });
+}
+
+Expected<TableInfo> decode_describe_table(const net::Frame& frame) {
+  return decode<wire::DescribeTableResponse>(
+      frame, net::Opcode::kDescribeTable,
+      [](const wire::DescribeTableResponse& r) { return table_info_of(r.table()); });
+}
+
+Expected<std::vector<TableInfo>> decode_list_tables(const net::Frame& frame) {
+  return decode<wire::ListTablesResponse>(
+      frame, net::Opcode::kListTables, [](const wire::ListTablesResponse& r) {
+        std::vector<TableInfo> tables;
+        if (r.tables() != nullptr) {
+          for (const wire::TableInfo* t : *r.tables()) tables.push_back(table_info_of(t));
+        }
+        return tables;
+      });
+}
+
+Expected<PingResult> decode_ping(const net::Frame& frame) {
+  return decode<wire::PingResponse>(frame, net::Opcode::kPing, [](const wire::PingResponse& r) {
+    return PingResult{text_of(r.node_id()), r.uptime_ms()};
+  });
+}
+
+Expected<HelloInfo> decode_hello(const net::Frame& frame) {
+  return decode<wire::HelloResponse>(frame, net::Opcode::kHello, [](const wire::HelloResponse& r) {
+    return HelloInfo{r.protocol_version(), text_of(r.node_id()), text_of(r.cluster_name()),
+                     text_of(r.server_version()), r.max_frame_bytes()};
+  });
+}
+
+Expected<Topology> decode_topology(const net::Frame& frame) {
+  return decode<wire::TopologyResponse>(
+      frame, net::Opcode::kTopology, [](const wire::TopologyResponse& r) {
+        return Topology{text_of(r.partitioner()), nodes_of(r.nodes()), r.ring_version()};
+      });
+}
+
+Expected<ClusterStatus> decode_status(const net::Frame& frame) {
+  return decode<wire::StatusResponse>(frame, net::Opcode::kStatus,
+                                      [](const wire::StatusResponse& r) {
+                                        return ClusterStatus{text_of(r.node_id()),
+                                                             nodes_of(r.nodes())};
+                                      });
+}
+
+Expected<KeyValues> decode_info(const net::Frame& frame) {
+  return decode<wire::InfoResponse>(frame, net::Opcode::kInfo, [](const wire::InfoResponse& r) {
+    return entries_of(r.entries());
+  });
+}
+
+Expected<KeyValues> decode_table_stats(const net::Frame& frame) {
+  return decode<wire::TableStatsResponse>(
+      frame, net::Opcode::kTableStats,
+      [](const wire::TableStatsResponse& r) { return entries_of(r.entries()); });
+}
+
+Expected<Empty> decode_flush(const net::Frame& frame) {
+  return decode<wire::FlushResponse>(frame, net::Opcode::kFlush,
+                                     [](const wire::FlushResponse&) { return Empty{}; });
+}
+
+Expected<Empty> decode_compact(const net::Frame& frame) {
+  return decode<wire::CompactResponse>(frame, net::Opcode::kCompact,
+                                       [](const wire::CompactResponse&) { return Empty{}; });
+}
+
+}  // namespace pairdb::client

@@ -1,0 +1,241 @@
+// The SDK's connection handling against a scripted in-test node (no pairdb process): responses
+// out of order, late responses after a deadline, and which writes are retried after a broken
+// connection. The fake node answers Hello and Topology itself and hands every other request to
+// the test's script.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <pairdb/client.h>
+
+#include "net/wire.h"
+
+using namespace pairdb::client;
+namespace asio = boost::asio;
+namespace net = pairdb::net;
+namespace wire = pairdb::wire;
+using asio::ip::tcp;
+
+namespace {
+
+// Serves one connection at a time on 127.0.0.1 from its own thread, with blocking sockets.
+class FakeNode {
+ public:
+  // Gets each request other than Hello/Topology; appends reply frames; returns false to drop
+  // the connection (after writing the replies).
+  using Script = std::function<bool(const net::Frame& request, std::vector<std::string>& replies)>;
+
+  explicit FakeNode(Script script)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        script_(std::move(script)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeNode() {
+    stopping_ = true;
+    tcp::socket wake(io_);
+    boost::system::error_code ignored;
+    wake.connect(acceptor_.local_endpoint(), ignored);  // Unblocks accept().
+    thread_.join();
+  }
+  std::string address() const {
+    return fmt::format("127.0.0.1:{}", acceptor_.local_endpoint().port());
+  }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      tcp::socket socket(io_);
+      boost::system::error_code error;
+      acceptor_.accept(socket, error);
+      if (error || stopping_) return;
+      handle(socket);
+    }
+  }
+
+  void handle(tcp::socket& socket) {
+    net::FrameDecoder decoder;
+    char buffer[4096];
+    for (;;) {
+      boost::system::error_code error;
+      const size_t n = socket.read_some(asio::buffer(buffer), error);
+      if (error) return;
+      decoder.feed(std::string_view(buffer, n));
+      while (auto frame = decoder.next()) {
+        std::vector<std::string> replies;
+        bool keep = true;
+        if (frame->header.opcode == net::Opcode::kHello) {
+          flatbuffers::FlatBufferBuilder fbb;
+          fbb.Finish(wire::CreateHelloResponse(fbb, 1, fbb.CreateString("fake-node")));
+          replies.push_back(net::encode_response_frame(frame->header.stream_id,
+                                                       net::Opcode::kHello, fbb));
+        } else if (frame->header.opcode == net::Opcode::kTopology) {
+          flatbuffers::FlatBufferBuilder fbb;
+          const uint64_t tokens[] = {0};
+          auto node = wire::CreateNodeInfo(fbb, fbb.CreateString("fake-node"),
+                                           fbb.CreateString(address()), 0, 0, 0,
+                                           fbb.CreateString("normal"), fbb.CreateVector(tokens, 1));
+          std::vector<flatbuffers::Offset<wire::NodeInfo>> nodes{node};
+          fbb.Finish(wire::CreateTopologyResponse(fbb, fbb.CreateString("xxh3-64"),
+                                                  fbb.CreateVector(nodes), 1));
+          replies.push_back(net::encode_response_frame(frame->header.stream_id,
+                                                       net::Opcode::kTopology, fbb));
+        } else {
+          keep = script_(*frame, replies);
+        }
+        for (const std::string& reply : replies) asio::write(socket, asio::buffer(reply), error);
+        if (!keep) return;  // Closes the socket without answering the rest.
+      }
+    }
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  Script script_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+std::string get_reply(uint32_t stream_id, std::string_view value) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto sibling = wire::CreateSibling(
+      fbb, fbb.CreateVector(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+  std::vector<flatbuffers::Offset<wire::Sibling>> siblings{sibling};
+  fbb.Finish(wire::CreateGetResponse(fbb, true, fbb.CreateVector(siblings)));
+  return net::encode_response_frame(stream_id, net::Opcode::kGet, fbb);
+}
+
+std::string put_reply(uint32_t stream_id, std::string_view context) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(wire::CreatePutResponse(
+      fbb, fbb.CreateVector(reinterpret_cast<const uint8_t*>(context.data()), context.size())));
+  return net::encode_response_frame(stream_id, net::Opcode::kPut, fbb);
+}
+
+std::string key_of(const net::Frame& get) {
+  const auto* request = flatbuffers::GetRoot<wire::GetRequest>(get.payload.data());
+  return std::string(reinterpret_cast<const char*>(request->partition_key()->data()),
+                     request->partition_key()->size());
+}
+
+ClientOptions options_for(const FakeNode& node) {
+  ClientOptions options;
+  options.contact_points = {node.address()};
+  options.connections_per_node = 1;
+  options.request_timeout_ms = 5'000;
+  options.retry_backoff_initial_ms = 1;
+  options.reconnect_backoff_initial_ms = 1;
+  options.seed = 3;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("responses that arrive in reverse order reach their own requests",
+          "[client][connection]") {
+  constexpr size_t kRequests = 20;
+  std::vector<std::pair<uint32_t, std::string>> held;  // Only the node's thread touches it.
+  FakeNode node([&](const net::Frame& request, std::vector<std::string>& replies) {
+    held.emplace_back(request.header.stream_id, key_of(request));
+    if (held.size() == kRequests) {
+      for (auto it = held.rbegin(); it != held.rend(); ++it) {
+        replies.push_back(get_reply(it->first, "value-of-" + it->second));
+      }
+    }
+    return true;
+  });
+  Client client(options_for(node));
+  std::vector<std::future<Expected<GetResult>>> results;
+  for (size_t i = 0; i < kRequests; ++i) {
+    auto promise = std::make_shared<std::promise<Expected<GetResult>>>();
+    results.push_back(promise->get_future());
+    client.async().async_get({.table = "t", .partition_key = fmt::format("k{}", i)},
+                             [promise](Expected<GetResult> r) { promise->set_value(std::move(r)); });
+  }
+  for (size_t i = 0; i < kRequests; ++i) {
+    Expected<GetResult> got = results[i].get();
+    INFO(got.describe());
+    REQUIRE(got);
+    CHECK(got->siblings.at(0).value == fmt::format("value-of-k{}", i));
+  }
+}
+
+TEST_CASE("a response that arrives after its request's deadline is discarded",
+          "[client][connection]") {
+  std::optional<uint32_t> late_stream;
+  FakeNode node([&](const net::Frame& request, std::vector<std::string>& replies) {
+    if (!late_stream) {
+      late_stream = request.header.stream_id;  // Held back past the client's deadline.
+      return true;
+    }
+    replies.push_back(get_reply(*late_stream, "late"));
+    replies.push_back(get_reply(request.header.stream_id, "fresh"));
+    return true;
+  });
+  Client client(options_for(node));
+  auto first = client.get({.table = "t", .partition_key = "a", .timeout_ms = 100});
+  CHECK(first.is(Errc::kTimeout));
+  auto second = client.get({.table = "t", .partition_key = "b"});
+  INFO(second.describe());
+  REQUIRE(second);
+  CHECK(second->siblings.at(0).value == "fresh");
+}
+
+TEST_CASE("a write whose connection breaks is retried with the same generated idempotency key",
+          "[client][connection][retry]") {
+  std::mutex mutex;
+  std::vector<std::string> keys;
+  FakeNode node([&](const net::Frame& request, std::vector<std::string>& replies) {
+    const auto* put = flatbuffers::GetRoot<wire::PutRequest>(request.payload.data());
+    std::lock_guard lock(mutex);
+    keys.push_back(put->idempotency_key() ? put->idempotency_key()->str() : "");
+    if (keys.size() == 1) return false;  // The first attempt's outcome is unknown.
+    replies.push_back(put_reply(request.header.stream_id, "ctx"));
+    return true;
+  });
+  Client client(options_for(node));
+  auto put = client.put({.table = "t", .partition_key = "k", .value = "v"});
+  INFO(put.describe());
+  REQUIRE(put);
+  CHECK(put->context == "ctx");
+  std::lock_guard lock(mutex);
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0].size() == 32);
+  CHECK(keys[1] == keys[0]);
+}
+
+TEST_CASE("a write without an idempotency key is not retried after its connection breaks",
+          "[client][connection][retry]") {
+  std::atomic<int> puts{0};
+  FakeNode node([&](const net::Frame&, std::vector<std::string>&) {
+    ++puts;
+    return false;
+  });
+  ClientOptions options = options_for(node);
+  options.generate_idempotency_keys = false;
+  Client client(options);
+  auto put = client.put({.table = "t", .partition_key = "k", .value = "v"});
+  CHECK(put.is(Errc::kConnection));
+  CHECK(puts.load() == 1);
+}
+
+TEST_CASE("a read whose connection breaks is retried until the retry budget is spent",
+          "[client][connection][retry]") {
+  std::atomic<int> gets{0};
+  FakeNode node([&](const net::Frame&, std::vector<std::string>&) {
+    ++gets;
+    return false;
+  });
+  ClientOptions options = options_for(node);
+  options.retries_max = 2;
+  Client client(options);
+  auto got = client.get({.table = "t", .partition_key = "k"});
+  CHECK(got.is(Errc::kConnection));
+  CHECK(gets.load() == 3);
+}

@@ -1,0 +1,91 @@
+// Decoding response frames: results, error frames, and frames that break the protocol.
+#include <catch2/catch.hpp>
+
+#include "client/request_codec.h"
+#include "client/response_codec.h"
+#include "net/wire.h"
+
+using namespace pairdb::client;
+namespace net = pairdb::net;
+namespace wire = pairdb::wire;
+
+namespace {
+
+net::Frame frame_of(const std::string& bytes) {
+  net::FrameDecoder decoder;
+  decoder.feed(bytes);
+  auto frame = decoder.next();
+  REQUIRE(frame);
+  return std::move(*frame);
+}
+
+}  // namespace
+
+TEST_CASE("a Get response decodes into siblings and the merged context", "[client][codec]") {
+  flatbuffers::FlatBufferBuilder fbb;
+  const uint8_t value[] = {'v', '1'};
+  const uint8_t context[] = {1, 2, 3};
+  auto sibling = wire::CreateSibling(fbb, fbb.CreateVector(value, 2), fbb.CreateString("text/plain"),
+                                     77, 0, false);
+  std::vector<flatbuffers::Offset<wire::Sibling>> siblings{sibling};
+  fbb.Finish(wire::CreateGetResponse(fbb, true, fbb.CreateVector(siblings),
+                                     fbb.CreateVector(context, 3)));
+  const net::Frame frame = frame_of(net::encode_response_frame(5, net::Opcode::kGet, fbb));
+
+  Expected<GetResult> got = decode_get(frame);
+  REQUIRE(got);
+  CHECK(got->found);
+  REQUIRE(got->siblings.size() == 1);
+  CHECK(got->siblings[0].value == "v1");
+  CHECK(got->siblings[0].content_type == "text/plain");
+  CHECK(got->siblings[0].timestamp == 77);
+  CHECK(got->context == std::string("\x01\x02\x03", 3));
+}
+
+TEST_CASE("an error frame decodes into the typed error with the server's message",
+          "[client][codec]") {
+  const net::Frame frame = frame_of(net::encode_error_frame(
+      9, net::Opcode::kPut, wire::ErrorCode::Unavailable, "need 2 replicas", 2, 1));
+  const Error error = decode_error_frame(frame);
+  CHECK(error.code == Errc::kUnavailable);
+  CHECK(error.message == "need 2 replicas");
+  CHECK(error.required == 2);
+  CHECK(error.achieved == 1);
+  Expected<PutResult> put = decode_put(frame);
+  CHECK(put.is(Errc::kUnavailable));
+}
+
+TEST_CASE("a response to another opcode is a protocol error", "[client][codec]") {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(wire::CreatePingResponse(fbb));
+  const net::Frame frame = frame_of(net::encode_response_frame(1, net::Opcode::kPing, fbb));
+  CHECK(decode_get(frame).is(Errc::kProtocol));
+  CHECK(decode_ping(frame));
+}
+
+TEST_CASE("a payload that fails verification is a protocol error", "[client][codec]") {
+  net::FrameHeader header;
+  header.flags = net::kFlagResponse;
+  header.opcode = net::Opcode::kTopology;
+  header.stream_id = 3;
+  const net::Frame frame = frame_of(net::encode_frame(header, std::string_view("\xff\xff\xff\x7f")));
+  CHECK(decode_topology(frame).is(Errc::kProtocol));
+}
+
+TEST_CASE("requests encode to payloads the server's verifier accepts", "[client][codec]") {
+  auto verify = [](net::Opcode opcode, const std::string& payload) {
+    return net::verify_request(opcode, net::as_bytes(payload)).is_ok();
+  };
+  CHECK(verify(net::Opcode::kPut,
+               encode_payload(PutRequest{.table = "t", .partition_key = "k", .value = "v",
+                                         .idempotency_key = "id"},
+                              100)));
+  CHECK(verify(net::Opcode::kGet, encode_payload(GetRequest{.table = "t", .partition_key = "k"}, 0)));
+  CHECK(verify(net::Opcode::kQuery,
+               encode_payload(QueryRequest{.table = "t", .partition_key = "k",
+                                           .from_sort_key = std::string()},
+                              0)));
+  CHECK(verify(net::Opcode::kHello, encode_hello_payload("test")));
+  CHECK(verify(net::Opcode::kCreateTable,
+               encode_payload(detail::CreateTableArgs{TableSpec{.name = "t"}, true})));
+}
