@@ -80,6 +80,10 @@ std::string_view opcode_name(Opcode opcode) {
       return "DescribeTable";
     case Opcode::kTopology:
       return "Topology";
+    case Opcode::kGetEndpoints:
+      return "GetEndpoints";
+    case Opcode::kDescribeCluster:
+      return "DescribeCluster";
     case Opcode::kStatus:
       return "Status";
     case Opcode::kInfo:
@@ -90,6 +94,10 @@ std::string_view opcode_name(Opcode opcode) {
       return "Flush";
     case Opcode::kCompact:
       return "Compact";
+    case Opcode::kGossipInfo:
+      return "GossipInfo";
+    case Opcode::kSchemaPull:
+      return "SchemaPull";
   }
   return "Unknown";
 }

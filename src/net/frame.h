@@ -43,19 +43,26 @@ enum class Opcode : uint16_t {
   kListTables = 22,
   kDescribeTable = 23,
   kTopology = 30,
+  kGetEndpoints = 31,
+  kDescribeCluster = 32,
   kStatus = 40,
   kInfo = 41,
   kTableStats = 42,
   kFlush = 43,
   kCompact = 44,
+  kGossipInfo = 45,
+  kSchemaPull = 60,  // Internal: node to node.
 };
 
 // Every opcode in ascending order, for tests, fuzzers and dispatch tables.
 inline constexpr Opcode kAllOpcodes[] = {
-    Opcode::kHello,      Opcode::kPing,          Opcode::kPut,         Opcode::kGet,
-    Opcode::kDelete,     Opcode::kQuery,         Opcode::kCreateTable, Opcode::kDropTable,
-    Opcode::kListTables, Opcode::kDescribeTable, Opcode::kTopology,    Opcode::kStatus,
-    Opcode::kInfo,       Opcode::kTableStats,    Opcode::kFlush,       Opcode::kCompact,
+    Opcode::kHello,        Opcode::kPing,          Opcode::kPut,
+    Opcode::kGet,          Opcode::kDelete,        Opcode::kQuery,
+    Opcode::kCreateTable,  Opcode::kDropTable,     Opcode::kListTables,
+    Opcode::kDescribeTable, Opcode::kTopology,     Opcode::kGetEndpoints,
+    Opcode::kDescribeCluster, Opcode::kStatus,     Opcode::kInfo,
+    Opcode::kTableStats,   Opcode::kFlush,         Opcode::kCompact,
+    Opcode::kGossipInfo,   Opcode::kSchemaPull,
 };
 
 bool is_known_opcode(uint16_t value);

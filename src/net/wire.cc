@@ -64,6 +64,10 @@ Status verify_request(Opcode opcode, std::span<const uint8_t> payload) {
       return verify_payload<wire::DescribeTableRequest>(payload).status();
     case Opcode::kTopology:
       return verify_payload<wire::TopologyRequest>(payload).status();
+    case Opcode::kGetEndpoints:
+      return verify_payload<wire::GetEndpointsRequest>(payload).status();
+    case Opcode::kDescribeCluster:
+      return verify_payload<wire::DescribeClusterRequest>(payload).status();
     case Opcode::kStatus:
       return verify_payload<wire::StatusRequest>(payload).status();
     case Opcode::kInfo:
@@ -74,6 +78,10 @@ Status verify_request(Opcode opcode, std::span<const uint8_t> payload) {
       return verify_payload<wire::FlushRequest>(payload).status();
     case Opcode::kCompact:
       return verify_payload<wire::CompactRequest>(payload).status();
+    case Opcode::kGossipInfo:
+      return verify_payload<wire::GossipInfoRequest>(payload).status();
+    case Opcode::kSchemaPull:
+      return verify_payload<wire::SchemaPullRequest>(payload).status();
   }
   return unknown_opcode(opcode);
 }
@@ -102,6 +110,10 @@ Status verify_response(Opcode opcode, std::span<const uint8_t> payload) {
       return verify_payload<wire::DescribeTableResponse>(payload).status();
     case Opcode::kTopology:
       return verify_payload<wire::TopologyResponse>(payload).status();
+    case Opcode::kGetEndpoints:
+      return verify_payload<wire::GetEndpointsResponse>(payload).status();
+    case Opcode::kDescribeCluster:
+      return verify_payload<wire::DescribeClusterResponse>(payload).status();
     case Opcode::kStatus:
       return verify_payload<wire::StatusResponse>(payload).status();
     case Opcode::kInfo:
@@ -112,6 +124,10 @@ Status verify_response(Opcode opcode, std::span<const uint8_t> payload) {
       return verify_payload<wire::FlushResponse>(payload).status();
     case Opcode::kCompact:
       return verify_payload<wire::CompactResponse>(payload).status();
+    case Opcode::kGossipInfo:
+      return verify_payload<wire::GossipInfoResponse>(payload).status();
+    case Opcode::kSchemaPull:
+      return verify_payload<wire::SchemaPullResponse>(payload).status();
   }
   return unknown_opcode(opcode);
 }

@@ -9,6 +9,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "common/hash.h"
 
 namespace pairdb::server {
 namespace {
@@ -28,6 +29,22 @@ std::string id_bytes(TableId id) {
 }
 
 std::string version_key() { return replication::encode_item_key(kSystemTableId, kVersionPartition, ""); }
+
+std::string dropped_key(TableId id) {
+  return replication::encode_item_key(kSystemTableId, kDroppedPartition, id_bytes(id));
+}
+
+std::string table_key(std::string_view name) {
+  return replication::encode_item_key(kSystemTableId, kTablesPartition, name);
+}
+
+// The total order that resolves two live tables with one name: the earlier creation wins, ties
+// go to the smaller id, and two versions of one id to the smaller encoding.
+bool precedes(const TableInfo& a, const TableInfo& b) {
+  if (a.created_at_ms != b.created_at_ms) return a.created_at_ms < b.created_at_ms;
+  if (a.id != b.id) return a.id < b.id;
+  return encode_table_info(a) < encode_table_info(b);
+}
 
 }  // namespace
 
@@ -58,6 +75,7 @@ Status Catalog::load() {
     dropped_ids_.insert(id);
   }
   PAIRDB_TRY(it->status());
+  update_digest();
   auto version = db_->get(lsm::ReadOptions{}, version_key());
   if (version.is_ok()) {
     std::string_view in = *version;
@@ -106,6 +124,28 @@ Result<TableInfo> Catalog::create(const TableSpec& spec, bool if_not_exists, uin
   schema_version_ = info.schema_version;
   live_ids_.insert(info.id);
   by_name_[spec.name] = std::make_shared<const TableInfo>(info);
+  update_digest();
+  return info;
+}
+
+Result<TableInfo> Catalog::create_with_id(const TableSpec& spec, TableId id) {
+  PAIRDB_TRY(validate_table_spec(spec));
+  std::unique_lock lock(mutex_);
+  if (auto existing = by_name_.find(spec.name); existing != by_name_.end()) {
+    return *existing->second;
+  }
+  if (id == kSystemTableId || live_ids_.contains(id) || dropped_ids_.contains(id)) id = fresh_id();
+  return insert_locked(TableInfo{spec, id, 0, schema_version_ + 1});
+}
+
+Result<TableInfo> Catalog::insert_locked(const TableInfo& info) {
+  PAIRDB_ASSERT(!by_name_.contains(info.spec.name));
+  PAIRDB_ASSERT(!dropped_ids_.contains(info.id));
+  PAIRDB_TRY(persist(&info, nullptr, info.schema_version));
+  schema_version_ = info.schema_version;
+  live_ids_.insert(info.id);
+  by_name_[info.spec.name] = std::make_shared<const TableInfo>(info);
+  update_digest();
   return info;
 }
 
@@ -122,7 +162,122 @@ Result<TableInfo> Catalog::drop(std::string_view name, bool if_exists) {
   by_name_.erase(existing);
   live_ids_.erase(info.id);
   dropped_ids_.insert(info.id);
+  update_digest();
   return info;
+}
+
+Result<size_t> Catalog::merge(const CatalogState& remote) {
+  for (const TableInfo& t : remote.tables) {
+    if (t.id == kSystemTableId) return Status::corruption("catalog merge: a table uses id 0");
+    if (Status valid = validate_table_spec(t.spec); !valid.is_ok()) {
+      return Status::corruption(fmt::format("catalog merge: {}", valid.message()));
+    }
+  }
+  std::unique_lock lock(mutex_);
+  // Work on copies; publish only after the batch is durable.
+  auto by_name = by_name_;
+  auto live_ids = live_ids_;
+  auto dropped_ids = dropped_ids_;
+  lsm::WriteBatch batch;
+  size_t changes = 0;
+  auto drop_live = [&](const TableInfo info) {  // A copy: erasing frees the shared one.
+    by_name.erase(info.spec.name);
+    live_ids.erase(info.id);
+    dropped_ids.insert(info.id);
+    batch.remove(table_key(info.spec.name));
+    batch.put(dropped_key(info.id), encode_table_info(info));
+    ++changes;
+  };
+  for (TableId id : remote.dropped) {
+    if (id == kSystemTableId || dropped_ids.contains(id)) continue;
+    const auto live = std::find_if(by_name.begin(), by_name.end(),
+                                   [id](const auto& entry) { return entry.second->id == id; });
+    if (live != by_name.end()) {
+      drop_live(*live->second);
+      continue;
+    }
+    TableInfo tombstone;
+    tombstone.id = id;
+    dropped_ids.insert(id);
+    batch.put(dropped_key(id), encode_table_info(tombstone));
+    ++changes;
+  }
+  for (const TableInfo& t : remote.tables) {
+    if (dropped_ids.contains(t.id)) continue;
+    auto same_name = by_name.find(t.spec.name);
+    if (same_name != by_name.end()) {
+      const TableInfo local = *same_name->second;
+      if (local == t || precedes(local, t)) {
+        // The local table wins; a remote loser with another id is dropped here too.
+        if (local.id != t.id) {
+          dropped_ids.insert(t.id);
+          batch.put(dropped_key(t.id), encode_table_info(t));
+          ++changes;
+        }
+        continue;
+      }
+      if (local.id != t.id) {
+        drop_live(local);
+      } else {
+        ++changes;  // Same id, the remote version wins: replaced below.
+      }
+    } else if (live_ids.contains(t.id)) {
+      continue;  // The same id under another name cannot happen (names never change).
+    } else {
+      ++changes;
+    }
+    live_ids.insert(t.id);
+    by_name[t.spec.name] = std::make_shared<const TableInfo>(t);
+    batch.put(table_key(t.spec.name), encode_table_info(t));
+  }
+  const uint64_t version = std::max(schema_version_, remote.schema_version);
+  if (changes == 0 && version == schema_version_) return size_t{0};
+  std::string encoded_version;
+  put_varint64(&encoded_version, version);
+  batch.put(version_key(), encoded_version);
+  lsm::WriteOptions options;
+  options.sync = true;
+  PAIRDB_TRY(db_->write(options, batch));
+  by_name_ = std::move(by_name);
+  live_ids_ = std::move(live_ids);
+  dropped_ids_ = std::move(dropped_ids);
+  schema_version_ = version;
+  update_digest();
+  return changes;
+}
+
+CatalogState Catalog::state() const {
+  CatalogState out;
+  std::shared_lock lock(mutex_);
+  out.tables.reserve(by_name_.size());
+  for (const auto& [name, info] : by_name_) out.tables.push_back(*info);
+  out.dropped.assign(dropped_ids_.begin(), dropped_ids_.end());
+  out.schema_version = schema_version_;
+  return out;
+}
+
+uint64_t Catalog::digest() const {
+  std::shared_lock lock(mutex_);
+  return digest_;
+}
+
+void Catalog::update_digest() {
+  std::vector<std::shared_ptr<const TableInfo>> tables;
+  tables.reserve(by_name_.size());
+  for (const auto& [name, info] : by_name_) tables.push_back(info);
+  std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  std::vector<TableId> dropped(dropped_ids_.begin(), dropped_ids_.end());
+  std::sort(dropped.begin(), dropped.end());
+  std::string bytes;
+  for (const auto& info : tables) {
+    const std::string encoded = encode_table_info(*info);
+    put_varint64(&bytes, encoded.size());
+    bytes += encoded;
+  }
+  bytes += '|';
+  for (TableId id : dropped) put_fixed64(&bytes, id);
+  digest_ = hash64(bytes);
+  if (digest_ == 0) digest_ = 1;
 }
 
 std::shared_ptr<const TableInfo> Catalog::find(std::string_view name) const {

@@ -51,6 +51,8 @@ struct NodeConfig {
     std::string cluster_name = "pairdb";
     std::string dc = "dc1";
     std::string rack = "rack1";
+    // Ring tokens drawn at first start; later starts keep the persisted tokens.
+    uint64_t num_tokens = 256;
     bool operator==(const Node&) const = default;
   };
   struct Network {
@@ -102,11 +104,12 @@ struct NodeConfig {
     LogFormat format = LogFormat::kText;
     bool operator==(const Log&) const = default;
   };
-  // Reserved for the cluster work: parsed and validated, not used yet.
+  // SWIM membership: UDP datagrams and a TCP stream channel share the listen address.
   struct Gossip {
     HostPort listen{"127.0.0.1", 7401};
     std::vector<HostPort> seeds;
     uint64_t protocol_period_ms = 1000;
+    uint64_t sync_interval_ms = 30000;  // Push-pull of the full member list.
     bool operator==(const Gossip&) const = default;
   };
 
@@ -137,8 +140,8 @@ struct LoadedConfig {
 };
 
 // Parses the command line: `--config FILE` is loaded first (TOML), then every flag overrides
-// its key. Flags: --config, --data-dir, --listen, --http-listen, --print-config, --help,
-// --version, and `--<table>.<key> VALUE` for every key (lists take comma-separated values).
+// its key. Flags: --config, --data-dir, --listen, --http-listen, --gossip-listen, --seeds, --dc,
+// --rack, --num-tokens, --print-config, --help, --version, and `--<table>.<key> VALUE` for every key (lists take comma-separated values).
 // Errors (unknown or mistyped keys and flags, out-of-range values, an unreadable file) are
 // Status::invalid_argument naming the key and, for the file, path:line:column.
 Result<LoadedConfig> load_config(int argc, const char* const* argv);

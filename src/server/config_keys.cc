@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <pairdb/ring/types.h>
+
 #include "common/assert.h"
 
 namespace pairdb::server {
@@ -74,9 +76,10 @@ KeyDescriptor string_key(std::string_view table, std::string_view key,
 
 KeyDescriptor uint_key(std::string_view table, std::string_view key,
                        uint64_t* (*field)(NodeConfig&), uint64_t min, uint64_t max,
-                       std::string_view doc) {
+                       std::string_view doc, std::string_view alias = {}) {
   PAIRDB_ASSERT(min <= max);
   KeyDescriptor d = make_descriptor(table, key, KeyKind::kUint, doc);
+  d.flag_alias = alias;
   d.uint_field = field;
   d.min = min;
   d.max = max;
@@ -101,8 +104,9 @@ KeyDescriptor host_port_key(std::string_view table, std::string_view key,
 
 KeyDescriptor host_port_list_key(std::string_view table, std::string_view key,
                                  std::vector<HostPort>* (*field)(NodeConfig&),
-                                 std::string_view doc) {
+                                 std::string_view doc, std::string_view alias = {}) {
   KeyDescriptor d = make_descriptor(table, key, KeyKind::kHostPortList, doc);
+  d.flag_alias = alias;
   d.host_port_list_field = field;
   return d;
 }
@@ -114,9 +118,13 @@ std::vector<KeyDescriptor> build_descriptors() {
       string_key("node", "cluster_name", PAIRDB_CONFIG_FIELD(node, cluster_name), StringRule::kName,
                  "Cluster name; nodes of other clusters are refused"),
       string_key("node", "dc", PAIRDB_CONFIG_FIELD(node, dc), StringRule::kName,
-                 "Datacenter of this node (replica placement)"),
+                 "Datacenter of this node (replica placement)", "--dc"),
       string_key("node", "rack", PAIRDB_CONFIG_FIELD(node, rack), StringRule::kName,
-                 "Rack of this node (replica placement)"),
+                 "Rack of this node (replica placement)", "--rack"),
+      uint_key("node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1,
+               ring::kTokensPerNodeMax,
+               "Ring tokens (virtual nodes) drawn at first start; persisted afterwards",
+               "--num-tokens"),
 
       host_port_key("network", "listen", PAIRDB_CONFIG_FIELD(network, listen),
                     "Binary protocol address (port 0 = any free port)", "--listen"),
@@ -192,11 +200,14 @@ std::vector<KeyDescriptor> build_descriptors() {
                "Log line format: text or json"),
 
       host_port_key("gossip", "listen", PAIRDB_CONFIG_FIELD(gossip, listen),
-                    "Gossip (SWIM) address; reserved for clustering"),
+                    "Gossip (SWIM) address, UDP and TCP, as peers should reach it",
+                    "--gossip-listen"),
       host_port_list_key("gossip", "seeds", PAIRDB_CONFIG_FIELD(gossip, seeds),
-                         "Gossip seed nodes, comma-separated host:port; reserved"),
+                         "Gossip seed nodes, comma-separated host:port", "--seeds"),
       uint_key("gossip", "protocol_period_ms", PAIRDB_CONFIG_FIELD(gossip, protocol_period_ms), 10,
-               60 * kSecondMs, "SWIM protocol period; reserved"),
+               60 * kSecondMs, "SWIM protocol period: one probe per period"),
+      uint_key("gossip", "sync_interval_ms", PAIRDB_CONFIG_FIELD(gossip, sync_interval_ms), 100,
+               kHourMs, "Full member-list exchange (push-pull) with one peer this often"),
   };
 }
 

@@ -28,7 +28,7 @@ enum class StringRule : uint8_t {
 };
 
 inline constexpr size_t kConfigNameBytesMax = 64;
-inline constexpr size_t kGossipSeedsMax = 256;
+inline constexpr size_t kGossipSeedsMax = 16;  // gossip::kSeedsMax: SwimCore contacts each.
 
 // An enum key as an index into its names (the enum's values are 0..names.size()-1 in order).
 struct EnumAccess {

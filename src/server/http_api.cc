@@ -27,6 +27,33 @@ struct HttpApi::Call {
 
 namespace {
 
+// GET /v1/cluster/status: the members as this node's gossip sees them.
+json::object cluster_status_json(const ClusterSnapshot& cluster) {
+  json::array nodes;
+  std::string self_id;
+  for (const ClusterMember& m : cluster.members) {
+    if (m.is_self) self_id = m.id.to_string();
+    json::object node{{"node_id", m.id.to_string()},
+                      {"gossip_address", m.gossip_addr},
+                      {"state", gossip::node_status_name(m.status)},
+                      {"liveness", gossip::liveness_name(m.liveness)},
+                      {"incarnation", m.incarnation},
+                      {"schema_version", fmt::format("{:016x}", m.schema_version)},
+                      {"load_bytes", m.load_bytes}};
+    if (m.meta != nullptr) {
+      node["address"] = m.meta->client_addr;
+      node["http_address"] = m.meta->http_addr;
+      node["dc"] = m.meta->dc;
+      node["rack"] = m.meta->rack;
+      node["tokens"] = m.meta->tokens.size();
+    }
+    nodes.push_back(std::move(node));
+  }
+  return json::object{{"node_id", self_id},
+                      {"ring_version", fmt::format("{:016x}", cluster.ring_version)},
+                      {"nodes", std::move(nodes)}};
+}
+
 Result<uint64_t> parse_uint_param(const HttpTarget& target, std::string_view name,
                                   uint64_t fallback) {
   const std::string* text = target.param(name);
@@ -110,6 +137,12 @@ asio::awaitable<HttpResponse> HttpApi::route(Call& call) {
     response.set(http::field::content_type, "text/plain; version=0.0.4");
     response.body() = deps_.metrics_text ? deps_.metrics_text() : "";
     co_return response;
+  }
+  if (segments.size() == 3 && segments[0] == "v1" && segments[1] == "cluster" &&
+      segments[2] == "status" && deps_.cluster != nullptr) {
+    call.op = "cluster_status";
+    co_return json_response(http::status::ok, cluster_status_json(*deps_.cluster->snapshot()),
+                            call.version());
   }
   if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "tables") {
     if (segments.size() >= 5 && segments[3] == "items") co_return co_await item_route(call);

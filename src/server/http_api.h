@@ -4,7 +4,7 @@
 //   GET /v1/tables/{table}/items/{partition_key}?from=&to=&limit=&page=   (query a partition)
 //   GET /v1/tables, GET|PUT|DELETE /v1/tables/{table}
 //   GET /api/v1/get?key=K, POST /api/v1/put {"key":..., "value":...}     (simple API)
-//   GET /health, GET /metrics
+//   GET /health, GET /metrics, GET /v1/cluster/status (every member as gossip sees it)
 // Headers: X-Pairdb-Context (base64url causal context, in and out), Idempotency-Key.
 // Parameters: consistency=ONE|QUORUM|..., ttl_ms=N (writes).
 // Errors: {"error": {"code": "...", "message": "..."}} with the matching status code.
@@ -16,6 +16,7 @@
 #include <string>
 
 #include "net/http_server.h"
+#include "server/cluster_view.h"
 #include "server/item_service.h"
 #include "server/table_service.h"
 
@@ -24,6 +25,7 @@ namespace pairdb::server {
 struct HttpApiDeps {
   ItemService* items = nullptr;
   TableService* tables = nullptr;
+  ClusterView* cluster = nullptr;  // Null: /v1/cluster/status answers 404.
   std::string default_table = "default";
   std::string node_id;
   uint32_t request_timeout_ms = 10'000;

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -16,16 +17,20 @@
 #include <pairdb/lsm/db.h>
 
 #include "common/assert.h"
+#include "common/hash.h"
 #include "net/binary_server.h"
 #include "net/endpoint.h"
 #include "net/http_server.h"
 #include "server/catalog.h"
+#include "server/cluster_view.h"
+#include "server/gossip_driver.h"
 #include "server/http_api.h"
 #include "server/item_compaction_filter.h"
 #include "server/item_service.h"
 #include "server/item_store.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/schema_sync.h"
 #include "server/node_identity.h"
 #include "server/systemd_notify.h"
 #include "server/table_service.h"
@@ -104,6 +109,9 @@ struct Node::Parts {
   std::unique_ptr<HttpApi> http_api;
   std::unique_ptr<net::BinaryServer> binary;
   std::unique_ptr<net::HttpServer> http;
+  std::unique_ptr<ClusterView> cluster;
+  std::shared_ptr<GossipDriver> gossip;
+  std::shared_ptr<SchemaSync> schema_sync;
   asio::ip::tcp::endpoint binary_endpoint;
   asio::ip::tcp::endpoint http_endpoint;
   ThreadCounts threads;
@@ -113,6 +121,8 @@ struct Node::Parts {
   Status open_storage();
   Status open_services();
   Status bind_listeners();
+  Status open_cluster();
+  uint64_t load_bytes() const;
   void register_metrics();
   void begin_shutdown();
   KeyValues info() const;
@@ -147,8 +157,13 @@ Status Node::Parts::open_storage() {
   PAIRDB_ASSIGN_OR_RETURN(db, lsm::DB::open(options, data_dir + "/db"));
   PAIRDB_ASSIGN_OR_RETURN(catalog, Catalog::open(db.get(), node_id.low_word() ^ wall_ms()));
   compaction_filter->attach(catalog.get());
-  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db.get(), ring::kDefaultNumTokens,
+  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db.get(), config.node.num_tokens,
                                                         node_id.high_word()));
+  if (tokens.size() != config.node.num_tokens) {
+    PAIRDB_LOG_WARN("node", "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
+                    "applies only to a new data directory", tokens.size(), data_dir,
+                    config.node.num_tokens);
+  }
   return Status::ok();
 }
 
@@ -185,7 +200,10 @@ Status Node::Parts::open_services() {
   default_table.name = config.tables.default_table;
   default_table.conflict_mode = replication::ConflictMode::kLww;
   default_table.if_not_exists = true;
-  PAIRDB_TRY(catalog->create(tables->resolve(default_table), true, wall_ms()).status());
+  // Every node creates it with the same id (see Catalog::create_with_id), so it is one table
+  // cluster-wide rather than a name conflict between nodes.
+  const replication::TableId default_id = hash64("pairdb.default_table/" + default_table.name);
+  PAIRDB_TRY(catalog->create_with_id(tables->resolve(default_table), default_id).status());
   return Status::ok();
 }
 
@@ -239,6 +257,7 @@ Status Node::Parts::bind_listeners() {
       io, http_options, budget.get(),
       [this](net::HttpRequest request) { return http_api->handle(std::move(request)); });
   PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(http_target));
+  PAIRDB_TRY(open_cluster());
 
   WireApiDeps wire;
   wire.items = items.get();
@@ -251,10 +270,10 @@ Status Node::Parts::bind_listeners() {
                                      std::chrono::steady_clock::now() - started)
                                      .count());
   };
-  wire.admin.load_bytes = [this] {
-    auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
-    return stats["live.bytes"];
-  };
+  wire.admin.load_bytes = [this] { return load_bytes(); };
+  wire.cluster = cluster.get();
+  wire.admin.schema_state = [this] { return catalog->state(); };
+  wire.admin.schema_digest = [this] { return catalog->digest(); };
   wire.admin.info = [this] { return info(); };
   wire.admin.table_stats = [this](const std::string& table) { return table_stats(table); };
   wire.admin.flush = [this] { return db->flush(); };
@@ -269,6 +288,7 @@ Status Node::Parts::bind_listeners() {
   HttpApiDeps http_deps;
   http_deps.items = items.get();
   http_deps.tables = tables.get();
+  http_deps.cluster = cluster.get();
   http_deps.default_table = config.tables.default_table;
   http_deps.node_id = node_id.to_string();
   http_deps.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
@@ -276,6 +296,64 @@ Status Node::Parts::bind_listeners() {
   http_deps.metrics_text = [this] { return metrics.render_prometheus_text(); };
   http_deps.observe = observe_http;
   http_api = std::make_unique<HttpApi>(std::move(http_deps));
+  return Status::ok();
+}
+
+uint64_t Node::Parts::load_bytes() const {
+  auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
+  return stats["live.bytes"];
+}
+
+// The node's own gossip state and the SWIM timing, all derived from gossip.protocol_period_ms
+// (the ratios are memberlist's LAN defaults).
+Status Node::Parts::open_cluster() {
+  gossip::NodeMeta meta;
+  meta.id = node_id;
+  // Wall time makes a restarted node's metadata newer than what peers remember (its ports may
+  // have changed), so they fetch it again.
+  meta.meta_version = wall_ms();
+  meta.client_addr = to_address(binary_endpoint);
+  meta.internode_addr = meta.client_addr;
+  meta.http_addr = to_address(http_endpoint);
+  meta.dc = config.node.dc;
+  meta.rack = config.node.rack;
+  meta.software_version = std::string(kServerVersion);
+  meta.tokens = tokens;
+
+  const Duration period = std::chrono::milliseconds(config.gossip.protocol_period_ms);
+  GossipDriverOptions options;
+  options.listen = config.gossip.listen;
+  options.seeds = config.gossip.seeds;
+  options.swim.probe_interval = period;
+  options.swim.probe_timeout = period / 2;
+  options.swim.gossip_interval = std::max<Duration>(period / 5, std::chrono::milliseconds(5));
+  options.swim.sync_interval = std::chrono::milliseconds(config.gossip.sync_interval_ms);
+  options.swim.join_retry = 2 * period;
+  options.swim.meta_retry = 2 * period;
+  options.swim.reconnect_interval = 5 * period;
+  options.self.meta = meta;
+  options.self.status = gossip::NodeStatus::kNormal;
+  options.self.schema_version = catalog->digest();
+  options.self.load_bytes = load_bytes();
+  options.rng_seed = node_id.low_word() ^ wall_ms();
+  options.schema_version = [this] { return catalog->digest(); };
+  options.load_bytes = [this] { return load_bytes(); };
+
+  ClusterMember self;
+  self.id = node_id;
+  self.status = gossip::NodeStatus::kNormal;
+  self.schema_version = options.self.schema_version;
+  self.load_bytes = options.self.load_bytes;
+  self.meta = std::make_shared<const gossip::NodeMeta>(meta);
+  self.is_self = true;
+  cluster = std::make_unique<ClusterView>(std::move(self));
+  PAIRDB_ASSIGN_OR_RETURN(gossip, GossipDriver::open(io, std::move(options), cluster.get(),
+                                                     &metrics));
+  SchemaSyncOptions schema_options;
+  schema_options.interval = std::max(std::chrono::milliseconds(50),
+                                     std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
+  schema_sync = std::make_shared<SchemaSync>(io, *workers, schema_options, cluster.get(),
+                                             catalog.get(), &metrics);
   return Status::ok();
 }
 
@@ -290,6 +368,17 @@ void Node::Parts::register_metrics() {
     sink.gauge("pairdb_requests_in_flight", "Requests being served", {},
                static_cast<double>(binary->in_flight() + http->in_flight()));
     sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
+    const auto snapshot = cluster->snapshot();
+    for (gossip::Liveness state : {gossip::Liveness::kAlive, gossip::Liveness::kSuspect,
+                                   gossip::Liveness::kDead, gossip::Liveness::kLeft}) {
+      const auto count = std::count_if(
+          snapshot->members.begin(), snapshot->members.end(),
+          [state](const ClusterMember& m) { return m.liveness == state; });
+      sink.gauge("pairdb_gossip_members", "Cluster members (self included) by liveness",
+                 {{"state", gossip::liveness_name(state)}}, static_cast<double>(count));
+    }
+    sink.gauge("pairdb_ring_nodes", "Nodes on the ring", {},
+               static_cast<double>(snapshot->ring->node_count()));
     sink.gauge("pairdb_schema_version", "Catalog schema version", {},
                static_cast<double>(catalog->schema_version()));
     sink.gauge("pairdb_sibling_warnings", "Writes that left an item above siblings_warn", {},
@@ -317,6 +406,8 @@ KeyValues Node::Parts::info() const {
                                                    std::chrono::steady_clock::now() - started)
                                                    .count()));
   out.emplace_back("schema_version", std::to_string(catalog->schema_version()));
+  out.emplace_back("schema_digest", fmt::format("{:016x}", catalog->digest()));
+  out.emplace_back("gossip_listen", gossip->address());
   for (const auto& [name, value] : parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
     out.emplace_back("lsm." + name, std::to_string(value));
   }
@@ -360,6 +451,8 @@ void Node::Parts::begin_shutdown() {
   (void)notify_stopping();
   binary->stop();
   http->stop();
+  gossip->stop();
+  schema_sync->stop();
   // Poll for the in-flight requests to finish, bounded by shutdown_timeout_ms.
   auto timer = std::make_shared<asio::steady_timer>(io);
   const auto deadline = std::chrono::steady_clock::now() +
@@ -409,12 +502,14 @@ Status Node::run() {
   });
   p.binary->start();
   p.http->start();
+  p.gossip->start();
+  p.schema_sync->start();
   PAIRDB_LOG_INFO("node",
-                  "ready: node {} serving binary protocol on {}, HTTP on {}, data in {} "
-                  "({} io threads, {} storage workers)",
+                  "ready: node {} serving binary protocol on {}, HTTP on {}, gossip on {}, "
+                  "data in {} ({} io threads, {} storage workers)",
                   p.node_id.to_string(), to_address(p.binary_endpoint),
-                  to_address(p.http_endpoint), p.config.node.data_dir, p.threads.io_threads,
-                  p.threads.storage_workers);
+                  to_address(p.http_endpoint), p.gossip->address(), p.config.node.data_dir,
+                  p.threads.io_threads, p.threads.storage_workers);
   (void)notify_ready();
 
   std::vector<std::thread> io_threads;

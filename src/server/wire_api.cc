@@ -6,6 +6,7 @@
 
 #include "common/assert.h"
 #include "net/wire.h"
+#include "server/wire_cluster.h"
 
 namespace pairdb::server {
 
@@ -69,21 +70,6 @@ Offset<flatbuffers::Vector<Offset<wire::Sibling>>> siblings_to(
                                           sibling.tombstone));
   }
   return builder.CreateVector(offsets);
-}
-
-Offset<wire::TableInfo> table_info_to(FlatBufferBuilder& builder, const TableInfo& info) {
-  std::vector<Offset<wire::DcReplication>> replication;
-  for (const auto& dc : info.spec.replication) {
-    replication.push_back(wire::CreateDcReplication(builder, builder.CreateString(dc.dc), dc.rf));
-  }
-  auto spec = wire::CreateTableSpec(
-      builder, builder.CreateString(info.spec.name), builder.CreateString(info.spec.owner),
-      builder.CreateVector(replication),
-      static_cast<wire::Consistency>(info.spec.read_consistency),
-      static_cast<wire::Consistency>(info.spec.write_consistency),
-      static_cast<wire::ConflictMode>(info.spec.conflict_mode), info.spec.default_ttl_ms,
-      info.spec.siblings_warn, info.spec.siblings_max);
-  return wire::CreateTableInfo(builder, spec, info.id, info.created_at_ms, info.schema_version);
 }
 
 Result<CreateTableCommand> create_command_of(const wire::CreateTableRequest& request) {
@@ -151,6 +137,7 @@ struct WireApi::Call {
 
 WireApi::WireApi(WireApiDeps deps) : deps_(std::move(deps)) {
   PAIRDB_ASSERT(deps_.items != nullptr && deps_.tables != nullptr);
+  PAIRDB_ASSERT(deps_.cluster != nullptr);
   PAIRDB_ASSERT(deps_.run_blocking && deps_.monotonic_now);
 }
 
@@ -184,6 +171,16 @@ void WireApi::handle(net::Frame request, net::FrameResponder respond) {
     case Opcode::kListTables:
     case Opcode::kDescribeTable:
       handle_tables(call);
+      return;
+    case Opcode::kTopology:
+    case Opcode::kStatus:
+    case Opcode::kGossipInfo:
+    case Opcode::kDescribeCluster:
+    case Opcode::kSchemaPull:
+      handle_cluster(call);
+      return;
+    case Opcode::kGetEndpoints:
+      get_endpoints(call);
       return;
     default:
       handle_admin(call);
@@ -305,7 +302,7 @@ void WireApi::handle_tables(const std::shared_ptr<Call>& call) {
   auto answer_table = [call](Result<TableInfo> reply) {
     if (!reply.is_ok()) return call->fail(reply.status());
     FlatBufferBuilder builder;
-    auto info = table_info_to(builder, *reply);
+    auto info = table_info_to_wire(builder, *reply);
     if (call->opcode() == Opcode::kCreateTable) {
       builder.Finish(wire::CreateCreateTableResponse(builder, info));
     } else if (call->opcode() == Opcode::kDescribeTable) {
@@ -334,7 +331,7 @@ void WireApi::handle_tables(const std::shared_ptr<Call>& call) {
         if (!reply.is_ok()) return call->fail(reply.status());
         FlatBufferBuilder builder;
         std::vector<Offset<wire::TableInfo>> tables;
-        for (const auto& info : *reply) tables.push_back(table_info_to(builder, info));
+        for (const auto& info : *reply) tables.push_back(table_info_to_wire(builder, info));
         builder.Finish(wire::CreateListTablesResponse(builder, builder.CreateVector(tables)));
         call->reply(builder);
       });
@@ -346,15 +343,6 @@ void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
   deps_.run_blocking([this, call] {
     const NodeFacts& facts = deps_.facts;
     FlatBufferBuilder builder;
-    auto node_info = [&] {
-      std::vector<uint64_t> tokens = facts.tokens;
-      return wire::CreateNodeInfo(
-          builder, builder.CreateString(facts.node_id), builder.CreateString(facts.address),
-          builder.CreateString(facts.http_address), builder.CreateString(facts.dc),
-          builder.CreateString(facts.rack), builder.CreateString("normal"),
-          builder.CreateVector(tokens), builder.CreateString("alive"),
-          deps_.admin.load_bytes ? deps_.admin.load_bytes() : 0);
-    };
     switch (call->opcode()) {
       case Opcode::kHello: {
         const auto* request = flatbuffers::GetRoot<wire::HelloRequest>(call->payload().data());
@@ -381,18 +369,6 @@ void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
         builder.Finish(wire::CreatePingResponse(builder, builder.CreateString(facts.node_id),
                                                 deps_.admin.uptime_ms ? deps_.admin.uptime_ms() : 0));
         break;
-      case Opcode::kTopology: {
-        auto node = node_info();
-        builder.Finish(wire::CreateTopologyResponse(builder, builder.CreateString("xxh3-64"),
-                                                    builder.CreateVector(&node, 1), 1));
-        break;
-      }
-      case Opcode::kStatus: {
-        auto node = node_info();
-        builder.Finish(wire::CreateStatusResponse(builder, builder.CreateString(facts.node_id),
-                                                  builder.CreateVector(&node, 1)));
-        break;
-      }
       case Opcode::kInfo:
         builder.Finish(wire::CreateInfoResponse(
             builder, key_values_to(builder, deps_.admin.info ? deps_.admin.info() : KeyValues{})));
@@ -422,6 +398,57 @@ void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
     }
     call->reply(builder);
   });
+}
+
+// Cluster views are snapshots already in memory: answered on the io thread, without blocking.
+void WireApi::handle_cluster(const std::shared_ptr<Call>& call) {
+  const std::shared_ptr<const ClusterSnapshot> cluster = deps_.cluster->snapshot();
+  FlatBufferBuilder builder;
+  switch (call->opcode()) {
+    case Opcode::kTopology:
+      build_topology(builder, *cluster);
+      break;
+    case Opcode::kStatus:
+      build_status(builder, *cluster, deps_.facts.node_id);
+      break;
+    case Opcode::kGossipInfo:
+      build_gossip_info(builder, *cluster, deps_.facts.node_id);
+      break;
+    case Opcode::kDescribeCluster:
+      build_describe_cluster(builder, *cluster, deps_.facts.cluster_name);
+      break;
+    default: {
+      PAIRDB_ASSERT(call->opcode() == Opcode::kSchemaPull);
+      if (!deps_.admin.schema_state || !deps_.admin.schema_digest) {
+        return call->fail(Status::unavailable("this node does not serve its schema"));
+      }
+      // The digest first: a change racing with state() then makes the puller pull again.
+      const uint64_t digest = deps_.admin.schema_digest();
+      build_schema_pull(builder, deps_.admin.schema_state(), digest);
+      break;
+    }
+  }
+  call->reply(builder);
+}
+
+void WireApi::get_endpoints(const std::shared_ptr<Call>& call) {
+  const auto* request = flatbuffers::GetRoot<wire::GetEndpointsRequest>(call->payload().data());
+  std::string partition_key = bytes_of(request->partition_key());
+  if (partition_key.empty()) return call->fail(Status::invalid_argument("partition_key is empty"));
+  const size_t fallbacks = std::min<size_t>(request->fallbacks(), ring::kFallbackReplicasMax);
+  deps_.tables->describe(
+      string_of(request->table()),
+      [this, call, partition_key = std::move(partition_key), fallbacks](Result<TableInfo> table) {
+        if (!table.is_ok()) return call->fail(table.status());
+        const uint64_t ring_version = deps_.cluster->snapshot()->ring_version;
+        auto endpoints = deps_.cluster->endpoints(replication_spec_of(table->spec),
+                                                  partition_key, fallbacks);
+        if (!endpoints.is_ok()) return call->fail(endpoints.status());
+        FlatBufferBuilder builder;
+        build_get_endpoints(builder, ring::HashRing::token_of(partition_key), *endpoints,
+                            ring_version);
+        call->reply(builder);
+      });
 }
 
 }  // namespace pairdb::server

@@ -11,6 +11,8 @@
 
 #include "net/binary_server.h"
 #include "net/frame.h"
+#include "server/catalog.h"
+#include "server/cluster_view.h"
 #include "server/item_service.h"
 #include "server/table_service.h"
 
@@ -37,11 +39,14 @@ struct AdminOps {
   std::function<Result<KeyValues>(const std::string& table)> table_stats;
   std::function<Status()> flush;
   std::function<Status(const std::string& table)> compact;  // Empty table = everything.
+  std::function<CatalogState()> schema_state;               // For SchemaPull.
+  std::function<uint64_t()> schema_digest;
 };
 
 struct WireApiDeps {
   ItemService* items = nullptr;
   TableService* tables = nullptr;
+  ClusterView* cluster = nullptr;  // Membership and ring: Topology, Status and the like.
   NodeFacts facts;
   AdminOps admin;
   uint32_t max_frame_bytes = net::kDefaultMaxFrameBytes;
@@ -62,6 +67,8 @@ class WireApi {
   void handle_items(const std::shared_ptr<Call>& call);
   void handle_tables(const std::shared_ptr<Call>& call);
   void handle_admin(const std::shared_ptr<Call>& call);
+  void handle_cluster(const std::shared_ptr<Call>& call);
+  void get_endpoints(const std::shared_ptr<Call>& call);
   void put(const std::shared_ptr<Call>& call);
   void get(const std::shared_ptr<Call>& call);
   void remove(const std::shared_ptr<Call>& call);

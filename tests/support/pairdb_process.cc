@@ -34,9 +34,20 @@ TempDir::~TempDir() {
 Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
                                                             std::vector<std::string> extra_args,
                                                             uint32_t ready_timeout_ms) {
+  PairdbProcessOptions options;
+  options.extra_args = std::move(extra_args);
+  options.ready_timeout_ms = ready_timeout_ms;
+  return start(data_dir, options);
+}
+
+Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
+                                                            const PairdbProcessOptions& options) {
+  const std::string& host = options.host;
   std::vector<std::string> args = {pairdb_binary_path(), "--data-dir", data_dir, "--listen",
-                                   "127.0.0.1:0", "--http-listen", "127.0.0.1:0"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
+                                   host + ":0", "--http-listen", host + ":0", "--gossip-listen",
+                                   host + ":" + std::to_string(options.gossip_port)};
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  const uint32_t ready_timeout_ms = options.ready_timeout_ms;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::io_error("pipe");
   const pid_t pid = ::fork();
@@ -55,14 +66,18 @@ Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& d
   process->reader_ = std::thread([p = process.get(), fd = pipe_fds[0]] { p->drain_stderr(fd); });
 
   static const std::regex kReady(
-      R"(ready: node \S+ serving binary protocol on [^ ]+:(\d+), HTTP on [^ ]+:(\d+),)");
+      R"(ready: node (\S+) serving binary protocol on [^ ]+:(\d+), HTTP on [^ ]+:(\d+), )"
+      R"(gossip on [^ ]+:(\d+),)");
   const auto deadline = Clock::now() + std::chrono::milliseconds(ready_timeout_ms);
   while (Clock::now() < deadline) {
     std::smatch match;
     const std::string text = process->stderr_text();
     if (std::regex_search(text, match, kReady)) {
-      process->binary_port_ = static_cast<uint16_t>(std::stoi(match[1]));
-      process->http_port_ = static_cast<uint16_t>(std::stoi(match[2]));
+      process->node_id_ = match[1];
+      process->binary_port_ = static_cast<uint16_t>(std::stoi(match[2]));
+      process->http_port_ = static_cast<uint16_t>(std::stoi(match[3]));
+      process->gossip_port_ = static_cast<uint16_t>(std::stoi(match[4]));
+      process->host_ = host;
       return process;
     }
     if (!process->running()) {

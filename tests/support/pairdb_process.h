@@ -31,17 +31,33 @@ class TempDir {
   std::string path_;
 };
 
+// Where and how one node runs. Every listener binds `host` (a loopback address: Linux routes
+// all of 127/8 to lo, so node i of a cluster test can be 127.0.0.i).
+struct PairdbProcessOptions {
+  std::string host = "127.0.0.1";
+  uint16_t gossip_port = 0;  // 0 = any free port (read back from the ready line).
+  std::vector<std::string> extra_args;  // After the defaults, so they override them.
+  uint32_t ready_timeout_ms = 30'000;
+};
+
 class PairdbProcess {
  public:
   // Starts `pairdb --data-dir DATA_DIR --listen 127.0.0.1:0 --http-listen 127.0.0.1:0
-  // <extra_args>` and waits (up to ready_timeout_ms) for its ready line.
+  // --gossip-listen 127.0.0.1:0 <extra_args>` and waits (up to ready_timeout_ms) for its ready
+  // line.
   static Result<std::unique_ptr<PairdbProcess>> start(const std::string& data_dir,
                                                       std::vector<std::string> extra_args = {},
                                                       uint32_t ready_timeout_ms = 30'000);
+  static Result<std::unique_ptr<PairdbProcess>> start(const std::string& data_dir,
+                                                      const PairdbProcessOptions& options);
   ~PairdbProcess();
 
   uint16_t binary_port() const { return binary_port_; }
   uint16_t http_port() const { return http_port_; }
+  uint16_t gossip_port() const { return gossip_port_; }
+  const std::string& host() const { return host_; }
+  std::string gossip_address() const { return host_ + ":" + std::to_string(gossip_port_); }
+  const std::string& node_id() const { return node_id_; }
   pid_t pid() const { return pid_; }
 
   void signal(int signal_number);
@@ -58,6 +74,9 @@ class PairdbProcess {
   std::optional<int> exit_status_;
   uint16_t binary_port_ = 0;
   uint16_t http_port_ = 0;
+  uint16_t gossip_port_ = 0;
+  std::string host_;
+  std::string node_id_;
   std::thread reader_;
   mutable std::mutex mutex_;
   std::string stderr_;  // GUARDED_BY(mutex_)

@@ -254,6 +254,25 @@ void build_request(FlatBufferBuilder& fbb, const CompactArgs& a) {
   fbb.Finish(wire::CreateCompactRequest(fbb, table));
 }
 
+void build_request(FlatBufferBuilder& fbb, const GetEndpointsArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto key = fbb.CreateVector(reinterpret_cast<const uint8_t*>(a.partition_key.data()),
+                                    a.partition_key.size());
+  fbb.Finish(wire::CreateGetEndpointsRequest(fbb, table, key, a.fallbacks));
+}
+
+void build_request(FlatBufferBuilder& fbb, const DescribeClusterArgs&) {
+  fbb.Finish(wire::CreateDescribeClusterRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const GossipInfoArgs&) {
+  fbb.Finish(wire::CreateGossipInfoRequest(fbb));
+}
+
+void build_request(FlatBufferBuilder& fbb, const SchemaPullArgs&) {
+  fbb.Finish(wire::CreateSchemaPullRequest(fbb));
+}
+
 // ---- from_wire --------------------------------------------------------------------------------
 
 HelloResult from_wire(const wire::HelloResponse& r) {
@@ -316,6 +335,57 @@ KeyValues from_wire(const wire::TableStatsResponse& r) { return entries_of(r.ent
 Empty from_wire(const wire::FlushResponse&) { return {}; }
 
 Empty from_wire(const wire::CompactResponse&) { return {}; }
+
+GetEndpointsResult from_wire(const wire::GetEndpointsResponse& r) {
+  return GetEndpointsResult{r.token(), nodes_of(r.nodes()), r.natural_count(), r.ring_version()};
+}
+
+DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r) {
+  DescribeClusterResult out;
+  out.cluster_name = text_of(r.cluster_name());
+  out.partitioner = text_of(r.partitioner());
+  if (r.schema_versions() != nullptr) {
+    for (const wire::SchemaVersion* v : *r.schema_versions()) {
+      SchemaVersionInfo info;
+      info.version = v->version();
+      if (v->node_ids() != nullptr) {
+        for (const flatbuffers::String* id : *v->node_ids()) info.node_ids.push_back(text_of(id));
+      }
+      out.schema_versions.push_back(std::move(info));
+    }
+  }
+  out.schema_agreement = r.schema_agreement();
+  out.ring_version = r.ring_version();
+  return out;
+}
+
+GossipInfoResult from_wire(const wire::GossipInfoResponse& r) {
+  GossipInfoResult out;
+  out.node_id = text_of(r.node_id());
+  if (r.members() != nullptr) {
+    for (const wire::GossipMember* m : *r.members()) {
+      out.members.push_back(GossipMemberInfo{
+          text_of(m->node_id()), text_of(m->gossip_address()), m->incarnation(),
+          text_of(m->status()), m->schema_version(), m->load_bytes(),
+          text_of(m->software_version()), text_of(m->dc()), text_of(m->rack()),
+          text_of(m->liveness()), m->meta_version()});
+    }
+  }
+  return out;
+}
+
+SchemaPullResult from_wire(const wire::SchemaPullResponse& r) {
+  SchemaPullResult out;
+  if (r.tables() != nullptr) {
+    for (const wire::TableInfo* t : *r.tables()) out.tables.push_back(table_info_of(t));
+  }
+  if (r.dropped_table_ids() != nullptr) {
+    out.dropped_table_ids.assign(r.dropped_table_ids()->begin(), r.dropped_table_ids()->end());
+  }
+  out.schema_version = r.schema_version();
+  out.digest = r.digest();
+  return out;
+}
 
 Result<ServerError> decode_error(const net::Frame& frame) {
   auto error = net::verify_payload<wire::Error>(frame.payload_bytes());

@@ -192,6 +192,52 @@ struct StatusResult {
   std::vector<NodeInfo> nodes;
 };
 
+struct GetEndpointsResult {
+  uint64_t token = 0;
+  std::vector<NodeInfo> nodes;  // Natural replicas first; tokens empty.
+  uint32_t natural_count = 0;
+  uint64_t ring_version = 0;
+};
+
+struct SchemaVersionInfo {
+  uint64_t version = 0;
+  std::vector<std::string> node_ids;
+};
+
+struct DescribeClusterResult {
+  std::string cluster_name;
+  std::string partitioner;
+  std::vector<SchemaVersionInfo> schema_versions;
+  bool schema_agreement = false;
+  uint64_t ring_version = 0;
+};
+
+struct GossipMemberInfo {
+  std::string node_id;
+  std::string gossip_address;
+  uint64_t incarnation = 0;
+  std::string status;
+  uint64_t schema_version = 0;
+  uint64_t load_bytes = 0;
+  std::string software_version;
+  std::string dc;
+  std::string rack;
+  std::string liveness;
+  uint64_t meta_version = 0;
+};
+
+struct GossipInfoResult {
+  std::string node_id;
+  std::vector<GossipMemberInfo> members;
+};
+
+struct SchemaPullResult {
+  std::vector<TableInfo> tables;
+  std::vector<uint64_t> dropped_table_ids;
+  uint64_t schema_version = 0;
+  uint64_t digest = 0;
+};
+
 struct KeyValues {
   std::vector<std::pair<std::string, std::string>> entries;  // In the server's order.
 
@@ -285,6 +331,18 @@ struct CompactArgs {
   std::string table{};  // Empty = every table.
 };
 
+struct GetEndpointsArgs {
+  std::string table{};
+  std::string partition_key{};
+  uint32_t fallbacks = 0;
+};
+
+struct DescribeClusterArgs {};
+
+struct GossipInfoArgs {};
+
+struct SchemaPullArgs {};
+
 // Each request names its opcode, its response table and the plain result it decodes to.
 template <class Args>
 struct RequestTraits;
@@ -313,6 +371,14 @@ PAIRDB_TEST_REQUEST_TRAITS(InfoArgs, kInfo, wire::InfoResponse, KeyValues);
 PAIRDB_TEST_REQUEST_TRAITS(TableStatsArgs, kTableStats, wire::TableStatsResponse, KeyValues);
 PAIRDB_TEST_REQUEST_TRAITS(FlushArgs, kFlush, wire::FlushResponse, Empty);
 PAIRDB_TEST_REQUEST_TRAITS(CompactArgs, kCompact, wire::CompactResponse, Empty);
+PAIRDB_TEST_REQUEST_TRAITS(GetEndpointsArgs, kGetEndpoints, wire::GetEndpointsResponse,
+                           GetEndpointsResult);
+PAIRDB_TEST_REQUEST_TRAITS(DescribeClusterArgs, kDescribeCluster, wire::DescribeClusterResponse,
+                           DescribeClusterResult);
+PAIRDB_TEST_REQUEST_TRAITS(GossipInfoArgs, kGossipInfo, wire::GossipInfoResponse,
+                           GossipInfoResult);
+PAIRDB_TEST_REQUEST_TRAITS(SchemaPullArgs, kSchemaPull, wire::SchemaPullResponse,
+                           SchemaPullResult);
 #undef PAIRDB_TEST_REQUEST_TRAITS
 
 // ---- Encoding and decoding (used by WireClient; public for raw-frame tests) -----------------
@@ -334,6 +400,10 @@ void build_request(flatbuffers::FlatBufferBuilder& fbb, const InfoArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const TableStatsArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const FlushArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const CompactArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const GetEndpointsArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const DescribeClusterArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const GossipInfoArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const SchemaPullArgs& args);
 
 // Copies a verified response table into plain values.
 HelloResult from_wire(const wire::HelloResponse& r);
@@ -352,6 +422,10 @@ KeyValues from_wire(const wire::InfoResponse& r);
 KeyValues from_wire(const wire::TableStatsResponse& r);
 Empty from_wire(const wire::FlushResponse& r);
 Empty from_wire(const wire::CompactResponse& r);
+GetEndpointsResult from_wire(const wire::GetEndpointsResponse& r);
+DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r);
+GossipInfoResult from_wire(const wire::GossipInfoResponse& r);
+SchemaPullResult from_wire(const wire::SchemaPullResponse& r);
 
 // Decodes an error frame's payload. Status::corruption if it does not verify.
 Result<ServerError> decode_error(const net::Frame& frame);
@@ -467,6 +541,10 @@ class WireClient {
   Reply<KeyValues> table_stats(std::string_view table);
   Reply<Empty> flush() { return run(FlushArgs{}); }
   Reply<Empty> compact(std::string_view table = "");
+  Reply<GetEndpointsResult> get_endpoints(const GetEndpointsArgs& args) { return run(args); }
+  Reply<DescribeClusterResult> describe_cluster() { return run(DescribeClusterArgs{}); }
+  Reply<GossipInfoResult> gossip_info() { return run(GossipInfoArgs{}); }
+  Reply<SchemaPullResult> schema_pull() { return run(SchemaPullArgs{}); }
 
   const WireClientOptions& options() const { return options_; }
   void set_call_timeout_ms(uint32_t timeout_ms) { options_.call_timeout_ms = timeout_ms; }

@@ -127,7 +127,7 @@ TEST_CASE("an unknown opcode is not a header error") {
 }
 
 TEST_CASE("every opcode is known, named and numbered as documented") {
-  CHECK(std::size(kAllOpcodes) == 16);
+  CHECK(std::size(kAllOpcodes) == 20);
   for (Opcode op : kAllOpcodes) {
     CHECK(is_known_opcode(static_cast<uint16_t>(op)));
     CHECK(opcode_name(op) != "Unknown");
@@ -138,6 +138,11 @@ TEST_CASE("every opcode is known, named and numbered as documented") {
   CHECK(static_cast<uint16_t>(Opcode::kQuery) == 13);
   CHECK(static_cast<uint16_t>(Opcode::kTopology) == 30);
   CHECK(static_cast<uint16_t>(Opcode::kCompact) == 44);
+  CHECK(static_cast<uint16_t>(Opcode::kGetEndpoints) == 31);
+  CHECK(static_cast<uint16_t>(Opcode::kDescribeCluster) == 32);
+  CHECK(static_cast<uint16_t>(Opcode::kGossipInfo) == 45);
+  CHECK(static_cast<uint16_t>(Opcode::kSchemaPull) == 60);
+  CHECK(opcode_name(Opcode::kSchemaPull) == "SchemaPull");
   CHECK(opcode_name(Opcode::kDescribeTable) == "DescribeTable");
 }
 

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "server/config.h"
 #include "server/config_file.h"
 #include "server/config_keys.h"
@@ -115,6 +118,23 @@ TEST_CASE("config: the flags scripts rely on set their keys", "[config]") {
   NodeConfig d = load_ok({"--node.data_dir", "/e", "--network.listen", "127.0.0.3:1"});
   REQUIRE(d.node.data_dir == "/e");
   REQUIRE(d.network.listen == HostPort{"127.0.0.3", 1});
+}
+
+TEST_CASE("config: the cluster flags set the node's placement and gossip keys", "[config]") {
+  NodeConfig c = load_ok({"--data-dir", "/d", "--gossip-listen", "127.0.0.2:0", "--seeds",
+                          "127.0.0.1:7401,127.0.0.3:7401", "--dc", "eu", "--rack", "r2",
+                          "--num-tokens", "16"});
+  REQUIRE(c.gossip.listen == HostPort{"127.0.0.2", 0});
+  REQUIRE(c.gossip.seeds == std::vector<HostPort>{{"127.0.0.1", 7401}, {"127.0.0.3", 7401}});
+  REQUIRE(c.node.dc == "eu");
+  REQUIRE(c.node.rack == "r2");
+  REQUIRE(c.node.num_tokens == 16);
+  REQUIRE_THAT(load_error({"--num-tokens", "0"}), Catch::Contains("node.num_tokens"));
+  REQUIRE_THAT(load_error({"--num-tokens", "1025"}), Catch::Contains("node.num_tokens"));
+  std::vector<std::string> seventeen;
+  for (int i = 0; i < 17; ++i) seventeen.push_back(fmt::format("10.0.0.{}:7401", i));
+  REQUIRE_THAT(load_error({"--seeds", fmt::format("{}", fmt::join(seventeen, ","))}),
+               Catch::Contains("at most 16"));
 }
 
 TEST_CASE("config: every key has a --table.key flag of its kind", "[config]") {

@@ -1,0 +1,208 @@
+// A cluster of real pairdb processes for tests/cluster: node i runs on 127.0.0.(i+1) with
+// ephemeral client/HTTP ports and its own data directory; node 0 is the seed of the others.
+// Every call that asks a node something opens a fresh connection with a short deadline, so a
+// paused or dead node costs a bounded wait, never a hang. Only processes this harness started
+// are ever signalled. Single-threaded test code.
+#pragma once
+
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "support/pairdb_process.h"
+#include "support/wire_client.h"
+
+namespace pairdb::test {
+
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+inline constexpr size_t kClusterNodes = 5;
+// SWIM protocol period of the test clusters. Detection needs a probe (one period), a failed
+// probe (one period) and a suspicion of one to three periods, so a dead node is declared within
+// about six periods; the bound below leaves room for five ASan processes on two shared cores
+// (Lifeguard stretches timeouts on a starved node).
+inline constexpr uint32_t kProtocolPeriodMs = 500;
+inline constexpr auto kDeadBound = 10s;  // 20 protocol periods.
+inline constexpr auto kFormBound = 30s;  // Start-up of five ASan processes included.
+inline constexpr uint32_t kCallTimeoutMs = 2000;
+
+// Polls `condition` every poll_interval until it holds or `bound` passes. True if it held.
+inline bool poll_until(std::chrono::milliseconds bound, const std::function<bool()>& condition,
+                       std::chrono::milliseconds poll_interval = 100ms) {
+  const auto deadline = SteadyClock::now() + bound;
+  for (;;) {
+    if (condition()) return true;
+    if (SteadyClock::now() >= deadline) return false;
+    std::this_thread::sleep_for(poll_interval);  // Polling with a deadline, not synchronisation.
+  }
+}
+
+inline double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+class TestCluster {
+ public:
+  struct Node {
+    std::unique_ptr<TempDir> dir;
+    std::unique_ptr<PairdbProcess> process;
+    std::string host;
+    uint16_t gossip_port = 0;
+    bool paused = false;
+  };
+
+  ~TestCluster() {
+    for (Node& n : nodes_) {
+      if (n.process && n.paused) n.process->signal(SIGCONT);  // So the kill -9 is reaped.
+    }
+  }
+
+  // Starts kClusterNodes nodes (the seed first) and waits until every node sees every other
+  // alive with its metadata.
+  void start() {
+    nodes_.resize(kClusterNodes);
+    for (size_t i = 0; i < kClusterNodes; ++i) {
+      nodes_[i].dir = std::make_unique<TempDir>();
+      nodes_[i].host = fmt::format("127.0.0.{}", i + 1);
+      launch(i);
+    }
+    const auto started = SteadyClock::now();
+    const bool formed = poll_until(kFormBound, [&] { return all_see_all_alive(); });
+    INFO(diagnostics());
+    REQUIRE(formed);
+    std::printf("cluster: %zu nodes formed a cluster in %.2f s after the last start\n",
+                kClusterNodes, seconds_since(started));
+  }
+
+  // (Re)starts node i on its host, with its data dir and, after the first start, its gossip
+  // port, so peers reach it where they last saw it.
+  void launch(size_t i) {
+    Node& n = nodes_[i];
+    PairdbProcessOptions options;
+    options.host = n.host;
+    options.gossip_port = n.gossip_port;
+    options.extra_args = {"--gossip.protocol_period_ms", std::to_string(kProtocolPeriodMs),
+                          "--network.io_threads", "2", "--storage.worker_threads", "2",
+                          "--storage.wal_sync", "none"};
+    if (i != 0) {
+      options.extra_args.push_back("--seeds");
+      options.extra_args.push_back(nodes_[0].process->gossip_address());
+    }
+    auto process = PairdbProcess::start(n.dir->path() + "/data", options);
+    INFO((process.is_ok() ? std::string() : process.status().to_string()));
+    REQUIRE(process.is_ok());
+    n.process = std::move(process).value();
+    n.gossip_port = n.process->gossip_port();
+    n.paused = false;
+  }
+
+  void kill(size_t i) {
+    nodes_[i].process->signal(SIGKILL);
+    REQUIRE(nodes_[i].process->wait_exit(10'000).has_value());
+  }
+  void pause(size_t i) {
+    nodes_[i].process->signal(SIGSTOP);
+    nodes_[i].paused = true;
+  }
+  void resume(size_t i) {
+    nodes_[i].process->signal(SIGCONT);
+    nodes_[i].paused = false;
+  }
+
+  size_t size() const { return nodes_.size(); }
+  PairdbProcess& process(size_t i) { return *nodes_[i].process; }
+  const std::string& id(size_t i) const { return nodes_[i].process->node_id(); }
+  bool is_up(size_t i) { return nodes_[i].process->running() && !nodes_[i].paused; }
+
+  std::optional<WireClient> client(size_t i) {
+    WireClientOptions options;
+    options.connect_timeout_ms = kCallTimeoutMs;
+    options.call_timeout_ms = kCallTimeoutMs;
+    auto c = WireClient::connect(nodes_[i].host, nodes_[i].process->binary_port(), options);
+    if (!c.is_ok()) return std::nullopt;
+    return std::move(c).value();
+  }
+
+  // A connected client, or a failed REQUIRE: for nodes the test expects to answer.
+  WireClient connect(size_t i) {
+    auto c = client(i);
+    INFO(fmt::format("connect to node {}", i));
+    REQUIRE(c.has_value());
+    return std::move(*c);
+  }
+
+  std::optional<StatusResult> status(size_t i) {
+    auto c = client(i);
+    if (!c) return std::nullopt;
+    auto reply = c->status();
+    if (!reply.is_ok()) return std::nullopt;
+    return std::move(reply).value();
+  }
+
+  std::optional<TopologyResult> topology(size_t i) {
+    auto c = client(i);
+    if (!c) return std::nullopt;
+    auto reply = c->topology();
+    if (!reply.is_ok()) return std::nullopt;
+    return std::move(reply).value();
+  }
+
+  // The liveness node `observer` reports for `target`, or "" if it does not know it (or did
+  // not answer).
+  std::string liveness(size_t observer, size_t target) {
+    auto s = status(observer);
+    if (!s) return "";
+    for (const NodeInfo& n : s->nodes) {
+      if (n.node_id == id(target)) return n.liveness;
+    }
+    return "";
+  }
+
+  // Every running, unpaused node lists every node, each alive and with its addresses known.
+  bool all_see_all_alive() {
+    for (size_t i = 0; i < size(); ++i) {
+      if (!is_up(i)) return false;
+      auto topo = topology(i);
+      if (!topo || topo->nodes.size() != size()) return false;
+      for (const NodeInfo& n : topo->nodes) {
+        if (n.liveness != "alive" || n.address.empty() || n.tokens.empty()) return false;
+      }
+    }
+    return true;
+  }
+
+  // One line per node: what its Status says about every member.
+  std::string diagnostics() {
+    std::string out;
+    for (size_t i = 0; i < size(); ++i) {
+      out += fmt::format("node {} ({} on {}): ", i, nodes_[i].process ? id(i) : "?",
+                         nodes_[i].host);
+      auto s = is_up(i) ? status(i) : std::nullopt;
+      if (!s) {
+        out += "no answer\n";
+        continue;
+      }
+      for (const NodeInfo& n : s->nodes) out += fmt::format("{}={} ", n.node_id.substr(0, 8), n.liveness);
+      out += "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Node> nodes_;
+};
+
+}  // namespace pairdb::test

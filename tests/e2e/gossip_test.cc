@@ -1,0 +1,102 @@
+// The gossip listener of one real node faced with bytes that are not gossip: every malformed
+// datagram or stream message is counted in /metrics and dropped, and the node carries on.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "support/http_client.h"
+#include "support/pairdb_process.h"
+#include "support/wire_client.h"
+
+using namespace pairdb::test;
+
+namespace {
+
+std::unique_ptr<PairdbProcess> start_node(const TempDir& dir) {
+  auto node = PairdbProcess::start(dir.path() + "/data");
+  INFO((node.is_ok() ? std::string() : node.status().to_string()));
+  REQUIRE(node.is_ok());
+  return std::move(node).value();
+}
+
+sockaddr_in loopback(uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+void send_datagram(uint16_t port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  const sockaddr_in to = loopback(port);
+  const ssize_t sent = ::sendto(fd, bytes.data(), bytes.size(), 0,
+                                reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  ::close(fd);
+  REQUIRE(sent == static_cast<ssize_t>(bytes.size()));
+}
+
+void send_stream(uint16_t port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  const sockaddr_in to = loopback(port);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  char byte;
+  (void)::read(fd, &byte, 1);  // Returns once the node closes the connection.
+  ::close(fd);
+}
+
+// The value of an unlabelled sample in /metrics, or -1.
+double metric(const PairdbProcess& node, const std::string& name) {
+  auto reply = http_request(node.http_port(), "GET", "/metrics");
+  if (!reply.is_ok()) return -1;
+  const std::string prefix = "\n" + name + " ";
+  const size_t at = reply->body.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::stod(reply->body.substr(at + prefix.size()));
+}
+
+}  // namespace
+
+TEST_CASE("malformed gossip is counted and dropped, and the node carries on", "[e2e][gossip]") {
+  TempDir dir;
+  auto node = start_node(dir);
+  REQUIRE(node->gossip_port() != 0);
+
+  send_datagram(node->gossip_port(), "not a flatbuffer");
+  send_datagram(node->gossip_port(), std::string(3000, 'x'));  // Above the datagram budget.
+  send_datagram(node->gossip_port(), std::string(64, '\0'));
+  std::string huge_length = {'\xff', '\xff', '\xff', '\xff'};
+  send_stream(node->gossip_port(), huge_length);  // A stream message above its bound.
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  double malformed = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    malformed = metric(*node, "pairdb_gossip_malformed_total");
+    if (malformed >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling, with a deadline.
+  }
+  CHECK(malformed == 4);
+  CHECK(metric(*node, "pairdb_gossip_messages_received_total") == 0);
+
+  auto client = WireClient::connect("127.0.0.1", node->binary_port());
+  REQUIRE(client.is_ok());
+  auto status = client->status();
+  REQUIRE(status.is_ok());
+  REQUIRE(status->nodes.size() == 1);
+  CHECK(status->nodes[0].liveness == "alive");
+  CHECK(status->nodes[0].state == "normal");
+  auto cluster = http_request(node->http_port(), "GET", "/v1/cluster/status");
+  REQUIRE(cluster.is_ok());
+  CHECK(cluster->status == 200);
+  CHECK(cluster->body.find(node->node_id()) != std::string::npos);
+}
