@@ -14,6 +14,8 @@ PACKAGES=(
   # Benchmark-only: the engines pairdb-lsm-bench compares against. The engine never links them,
   # and the bench builds without them (their columns then say absent).
   librocksdb-dev libleveldb-dev
+  # Benchmark-only: the server bench/compare-redis.sh measures pairdb against (and its tools).
+  redis-server redis-tools
   # Wire schemas (gossip, later the client and internode protocols).
   flatbuffers-compiler libflatbuffers-dev
   # The daemon: Asio/Beast (Boost 1.81 for Boost.JSON), TOML config, sd_notify, TLS.

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <charconv>
 #include <sstream>
 #include <thread>
 
@@ -73,12 +74,23 @@ replication::ConflictMode conflict_mode(ConflictMode mode) {
                                     : replication::ConflictMode::kSiblings;
 }
 
+// The engine's "name value" lines, keeping the integer ones. Lines whose value is not an
+// unsigned integer (ratios such as read-amplification, text such as write-fence) are skipped,
+// one by one, rather than ending the parse.
 std::map<std::string, uint64_t> parse_stats_map(const std::string& text) {
   std::map<std::string, uint64_t> stats;
   std::istringstream in(text);
-  std::string name;
-  uint64_t value = 0;
-  while (in >> name >> value) stats[name] = value;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    const std::string_view value_text = std::string_view(line).substr(space + 1);
+    uint64_t value = 0;
+    const auto [end, error] =
+        std::from_chars(value_text.data(), value_text.data() + value_text.size(), value);
+    if (error != std::errc() || end != value_text.data() + value_text.size()) continue;
+    stats[line.substr(0, space)] = value;
+  }
   return stats;
 }
 
