@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <pairdb/client.h>
+#include <CLI/CLI.hpp>
 
 #include "pairdb_bench/bench_report.h"
 #include "pairdb_bench/closed_loop.h"
@@ -56,9 +56,12 @@ std::optional<std::chrono::nanoseconds> parse_duration(const std::string& text) 
 std::optional<client::Consistency> parse_level(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   static const std::pair<const char*, client::Consistency> kLevels[] = {
-      {"default", client::Consistency::kDefault}, {"one", client::Consistency::kOne},
-      {"two", client::Consistency::kTwo},         {"three", client::Consistency::kThree},
-      {"quorum", client::Consistency::kQuorum},   {"all", client::Consistency::kAll},
+      {"default", client::Consistency::kDefault},
+      {"one", client::Consistency::kOne},
+      {"two", client::Consistency::kTwo},
+      {"three", client::Consistency::kThree},
+      {"quorum", client::Consistency::kQuorum},
+      {"all", client::Consistency::kAll},
       {"local_one", client::Consistency::kLocalOne},
       {"local_quorum", client::Consistency::kLocalQuorum},
       {"each_quorum", client::Consistency::kEachQuorum}};
@@ -105,7 +108,8 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   std::string json_path;
 
-  app.add_option("--hosts", hosts, "Contact points, host:port[,host:port...]")->capture_default_str();
+  app.add_option("--hosts", hosts, "Contact points, host:port[,host:port...]")
+      ->capture_default_str();
   app.add_option("--table", table, "Table to use; created (lww) if missing")->capture_default_str();
   app.add_option("--concurrency,-c", concurrency, "Clients, each with its own connection")
       ->check(CLI::Range(size_t{1}, size_t{10000}))
@@ -122,9 +126,10 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", value_size, "Bytes per value")
       ->check(CLI::Range(size_t{0}, size_t{16} << 20))
       ->capture_default_str();
-  auto* duration_opt =
-      app.add_option("--duration", duration_text, "Run length (10s, 500ms, 2m)")->capture_default_str();
-  auto* ops_opt = app.add_option("--ops", ops, "Run until this many operations (instead of --duration)");
+  auto* duration_opt = app.add_option("--duration", duration_text, "Run length (10s, 500ms, 2m)")
+                           ->capture_default_str();
+  auto* ops_opt =
+      app.add_option("--ops", ops, "Run until this many operations (instead of --duration)");
   ops_opt->excludes(duration_opt);
   app.add_option("--workload", workload_text,
                  "A (50/50 read/update), B (95/5), C (read only), W (write only) or R:W")

@@ -1,8 +1,8 @@
 // ClosedLoop driver over the pairdb C++ SDK.
 #include "pairdb_bench/sdk_driver.h"
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "common/assert.h"
 
@@ -21,9 +21,9 @@ SdkDriver::SdkDriver(SdkDriverOptions options) : options_(std::move(options)) {
   }
   for (size_t t = 0; t < options_.threads; ++t) {
     auto context = std::make_unique<Context>();
-    context->work = std::make_unique<
-        boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-        context->io.get_executor());
+    context->work =
+        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+            context->io.get_executor());
     Context* raw = context.get();
     context->thread = std::thread([raw] { raw->io.run(); });
     contexts_.push_back(std::move(context));

@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include <pairdb/client.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <pairdb/client.h>
 
 #include "pairdb_bench/closed_loop.h"
 

@@ -3,8 +3,8 @@
 
 #include <ostream>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 namespace pairdb::admin {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include <boost/json/value.hpp>
 #include <pairdb/client.h>
+#include <boost/json/value.hpp>
 
 namespace pairdb::admin {
 

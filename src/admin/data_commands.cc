@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "admin/commands.h"
 #include "admin/table_printer.h"
@@ -55,8 +55,8 @@ void add_item_options(CLI::App* cmd, ItemArgs* args, bool with_context) {
 std::string timestamp_text(uint64_t hlc) { return std::to_string(hlc); }
 
 void print_siblings(AdminContext& ctx, const std::vector<client::Sibling>& siblings) {
-  TablePrinter printer({{"#", Align::kRight}, {"Value"}, {"Content type"}, {"Timestamp"},
-                        {"Expires at ms"}});
+  TablePrinter printer(
+      {{"#", Align::kRight}, {"Value"}, {"Content type"}, {"Timestamp"}, {"Expires at ms"}});
   size_t i = 0;
   for (const auto& sibling : siblings) {
     printer.add_row({std::to_string(++i),
@@ -181,9 +181,8 @@ void add_data_commands(CLI::App& app, Action* selected) {
   auto get = std::make_shared<ItemArgs>();
   auto* get_cmd = app.add_subcommand("get", "Read one item (every sibling, and its context)");
   add_item_options(get_cmd, get.get(), /*with_context=*/false);
-  get_cmd->callback([selected, get] {
-    *selected = [get](AdminContext& ctx) { return run_get(ctx, *get); };
-  });
+  get_cmd->callback(
+      [selected, get] { *selected = [get](AdminContext& ctx) { return run_get(ctx, *get); }; });
 
   auto put = std::make_shared<PutArgs>();
   auto* put_cmd = app.add_subcommand("put", "Write one item");
@@ -194,9 +193,8 @@ void add_data_commands(CLI::App& app, Action* selected) {
   put_cmd->add_option("--ttl-ms", put->ttl_ms, "Time to live; 0 = the table's default");
   put_cmd->add_option("--idempotency-key", put->idempotency_key,
                       "Makes a retried write land once; generated when omitted");
-  put_cmd->callback([selected, put] {
-    *selected = [put](AdminContext& ctx) { return run_put(ctx, *put); };
-  });
+  put_cmd->callback(
+      [selected, put] { *selected = [put](AdminContext& ctx) { return run_put(ctx, *put); }; });
 
   auto del = std::make_shared<ItemArgs>();
   auto del_key = std::make_shared<std::string>();
@@ -209,11 +207,10 @@ void add_data_commands(CLI::App& app, Action* selected) {
   });
 
   auto query = std::make_shared<QueryArgs>();
-  auto* query_cmd = app.add_subcommand(
-      "query", "Items of one partition in sort-key order, a page at a time");
+  auto* query_cmd =
+      app.add_subcommand("query", "Items of one partition in sort-key order, a page at a time");
   query_cmd->add_option("table", query->table, "Table name")->required();
-  query_cmd->add_option("partition_key", query->partition_key, "Partition key (text)")
-      ->required();
+  query_cmd->add_option("partition_key", query->partition_key, "Partition key (text)")->required();
   query_cmd->add_option("--from", query->from, "Smallest sort key (inclusive)");
   query_cmd->add_option("--to", query->to, "Largest sort key (inclusive)");
   query_cmd->add_option("--limit", query->limit, "Items per page")

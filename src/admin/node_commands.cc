@@ -1,4 +1,5 @@
 // pairdb-admin: commands about the node and the cluster it sees.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -6,10 +7,12 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <fmt/format.h>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "admin/commands.h"
 #include "admin/ownership.h"
@@ -88,6 +91,45 @@ int run_status(AdminContext& ctx) {
   return kExitOk;
 }
 
+// Every vnode in token order with its owner, as nodetool ring prints it.
+int run_ring(AdminContext& ctx) {
+  auto topology = ctx.client().topology(ctx.node());
+  if (!topology) return ctx.fail(topology.error());
+  std::vector<std::pair<uint64_t, const client::NodeInfo*>> vnodes;
+  for (const auto& node : topology->nodes) {
+    for (uint64_t token : node.tokens) vnodes.emplace_back(token, &node);
+  }
+  std::sort(vnodes.begin(), vnodes.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto ownership = primary_ownership(topology->nodes);
+  if (ctx.json()) {
+    boost::json::array tokens;
+    for (const auto& [token, node] : vnodes) {
+      tokens.push_back(boost::json::object{
+          {"token", token}, {"node_id", node->node_id}, {"address", node->address}});
+    }
+    boost::json::object owns;
+    for (const auto& [id, fraction] : ownership) owns[id] = fraction;
+    ctx.print_json(boost::json::object{{"partitioner", topology->partitioner},
+                                       {"ring_version", topology->ring_version},
+                                       {"tokens", std::move(tokens)},
+                                       {"ownership", std::move(owns)}});
+    return kExitOk;
+  }
+  TablePrinter table({{"Token", Align::kRight},
+                      {"Address"},
+                      {"DC"},
+                      {"Rack"},
+                      {"State"},
+                      {"Owns", Align::kRight}});
+  for (const auto& [token, node] : vnodes) {
+    table.add_row({std::to_string(token), node->address, node->dc, node->rack,
+                   node_state_code(*node), format_percent(ownership.at(node->node_id))});
+  }
+  table.print(ctx.out());
+  return kExitOk;
+}
+
 int run_info(AdminContext& ctx) {
   auto info = ctx.client().info(ctx.node());
   if (!info) return ctx.fail(info.error());
@@ -110,15 +152,14 @@ int run_describe(AdminContext& ctx) {
   if (!info) return ctx.fail(info.error());
   const std::string* schema = info->find("schema_version");
   if (ctx.json()) {
-    ctx.print_json(boost::json::object{
-        {"cluster_name", hello->cluster_name},
-        {"node_id", hello->node_id},
-        {"server_version", hello->server_version},
-        {"protocol_version", hello->protocol_version},
-        {"partitioner", topology->partitioner},
-        {"ring_version", topology->ring_version},
-        {"nodes", topology->nodes.size()},
-        {"schema_version", schema ? *schema : std::string()}});
+    ctx.print_json(boost::json::object{{"cluster_name", hello->cluster_name},
+                                       {"node_id", hello->node_id},
+                                       {"server_version", hello->server_version},
+                                       {"protocol_version", hello->protocol_version},
+                                       {"partitioner", topology->partitioner},
+                                       {"ring_version", topology->ring_version},
+                                       {"nodes", topology->nodes.size()},
+                                       {"schema_version", schema ? *schema : std::string()}});
     return kExitOk;
   }
   KeyValuePrinter printer;
@@ -156,8 +197,7 @@ int run_compact(AdminContext& ctx, const std::string& table) {
   auto before = ctx.client().info(ctx.node());
   if (!before) return ctx.fail(before.error());
   std::future<client::Expected<client::Empty>> done =
-      ctx.long_running_client().async().async_compact(table, ctx.node(),
-                                                      boost::asio::use_future);
+      ctx.long_running_client().async().async_compact(table, ctx.node(), boost::asio::use_future);
   // Progress goes to stderr so --json stays clean on stdout.
   ProgressReporter progress(stderr, ProgressReporter::is_terminal(stderr));
   const std::string what = table.empty() ? "all tables" : "table " + table;
@@ -197,19 +237,24 @@ int run_compact(AdminContext& ctx, const std::string& table) {
 void add_node_commands(CLI::App& app, Action* selected) {
   app.add_subcommand("version", "Print the versions of pairdb-admin and of the node")
       ->callback([selected] { *selected = run_version; });
-  app.add_subcommand("status", "Every node the contacted node knows: state, address, load, "
-                               "tokens, ownership")
+  app.add_subcommand("status",
+                     "Every node the contacted node knows: state, address, load, "
+                     "tokens, ownership")
       ->callback([selected] { *selected = run_status; });
+  app.add_subcommand("ring", "Every token in ring order with the node that owns it")
+      ->callback([selected] { *selected = run_ring; });
   app.add_subcommand("info", "The node's identity, addresses, uptime and storage statistics")
       ->callback([selected] { *selected = run_info; });
   app.add_subcommand("describe", "Cluster name, partitioner, versions and schema version")
       ->callback([selected] { *selected = run_describe; });
-  app.add_subcommand("flush", "Write the node's memtables to SSTables")
-      ->callback([selected] { *selected = run_flush; });
+  app.add_subcommand("flush", "Write the node's memtables to SSTables")->callback([selected] {
+    *selected = run_flush;
+  });
   auto table = std::make_shared<std::string>();
-  auto* compact = app.add_subcommand(
-      "compact", "Compact a table's data (or every table's) down to the last level, with "
-                 "progress on stderr");
+  auto* compact =
+      app.add_subcommand("compact",
+                         "Compact a table's data (or every table's) down to the last level, with "
+                         "progress on stderr");
   compact->add_option("table", *table, "Table to compact; all tables when omitted");
   compact->callback([selected, table] {
     *selected = [table](AdminContext& ctx) { return run_compact(ctx, *table); };

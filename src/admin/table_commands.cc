@@ -3,8 +3,8 @@
 #include <ostream>
 #include <string>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "admin/commands.h"
 #include "admin/table_printer.h"
@@ -24,8 +24,13 @@ int run_list(AdminContext& ctx) {
     ctx.print_json(out);
     return kExitOk;
   }
-  TablePrinter printer({{"Name"}, {"Conflicts"}, {"Replication"}, {"Read"}, {"Write"},
-                        {"Default TTL ms", Align::kRight}, {"Id"}});
+  TablePrinter printer({{"Name"},
+                        {"Conflicts"},
+                        {"Replication"},
+                        {"Read"},
+                        {"Write"},
+                        {"Default TTL ms", Align::kRight},
+                        {"Id"}});
   for (const auto& table : *tables) {
     printer.add_row({table.spec.name, std::string(conflict_mode_name(table.spec.conflict_mode)),
                      replication_text(table.spec.replication),
@@ -84,7 +89,8 @@ client::TableSpec spec_of(const CreateArgs& args) {
     const size_t colon = entry.rfind(':');
     client::DcReplication dc;
     if (colon != std::string::npos) dc.dc = entry.substr(0, colon);
-    dc.rf = static_cast<uint32_t>(std::stoul(colon == std::string::npos ? entry : entry.substr(colon + 1)));
+    dc.rf = static_cast<uint32_t>(
+        std::stoul(colon == std::string::npos ? entry : entry.substr(colon + 1)));
     spec.replication.push_back(dc);
   }
   spec.read_consistency = *parse_consistency(args.read_consistency);
@@ -123,8 +129,11 @@ int run_tablestats(AdminContext& ctx, const std::string& only) {
     for (const auto& table : *tables) names.push_back(table.spec.name);
   }
   boost::json::object json;
-  TablePrinter printer({{"Table"}, {"Conflicts"}, {"Records", Align::kRight},
-                        {"Logical size", Align::kRight}, {"Id"}});
+  TablePrinter printer({{"Table"},
+                        {"Conflicts"},
+                        {"Records", Align::kRight},
+                        {"Logical size", Align::kRight},
+                        {"Id"}});
   for (const auto& name : names) {
     auto stats = ctx.client().table_stats(name, ctx.node());
     if (!stats) return ctx.fail(stats.error());
@@ -158,20 +167,22 @@ void add_table_commands(CLI::App& app, Action* selected) {
   auto create = std::make_shared<CreateArgs>();
   auto* create_cmd = tables->add_subcommand("create", "Create a table");
   create_cmd->add_option("name", create->name, "Table name")->required();
-  create_cmd->add_option("--conflict-mode", create->conflict_mode,
-                         "How concurrent writes resolve: siblings (keep all) or lww")
+  create_cmd
+      ->add_option("--conflict-mode", create->conflict_mode,
+                   "How concurrent writes resolve: siblings (keep all) or lww")
       ->check(CLI::IsMember({"siblings", "lww"}))
       ->capture_default_str();
-  create_cmd->add_option("--replication", create->replication,
-                         "Replicas per datacenter, DC:RF (repeatable), or RF alone; the server's "
-                         "default when omitted")
+  create_cmd
+      ->add_option("--replication", create->replication,
+                   "Replicas per datacenter, DC:RF (repeatable), or RF alone; the server's "
+                   "default when omitted")
       ->check(kReplicationEntry);
-  create_cmd->add_option("--read-consistency", create->read_consistency,
-                         "Default read level (one, quorum, local_quorum, all, ...)")
+  create_cmd
+      ->add_option("--read-consistency", create->read_consistency,
+                   "Default read level (one, quorum, local_quorum, all, ...)")
       ->check(kConsistencyName)
       ->capture_default_str();
-  create_cmd->add_option("--write-consistency", create->write_consistency,
-                         "Default write level")
+  create_cmd->add_option("--write-consistency", create->write_consistency, "Default write level")
       ->check(kConsistencyName)
       ->capture_default_str();
   create_cmd->add_option("--default-ttl-ms", create->default_ttl_ms,

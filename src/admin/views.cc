@@ -13,15 +13,24 @@ using client::Consistency;
 
 std::string_view consistency_name(Consistency consistency) {
   switch (consistency) {
-    case Consistency::kDefault: return "default";
-    case Consistency::kOne: return "one";
-    case Consistency::kTwo: return "two";
-    case Consistency::kThree: return "three";
-    case Consistency::kQuorum: return "quorum";
-    case Consistency::kAll: return "all";
-    case Consistency::kLocalOne: return "local_one";
-    case Consistency::kLocalQuorum: return "local_quorum";
-    case Consistency::kEachQuorum: return "each_quorum";
+    case Consistency::kDefault:
+      return "default";
+    case Consistency::kOne:
+      return "one";
+    case Consistency::kTwo:
+      return "two";
+    case Consistency::kThree:
+      return "three";
+    case Consistency::kQuorum:
+      return "quorum";
+    case Consistency::kAll:
+      return "all";
+    case Consistency::kLocalOne:
+      return "local_one";
+    case Consistency::kLocalQuorum:
+      return "local_quorum";
+    case Consistency::kEachQuorum:
+      return "each_quorum";
   }
   return "unknown";
 }

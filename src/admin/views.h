@@ -2,19 +2,19 @@
 // tables use. Pure functions.
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include <pairdb/client/types.h>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <pairdb/client/types.h>
 
 namespace pairdb::admin {
 
 std::string_view consistency_name(client::Consistency consistency);  // "default", "quorum", ...
-std::string_view conflict_mode_name(client::ConflictMode mode);     // "siblings", "lww"
+std::string_view conflict_mode_name(client::ConflictMode mode);      // "siblings", "lww"
 // "dc1:3,dc2:2", or "default" when empty.
 std::string replication_text(const std::vector<client::DcReplication>& replication);
 

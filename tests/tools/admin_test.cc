@@ -49,8 +49,7 @@ TEST_CASE_METHOD(AdminFixture, "status, info, describe and version describe the 
   REQUIRE(nodes.size() == 1);
   const auto& self = nodes[0].as_object();
   CHECK(self.at("status").as_string() == "UN");
-  CHECK(self.at("address").as_string() ==
-        "127.0.0.1:" + std::to_string(node().binary_port()));
+  CHECK(self.at("address").as_string() == "127.0.0.1:" + std::to_string(node().binary_port()));
   CHECK(self.at("tokens").to_number<int64_t>() > 0);
   CHECK(self.at("ownership").to_number<double>() == Approx(1.0));
   CHECK(status.at("node_id").as_string() == self.at("node_id").as_string());
@@ -59,6 +58,16 @@ TEST_CASE_METHOD(AdminFixture, "status, info, describe and version describe the 
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("UN  127.0.0.1:") != std::string::npos);
   CHECK(text.out.find("100.0%") != std::string::npos);
+
+  const json::value ring = admin_json({"ring"});
+  const auto& tokens = ring.at("tokens").as_array();
+  CHECK(tokens.size() == static_cast<size_t>(self.at("tokens").to_number<int64_t>()));
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    CHECK(tokens[i - 1].at("token").to_number<uint64_t>() <
+          tokens[i].at("token").to_number<uint64_t>());
+  }
+  CHECK(ring.at("ownership").at(self.at("node_id").as_string()).to_number<double>() == Approx(1.0));
+  CHECK(admin({"ring"}).out.find("Token") != std::string::npos);
 
   const json::value info = admin_json({"info"});
   CHECK(info.at("node_id").as_string() == self.at("node_id").as_string());
@@ -77,8 +86,8 @@ TEST_CASE_METHOD(AdminFixture, "status, info, describe and version describe the 
 }
 
 TEST_CASE_METHOD(AdminFixture, "tables create, list, describe, tablestats and drop") {
-  const json::value created = admin_json({"tables", "create", "users", "--conflict-mode", "lww",
-                                          "--default-ttl-ms", "60000"});
+  const json::value created = admin_json(
+      {"tables", "create", "users", "--conflict-mode", "lww", "--default-ttl-ms", "60000"});
   CHECK(created.at("name").as_string() == "users");
   CHECK(created.at("conflict_mode").as_string() == "lww");
   CHECK(created.at("default_ttl_ms").to_number<int64_t>() == 60000);
@@ -120,8 +129,8 @@ TEST_CASE_METHOD(AdminFixture, "get, put, delete and query poke at data") {
   const json::value put = admin_json({"put", "events", "p1", "--sort-key", "a", "first"});
   CHECK(!put.at("context").as_string().empty());
   REQUIRE(admin({"put", "events", "p1", "--sort-key", "b", "-"}, "from stdin").exit_code == 0);
-  REQUIRE(admin({"put", "events", "p1", "--sort-key", "c", "third", "--content-type",
-                 "text/plain", "--idempotency-key", "k-1"})
+  REQUIRE(admin({"put", "events", "p1", "--sort-key", "c", "third", "--content-type", "text/plain",
+                 "--idempotency-key", "k-1"})
               .exit_code == 0);
 
   const json::value got = admin_json({"get", "events", "p1", "--sort-key", "b"});
@@ -144,7 +153,8 @@ TEST_CASE_METHOD(AdminFixture, "get, put, delete and query poke at data") {
 
   // Delete with the context from a read, then the item is gone.
   const std::string context(got.at("context").as_string());
-  REQUIRE(admin({"delete", "events", "p1", "--sort-key", "b", "--context", context}).exit_code == 0);
+  REQUIRE(admin({"delete", "events", "p1", "--sort-key", "b", "--context", context}).exit_code ==
+          0);
   CHECK(!admin_json({"get", "events", "p1", "--sort-key", "b"}).at("found").as_bool());
   CHECK(admin({"get", "events", "p1", "--sort-key", "b"}).out.find("not found") == 0);
 }
@@ -167,24 +177,27 @@ TEST_CASE_METHOD(AdminFixture, "flush and compact, with progress on stderr") {
 }
 
 TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr; --help exits 0") {
-  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {},
-           {"no-such-command"},
-           {"tables"},
-           {"tables", "create"},
-           {"get", "t"},
-           {"status", "--bogus-flag"},
-           {"tables", "create", "x", "--conflict-mode", "newest"},
-           {"get", "t", "k", "--consistency", "most"},
-           {"query", "t", "k", "--limit", "0"}}) {
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{},
+                                             {"no-such-command"},
+                                             {"tables"},
+                                             {"tables", "create"},
+                                             {"get", "t"},
+                                             {"status", "--bogus-flag"},
+                                             {"tables", "create", "x", "--conflict-mode", "newest"},
+                                             {"get", "t", "k", "--consistency", "most"},
+                                             {"query", "t", "k", "--limit", "0"}}) {
     const CommandResult result = admin(bad);
     INFO("args: " << bad.size() << " " << (bad.empty() ? "" : bad[0]) << "; " << result.describe());
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("pairdb-admin: ") == 0);
     CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
   }
-  for (const std::vector<std::string>& help : std::vector<std::vector<std::string>>{
-           {"--help"}, {"status", "--help"}, {"tables", "create", "--help"}, {"compact", "--help"}}) {
+  for (const std::vector<std::string>& help :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"status", "--help"},
+                                             {"tables", "create", "--help"},
+                                             {"compact", "--help"}}) {
     const CommandResult result = admin(help);
     CHECK(result.exit_code == 0);
     CHECK(result.out.find("Usage") != std::string::npos);

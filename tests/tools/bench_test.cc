@@ -17,12 +17,27 @@ TEST_CASE("a short pairdb-bench run reports throughput and ordered percentiles")
   auto node = PairdbProcess::start(dir.path() + "/node", {"--storage.wal_sync", "none"});
   REQUIRE(node.is_ok());
   const std::string report_path = dir.path() + "/report.json";
-  const CommandResult result = run_command(
-      {PAIRDB_BENCH_PATH, "--hosts", "127.0.0.1:" + std::to_string((*node)->binary_port()),
-       "--workload", "A", "--records", "500", "--ops", "3000", "--concurrency", "8",
-       "--pipeline", "2", "--value-size", "64", "--key-distribution", "zipfian", "--quiet",
-       "--json", report_path},
-      "", 120'000);
+  const CommandResult result = run_command({PAIRDB_BENCH_PATH,
+                                            "--hosts",
+                                            "127.0.0.1:" + std::to_string((*node)->binary_port()),
+                                            "--workload",
+                                            "A",
+                                            "--records",
+                                            "500",
+                                            "--ops",
+                                            "3000",
+                                            "--concurrency",
+                                            "8",
+                                            "--pipeline",
+                                            "2",
+                                            "--value-size",
+                                            "64",
+                                            "--key-distribution",
+                                            "zipfian",
+                                            "--quiet",
+                                            "--json",
+                                            report_path},
+                                           "", 120'000);
   INFO(result.describe() << "\nstdout: " << result.out);
   REQUIRE(result.exit_code == 0);
   CHECK(result.out.find("load: 500 records") != std::string::npos);
@@ -56,9 +71,12 @@ TEST_CASE("a short pairdb-bench run reports throughput and ordered percentiles")
 }
 
 TEST_CASE("pairdb-bench refuses bad arguments with exit 2") {
-  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {"--workload", "Z"}, {"--duration", "soon"}, {"--concurrency", "0"},
-           {"--ops", "10", "--duration", "1s"}, {"--consistency", "most"}}) {
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"--workload", "Z"},
+                                             {"--duration", "soon"},
+                                             {"--concurrency", "0"},
+                                             {"--ops", "10", "--duration", "1s"},
+                                             {"--consistency", "most"}}) {
     std::vector<std::string> argv = {PAIRDB_BENCH_PATH};
     argv.insert(argv.end(), bad.begin(), bad.end());
     const CommandResult result = run_command(argv, "", 30'000);

@@ -7,8 +7,7 @@ using pairdb::client::NodeInfo;
 
 TEST_CASE("a single node owns the whole ring, whatever its token count") {
   CHECK(primary_ownership({NodeInfo{.node_id = "a", .tokens = {42}}}).at("a") == 1.0);
-  CHECK(primary_ownership({NodeInfo{.node_id = "a", .tokens = {1, 2, 3}}}).at("a") ==
-        Approx(1.0));
+  CHECK(primary_ownership({NodeInfo{.node_id = "a", .tokens = {1, 2, 3}}}).at("a") == Approx(1.0));
 }
 
 TEST_CASE("each vnode owns the range up to its token, wrapping around") {
