@@ -3,13 +3,15 @@
 # other: the same client concurrency, value size and key count, over loopback.
 #
 #   bench/compare-redis.sh [--records N] [--ops N] [--clients C] [--value-size B]
-#                          [--pipelines "1 16"] [--no-build] [--keep]
+#                          [--pipelines "1 16"] [--server-threads N] [--no-build] [--keep]
 #
 # For each pipeline depth P (default "1 16"):
 #   redis:  redis-benchmark -t set,get -c C -P P -d B -r N -n OPS (keys pre-loaded, so GETs hit)
 #   pairdb: pairdb-bench --workload W then C, --concurrency C --pipeline P --value-size B
 #           --records N --ops OPS, against a node with wal_sync = "none" (the WAL is written,
-#           not fsynced per write; redis-server runs without AOF or RDB snapshots).
+#           not fsynced per write; redis-server runs without AOF or RDB snapshots) and
+#           --network.io_threads N (--server-threads, default 1: redis-server serves clients
+#           from one thread, and on a small machine the load generator needs the other cores).
 # Prints both throughputs and latency percentiles and their ratios (pairdb / redis).
 # redis-server is a benchmark-only dependency (scripts/install-deps.sh installs it). Every
 # process this script starts is stopped on exit; data lives in a temporary directory.
@@ -21,6 +23,7 @@ OPS=400000
 CLIENTS=50
 VALUE_SIZE=100
 PIPELINES="1 16"
+SERVER_THREADS=1
 BUILD=1
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -30,9 +33,10 @@ while [ $# -gt 0 ]; do
     --clients) CLIENTS=$2; shift 2 ;;
     --value-size) VALUE_SIZE=$2; shift 2 ;;
     --pipelines) PIPELINES=$2; shift 2 ;;
+    --server-threads) SERVER_THREADS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare-redis: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -75,9 +79,11 @@ wait_for redis-server redis-cli -p "$REDIS_PORT" ping
 
 PAIRDB_PORT=$(free_port)
 PAIRDB_HTTP_PORT=$(free_port)
+PAIRDB_GOSSIP_PORT=$(free_port)
 build/bin/pairdb --data-dir "$WORK/pairdb" --listen "127.0.0.1:$PAIRDB_PORT" \
-  --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --storage.wal_sync none \
-  --log.level warn 2>"$WORK/pairdb.log" &
+  --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
+  --storage.wal_sync none \
+  --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/pairdb.log" &
 PIDS+=($!)
 wait_for pairdb python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
   "http://127.0.0.1:$PAIRDB_HTTP_PORT/health"
@@ -95,7 +101,7 @@ for i in range(records):
 PY
 redis-cli -p "$REDIS_PORT" --pipe <"$WORK/redis-load.resp" >/dev/null
 
-echo "compare-redis: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $RECORDS records of $VALUE_SIZE B, $OPS ops per test, $CLIENTS clients"
+echo "compare-redis: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $RECORDS records of $VALUE_SIZE B, $OPS ops per test, $CLIENTS clients, pairdb io_threads $SERVER_THREADS"
 LOADED=0
 for P in $PIPELINES; do
   redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t set,get -c "$CLIENTS" -P "$P" -d "$VALUE_SIZE" \

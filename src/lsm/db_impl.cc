@@ -405,6 +405,19 @@ void DBImpl::release_snapshot(const Snapshot* snapshot) {
   snapshots_.erase(it);
 }
 
+bool DBImpl::writes_may_wait() {
+  if (options_.wal_sync_mode == WalSyncMode::kPerWrite) return true;
+  std::lock_guard lock(mutex_);
+  if (!fenced_.is_ok() || wal_broken_ || shutting_down_) return true;  // Fails fast, or reopens.
+  const size_t l0_files = versions_->current()->files(0).size();
+  if (l0_files >= static_cast<size_t>(options_.level0_slowdown_writes_trigger) ||
+      current_scores_.pending_compaction_bytes >= options_.soft_pending_compaction_bytes) {
+    return true;
+  }
+  // A memtable close to full switches soon; if the previous one is still flushing, that waits.
+  return imm_ != nullptr && mem_->approximate_memory_usage() >= options_.write_buffer_bytes / 2;
+}
+
 Status DBImpl::flush() {
   PAIRDB_TRY(write_impl(WriteOptions(), nullptr, /*force_flush=*/true));
   std::unique_lock lock(mutex_);

@@ -97,6 +97,7 @@ class DBImpl final : public DB {
   std::unique_ptr<Iterator> new_iterator(const ReadOptions& options) override;
   const Snapshot* get_snapshot() override;
   void release_snapshot(const Snapshot* snapshot) override;
+  bool writes_may_wait() override;
   Status flush() override;
   Status compact_range(const std::string* begin, const std::string* end) override;
   std::optional<std::string> get_property(std::string_view name) override;

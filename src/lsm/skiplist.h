@@ -177,12 +177,16 @@ typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_greater_or_e
     const Key& key, Node** prev) const {
   Node* x = head_;
   int level = max_height() - 1;
+  // The node that stopped the descent on the level above: when the next level leads to it
+  // again, it is known to be >= key without comparing (and touching its cold entry) again.
+  const Node* known_not_less = nullptr;
   while (true) {
     Node* next = x->next(level);
-    if (next != nullptr && compare_(next->key, key) < 0) {
+    if (next != nullptr && next != known_not_less && compare_(next->key, key) < 0) {
       x = next;  // Still before key: move right on this level.
       continue;
     }
+    known_not_less = next;
     if (prev != nullptr) prev[level] = x;
     if (level == 0) {
       PAIRDB_DASSERT(next == nullptr || compare_(next->key, key) >= 0);

@@ -34,6 +34,12 @@ constexpr int kLingerMs = 500;
 constexpr size_t kLingerBytesMax = 1u << 20;
 }  // namespace
 
+class BinaryConnection;
+// The connection whose dispatch() is running on this thread, if any: a handler that answers
+// before returning (storage work done inline) is then already on the connection's strand,
+// and its answer is queued directly instead of being posted back.
+thread_local const BinaryConnection* t_dispatching = nullptr;
+
 // One client connection. All members are touched only on the connection's strand.
 // Invariant: the socket closes only after reading stopped, nothing is in flight and the
 // outbox is empty (or a write failed).
@@ -76,6 +82,8 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
   asio::awaitable<void> idle_watchdog(std::shared_ptr<BinaryConnection> self);
   asio::awaitable<void> linger_then_close(std::shared_ptr<BinaryConnection> self);
   void dispatch(Frame frame);
+  // Answers one dispatched request. REQUIRES: on the strand.
+  void complete(std::string response);
   void enqueue(std::string frame);
   void maybe_close();
 
@@ -129,31 +137,41 @@ void BinaryConnection::dispatch(Frame frame) {
     return;
   }
   if (!is_known_opcode(static_cast<uint16_t>(header.opcode))) {
-    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::UnknownOpcode,
-                               fmt::format("unknown opcode {}",
-                                           static_cast<uint16_t>(header.opcode))));
+    enqueue(
+        encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::UnknownOpcode,
+                           fmt::format("unknown opcode {}", static_cast<uint16_t>(header.opcode))));
     return;
   }
   if (in_flight_ >= options_.max_inflight_per_connection || shared_->stopping.load()) {
     enqueue(encode_error_frame(
         header.stream_id, header.opcode, wire::ErrorCode::Overloaded,
-        shared_->stopping.load()
-            ? std::string("the node is shutting down")
-            : fmt::format("more than {} requests in flight on this connection",
-                          options_.max_inflight_per_connection)));
+        shared_->stopping.load() ? std::string("the node is shutting down")
+                                 : fmt::format("more than {} requests in flight on this connection",
+                                               options_.max_inflight_per_connection)));
     return;
   }
   ++in_flight_;
   shared_->in_flight.fetch_add(1);
   auto self = shared_from_this();
+  const BinaryConnection* outer = t_dispatching;
+  t_dispatching = this;
   handler_(std::move(frame), [self](std::string response) {
+    if (t_dispatching == self.get()) {
+      self->complete(std::move(response));
+      return;
+    }
     asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
-      PAIRDB_ASSERT(self->in_flight_ > 0);
-      --self->in_flight_;
-      self->shared_->in_flight.fetch_sub(1);
-      self->enqueue(std::move(response));
+      self->complete(std::move(response));
     });
   });
+  t_dispatching = outer;
+}
+
+void BinaryConnection::complete(std::string response) {
+  PAIRDB_ASSERT(in_flight_ > 0);
+  --in_flight_;
+  shared_->in_flight.fetch_sub(1);
+  enqueue(std::move(response));
 }
 
 void BinaryConnection::enqueue(std::string frame) {
@@ -277,16 +295,19 @@ void BinaryServer::stop() {
 
 asio::awaitable<void> BinaryServer::accept_loop() {
   while (!shared_->stopping.load()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
+    asio::any_io_executor executor = options_.connection_executor
+                                         ? options_.connection_executor()
+                                         : asio::any_io_executor(asio::make_strand(io_));
+    auto [ec, socket] = co_await acceptor_.async_accept(executor, kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       continue;  // EMFILE and friends: keep serving the connections we have.
     }
     if (!budget_->try_acquire()) {
       // Over the connection limit: one error frame on the connection stream, then close.
-      auto frame = std::make_shared<std::string>(encode_error_frame(
-          kConnectionStreamId, Opcode::kHello, wire::ErrorCode::Overloaded,
-          fmt::format("too many open connections (max {})", budget_->max())));
+      auto frame = std::make_shared<std::string>(
+          encode_error_frame(kConnectionStreamId, Opcode::kHello, wire::ErrorCode::Overloaded,
+                             fmt::format("too many open connections (max {})", budget_->max())));
       auto shared_socket = std::make_shared<tcp::socket>(std::move(socket));
       asio::async_write(*shared_socket, asio::buffer(*frame),
                         [shared_socket, frame](boost::system::error_code, size_t) {

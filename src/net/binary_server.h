@@ -10,6 +10,7 @@
 // handler may call its responder from any thread, exactly once.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -35,6 +36,10 @@ struct BinaryServerOptions {
   uint32_t max_inflight_per_connection = 128;
   uint32_t idle_timeout_ms = 300'000;
   uint32_t write_timeout_ms = 30'000;
+  // The executor a new connection runs on: an io_context run by exactly one thread, or a
+  // strand. Unset: a new strand of the server's io_context. The daemon spreads connections
+  // over one io_context per thread, so a request never wakes another thread.
+  std::function<boost::asio::any_io_executor()> connection_executor;
 };
 
 class BinaryConnection;

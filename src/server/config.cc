@@ -74,6 +74,10 @@ std::string_view to_string(WalSync value) {
   return "?";
 }
 
+std::string_view to_string(PointOpsOn value) {
+  return value == PointOpsOn::kWorkers ? "workers" : "io_threads";
+}
+
 std::string_view to_string(ConflictMode value) {
   return value == ConflictMode::kLww ? "lww" : "siblings";
 }

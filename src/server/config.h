@@ -28,6 +28,12 @@ enum class WalSync : uint8_t {
   kNone,      // Left to the OS; for tests and throwaway data only.
 };
 
+// Where point reads and writes run (storage.point_ops_on).
+enum class PointOpsOn : uint8_t {
+  kIoThreads,  // On the I/O thread that received them, while they cannot wait (see Node).
+  kWorkers,    // Always on the storage workers.
+};
+
 // How a table reconciles concurrent writes (tables.default_conflict_mode).
 enum class ConflictMode : uint8_t { kSiblings, kLww };
 
@@ -35,6 +41,7 @@ enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError };
 enum class LogFormat : uint8_t { kText, kJson };
 
 std::string_view to_string(WalSync value);
+std::string_view to_string(PointOpsOn value);
 std::string_view to_string(ConflictMode value);
 std::string_view to_string(LogLevel value);
 std::string_view to_string(LogFormat value);
@@ -81,6 +88,7 @@ struct NodeConfig {
     uint64_t block_cache_bytes = 268435456;
     uint64_t max_open_tables = 1000;
     uint64_t worker_threads = 0;  // 0 = 2 x cores; runs storage work off the io threads.
+    PointOpsOn point_ops_on = PointOpsOn::kIoThreads;
     bool operator==(const Storage&) const = default;
   };
   struct Limits {
@@ -141,9 +149,10 @@ struct LoadedConfig {
 
 // Parses the command line: `--config FILE` is loaded first (TOML), then every flag overrides
 // its key. Flags: --config, --data-dir, --listen, --http-listen, --gossip-listen, --seeds, --dc,
-// --rack, --num-tokens, --print-config, --help, --version, and `--<table>.<key> VALUE` for every key (lists take comma-separated values).
-// Errors (unknown or mistyped keys and flags, out-of-range values, an unreadable file) are
-// Status::invalid_argument naming the key and, for the file, path:line:column.
+// --rack, --num-tokens, --print-config, --help, --version, and `--<table>.<key> VALUE` for every
+// key (lists take comma-separated values). Errors (unknown or mistyped keys and flags, out-of-range
+// values, an unreadable file) are Status::invalid_argument naming the key and, for the file,
+// path:line:column.
 Result<LoadedConfig> load_config(int argc, const char* const* argv);
 // Same, for tests: `args` excludes the program name.
 Result<LoadedConfig> load_config(const std::vector<std::string>& args);

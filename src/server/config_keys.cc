@@ -41,6 +41,7 @@ void enum_set(NodeConfig& config, size_t index) {
   }
 
 constexpr std::array<std::string_view, 3> kWalSyncNames = {"always", "periodic", "none"};
+constexpr std::array<std::string_view, 2> kPointOpsOnNames = {"io_threads", "workers"};
 constexpr std::array<std::string_view, 2> kConflictModeNames = {"siblings", "lww"};
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
@@ -103,8 +104,8 @@ KeyDescriptor host_port_key(std::string_view table, std::string_view key,
 }
 
 KeyDescriptor host_port_list_key(std::string_view table, std::string_view key,
-                                 std::vector<HostPort>* (*field)(NodeConfig&),
-                                 std::string_view doc, std::string_view alias = {}) {
+                                 std::vector<HostPort>* (*field)(NodeConfig&), std::string_view doc,
+                                 std::string_view alias = {}) {
   KeyDescriptor d = make_descriptor(table, key, KeyKind::kHostPortList, doc);
   d.flag_alias = alias;
   d.host_port_list_field = field;
@@ -121,17 +122,16 @@ std::vector<KeyDescriptor> build_descriptors() {
                  "Datacenter of this node (replica placement)", "--dc"),
       string_key("node", "rack", PAIRDB_CONFIG_FIELD(node, rack), StringRule::kName,
                  "Rack of this node (replica placement)", "--rack"),
-      uint_key("node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1,
-               ring::kTokensPerNodeMax,
-               "Ring tokens (virtual nodes) drawn at first start; persisted afterwards",
-               "--num-tokens"),
+      uint_key(
+          "node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1, ring::kTokensPerNodeMax,
+          "Ring tokens (virtual nodes) drawn at first start; persisted afterwards", "--num-tokens"),
 
       host_port_key("network", "listen", PAIRDB_CONFIG_FIELD(network, listen),
                     "Binary protocol address (port 0 = any free port)", "--listen"),
       host_port_key("network", "http_listen", PAIRDB_CONFIG_FIELD(network, http_listen),
                     "HTTP/JSON and /metrics address", "--http-listen"),
       uint_key("network", "io_threads", PAIRDB_CONFIG_FIELD(network, io_threads), 0, kThreadsMax,
-               "Network I/O threads (0 = one per core)"),
+               "Threads serving binary-protocol connections (0 = one per core)"),
       uint_key("network", "max_connections", PAIRDB_CONFIG_FIELD(network, max_connections), 1,
                1u << 20, "Open client connections (binary + HTTP) beyond which new ones are shed"),
       uint_key("network", "idle_timeout_ms", PAIRDB_CONFIG_FIELD(network, idle_timeout_ms),
@@ -168,6 +168,10 @@ std::vector<KeyDescriptor> build_descriptors() {
                1u << 20, "SSTables kept open in the table cache"),
       uint_key("storage", "worker_threads", PAIRDB_CONFIG_FIELD(storage, worker_threads), 0,
                kThreadsMax, "Threads running storage work off the I/O threads (0 = 2 x cores)"),
+      enum_key("storage", "point_ops_on",
+               PAIRDB_CONFIG_ENUM(storage, point_ops_on, kPointOpsOnNames),
+               "Where point reads and writes run: io_threads (while they cannot wait) or "
+               "workers"),
 
       uint_key("limits", "partition_key_bytes_max",
                PAIRDB_CONFIG_FIELD(limits, partition_key_bytes_max), 1, 65535,

@@ -59,7 +59,12 @@ ItemService::ItemService(ItemServiceOptions options, Catalog* catalog, ItemStore
 }
 
 template <typename T>
-void ItemService::run(Instant deadline, std::function<Result<T>()> work, Reply<T> done) {
+void ItemService::run(StorageWork kind, Instant deadline, std::function<Result<T>()> work,
+                      Reply<T> done) {
+  if (options_.run_inline && options_.run_inline(kind)) {
+    done(work());
+    return;
+  }
   options_.run_blocking([this, deadline, work = std::move(work), done = std::move(done)] {
     if (options_.monotonic_now() > deadline) {
       done(Status::timeout("the request waited past its deadline before it could start"));
@@ -71,20 +76,20 @@ void ItemService::run(Instant deadline, std::function<Result<T>()> work, Reply<T
 
 void ItemService::write(WriteCommand command, Instant deadline, Reply<WriteReply> done) {
   run<WriteReply>(
-      deadline, [this, command = std::move(command)] { return write_now(command); },
-      std::move(done));
+      StorageWork::kWrite, deadline,
+      [this, command = std::move(command)] { return write_now(command); }, std::move(done));
 }
 
 void ItemService::read(ReadCommand command, Instant deadline, Reply<ItemReply> done) {
   run<ItemReply>(
-      deadline, [this, command = std::move(command)] { return read_now(command); },
-      std::move(done));
+      StorageWork::kRead, deadline,
+      [this, command = std::move(command)] { return read_now(command); }, std::move(done));
 }
 
 void ItemService::query(QueryCommand command, Instant deadline, Reply<QueryReply> done) {
   run<QueryReply>(
-      deadline, [this, command = std::move(command)] { return query_now(command); },
-      std::move(done));
+      StorageWork::kQuery, deadline,
+      [this, command = std::move(command)] { return query_now(command); }, std::move(done));
 }
 
 Status ItemService::validate_key(const ItemKey& key) const {
@@ -163,8 +168,7 @@ void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, ui
   sibling_warnings_.fetch_add(1, std::memory_order_relaxed);
   // At most one line per second: a hot item in conflict must not flood the log.
   uint64_t last = last_sibling_warning_ms_.load(std::memory_order_relaxed);
-  if (now_ms < last + 1000 ||
-      !last_sibling_warning_ms_.compare_exchange_strong(last, now_ms)) {
+  if (now_ms < last + 1000 || !last_sibling_warning_ms_.compare_exchange_strong(last, now_ms)) {
     return;
   }
   PAIRDB_LOG_WARN("items",

@@ -5,8 +5,8 @@
 // returning: a frontend never needs to know whether an answer came from the local disk or
 // from W remote acknowledgements.
 //
-// Thread-safe. Callbacks run on a worker thread (never inline in the caller's io thread), at
-// most once per call.
+// Thread-safe. Each callback runs at most once: on a worker thread, or inline in the caller's
+// thread before read()/write() returns when run_inline allowed that call.
 #pragma once
 
 #include <atomic>
@@ -95,11 +95,18 @@ struct QueryReply {
   std::string next_page_token;  // Empty on the last page.
 };
 
+// The storage work of one call, for ItemServiceOptions::run_inline.
+enum class StorageWork : uint8_t { kRead, kWrite, kQuery };
+
 struct ItemServiceOptions {
   ItemLimits limits;
   // Runs blocking storage work off the io threads (a worker pool in the daemon; inline in
   // unit tests).
   std::function<void(std::function<void()>)> run_blocking;
+  // When set and true for a call, its storage work runs on the caller's thread instead: a
+  // thread hand-off costs more than a point read or write that touches only memory and the
+  // WAL's buffer. The daemon answers from the engine's state (see Node); unset = never.
+  std::function<bool(StorageWork)> run_inline;
   std::function<uint64_t()> wall_ms;  // Milliseconds since the Unix epoch.
   std::function<Instant()> monotonic_now;
 };
@@ -127,7 +134,7 @@ class ItemService {
   Status validate_write(const WriteCommand& command) const;
   // Runs `work` on the worker pool unless the deadline has passed by the time it starts.
   template <typename T>
-  void run(Instant deadline, std::function<Result<T>()> work, Reply<T> done);
+  void run(StorageWork kind, Instant deadline, std::function<Result<T>()> work, Reply<T> done);
 
   const ItemServiceOptions options_;
   Catalog* const catalog_;

@@ -2,16 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/post.hpp>
-#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <charconv>
 #include <sstream>
 #include <thread>
 
@@ -31,8 +31,9 @@
 #include "server/item_store.h"
 #include "server/log.h"
 #include "server/metrics.h"
-#include "server/schema_sync.h"
 #include "server/node_identity.h"
+#include "server/request_metrics.h"
+#include "server/schema_sync.h"
 #include "server/systemd_notify.h"
 #include "server/table_service.h"
 #include "server/wire_api.h"
@@ -114,6 +115,8 @@ struct Node::Parts {
   std::unique_ptr<ItemService> items;
   std::unique_ptr<TableService> tables;
   MetricsRegistry metrics;
+  RequestMetrics binary_metrics{&metrics, "binary"};
+  RequestMetrics http_metrics{&metrics, "http"};
   asio::io_context io;
   std::unique_ptr<asio::thread_pool> workers;
   std::unique_ptr<net::ConnectionBudget> budget;
@@ -121,6 +124,12 @@ struct Node::Parts {
   std::unique_ptr<HttpApi> http_api;
   std::unique_ptr<net::BinaryServer> binary;
   std::unique_ptr<net::HttpServer> http;
+  // Binary-protocol connections, spread round-robin over one io_context per io thread.
+  // Declared after the servers so that pending handlers of these contexts (connections still
+  // lingering at shutdown) are destroyed while the servers and the budget are alive.
+  std::vector<std::unique_ptr<asio::io_context>> connection_ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_work;
+  std::atomic<size_t> next_connection_io{0};
   std::unique_ptr<ClusterView> cluster;
   std::shared_ptr<GossipDriver> gossip;
   std::shared_ptr<SchemaSync> schema_sync;
@@ -169,12 +178,13 @@ Status Node::Parts::open_storage() {
   PAIRDB_ASSIGN_OR_RETURN(db, lsm::DB::open(options, data_dir + "/db"));
   PAIRDB_ASSIGN_OR_RETURN(catalog, Catalog::open(db.get(), node_id.low_word() ^ wall_ms()));
   compaction_filter->attach(catalog.get());
-  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db.get(), config.node.num_tokens,
-                                                        node_id.high_word()));
+  PAIRDB_ASSIGN_OR_RETURN(
+      tokens, load_or_create_tokens(db.get(), config.node.num_tokens, node_id.high_word()));
   if (tokens.size() != config.node.num_tokens) {
-    PAIRDB_LOG_WARN("node", "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
-                    "applies only to a new data directory", tokens.size(), data_dir,
-                    config.node.num_tokens);
+    PAIRDB_LOG_WARN("node",
+                    "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
+                    "applies only to a new data directory",
+                    tokens.size(), data_dir, config.node.num_tokens);
   }
   return Status::ok();
 }
@@ -194,6 +204,22 @@ Status Node::Parts::open_services() {
       static_cast<uint32_t>(config.limits.query_page_items_max);
   item_options.limits.idempotency_window_ms = config.tables.idempotency_window_ms;
   item_options.run_blocking = run_blocking;
+  if (config.storage.point_ops_on == PointOpsOn::kIoThreads) {
+    // Reads touch the memtables, the block cache and mapped tables; writes append to the WAL's
+    // buffer unless the engine says they could wait (fsync, throttling, a flush in the way).
+    // Queries may scan many records and always go to the workers.
+    item_options.run_inline = [db = db.get()](StorageWork work) {
+      switch (work) {
+        case StorageWork::kRead:
+          return true;
+        case StorageWork::kWrite:
+          return !db->writes_may_wait();
+        case StorageWork::kQuery:
+          return false;
+      }
+      return false;
+    };
+  }
   item_options.wall_ms = &wall_ms;
   item_options.monotonic_now = &monotonic_now;
   store = std::make_unique<ItemStore>(db.get(), node_id);
@@ -223,22 +249,10 @@ Status Node::Parts::bind_listeners() {
   budget = std::make_unique<net::ConnectionBudget>(
       static_cast<uint32_t>(config.network.max_connections));
   auto observe_binary = [this](std::string_view op, StatusCode code, uint64_t micros) {
-    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
-                      {{"protocol", "binary"}, {"op", std::string(op)}})
-        .observe_micros(micros);
-    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
-                    {{"protocol", "binary"}, {"op", std::string(op)},
-                     {"code", code == StatusCode::kOk ? "OK" : std::string(status_code_name(code))}})
-        .inc();
+    binary_metrics.observe(op, code == StatusCode::kOk ? "OK" : status_code_name(code), micros);
   };
   auto observe_http = [this](std::string_view op, unsigned http_status, uint64_t micros) {
-    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
-                      {{"protocol", "http"}, {"op", std::string(op)}})
-        .observe_micros(micros);
-    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
-                    {{"protocol", "http"}, {"op", std::string(op)},
-                     {"code", std::to_string(http_status)}})
-        .inc();
+    http_metrics.observe(op, std::to_string(http_status), micros);
   };
   auto run_blocking = [pool = workers.get()](std::function<void()> work) {
     asio::post(*pool, std::move(work));
@@ -253,9 +267,16 @@ Status Node::Parts::bind_listeners() {
   binary_options.max_inflight_per_connection =
       static_cast<uint32_t>(config.network.max_inflight_per_connection);
   binary_options.idle_timeout_ms = static_cast<uint32_t>(config.network.idle_timeout_ms);
+  for (uint32_t i = 0; i < threads.io_threads; ++i) {
+    connection_ios.push_back(std::make_unique<asio::io_context>(1));
+    connection_work.push_back(asio::make_work_guard(*connection_ios.back()));
+  }
+  binary_options.connection_executor = [this]() -> asio::any_io_executor {
+    const size_t i = next_connection_io.fetch_add(1) % connection_ios.size();
+    return connection_ios[i]->get_executor();
+  };
   binary = std::make_unique<net::BinaryServer>(
-      io, binary_options, budget.get(),
-      [this](net::Frame frame, net::FrameResponder respond) {
+      io, binary_options, budget.get(), [this](net::Frame frame, net::FrameResponder respond) {
         wire_api->handle(std::move(frame), std::move(respond));
       });
   PAIRDB_ASSIGN_OR_RETURN(binary_endpoint, binary->listen(binary_target));
@@ -274,9 +295,14 @@ Status Node::Parts::bind_listeners() {
   WireApiDeps wire;
   wire.items = items.get();
   wire.tables = tables.get();
-  wire.facts = NodeFacts{node_id.to_string(), config.node.cluster_name, std::string(kServerVersion),
-                         to_address(binary_endpoint), to_address(http_endpoint), config.node.dc,
-                         config.node.rack, tokens};
+  wire.facts = NodeFacts{node_id.to_string(),
+                         config.node.cluster_name,
+                         std::string(kServerVersion),
+                         to_address(binary_endpoint),
+                         to_address(http_endpoint),
+                         config.node.dc,
+                         config.node.rack,
+                         tokens};
   wire.admin.uptime_ms = [this] {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::steady_clock::now() - started)
@@ -359,11 +385,12 @@ Status Node::Parts::open_cluster() {
   self.meta = std::make_shared<const gossip::NodeMeta>(meta);
   self.is_self = true;
   cluster = std::make_unique<ClusterView>(std::move(self));
-  PAIRDB_ASSIGN_OR_RETURN(gossip, GossipDriver::open(io, std::move(options), cluster.get(),
-                                                     &metrics));
+  PAIRDB_ASSIGN_OR_RETURN(gossip,
+                          GossipDriver::open(io, std::move(options), cluster.get(), &metrics));
   SchemaSyncOptions schema_options;
-  schema_options.interval = std::max(std::chrono::milliseconds(50),
-                                     std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
+  schema_options.interval =
+      std::max(std::chrono::milliseconds(50),
+               std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
   schema_sync = std::make_shared<SchemaSync>(io, *workers, schema_options, cluster.get(),
                                              catalog.get(), &metrics);
   return Status::ok();
@@ -375,17 +402,17 @@ void Node::Parts::register_metrics() {
     append_stats_map(sink, "pairdb_lsm_", stats);
     sink.gauge("pairdb_open_connections", "Client connections open (binary and HTTP)", {},
                static_cast<double>(budget->open()));
-    sink.gauge("pairdb_rejected_connections", "Connections refused by network.max_connections",
-               {}, static_cast<double>(budget->rejected()));
+    sink.gauge("pairdb_rejected_connections", "Connections refused by network.max_connections", {},
+               static_cast<double>(budget->rejected()));
     sink.gauge("pairdb_requests_in_flight", "Requests being served", {},
                static_cast<double>(binary->in_flight() + http->in_flight()));
     sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
     const auto snapshot = cluster->snapshot();
     for (gossip::Liveness state : {gossip::Liveness::kAlive, gossip::Liveness::kSuspect,
                                    gossip::Liveness::kDead, gossip::Liveness::kLeft}) {
-      const auto count = std::count_if(
-          snapshot->members.begin(), snapshot->members.end(),
-          [state](const ClusterMember& m) { return m.liveness == state; });
+      const auto count =
+          std::count_if(snapshot->members.begin(), snapshot->members.end(),
+                        [state](const ClusterMember& m) { return m.liveness == state; });
       sink.gauge("pairdb_gossip_members", "Cluster members (self included) by liveness",
                  {{"state", gossip::liveness_name(state)}}, static_cast<double>(count));
     }
@@ -414,13 +441,15 @@ KeyValues Node::Parts::info() const {
   out.emplace_back("http_listen", to_address(http_endpoint));
   out.emplace_back("dc", config.node.dc);
   out.emplace_back("rack", config.node.rack);
-  out.emplace_back("uptime_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - started)
-                                                   .count()));
+  out.emplace_back("uptime_ms",
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count()));
   out.emplace_back("schema_version", std::to_string(catalog->schema_version()));
   out.emplace_back("schema_digest", fmt::format("{:016x}", catalog->digest()));
   out.emplace_back("gossip_listen", gossip->address());
-  for (const auto& [name, value] : parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
+  for (const auto& [name, value] :
+       parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
     out.emplace_back("lsm." + name, std::to_string(value));
   }
   return out;
@@ -477,6 +506,8 @@ void Node::Parts::begin_shutdown() {
         PAIRDB_LOG_WARN("node", "shutdown timeout: abandoning {} in-flight requests", busy);
       }
       io.stop();
+      connection_work.clear();
+      for (auto& context : connection_ios) context->stop();
       *check = nullptr;  // Breaks the self-reference.
       return;
     }
@@ -519,17 +550,21 @@ Status Node::run() {
   PAIRDB_LOG_INFO("node",
                   "ready: node {} serving binary protocol on {}, HTTP on {}, gossip on {}, "
                   "data in {} ({} io threads, {} storage workers)",
-                  p.node_id.to_string(), to_address(p.binary_endpoint),
-                  to_address(p.http_endpoint), p.gossip->address(), p.config.node.data_dir,
-                  p.threads.io_threads, p.threads.storage_workers);
+                  p.node_id.to_string(), to_address(p.binary_endpoint), to_address(p.http_endpoint),
+                  p.gossip->address(), p.config.node.data_dir, p.threads.io_threads,
+                  p.threads.storage_workers);
   (void)notify_ready();
 
+  // One thread per connection io_context; this thread runs the rest (accepting, HTTP,
+  // gossip, timers).
   std::vector<std::thread> io_threads;
-  for (uint32_t i = 1; i < p.threads.io_threads; ++i) io_threads.emplace_back([&p] { p.io.run(); });
+  for (auto& context : p.connection_ios) {
+    io_threads.emplace_back([context = context.get()] { context->run(); });
+  }
   p.io.run();
   for (auto& thread : io_threads) thread.join();
 
-  p.workers->join();  // Work already queued finishes; nothing new arrives.
+  p.workers->join();              // Work already queued finishes; nothing new arrives.
   Status closed = p.db->close();  // Syncs the WAL.
   if (closed.is_ok()) {
     PAIRDB_LOG_INFO("node", "stopped cleanly");

@@ -1,8 +1,9 @@
 // End-to-end tests of every binary-protocol operation against the real pairdb binary.
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <algorithm>
 
 #include "support/pairdb_process.h"
 #include "support/wire_client.h"
@@ -95,14 +96,24 @@ TEST_CASE("tables are created, listed, described and dropped over the binary pro
 
 TEST_CASE("items are put, read, deleted, and conflicts resolved over the binary protocol",
           "[e2e][binary]") {
+  // Where the storage work runs: reads inline and fsynced writes on the workers (the
+  // defaults), writes inline too (no per-write fsync), or everything on the workers.
+  const std::vector<std::string> args =
+      GENERATE(std::vector<std::string>{}, std::vector<std::string>{"--storage.wal_sync", "none"},
+               std::vector<std::string>{"--storage.point_ops_on", "workers"});
+  INFO(fmt::format("pairdb {}", fmt::join(args, " ")));
   TempDir dir;
-  auto node = start_node(dir);
+  auto node = start_node(dir, args);
   WireClient client = connect(*node);
   ok(client.create_table(TableSpec{.name = "kv"}));
 
-  const auto& put = ok(client.put({.table = "kv", .partition_key = "user:1", .sort_key = "profile",
-                                   .value = "v1", .content_type = "text/plain"}));
-  const auto& got = ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const auto& put = ok(client.put({.table = "kv",
+                                   .partition_key = "user:1",
+                                   .sort_key = "profile",
+                                   .value = "v1",
+                                   .content_type = "text/plain"}));
+  const auto& got =
+      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   REQUIRE(got.found);
   REQUIRE(got.siblings.size() == 1);
   CHECK(got.siblings[0].value == "v1");
@@ -111,17 +122,23 @@ TEST_CASE("items are put, read, deleted, and conflicts resolved over the binary 
 
   // A concurrent blind write makes siblings; writing with the merged context resolves them.
   ok(client.put({.table = "kv", .partition_key = "user:1", .sort_key = "profile", .value = "v2"}));
-  const auto& both = ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const auto& both =
+      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   REQUIRE(both.siblings.size() == 2);
-  ok(client.put({.table = "kv", .partition_key = "user:1", .sort_key = "profile", .value = "v3",
+  ok(client.put({.table = "kv",
+                 .partition_key = "user:1",
+                 .sort_key = "profile",
+                 .value = "v3",
                  .context = both.context}));
-  const auto& one = ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const auto& one =
+      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   REQUIRE(one.siblings.size() == 1);
   CHECK(one.siblings[0].value == "v3");
 
-  ok(client.del({.table = "kv", .partition_key = "user:1", .sort_key = "profile",
-                 .context = one.context}));
-  const auto& gone = ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  ok(client.del(
+      {.table = "kv", .partition_key = "user:1", .sort_key = "profile", .context = one.context}));
+  const auto& gone =
+      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   CHECK_FALSE(gone.found);
   CHECK_FALSE(gone.context.empty());
 
@@ -132,8 +149,8 @@ TEST_CASE("items are put, read, deleted, and conflicts resolved over the binary 
   CHECK(ok(client.get({.table = "kv", .partition_key = "pay"})).siblings.size() == 1);
 
   // TTL: the sibling carries its expiry.
-  const auto& ttl = ok(client.put({.table = "kv", .partition_key = "tmp", .value = "x",
-                                   .ttl_ms = 60'000}));
+  const auto& ttl =
+      ok(client.put({.table = "kv", .partition_key = "tmp", .value = "x", .ttl_ms = 60'000}));
   (void)ttl;
   const auto& temp = ok(client.get({.table = "kv", .partition_key = "tmp"}));
   REQUIRE(temp.found);
@@ -142,7 +159,8 @@ TEST_CASE("items are put, read, deleted, and conflicts resolved over the binary 
   auto no_table = client.get({.table = "nope", .partition_key = "k"});
   REQUIRE(no_table.is_server_error());
   CHECK(no_table.error().code == wire::ErrorCode::TableNotFound);
-  auto too_big = client.put({.table = "kv", .partition_key = "k", .value = std::string((1 << 20) + 1, 'x')});
+  auto too_big =
+      client.put({.table = "kv", .partition_key = "k", .value = std::string((1 << 20) + 1, 'x')});
   REQUIRE(too_big.is_server_error());
   CHECK(too_big.error().code == wire::ErrorCode::TooLarge);
 }
@@ -157,8 +175,10 @@ TEST_CASE("a partition of 10,000 items is loaded pipelined and queried page by p
   constexpr int kWindow = 64;  // Requests in flight at once (below the per-connection limit).
   std::vector<uint32_t> pending;
   for (int i = 0; i < kItems; ++i) {
-    auto id = client.send(PutArgs{.table = "events", .partition_key = "stream",
-                                  .sort_key = fmt::format("{:06}", i), .value = std::to_string(i)});
+    auto id = client.send(PutArgs{.table = "events",
+                                  .partition_key = "stream",
+                                  .sort_key = fmt::format("{:06}", i),
+                                  .value = std::to_string(i)});
     REQUIRE(id.is_ok());
     pending.push_back(*id);
     if (pending.size() == kWindow || i == kItems - 1) {
@@ -174,9 +194,11 @@ TEST_CASE("a partition of 10,000 items is loaded pipelined and queried page by p
   }
   // A delete must carry the context of what it removes: in a siblings table a blind delete is
   // concurrent with the value and would leave it visible.
-  const auto seventh = ok(client.get({.table = "events", .partition_key = "stream",
-                                      .sort_key = "000007"}));
-  ok(client.del({.table = "events", .partition_key = "stream", .sort_key = "000007",
+  const auto seventh =
+      ok(client.get({.table = "events", .partition_key = "stream", .sort_key = "000007"}));
+  ok(client.del({.table = "events",
+                 .partition_key = "stream",
+                 .sort_key = "000007",
                  .context = seventh.context}));
 
   std::vector<std::string> seen;
@@ -196,8 +218,10 @@ TEST_CASE("a partition of 10,000 items is loaded pipelined and queried page by p
   CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
   CHECK(std::find(seen.begin(), seen.end(), "000007") == seen.end());
 
-  const auto& bounded = ok(client.query({.table = "events", .partition_key = "stream",
-                                         .from_sort_key = "009990", .to_sort_key = "009999"}));
+  const auto& bounded = ok(client.query({.table = "events",
+                                         .partition_key = "stream",
+                                         .from_sort_key = "009990",
+                                         .to_sort_key = "009999"}));
   CHECK(bounded.items.size() == 10);
   CHECK(bounded.next_page_token.empty());
   auto oversized = client.query({.table = "events", .partition_key = "stream", .limit = 1001});

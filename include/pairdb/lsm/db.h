@@ -55,6 +55,13 @@ class DB {
   virtual const Snapshot* get_snapshot() = 0;
   virtual void release_snapshot(const Snapshot* snapshot) = 0;
 
+  // True when a write issued now (without WriteOptions::sync) could wait: for an fsync
+  // (wal_sync_mode = kPerWrite), for compaction (level 0 or pending compaction bytes at a
+  // slowdown or stop trigger), or for a flush (a full memtable while the previous one is still
+  // being written). A hint, read under the engine's lock: callers that must not block (an
+  // event loop) hand the write to a thread that may when it says true.
+  virtual bool writes_may_wait() = 0;
+
   // Writes the current memtable to an SSTable and waits until it is durable.
   virtual Status flush() = 0;
 

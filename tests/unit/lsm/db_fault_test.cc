@@ -253,3 +253,28 @@ TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corr
   db.reset();
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("writes_may_wait says when a write could block its caller", "[db][fault]") {
+  FaultyEnv env;
+  SECTION("every write waits for an fsync with wal_sync_mode = kPerWrite") {
+    Options options = small_options(&env);
+    options.wal_sync_mode = WalSyncMode::kPerWrite;
+    auto db = open_db(options);
+    CHECK(db->writes_may_wait());
+  }
+  SECTION("without per-write syncs, only trouble makes writes wait") {
+    Options options = small_options(&env);
+    options.wal_sync_mode = WalSyncMode::kNone;
+    auto db = open_db(options);
+    CHECK_FALSE(db->writes_may_wait());
+    REQUIRE(db->put({}, "a", "1").is_ok());
+    CHECK_FALSE(db->writes_may_wait());
+    // A broken WAL makes the next write open a new segment (file I/O) first.
+    env.inject(FaultOp::kAppend, StatusCode::kNoSpace, ".log");
+    REQUIRE(db->put({}, "b", "2").is_no_space());
+    CHECK(db->writes_may_wait());
+    env.clear_faults();
+    REQUIRE(db->put({}, "c", "3").is_ok());
+    CHECK_FALSE(db->writes_may_wait());
+  }
+}
