@@ -103,8 +103,8 @@ KeyDescriptor host_port_key(std::string_view table, std::string_view key,
 }
 
 KeyDescriptor host_port_list_key(std::string_view table, std::string_view key,
-                                 std::vector<HostPort>* (*field)(NodeConfig&),
-                                 std::string_view doc, std::string_view alias = {}) {
+                                 std::vector<HostPort>* (*field)(NodeConfig&), std::string_view doc,
+                                 std::string_view alias = {}) {
   KeyDescriptor d = make_descriptor(table, key, KeyKind::kHostPortList, doc);
   d.flag_alias = alias;
   d.host_port_list_field = field;
@@ -116,15 +116,14 @@ std::vector<KeyDescriptor> build_descriptors() {
       string_key("node", "data_dir", PAIRDB_CONFIG_FIELD(node, data_dir), StringRule::kPath,
                  "Directory for all of this node's data", "--data-dir"),
       string_key("node", "cluster_name", PAIRDB_CONFIG_FIELD(node, cluster_name), StringRule::kName,
-                 "Cluster name; nodes of other clusters are refused"),
+                 "Cluster name; gossip from nodes of another cluster is dropped", "--cluster-name"),
       string_key("node", "dc", PAIRDB_CONFIG_FIELD(node, dc), StringRule::kName,
                  "Datacenter of this node (replica placement)", "--dc"),
       string_key("node", "rack", PAIRDB_CONFIG_FIELD(node, rack), StringRule::kName,
                  "Rack of this node (replica placement)", "--rack"),
-      uint_key("node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1,
-               ring::kTokensPerNodeMax,
-               "Ring tokens (virtual nodes) drawn at first start; persisted afterwards",
-               "--num-tokens"),
+      uint_key(
+          "node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1, ring::kTokensPerNodeMax,
+          "Ring tokens (virtual nodes) drawn at first start; persisted afterwards", "--num-tokens"),
 
       host_port_key("network", "listen", PAIRDB_CONFIG_FIELD(network, listen),
                     "Binary protocol address (port 0 = any free port)", "--listen"),

@@ -2,16 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/post.hpp>
-#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <charconv>
 #include <sstream>
 #include <thread>
 
@@ -31,8 +31,8 @@
 #include "server/item_store.h"
 #include "server/log.h"
 #include "server/metrics.h"
-#include "server/schema_sync.h"
 #include "server/node_identity.h"
+#include "server/schema_sync.h"
 #include "server/systemd_notify.h"
 #include "server/table_service.h"
 #include "server/wire_api.h"
@@ -169,12 +169,13 @@ Status Node::Parts::open_storage() {
   PAIRDB_ASSIGN_OR_RETURN(db, lsm::DB::open(options, data_dir + "/db"));
   PAIRDB_ASSIGN_OR_RETURN(catalog, Catalog::open(db.get(), node_id.low_word() ^ wall_ms()));
   compaction_filter->attach(catalog.get());
-  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db.get(), config.node.num_tokens,
-                                                        node_id.high_word()));
+  PAIRDB_ASSIGN_OR_RETURN(
+      tokens, load_or_create_tokens(db.get(), config.node.num_tokens, node_id.high_word()));
   if (tokens.size() != config.node.num_tokens) {
-    PAIRDB_LOG_WARN("node", "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
-                    "applies only to a new data directory", tokens.size(), data_dir,
-                    config.node.num_tokens);
+    PAIRDB_LOG_WARN("node",
+                    "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
+                    "applies only to a new data directory",
+                    tokens.size(), data_dir, config.node.num_tokens);
   }
   return Status::ok();
 }
@@ -223,21 +224,26 @@ Status Node::Parts::bind_listeners() {
   budget = std::make_unique<net::ConnectionBudget>(
       static_cast<uint32_t>(config.network.max_connections));
   auto observe_binary = [this](std::string_view op, StatusCode code, uint64_t micros) {
-    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
-                      {{"protocol", "binary"}, {"op", std::string(op)}})
+    metrics
+        .histogram("pairdb_request_duration_seconds", "Request latency by operation",
+                   {{"protocol", "binary"}, {"op", std::string(op)}})
         .observe_micros(micros);
-    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
-                    {{"protocol", "binary"}, {"op", std::string(op)},
-                     {"code", code == StatusCode::kOk ? "OK" : std::string(status_code_name(code))}})
+    metrics
+        .counter("pairdb_requests_total", "Requests answered, by operation and outcome",
+                 {{"protocol", "binary"},
+                  {"op", std::string(op)},
+                  {"code", code == StatusCode::kOk ? "OK" : std::string(status_code_name(code))}})
         .inc();
   };
   auto observe_http = [this](std::string_view op, unsigned http_status, uint64_t micros) {
-    metrics.histogram("pairdb_request_duration_seconds", "Request latency by operation",
-                      {{"protocol", "http"}, {"op", std::string(op)}})
+    metrics
+        .histogram("pairdb_request_duration_seconds", "Request latency by operation",
+                   {{"protocol", "http"}, {"op", std::string(op)}})
         .observe_micros(micros);
-    metrics.counter("pairdb_requests_total", "Requests answered, by operation and outcome",
-                    {{"protocol", "http"}, {"op", std::string(op)},
-                     {"code", std::to_string(http_status)}})
+    metrics
+        .counter(
+            "pairdb_requests_total", "Requests answered, by operation and outcome",
+            {{"protocol", "http"}, {"op", std::string(op)}, {"code", std::to_string(http_status)}})
         .inc();
   };
   auto run_blocking = [pool = workers.get()](std::function<void()> work) {
@@ -254,8 +260,7 @@ Status Node::Parts::bind_listeners() {
       static_cast<uint32_t>(config.network.max_inflight_per_connection);
   binary_options.idle_timeout_ms = static_cast<uint32_t>(config.network.idle_timeout_ms);
   binary = std::make_unique<net::BinaryServer>(
-      io, binary_options, budget.get(),
-      [this](net::Frame frame, net::FrameResponder respond) {
+      io, binary_options, budget.get(), [this](net::Frame frame, net::FrameResponder respond) {
         wire_api->handle(std::move(frame), std::move(respond));
       });
   PAIRDB_ASSIGN_OR_RETURN(binary_endpoint, binary->listen(binary_target));
@@ -274,9 +279,14 @@ Status Node::Parts::bind_listeners() {
   WireApiDeps wire;
   wire.items = items.get();
   wire.tables = tables.get();
-  wire.facts = NodeFacts{node_id.to_string(), config.node.cluster_name, std::string(kServerVersion),
-                         to_address(binary_endpoint), to_address(http_endpoint), config.node.dc,
-                         config.node.rack, tokens};
+  wire.facts = NodeFacts{node_id.to_string(),
+                         config.node.cluster_name,
+                         std::string(kServerVersion),
+                         to_address(binary_endpoint),
+                         to_address(http_endpoint),
+                         config.node.dc,
+                         config.node.rack,
+                         tokens};
   wire.admin.uptime_ms = [this] {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::steady_clock::now() - started)
@@ -348,6 +358,7 @@ Status Node::Parts::open_cluster() {
   options.self.schema_version = catalog->digest();
   options.self.load_bytes = load_bytes();
   options.rng_seed = node_id.low_word() ^ wall_ms();
+  options.cluster_id = hash64(config.node.cluster_name);
   options.schema_version = [this] { return catalog->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
 
@@ -359,11 +370,12 @@ Status Node::Parts::open_cluster() {
   self.meta = std::make_shared<const gossip::NodeMeta>(meta);
   self.is_self = true;
   cluster = std::make_unique<ClusterView>(std::move(self));
-  PAIRDB_ASSIGN_OR_RETURN(gossip, GossipDriver::open(io, std::move(options), cluster.get(),
-                                                     &metrics));
+  PAIRDB_ASSIGN_OR_RETURN(gossip,
+                          GossipDriver::open(io, std::move(options), cluster.get(), &metrics));
   SchemaSyncOptions schema_options;
-  schema_options.interval = std::max(std::chrono::milliseconds(50),
-                                     std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
+  schema_options.interval =
+      std::max(std::chrono::milliseconds(50),
+               std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
   schema_sync = std::make_shared<SchemaSync>(io, *workers, schema_options, cluster.get(),
                                              catalog.get(), &metrics);
   return Status::ok();
@@ -375,17 +387,17 @@ void Node::Parts::register_metrics() {
     append_stats_map(sink, "pairdb_lsm_", stats);
     sink.gauge("pairdb_open_connections", "Client connections open (binary and HTTP)", {},
                static_cast<double>(budget->open()));
-    sink.gauge("pairdb_rejected_connections", "Connections refused by network.max_connections",
-               {}, static_cast<double>(budget->rejected()));
+    sink.gauge("pairdb_rejected_connections", "Connections refused by network.max_connections", {},
+               static_cast<double>(budget->rejected()));
     sink.gauge("pairdb_requests_in_flight", "Requests being served", {},
                static_cast<double>(binary->in_flight() + http->in_flight()));
     sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
     const auto snapshot = cluster->snapshot();
     for (gossip::Liveness state : {gossip::Liveness::kAlive, gossip::Liveness::kSuspect,
                                    gossip::Liveness::kDead, gossip::Liveness::kLeft}) {
-      const auto count = std::count_if(
-          snapshot->members.begin(), snapshot->members.end(),
-          [state](const ClusterMember& m) { return m.liveness == state; });
+      const auto count =
+          std::count_if(snapshot->members.begin(), snapshot->members.end(),
+                        [state](const ClusterMember& m) { return m.liveness == state; });
       sink.gauge("pairdb_gossip_members", "Cluster members (self included) by liveness",
                  {{"state", gossip::liveness_name(state)}}, static_cast<double>(count));
     }
@@ -414,13 +426,15 @@ KeyValues Node::Parts::info() const {
   out.emplace_back("http_listen", to_address(http_endpoint));
   out.emplace_back("dc", config.node.dc);
   out.emplace_back("rack", config.node.rack);
-  out.emplace_back("uptime_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - started)
-                                                   .count()));
+  out.emplace_back("uptime_ms",
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count()));
   out.emplace_back("schema_version", std::to_string(catalog->schema_version()));
   out.emplace_back("schema_digest", fmt::format("{:016x}", catalog->digest()));
   out.emplace_back("gossip_listen", gossip->address());
-  for (const auto& [name, value] : parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
+  for (const auto& [name, value] :
+       parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
     out.emplace_back("lsm." + name, std::to_string(value));
   }
   return out;
@@ -519,9 +533,9 @@ Status Node::run() {
   PAIRDB_LOG_INFO("node",
                   "ready: node {} serving binary protocol on {}, HTTP on {}, gossip on {}, "
                   "data in {} ({} io threads, {} storage workers)",
-                  p.node_id.to_string(), to_address(p.binary_endpoint),
-                  to_address(p.http_endpoint), p.gossip->address(), p.config.node.data_dir,
-                  p.threads.io_threads, p.threads.storage_workers);
+                  p.node_id.to_string(), to_address(p.binary_endpoint), to_address(p.http_endpoint),
+                  p.gossip->address(), p.config.node.data_dir, p.threads.io_threads,
+                  p.threads.storage_workers);
   (void)notify_ready();
 
   std::vector<std::thread> io_threads;
@@ -529,7 +543,7 @@ Status Node::run() {
   p.io.run();
   for (auto& thread : io_threads) thread.join();
 
-  p.workers->join();  // Work already queued finishes; nothing new arrives.
+  p.workers->join();              // Work already queued finishes; nothing new arrives.
   Status closed = p.db->close();  // Syncs the WAL.
   if (closed.is_ok()) {
     PAIRDB_LOG_INFO("node", "stopped cleanly");
