@@ -131,3 +131,19 @@ TEST_CASE("a node of another cluster that seeds from this one is refused, not me
     CHECK(status->nodes[0].node_id == node->node_id());
   }
 }
+
+TEST_CASE("a node listening on every interface announces its gossip host to clients",
+          "[e2e][gossip]") {
+  TempDir dir;
+  auto node = PairdbProcess::start(dir.path() + "/data",
+                                   {"--listen", "0.0.0.0:0", "--http-listen", "0.0.0.0:0"});
+  REQUIRE(node.is_ok());
+  auto client = WireClient::connect("127.0.0.1", (*node)->binary_port());
+  REQUIRE(client.is_ok());
+  auto topology = client->topology();
+  REQUIRE(topology.is_ok());
+  REQUIRE(topology->nodes.size() == 1);
+  // 0.0.0.0 is no address to dial: the SDK would route requests nowhere.
+  CHECK(topology->nodes[0].address == "127.0.0.1:" + std::to_string((*node)->binary_port()));
+  CHECK(topology->nodes[0].http_address == "127.0.0.1:" + std::to_string((*node)->http_port()));
+}
