@@ -14,8 +14,10 @@ namespace pairdb::admin {
 
 using Action = std::function<int(AdminContext&)>;
 
-// version, status, info, describe, flush, compact.
+// version, status, ring, info, describe, flush, compact.
 void add_node_commands(CLI::App& app, Action* selected);
+// gossipinfo, describecluster, getendpoints.
+void add_cluster_commands(CLI::App& app, Action* selected);
 // tables list|create|drop|describe, tablestats.
 void add_table_commands(CLI::App& app, Action* selected);
 // get, put, delete, query.

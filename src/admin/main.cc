@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
 
   Action selected;
   add_node_commands(app, &selected);
+  add_cluster_commands(app, &selected);
   add_table_commands(app, &selected);
   add_data_commands(app, &selected);
 

@@ -32,7 +32,6 @@ AsyncClient::~AsyncClient() { core_->shutdown_async(); }
 namespace detail {
 namespace {
 
-
 // Completes through the handler's associated executor (the client's by default), keeping that
 // executor's work count up until then, so an io_context awaiting the result does not run dry.
 template <class T>
@@ -58,8 +57,8 @@ uint32_t timeout_of(const ClientCore& core, uint32_t requested_ms) {
 
 // A call that carries no per-request timeout and encodes its payload once.
 template <class Args>
-CallSpec admin_spec(const ClientCore& core, net::Opcode opcode, CallKind kind,
-                    const Args& args, std::string node_address = {}) {
+CallSpec admin_spec(const ClientCore& core, net::Opcode opcode, CallKind kind, const Args& args,
+                    std::string node_address = {}) {
   CallSpec spec;
   spec.opcode = opcode;
   spec.kind = kind;
@@ -175,8 +174,7 @@ void start(const std::shared_ptr<ClientCore>& core, HelloArgs args, Handler<Hell
 }
 
 void start(const std::shared_ptr<ClientCore>& core, TopologyArgs args, Handler<Topology> h) {
-  launch(core,
-         admin_spec(*core, net::Opcode::kTopology, CallKind::kRead, args, args.node.address),
+  launch(core, admin_spec(*core, net::Opcode::kTopology, CallKind::kRead, args, args.node.address),
          &decode_topology, std::move(h));
 }
 
@@ -194,6 +192,25 @@ void start(const std::shared_ptr<ClientCore>& core, TableStatsArgs args, Handler
   launch(core,
          admin_spec(*core, net::Opcode::kTableStats, CallKind::kRead, args, args.node.address),
          &decode_table_stats, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, GetEndpointsArgs args, Handler<Endpoints> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kGetEndpoints, CallKind::kRead, args, args.node.address),
+         &decode_get_endpoints, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, DescribeClusterArgs args,
+           Handler<ClusterDescription> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kDescribeCluster, CallKind::kRead, args, args.node.address),
+         &decode_describe_cluster, std::move(h));
+}
+
+void start(const std::shared_ptr<ClientCore>& core, GossipInfoArgs args, Handler<GossipInfo> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kGossipInfo, CallKind::kRead, args, args.node.address),
+         &decode_gossip_info, std::move(h));
 }
 
 // Flushing or compacting twice leaves the same state as once, so they retry like reads.

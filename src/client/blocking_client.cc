@@ -41,8 +41,7 @@ Expected<GetResult> Client::get(GetRequest request) {
   return wait_for<GetResult>([&](auto done) { async_->async_get(std::move(request), done); });
 }
 Expected<DeleteResult> Client::del(DeleteRequest request) {
-  return wait_for<DeleteResult>(
-      [&](auto done) { async_->async_delete(std::move(request), done); });
+  return wait_for<DeleteResult>([&](auto done) { async_->async_delete(std::move(request), done); });
 }
 Expected<QueryResult> Client::query(QueryRequest request) {
   return wait_for<QueryResult>([&](auto done) { async_->async_query(std::move(request), done); });
@@ -74,24 +73,38 @@ Expected<Topology> Client::topology(NodeTarget node) {
   return wait_for<Topology>([&](auto done) { async_->async_topology(std::move(node), done); });
 }
 Expected<ClusterStatus> Client::status(NodeTarget node) {
-  return wait_for<ClusterStatus>(
-      [&](auto done) { async_->async_status(std::move(node), done); });
+  return wait_for<ClusterStatus>([&](auto done) { async_->async_status(std::move(node), done); });
 }
 Expected<KeyValues> Client::info(NodeTarget node) {
   return wait_for<KeyValues>([&](auto done) { async_->async_info(std::move(node), done); });
 }
 Expected<KeyValues> Client::table_stats(std::string table, NodeTarget node) {
-  return wait_for<KeyValues>([&](auto done) {
-    async_->async_table_stats(std::move(table), std::move(node), done);
+  return wait_for<KeyValues>(
+      [&](auto done) { async_->async_table_stats(std::move(table), std::move(node), done); });
+}
+Expected<Endpoints> Client::get_endpoints(std::string table, std::string partition_key,
+                                          uint32_t fallbacks, NodeTarget node) {
+  return wait_for<Endpoints>([&](auto done) {
+    async_->async_get_endpoints(std::move(table), std::move(partition_key), fallbacks,
+                                std::move(node), done);
   });
 }
+
+Expected<ClusterDescription> Client::describe_cluster(NodeTarget node) {
+  return wait_for<ClusterDescription>(
+      [&](auto done) { async_->async_describe_cluster(std::move(node), done); });
+}
+
+Expected<GossipInfo> Client::gossip_info(NodeTarget node) {
+  return wait_for<GossipInfo>([&](auto done) { async_->async_gossip_info(std::move(node), done); });
+}
+
 Expected<Empty> Client::flush(NodeTarget node) {
   return wait_for<Empty>([&](auto done) { async_->async_flush(std::move(node), done); });
 }
 Expected<Empty> Client::compact(std::string table, NodeTarget node) {
-  return wait_for<Empty>([&](auto done) {
-    async_->async_compact(std::move(table), std::move(node), done);
-  });
+  return wait_for<Empty>(
+      [&](auto done) { async_->async_compact(std::move(table), std::move(node), done); });
 }
 
 }  // namespace pairdb::client

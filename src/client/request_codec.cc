@@ -38,8 +38,8 @@ Offset<wire::TableSpec> table_spec(FlatBufferBuilder& fbb, const TableSpec& spec
   const auto replication_vector = replication.empty() ? 0 : fbb.CreateVector(replication);
   const auto name = fbb.CreateString(spec.name);
   const auto owner = optional_text(fbb, spec.owner);
-  return wire::CreateTableSpec(fbb, name, owner, replication_vector,
-                               to_wire(spec.read_consistency), to_wire(spec.write_consistency),
+  return wire::CreateTableSpec(fbb, name, owner, replication_vector, to_wire(spec.read_consistency),
+                               to_wire(spec.write_consistency),
                                static_cast<wire::ConflictMode>(spec.conflict_mode),
                                spec.default_ttl_ms, spec.siblings_warn, spec.siblings_max);
 }
@@ -62,8 +62,8 @@ std::string encode_payload(const PutRequest& r, uint32_t server_timeout_ms) {
     const auto content_type = optional_text(fbb, r.content_type);
     const auto context = optional_bytes(fbb, r.context);
     const auto idempotency_key = optional_text(fbb, r.idempotency_key);
-    return wire::CreatePutRequest(fbb, table, partition_key, sort_key, value, content_type,
-                                  context, to_wire(r.consistency), r.ttl_ms, idempotency_key,
+    return wire::CreatePutRequest(fbb, table, partition_key, sort_key, value, content_type, context,
+                                  to_wire(r.consistency), r.ttl_ms, idempotency_key,
                                   server_timeout_ms);
   });
 }
@@ -158,6 +158,22 @@ std::string encode_payload(const detail::TableStatsArgs& args) {
     const auto table = fbb.CreateString(args.table);
     return wire::CreateTableStatsRequest(fbb, table);
   });
+}
+
+std::string encode_payload(const detail::GetEndpointsArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(args.table);
+    const auto partition_key = bytes(fbb, args.partition_key);
+    return wire::CreateGetEndpointsRequest(fbb, table, partition_key, args.fallbacks);
+  });
+}
+
+std::string encode_payload(const detail::DescribeClusterArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateDescribeClusterRequest(fbb); });
+}
+
+std::string encode_payload(const detail::GossipInfoArgs&) {
+  return build([](FlatBufferBuilder& fbb) { return wire::CreateGossipInfoRequest(fbb); });
 }
 
 std::string encode_payload(const detail::FlushArgs&) {

@@ -14,8 +14,8 @@ using flatbuffers::Offset;
 using flatbuffers::Vector;
 
 std::string bytes_of(const Vector<uint8_t>* v) {
-  return v == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(v->data()),
-                                                    v->size());
+  return v == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(v->data()), v->size());
 }
 std::string text_of(const flatbuffers::String* s) {
   return s == nullptr ? std::string() : s->str();
@@ -73,7 +73,8 @@ std::vector<NodeInfo> nodes_of(const Vector<Offset<wire::NodeInfo>>* v) {
 KeyValues entries_of(const Vector<Offset<wire::KeyValue>>* v) {
   KeyValues out;
   if (v == nullptr) return out;
-  for (const wire::KeyValue* kv : *v) out.entries.emplace_back(text_of(kv->key()), text_of(kv->value()));
+  for (const wire::KeyValue* kv : *v)
+    out.entries.emplace_back(text_of(kv->key()), text_of(kv->value()));
   return out;
 }
 
@@ -98,8 +99,8 @@ auto decode(const net::Frame& frame, net::Opcode opcode, Convert convert)
 Error decode_error_frame(const net::Frame& frame) {
   auto payload = net::verify_payload<wire::Error>(frame.payload_bytes());
   if (!payload.is_ok()) {
-    return Error{Errc::kProtocol, "undecodable error frame: " +
-                                      std::string(payload.status().message())};
+    return Error{Errc::kProtocol,
+                 "undecodable error frame: " + std::string(payload.status().message())};
   }
   const wire::Error& e = **payload;
   std::string message = text_of(e.message());
@@ -120,10 +121,9 @@ Expected<GetResult> decode_get(const net::Frame& frame) {
 }
 
 Expected<DeleteResult> decode_delete(const net::Frame& frame) {
-  return decode<wire::DeleteResponse>(frame, net::Opcode::kDelete,
-                                      [](const wire::DeleteResponse& r) {
-                                        return DeleteResult{bytes_of(r.context())};
-                                      });
+  return decode<wire::DeleteResponse>(
+      frame, net::Opcode::kDelete,
+      [](const wire::DeleteResponse& r) { return DeleteResult{bytes_of(r.context())}; });
 }
 
 Expected<QueryResult> decode_query(const net::Frame& frame) {
@@ -132,8 +132,7 @@ Expected<QueryResult> decode_query(const net::Frame& frame) {
     if (r.items() != nullptr) {
       result.items.reserve(r.items()->size());
       for (const wire::QueryItem* item : *r.items()) {
-        result.items.push_back(QueryItem{bytes_of(item->sort_key()),
-                                         siblings_of(item->siblings()),
+        result.items.push_back(QueryItem{bytes_of(item->sort_key()), siblings_of(item->siblings()),
                                          bytes_of(item->context())});
       }
     }
@@ -160,14 +159,15 @@ Expected<TableInfo> decode_describe_table(const net::Frame& frame) {
 }
 
 Expected<std::vector<TableInfo>> decode_list_tables(const net::Frame& frame) {
-  return decode<wire::ListTablesResponse>(
-      frame, net::Opcode::kListTables, [](const wire::ListTablesResponse& r) {
-        std::vector<TableInfo> tables;
-        if (r.tables() != nullptr) {
-          for (const wire::TableInfo* t : *r.tables()) tables.push_back(table_info_of(t));
-        }
-        return tables;
-      });
+  return decode<wire::ListTablesResponse>(frame, net::Opcode::kListTables,
+                                          [](const wire::ListTablesResponse& r) {
+                                            std::vector<TableInfo> tables;
+                                            if (r.tables() != nullptr) {
+                                              for (const wire::TableInfo* t : *r.tables())
+                                                tables.push_back(table_info_of(t));
+                                            }
+                                            return tables;
+                                          });
 }
 
 Expected<PingResult> decode_ping(const net::Frame& frame) {
@@ -191,11 +191,10 @@ Expected<Topology> decode_topology(const net::Frame& frame) {
 }
 
 Expected<ClusterStatus> decode_status(const net::Frame& frame) {
-  return decode<wire::StatusResponse>(frame, net::Opcode::kStatus,
-                                      [](const wire::StatusResponse& r) {
-                                        return ClusterStatus{text_of(r.node_id()),
-                                                             nodes_of(r.nodes())};
-                                      });
+  return decode<wire::StatusResponse>(
+      frame, net::Opcode::kStatus, [](const wire::StatusResponse& r) {
+        return ClusterStatus{text_of(r.node_id()), nodes_of(r.nodes())};
+      });
 }
 
 Expected<KeyValues> decode_info(const net::Frame& frame) {
@@ -208,6 +207,53 @@ Expected<KeyValues> decode_table_stats(const net::Frame& frame) {
   return decode<wire::TableStatsResponse>(
       frame, net::Opcode::kTableStats,
       [](const wire::TableStatsResponse& r) { return entries_of(r.entries()); });
+}
+
+Expected<Endpoints> decode_get_endpoints(const net::Frame& frame) {
+  return decode<wire::GetEndpointsResponse>(
+      frame, net::Opcode::kGetEndpoints, [](const wire::GetEndpointsResponse& r) {
+        return Endpoints{r.token(), nodes_of(r.nodes()), r.natural_count(), r.ring_version()};
+      });
+}
+
+Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame) {
+  return decode<wire::DescribeClusterResponse>(
+      frame, net::Opcode::kDescribeCluster, [](const wire::DescribeClusterResponse& r) {
+        ClusterDescription d{text_of(r.cluster_name()),
+                             text_of(r.partitioner()),
+                             {},
+                             r.schema_agreement(),
+                             r.ring_version()};
+        if (r.schema_versions() != nullptr) {
+          for (const wire::SchemaVersion* v : *r.schema_versions()) {
+            SchemaVersionHolders holders{v->version(), {}};
+            if (v->node_ids() != nullptr) {
+              for (const flatbuffers::String* id : *v->node_ids()) {
+                holders.node_ids.push_back(text_of(id));
+              }
+            }
+            d.schema_versions.push_back(std::move(holders));
+          }
+        }
+        return d;
+      });
+}
+
+Expected<GossipInfo> decode_gossip_info(const net::Frame& frame) {
+  return decode<wire::GossipInfoResponse>(
+      frame, net::Opcode::kGossipInfo, [](const wire::GossipInfoResponse& r) {
+        GossipInfo info{text_of(r.node_id()), {}};
+        if (r.members() != nullptr) {
+          for (const wire::GossipMember* m : *r.members()) {
+            info.members.push_back(
+                GossipMember{text_of(m->node_id()), text_of(m->gossip_address()), m->incarnation(),
+                             text_of(m->status()), m->schema_version(), m->load_bytes(),
+                             text_of(m->software_version()), text_of(m->dc()), text_of(m->rack()),
+                             text_of(m->liveness()), m->meta_version()});
+          }
+        }
+        return info;
+      });
 }
 
 Expected<Empty> decode_flush(const net::Frame& frame) {

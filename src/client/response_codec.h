@@ -30,6 +30,9 @@ Expected<Topology> decode_topology(const net::Frame& frame);
 Expected<ClusterStatus> decode_status(const net::Frame& frame);
 Expected<KeyValues> decode_info(const net::Frame& frame);
 Expected<KeyValues> decode_table_stats(const net::Frame& frame);
+Expected<Endpoints> decode_get_endpoints(const net::Frame& frame);
+Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame);
+Expected<GossipInfo> decode_gossip_info(const net::Frame& frame);
 Expected<Empty> decode_flush(const net::Frame& frame);
 Expected<Empty> decode_compact(const net::Frame& frame);
 

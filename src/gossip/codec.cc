@@ -140,7 +140,7 @@ Result<std::string> encode_message(const GossipMessage& msg) {
   const auto [body_type, body] = build_body(fbb, msg.body);
   const auto updates = build_updates(fbb, msg.updates);
   const wire::Uuid sender = to_wire(msg.sender);
-  fbb.Finish(wire::CreateEnvelope(fbb, &sender, body_type, body, updates));
+  fbb.Finish(wire::CreateEnvelope(fbb, &sender, body_type, body, updates, msg.cluster_id));
   const size_t limit =
       channel_of(msg) == Channel::kStream ? kMetaMessageBytesMax : kDatagramBytesMax;
   PAIRDB_TRY(check_length("gossip message", fbb.GetSize(), limit));
@@ -275,6 +275,7 @@ Result<GossipMessage> decode_message(std::string_view bytes) {
   if (env->sender() == nullptr) return corrupt("no sender");
   GossipMessage msg;
   msg.sender = from_wire(env->sender());
+  msg.cluster_id = env->cluster_id();
   PAIRDB_ASSIGN_OR_RETURN(msg.body, read_body(env));
   PAIRDB_ASSIGN_OR_RETURN(msg.updates, read_updates(env->updates(), kPiggybackUpdatesMax));
   return msg;

@@ -22,8 +22,9 @@ inline constexpr size_t kSyncChunksMax = 1024;  // Enough chunks for kRingNodesM
 inline constexpr size_t kUpdateWireBytesMax =
     2 * 16 + 4 * 8 + 2 + (4 + kAddressBytesMax + 1) + 24 + 4 + 16;
 // Worst-case envelope without updates: root, vtables, a sender id, a PingReq with a maximal
-// address, vector headers, alignment.
-inline constexpr size_t kEnvelopeOverheadBytesMax = 64 + 16 + (4 + kAddressBytesMax + 1) + 48;
+// address, vector headers, the cluster id (8 bytes and a vtable slot), alignment.
+inline constexpr size_t kEnvelopeOverheadBytesMax =
+    64 + 16 + (4 + kAddressBytesMax + 1) + (8 + 2) + 48;
 static_assert(kPiggybackUpdatesMax * kUpdateWireBytesMax + kEnvelopeOverheadBytesMax <=
               kDatagramBytesMax);
 static_assert(kSyncUpdatesPerChunkMax * kUpdateWireBytesMax + kEnvelopeOverheadBytesMax <=
@@ -75,6 +76,9 @@ struct GossipMessage {
   NodeId sender;
   MessageBody body;
   std::vector<MemberUpdate> updates;  // Piggybacked; size <= kPiggybackUpdatesMax.
+  // The sender's cluster (a hash of its name). The core neither sets nor reads it: the
+  // transport adapter stamps it on every message sent and drops foreign ones on receipt.
+  uint64_t cluster_id = 0;
   bool operator==(const GossipMessage&) const = default;
 };
 

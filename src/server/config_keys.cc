@@ -117,7 +117,7 @@ std::vector<KeyDescriptor> build_descriptors() {
       string_key("node", "data_dir", PAIRDB_CONFIG_FIELD(node, data_dir), StringRule::kPath,
                  "Directory for all of this node's data", "--data-dir"),
       string_key("node", "cluster_name", PAIRDB_CONFIG_FIELD(node, cluster_name), StringRule::kName,
-                 "Cluster name; nodes of other clusters are refused"),
+                 "Cluster name; gossip from nodes of another cluster is dropped", "--cluster-name"),
       string_key("node", "dc", PAIRDB_CONFIG_FIELD(node, dc), StringRule::kName,
                  "Datacenter of this node (replica placement)", "--dc"),
       string_key("node", "rack", PAIRDB_CONFIG_FIELD(node, rack), StringRule::kName,

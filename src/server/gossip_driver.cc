@@ -89,6 +89,9 @@ GossipDriver::GossipDriver(asio::io_context& io, GossipDriverOptions options, Cl
           metrics->counter("pairdb_gossip_bytes_received_total", "Gossip payload bytes received")),
       malformed_(metrics->counter("pairdb_gossip_malformed_total",
                                   "Gossip datagrams or stream messages dropped as malformed")),
+      foreign_cluster_(metrics->counter(
+          "pairdb_gossip_foreign_cluster_total",
+          "Gossip messages dropped because they came from a node of another cluster")),
       send_failures_(metrics->counter(
           "pairdb_gossip_send_failures_total",
           "Gossip messages not sent (unresolvable address, socket error, stream limit)")) {
@@ -123,8 +126,8 @@ Result<std::shared_ptr<GossipDriver>> GossipDriver::open(asio::io_context& io,
   PAIRDB_TRY(driver->bind());
   gossip::SelfConfig self = driver->options_.self;
   self.gossip_addr = driver->gossip_addr_;
-  driver->core_ = std::make_unique<gossip::SwimCore>(driver->options_.swim, self,
-                                                     driver->options_.rng_seed);
+  driver->core_ =
+      std::make_unique<gossip::SwimCore>(driver->options_.swim, self, driver->options_.rng_seed);
   driver->announced_schema_ = self.schema_version;
   driver->announced_load_ = self.load_bytes;
   return driver;
@@ -310,6 +313,18 @@ void GossipDriver::deliver(const std::string& from, std::string_view bytes, bool
     }
     return;
   }
+  if (msg->cluster_id != options_.cluster_id) {
+    foreign_cluster_.inc();
+    // Misconfigured seeds keep sending; one line a minute is enough to find them.
+    if (const Instant now = steady_now(); now >= next_foreign_warning_) {
+      next_foreign_warning_ = now + std::chrono::minutes(1);
+      PAIRDB_LOG_WARN("gossip",
+                      "dropped gossip from {}: it belongs to another cluster (cluster_name "
+                      "differs); check the seeds of both clusters",
+                      from);
+    }
+    return;
+  }
   messages_received_.inc();
   bytes_received_.add(bytes.size());
   outbox_.clear();
@@ -321,7 +336,8 @@ void GossipDriver::deliver(const std::string& from, std::string_view bytes, bool
 // Output.
 
 void GossipDriver::flush() {
-  for (const gossip::OutMessage& out : outbox_.messages) {
+  for (gossip::OutMessage& out : outbox_.messages) {
+    out.msg.cluster_id = options_.cluster_id;
     Result<std::string> bytes = gossip::encode_message(out.msg);
     if (!bytes.is_ok()) {
       send_failures_.inc();
@@ -422,17 +438,18 @@ std::optional<asio::ip::udp::endpoint> GossipDriver::endpoint_for(const std::str
 void GossipDriver::handle_events() {
   for (const gossip::MemberEvent& event : outbox_.events) {
     const char* name = gossip::member_event_name(event.kind);
-    metrics_->counter("pairdb_gossip_member_events_total", "Membership events seen, by kind",
-                      {{"event", name}})
+    metrics_
+        ->counter("pairdb_gossip_member_events_total", "Membership events seen, by kind",
+                  {{"event", name}})
         .inc();
     const gossip::Member* member = core_->find(event.id);
     const std::string address = member != nullptr ? member->state.gossip_addr : "?";
     if (event.kind == gossip::MemberEventKind::kMetadataChanged) {
-      PAIRDB_LOG_DEBUG("gossip", "member {}: {} at {} (incarnation {})", name,
-                       event.id.to_string(), address, event.incarnation);
+      PAIRDB_LOG_DEBUG("gossip", "member {}: {} at {} (incarnation {})", name, event.id.to_string(),
+                       address, event.incarnation);
     } else {
-      PAIRDB_LOG_INFO("gossip", "member {}: {} at {} (incarnation {})", name,
-                      event.id.to_string(), address, event.incarnation);
+      PAIRDB_LOG_INFO("gossip", "member {}: {} at {} (incarnation {})", name, event.id.to_string(),
+                      address, event.incarnation);
     }
   }
   publish_view();

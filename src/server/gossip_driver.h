@@ -44,11 +44,13 @@ inline constexpr uint32_t kGossipStreamTimeoutMs = 2000;
 inline constexpr size_t kGossipAddressCacheMax = ring::kRingNodesMax + gossip::kSeedsMax;
 
 struct GossipDriverOptions {
-  HostPort listen;               // Port 0 = any free port (also used for the TCP channel).
-  std::vector<HostPort> seeds;   // Size <= gossip::kSeedsMax.
-  gossip::SwimConfig swim;       // Seeds are filled in by open().
-  gossip::SelfConfig self;       // gossip_addr is filled in by open() once bound.
+  HostPort listen;              // Port 0 = any free port (also used for the TCP channel).
+  std::vector<HostPort> seeds;  // Size <= gossip::kSeedsMax.
+  gossip::SwimConfig swim;      // Seeds are filled in by open().
+  gossip::SelfConfig self;      // gossip_addr is filled in by open() once bound.
   uint64_t rng_seed = 0;
+  // Stamped on every message sent; messages carrying another id are dropped (see gossip.fbs).
+  uint64_t cluster_id = 0;
   // Polled every housekeeping period on the strand; a change is announced through gossip.
   std::function<uint64_t()> schema_version;
   std::function<uint64_t()> load_bytes;
@@ -59,8 +61,8 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   // Binds the TCP listener and the UDP socket on the same port, resolves the seeds once, and
   // builds the core. Status::io_error when the address cannot be bound.
   static Result<std::shared_ptr<GossipDriver>> open(boost::asio::io_context& io,
-                                                    GossipDriverOptions options,
-                                                    ClusterView* view, MetricsRegistry* metrics);
+                                                    GossipDriverOptions options, ClusterView* view,
+                                                    MetricsRegistry* metrics);
 
   std::string address() const { return gossip_addr_; }  // "host:port" as announced.
 
@@ -117,6 +119,8 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   Counter& bytes_sent_;
   Counter& bytes_received_;
   Counter& malformed_;
+  Counter& foreign_cluster_;
+  Instant next_foreign_warning_;
   Counter& send_failures_;
 };
 

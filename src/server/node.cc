@@ -101,6 +101,14 @@ std::string to_address(const asio::ip::tcp::endpoint& endpoint) {
                          : fmt::format("{}:{}", address.to_string(), endpoint.port());
 }
 
+// The address peers and clients should dial for a listener: a wildcard bind (0.0.0.0, ::) is
+// announced with the gossip host instead, which gossip already requires to be reachable.
+std::string announced_address(const asio::ip::tcp::endpoint& endpoint,
+                              const HostPort& gossip_listen) {
+  if (!endpoint.address().is_unspecified()) return to_address(endpoint);
+  return HostPort{gossip_listen.host, endpoint.port()}.to_string();
+}
+
 }  // namespace
 
 struct Node::Parts {
@@ -350,9 +358,9 @@ Status Node::Parts::open_cluster() {
   // Wall time makes a restarted node's metadata newer than what peers remember (its ports may
   // have changed), so they fetch it again.
   meta.meta_version = wall_ms();
-  meta.client_addr = to_address(binary_endpoint);
+  meta.client_addr = announced_address(binary_endpoint, config.gossip.listen);
   meta.internode_addr = meta.client_addr;
-  meta.http_addr = to_address(http_endpoint);
+  meta.http_addr = announced_address(http_endpoint, config.gossip.listen);
   meta.dc = config.node.dc;
   meta.rack = config.node.rack;
   meta.software_version = std::string(kServerVersion);
@@ -374,6 +382,7 @@ Status Node::Parts::open_cluster() {
   options.self.schema_version = catalog->digest();
   options.self.load_bytes = load_bytes();
   options.rng_seed = node_id.low_word() ^ wall_ms();
+  options.cluster_id = hash64(config.node.cluster_name);
   options.schema_version = [this] { return catalog->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
 

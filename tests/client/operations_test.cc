@@ -43,6 +43,38 @@ TEST_CASE("sdk: hello, ping, topology, status and info describe the node", "[sdk
   CHECK(*info.find("node_id") == hello.node_id);
 }
 
+TEST_CASE("sdk: gossip info, cluster description and endpoints of a key", "[sdk][e2e]") {
+  TempDir dir;
+  auto node = start_node(dir.path() + "/data");
+  Client client(options_for(*node));
+  const std::string self = ok(client.hello()).node_id;
+
+  const GossipInfo gossip = ok(client.gossip_info());
+  CHECK(gossip.node_id == self);
+  REQUIRE(gossip.members.size() == 1);
+  CHECK(gossip.members[0].node_id == self);
+  CHECK(gossip.members[0].liveness == "alive");
+  CHECK(gossip.members[0].status == "normal");
+  CHECK_FALSE(gossip.members[0].gossip_address.empty());
+
+  const ClusterDescription cluster = ok(client.describe_cluster());
+  CHECK_FALSE(cluster.cluster_name.empty());
+  CHECK(cluster.partitioner == "xxh3-64");
+  CHECK(cluster.schema_agreement);
+  REQUIRE(cluster.schema_versions.size() == 1);
+  CHECK(cluster.schema_versions[0].node_ids == std::vector<std::string>{self});
+
+  const Endpoints endpoints = ok(client.get_endpoints("default", "user:42", 2));
+  CHECK(endpoints.natural_count == 1);  // One node holds every replica it can.
+  REQUIRE(endpoints.nodes.size() == 1);
+  CHECK(endpoints.nodes[0].node_id == self);
+  CHECK(endpoints.nodes[0].address == address_of(*node));
+  CHECK(endpoints.ring_version == ok(client.topology()).ring_version);
+  CHECK(endpoints.token == ok(client.get_endpoints("default", "user:42")).token);
+  CHECK(endpoints.token != ok(client.get_endpoints("default", "user:43")).token);
+  CHECK(client.get_endpoints("no_such_table", "k").is(Errc::kTableNotFound));
+}
+
 TEST_CASE("sdk: tables are created, listed, described, inspected and dropped", "[sdk][e2e]") {
   TempDir dir;
   auto node = start_node(dir.path() + "/data");
@@ -84,8 +116,10 @@ TEST_CASE("sdk: items are put, read with siblings, resolved with the context and
   Client client(options_for(*node));
   ok(client.create_table({.name = "kv"}));
 
-  const PutResult first = ok(client.put({.table = "kv", .partition_key = "user:1",
-                                         .sort_key = "profile", .value = "v1",
+  const PutResult first = ok(client.put({.table = "kv",
+                                         .partition_key = "user:1",
+                                         .sort_key = "profile",
+                                         .value = "v1",
                                          .content_type = "text/plain"}));
   const GetResult got =
       ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
@@ -100,15 +134,21 @@ TEST_CASE("sdk: items are put, read with siblings, resolved with the context and
   const GetResult both =
       ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   REQUIRE(both.siblings.size() == 2);
-  ok(client.put({.table = "kv", .partition_key = "user:1", .sort_key = "profile", .value = "v3",
-                 .context = both.context, .consistency = Consistency::kOne}));
-  const GetResult one = ok(client.get({.table = "kv", .partition_key = "user:1",
-                                       .sort_key = "profile", .consistency = Consistency::kAll}));
+  ok(client.put({.table = "kv",
+                 .partition_key = "user:1",
+                 .sort_key = "profile",
+                 .value = "v3",
+                 .context = both.context,
+                 .consistency = Consistency::kOne}));
+  const GetResult one = ok(client.get({.table = "kv",
+                                       .partition_key = "user:1",
+                                       .sort_key = "profile",
+                                       .consistency = Consistency::kAll}));
   REQUIRE(one.siblings.size() == 1);
   CHECK(one.siblings[0].value == "v3");
 
-  ok(client.del({.table = "kv", .partition_key = "user:1", .sort_key = "profile",
-                 .context = one.context}));
+  ok(client.del(
+      {.table = "kv", .partition_key = "user:1", .sort_key = "profile", .context = one.context}));
   const GetResult gone =
       ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
   CHECK_FALSE(gone.found);
@@ -125,8 +165,8 @@ TEST_CASE("sdk: a write with a fixed idempotency key lands once", "[sdk][e2e]") 
   auto node = start_node(dir.path() + "/data");
   Client client(options_for(*node));
   ok(client.create_table({.name = "kv"}));
-  const PutRequest put{.table = "kv", .partition_key = "pay", .value = "10",
-                       .idempotency_key = "payment-0001"};
+  const PutRequest put{
+      .table = "kv", .partition_key = "pay", .value = "10", .idempotency_key = "payment-0001"};
   const PutResult first = ok(client.put(put));
   const PutResult again = ok(client.put(put));
   CHECK(again.context == first.context);
@@ -145,12 +185,17 @@ TEST_CASE("sdk: a partition is queried page by page with inclusive bounds", "[sd
   Client client(options_for(*node));
   ok(client.create_table({.name = "kv"}));
   for (int i = 0; i < 25; ++i) {
-    ok(client.put({.table = "kv", .partition_key = "p", .sort_key = fmt::format("s{:02}", i),
+    ok(client.put({.table = "kv",
+                   .partition_key = "p",
+                   .sort_key = fmt::format("s{:02}", i),
                    .value = std::to_string(i)}));
   }
   std::vector<std::string> seen;
-  QueryRequest query{.table = "kv", .partition_key = "p", .from_sort_key = "s05",
-                     .to_sort_key = "s19", .limit = 4};
+  QueryRequest query{.table = "kv",
+                     .partition_key = "p",
+                     .from_sort_key = "s05",
+                     .to_sort_key = "s19",
+                     .limit = 4};
   int pages = 0;
   for (;;) {
     const QueryResult page = ok(client.query(query));
@@ -177,8 +222,8 @@ TEST_CASE("sdk: server errors arrive typed with the server's message", "[sdk][e2
   auto no_table = client.get({.table = "nope", .partition_key = "k"});
   REQUIRE(no_table.is(Errc::kTableNotFound));
   CHECK_FALSE(no_table.error().message.empty());
-  auto too_big = client.put({.table = "kv", .partition_key = "k",
-                             .value = std::string((1 << 20) + 1, 'x')});
+  auto too_big =
+      client.put({.table = "kv", .partition_key = "k", .value = std::string((1 << 20) + 1, 'x')});
   CHECK(too_big.is(Errc::kTooLarge));
   CHECK(client.put({.table = "kv", .partition_key = "", .value = "v"}).is(Errc::kInvalidArgument));
 }

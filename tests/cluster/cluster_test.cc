@@ -7,7 +7,10 @@
 #include <map>
 #include <set>
 
+#include <boost/json.hpp>
+
 #include "cluster/cluster_harness.h"
+#include "support/command_runner.h"
 
 using namespace pairdb::test;
 
@@ -38,6 +41,30 @@ bool all_report(TestCluster& cluster, const std::vector<size_t>& observers, size
                      [&](size_t o) { return cluster.liveness(o, target) == state; });
 }
 
+// `pairdb-admin --json ARGS...` against node i; REQUIREs exit 0 and parses stdout.
+boost::json::value admin_json(TestCluster& cluster, size_t i, std::vector<std::string> args) {
+  std::vector<std::string> argv = {PAIRDB_ADMIN_PATH,
+                                   "-h",
+                                   cluster.process(i).host(),
+                                   "-p",
+                                   std::to_string(cluster.process(i).binary_port()),
+                                   "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const CommandResult result = run_command(argv, "", 30'000);
+  INFO(result.describe());
+  REQUIRE(result.exit_code == 0);
+  return boost::json::parse(result.out);
+}
+
+// Node id -> the two-letter state pairdb-admin status shows for it, as node i sees it.
+std::map<std::string, std::string> admin_states(TestCluster& cluster, size_t i) {
+  std::map<std::string, std::string> states;
+  for (const auto& node : admin_json(cluster, i, {"status"}).at("nodes").as_array()) {
+    states[std::string(node.at("node_id").as_string())] = node.at("status").as_string().c_str();
+  }
+  return states;
+}
+
 std::vector<size_t> all_but(const TestCluster& cluster, size_t excluded) {
   std::vector<size_t> out;
   for (size_t i = 0; i < cluster.size(); ++i) {
@@ -48,8 +75,7 @@ std::vector<size_t> all_but(const TestCluster& cluster, size_t excluded) {
 
 }  // namespace
 
-TEST_CASE("five nodes agree on membership, the ring, placement and the schema",
-          "[cluster]") {
+TEST_CASE("five nodes agree on membership, the ring, placement and the schema", "[cluster]") {
   TestCluster cluster;
   cluster.start();
 
@@ -108,11 +134,32 @@ TEST_CASE("five nodes agree on membership, the ring, placement and the schema",
            described->schema_versions[0].node_ids.size() == kClusterNodes;
   });
   CHECK(schema_agreed);
+
+  // The operator's view: pairdb-admin status on any node lists all five, up and normal, with
+  // ownership adding up to the whole ring; describecluster agrees on one schema.
+  const auto status = admin_json(cluster, 2, {"status"});
+  REQUIRE(status.at("nodes").as_array().size() == kClusterNodes);
+  double owned = 0;
+  for (const auto& node : status.at("nodes").as_array()) {
+    CHECK(node.at("status").as_string() == "UN");
+    CHECK(node.at("dc").as_string() == "dc1");
+    owned += node.at("ownership").to_number<double>();
+  }
+  CHECK(owned == Approx(1.0));
+  CHECK(admin_json(cluster, 4, {"describecluster"}).at("schema_agreement").as_bool());
+  const auto endpoints = admin_json(cluster, 1, {"getendpoints", "default", "user:42"});
+  std::vector<std::string> admin_replicas;
+  for (const auto& node : endpoints.at("endpoints").as_array()) {
+    admin_replicas.push_back(node.at("node_id").as_string().c_str());
+  }
+  CHECK(admin_replicas == replicas);
+  CHECK(admin_json(cluster, 3, {"gossipinfo"}).at("members").as_array().size() == kClusterNodes);
 }
 
-TEST_CASE("a killed node is declared dead by every other node in time, and rejoins with its "
-          "id and tokens",
-          "[cluster]") {
+TEST_CASE(
+    "a killed node is declared dead by every other node in time, and rejoins with its "
+    "id and tokens",
+    "[cluster]") {
   TestCluster cluster;
   cluster.start();
   const size_t victim = 3;
@@ -122,14 +169,17 @@ TEST_CASE("a killed node is declared dead by every other node in time, and rejoi
   const auto killed_at = SteadyClock::now();
   cluster.kill(victim);
   const auto observers = all_but(cluster, victim);
-  const bool detected = poll_until(kDeadBound, [&] {
-    return all_report(cluster, observers, victim, "dead");
-  });
+  const bool detected =
+      poll_until(kDeadBound, [&] { return all_report(cluster, observers, victim, "dead"); });
   INFO(cluster.diagnostics());
   REQUIRE(detected);
   std::printf("cluster: kill -9 detected as dead by all %zu peers in %.2f s (bound %lld s)\n",
               observers.size(), seconds_since(killed_at),
               static_cast<long long>(std::chrono::seconds(kDeadBound).count()));
+  // pairdb-admin status shows it down (DN) and everyone else up.
+  const auto states = admin_states(cluster, 0);
+  REQUIRE(states.size() == kClusterNodes);
+  for (const auto& [id, state] : states) CHECK(state == (id == victim_id ? "DN" : "UN"));
   // A dead node keeps its place on the ring: failure is not removal.
   CHECK(ring_of(ok(cluster.connect(0).topology())) == ring_before);
 
@@ -153,9 +203,10 @@ TEST_CASE("a killed node is declared dead by every other node in time, and rejoi
   }
 }
 
-TEST_CASE("a node paused for 30 s is marked down, comes back after SIGCONT, and no other node "
-          "is ever marked dead",
-          "[cluster]") {
+TEST_CASE(
+    "a node paused for 30 s is marked down, comes back after SIGCONT, and no other node "
+    "is ever marked dead",
+    "[cluster]") {
   TestCluster cluster;
   cluster.start();
   const size_t paused = 4;
@@ -181,34 +232,44 @@ TEST_CASE("a node paused for 30 s is marked down, comes back after SIGCONT, and 
   cluster.pause(paused);
   std::optional<double> detected_after;
   // The whole pause is observed: detection first, then no flapping until it ends.
-  poll_until(30s, [&] {
-    check_no_false_deaths();
-    if (!detected_after && all_report(cluster, observers, paused, "dead")) {
-      detected_after = seconds_since(paused_at);
-    }
-    return false;
-  }, 250ms);
+  poll_until(
+      30s,
+      [&] {
+        check_no_false_deaths();
+        if (!detected_after && all_report(cluster, observers, paused, "dead")) {
+          detected_after = seconds_since(paused_at);
+        }
+        return false;
+      },
+      250ms);
   INFO(cluster.diagnostics());
   REQUIRE(detected_after.has_value());
   CHECK(*detected_after <= std::chrono::duration<double>(kDeadBound).count());
 
   const auto resumed_at = SteadyClock::now();
   cluster.resume(paused);
-  const bool recovered = poll_until(20s, [&] {
-    check_no_false_deaths();
-    return cluster.all_see_all_alive();
-  }, 250ms);
+  const bool recovered = poll_until(
+      20s,
+      [&] {
+        check_no_false_deaths();
+        return cluster.all_see_all_alive();
+      },
+      250ms);
   INFO(cluster.diagnostics());
   REQUIRE(recovered);
   const double recovered_after = seconds_since(resumed_at);
   // And it stays that way for a few more periods.
-  poll_until(3s, [&] {
-    check_no_false_deaths();
-    return false;
-  }, 250ms);
-  std::printf("cluster: SIGSTOP detected as dead by all peers in %.2f s; alive again to all "
-              "%.2f s after SIGCONT; %zu status polls, %zu false deaths\n",
-              *detected_after, recovered_after, polls, flaps.size());
+  poll_until(
+      3s,
+      [&] {
+        check_no_false_deaths();
+        return false;
+      },
+      250ms);
+  std::printf(
+      "cluster: SIGSTOP detected as dead by all peers in %.2f s; alive again to all "
+      "%.2f s after SIGCONT; %zu status polls, %zu false deaths\n",
+      *detected_after, recovered_after, polls, flaps.size());
   INFO(fmt::format("{}", fmt::join(flaps, "; ")));
   CHECK(flaps.empty());
   CHECK(cluster.all_see_all_alive());

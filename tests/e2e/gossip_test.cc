@@ -1,5 +1,6 @@
 // The gossip listener of one real node faced with bytes that are not gossip: every malformed
-// datagram or stream message is counted in /metrics and dropped, and the node carries on.
+// datagram or stream message is counted in /metrics and dropped, and the node carries on. And
+// a node of another cluster that names it as a seed is refused, not merged.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -99,4 +100,50 @@ TEST_CASE("malformed gossip is counted and dropped, and the node carries on", "[
   REQUIRE(cluster.is_ok());
   CHECK(cluster->status == 200);
   CHECK(cluster->body.find(node->node_id()) != std::string::npos);
+}
+
+TEST_CASE("a node of another cluster that seeds from this one is refused, not merged",
+          "[e2e][gossip]") {
+  TempDir dir_a;
+  TempDir dir_b;
+  auto a = PairdbProcess::start(dir_a.path() + "/data", {"--cluster-name", "alpha"});
+  REQUIRE(a.is_ok());
+  auto b = PairdbProcess::start(dir_b.path() + "/data",
+                                {"--cluster-name", "beta", "--seeds", (*a)->gossip_address()});
+  REQUIRE(b.is_ok());
+
+  // b's join attempts reach a and are dropped there (and a never learns b to answer it).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  double foreign = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    foreign = metric(**a, "pairdb_gossip_foreign_cluster_total");
+    if (foreign >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling, with a deadline.
+  }
+  CHECK(foreign >= 2);
+  CHECK(metric(**a, "pairdb_gossip_messages_received_total") == 0);
+  for (const auto* node : {a->get(), b->get()}) {
+    auto client = WireClient::connect("127.0.0.1", node->binary_port());
+    REQUIRE(client.is_ok());
+    auto status = client->status();
+    REQUIRE(status.is_ok());
+    REQUIRE(status->nodes.size() == 1);
+    CHECK(status->nodes[0].node_id == node->node_id());
+  }
+}
+
+TEST_CASE("a node listening on every interface announces its gossip host to clients",
+          "[e2e][gossip]") {
+  TempDir dir;
+  auto node = PairdbProcess::start(dir.path() + "/data",
+                                   {"--listen", "0.0.0.0:0", "--http-listen", "0.0.0.0:0"});
+  REQUIRE(node.is_ok());
+  auto client = WireClient::connect("127.0.0.1", (*node)->binary_port());
+  REQUIRE(client.is_ok());
+  auto topology = client->topology();
+  REQUIRE(topology.is_ok());
+  REQUIRE(topology->nodes.size() == 1);
+  // 0.0.0.0 is no address to dial: the SDK would route requests nowhere.
+  CHECK(topology->nodes[0].address == "127.0.0.1:" + std::to_string((*node)->binary_port()));
+  CHECK(topology->nodes[0].http_address == "127.0.0.1:" + std::to_string((*node)->http_port()));
 }

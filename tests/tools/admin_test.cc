@@ -85,6 +85,43 @@ TEST_CASE_METHOD(AdminFixture, "status, info, describe and version describe the 
   CHECK(version_text.out.find("pairdb-admin ") == 0);
 }
 
+TEST_CASE_METHOD(AdminFixture, "gossipinfo, describecluster and getendpoints") {
+  const std::string self = admin_json({"info"}).at("node_id").as_string().c_str();
+
+  const json::value gossip = admin_json({"gossipinfo"});
+  CHECK(gossip.at("node_id").as_string() == self);
+  const auto& members = gossip.at("members").as_array();
+  REQUIRE(members.size() == 1);
+  CHECK(members[0].at("liveness").as_string() == "alive");
+  CHECK(members[0].at("status").as_string() == "normal");
+  CHECK(members[0].at("schema_version").as_string().size() == 16);
+  const CommandResult gossip_text = admin({"gossipinfo"});
+  REQUIRE(gossip_text.exit_code == 0);
+  CHECK(gossip_text.out.find(self + " (this node)") != std::string::npos);
+
+  const json::value cluster = admin_json({"describecluster"});
+  CHECK(cluster.at("schema_agreement").as_bool());
+  CHECK(cluster.at("partitioner").as_string() == "xxh3-64");
+  const auto& versions = cluster.at("schema_versions").as_array();
+  REQUIRE(versions.size() == 1);
+  CHECK(versions[0].at("version") == members[0].at("schema_version"));
+  CHECK(versions[0].at("node_ids").as_array().at(0).as_string() == self);
+  CHECK(admin({"describecluster"}).out.find("Schema agreement: yes") != std::string::npos);
+
+  const json::value endpoints = admin_json({"getendpoints", "default", "user:42"});
+  CHECK(endpoints.at("natural_count").to_number<int64_t>() == 1);
+  const auto& nodes = endpoints.at("endpoints").as_array();
+  REQUIRE(nodes.size() == 1);
+  CHECK(nodes[0].at("node_id").as_string() == self);
+  CHECK(nodes[0].at("role").as_string() == "replica");
+  CHECK(admin({"getendpoints", "default", "user:42"}).out.find("Token: ") == 0);
+  const CommandResult missing = admin({"getendpoints", "no_such_table", "k"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("TableNotFound") != std::string::npos);
+  CHECK(admin({"getendpoints", "default"}).exit_code == 2);
+  CHECK(admin({"getendpoints", "default", "k", "--fallbacks", "9"}).exit_code == 2);
+}
+
 TEST_CASE_METHOD(AdminFixture, "tables create, list, describe, tablestats and drop") {
   const json::value created = admin_json(
       {"tables", "create", "users", "--conflict-mode", "lww", "--default-ttl-ms", "60000"});

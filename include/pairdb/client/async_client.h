@@ -25,12 +25,12 @@
 #include <memory>
 #include <utility>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <pairdb/client/error.h>
 #include <pairdb/client/options.h>
 #include <pairdb/client/types.h>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 
 namespace pairdb::client {
 
@@ -45,8 +45,7 @@ using Handler = boost::asio::any_completion_handler<void(Expected<T>)>;
 // invokes it exactly once (unless the executor is destroyed first).
 void start(const std::shared_ptr<ClientCore>& core, PutRequest request, Handler<PutResult> h);
 void start(const std::shared_ptr<ClientCore>& core, GetRequest request, Handler<GetResult> h);
-void start(const std::shared_ptr<ClientCore>& core, DeleteRequest request,
-           Handler<DeleteResult> h);
+void start(const std::shared_ptr<ClientCore>& core, DeleteRequest request, Handler<DeleteResult> h);
 void start(const std::shared_ptr<ClientCore>& core, QueryRequest request, Handler<QueryResult> h);
 
 struct CreateTableArgs {
@@ -80,6 +79,18 @@ struct TableStatsArgs {
   std::string table;
   NodeTarget node;
 };
+struct GetEndpointsArgs {
+  std::string table;
+  std::string partition_key;
+  uint32_t fallbacks = 0;
+  NodeTarget node;
+};
+struct DescribeClusterArgs {
+  NodeTarget node;
+};
+struct GossipInfoArgs {
+  NodeTarget node;
+};
 struct FlushArgs {
   NodeTarget node;
 };
@@ -99,6 +110,10 @@ void start(const std::shared_ptr<ClientCore>& core, TopologyArgs args, Handler<T
 void start(const std::shared_ptr<ClientCore>& core, StatusArgs args, Handler<ClusterStatus> h);
 void start(const std::shared_ptr<ClientCore>& core, InfoArgs args, Handler<KeyValues> h);
 void start(const std::shared_ptr<ClientCore>& core, TableStatsArgs args, Handler<KeyValues> h);
+void start(const std::shared_ptr<ClientCore>& core, GetEndpointsArgs args, Handler<Endpoints> h);
+void start(const std::shared_ptr<ClientCore>& core, DescribeClusterArgs args,
+           Handler<ClusterDescription> h);
+void start(const std::shared_ptr<ClientCore>& core, GossipInfoArgs args, Handler<GossipInfo> h);
 void start(const std::shared_ptr<ClientCore>& core, FlushArgs args, Handler<Empty> h);
 void start(const std::shared_ptr<ClientCore>& core, CompactArgs args, Handler<Empty> h);
 
@@ -173,8 +188,7 @@ class AsyncClient {
   }
   template <class Token>
   auto async_status(NodeTarget node, Token&& token) {
-    return initiate<ClusterStatus>(std::forward<Token>(token),
-                                   detail::StatusArgs{std::move(node)});
+    return initiate<ClusterStatus>(std::forward<Token>(token), detail::StatusArgs{std::move(node)});
   }
   template <class Token>
   auto async_info(NodeTarget node, Token&& token) {
@@ -184,6 +198,25 @@ class AsyncClient {
   auto async_table_stats(std::string table, NodeTarget node, Token&& token) {
     return initiate<KeyValues>(std::forward<Token>(token),
                                detail::TableStatsArgs{std::move(table), std::move(node)});
+  }
+  // The replicas of `partition_key` in `table`, plus up to `fallbacks` (at most 8) extra
+  // nodes a sloppy quorum would use.
+  template <class Token>
+  auto async_get_endpoints(std::string table, std::string partition_key, uint32_t fallbacks,
+                           NodeTarget node, Token&& token) {
+    return initiate<Endpoints>(std::forward<Token>(token),
+                               detail::GetEndpointsArgs{std::move(table), std::move(partition_key),
+                                                        fallbacks, std::move(node)});
+  }
+  template <class Token>
+  auto async_describe_cluster(NodeTarget node, Token&& token) {
+    return initiate<ClusterDescription>(std::forward<Token>(token),
+                                        detail::DescribeClusterArgs{std::move(node)});
+  }
+  template <class Token>
+  auto async_gossip_info(NodeTarget node, Token&& token) {
+    return initiate<GossipInfo>(std::forward<Token>(token),
+                                detail::GossipInfoArgs{std::move(node)});
   }
   template <class Token>
   auto async_flush(NodeTarget node, Token&& token) {

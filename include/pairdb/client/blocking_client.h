@@ -13,12 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <pairdb/client/async_client.h>
 #include <pairdb/client/error.h>
 #include <pairdb/client/options.h>
 #include <pairdb/client/types.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace pairdb::client {
 
@@ -49,6 +49,10 @@ class Client {
   Expected<ClusterStatus> status(NodeTarget node = {});
   Expected<KeyValues> info(NodeTarget node = {});
   Expected<KeyValues> table_stats(std::string table, NodeTarget node = {});
+  Expected<Endpoints> get_endpoints(std::string table, std::string partition_key,
+                                    uint32_t fallbacks = 0, NodeTarget node = {});
+  Expected<ClusterDescription> describe_cluster(NodeTarget node = {});
+  Expected<GossipInfo> gossip_info(NodeTarget node = {});
   Expected<Empty> flush(NodeTarget node = {});
   Expected<Empty> compact(std::string table = {}, NodeTarget node = {});
 

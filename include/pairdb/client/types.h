@@ -153,7 +153,7 @@ struct NodeInfo {
   std::string http_address{};
   std::string dc{};
   std::string rack{};
-  std::string state{};     // "joining", "normal", "leaving" or "left".
+  std::string state{};  // "joining", "normal", "leaving" or "left".
   std::vector<uint64_t> tokens{};
   std::string liveness{};  // "alive", "suspect" or "dead".
   uint64_t load_bytes = 0;
@@ -168,6 +168,49 @@ struct Topology {
 struct ClusterStatus {
   std::string node_id;  // The node that answered.
   std::vector<NodeInfo> nodes;
+};
+
+// The replicas of one partition key (GetEndpoints): natural replicas first, in preference
+// order, then up to the requested number of fallbacks for sloppy quorums.
+struct Endpoints {
+  uint64_t token = 0;           // XXH3-64 of the partition key.
+  std::vector<NodeInfo> nodes;  // Tokens are left empty.
+  uint32_t natural_count = 0;   // nodes[0, natural_count) are the natural replicas.
+  uint64_t ring_version = 0;
+};
+
+// One schema (catalog digest) and the live nodes that hold it.
+struct SchemaVersionHolders {
+  uint64_t version = 0;
+  std::vector<std::string> node_ids;  // Sorted.
+};
+
+struct ClusterDescription {
+  std::string cluster_name;
+  std::string partitioner;                            // "xxh3-64".
+  std::vector<SchemaVersionHolders> schema_versions;  // Sorted by version.
+  bool schema_agreement = false;                      // Every live node holds the same schema.
+  uint64_t ring_version = 0;
+};
+
+// One member as the answering node's failure detector sees it.
+struct GossipMember {
+  std::string node_id{};
+  std::string gossip_address{};
+  uint64_t incarnation = 0;
+  std::string status{};  // "joining", "normal", "leaving" or "left".
+  uint64_t schema_version = 0;
+  uint64_t load_bytes = 0;
+  std::string software_version{};
+  std::string dc{};
+  std::string rack{};
+  std::string liveness{};  // "alive", "suspect", "dead" or "left".
+  uint64_t meta_version = 0;
+};
+
+struct GossipInfo {
+  std::string node_id;  // The node that answered.
+  std::vector<GossipMember> members;
 };
 
 struct HelloInfo {

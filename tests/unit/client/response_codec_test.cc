@@ -25,11 +25,11 @@ TEST_CASE("a Get response decodes into siblings and the merged context", "[clien
   flatbuffers::FlatBufferBuilder fbb;
   const uint8_t value[] = {'v', '1'};
   const uint8_t context[] = {1, 2, 3};
-  auto sibling = wire::CreateSibling(fbb, fbb.CreateVector(value, 2), fbb.CreateString("text/plain"),
-                                     77, 0, false);
+  auto sibling = wire::CreateSibling(fbb, fbb.CreateVector(value, 2),
+                                     fbb.CreateString("text/plain"), 77, 0, false);
   std::vector<flatbuffers::Offset<wire::Sibling>> siblings{sibling};
-  fbb.Finish(wire::CreateGetResponse(fbb, true, fbb.CreateVector(siblings),
-                                     fbb.CreateVector(context, 3)));
+  fbb.Finish(
+      wire::CreateGetResponse(fbb, true, fbb.CreateVector(siblings), fbb.CreateVector(context, 3)));
   const net::Frame frame = frame_of(net::encode_response_frame(5, net::Opcode::kGet, fbb));
 
   Expected<GetResult> got = decode_get(frame);
@@ -68,7 +68,8 @@ TEST_CASE("a payload that fails verification is a protocol error", "[client][cod
   header.flags = net::kFlagResponse;
   header.opcode = net::Opcode::kTopology;
   header.stream_id = 3;
-  const net::Frame frame = frame_of(net::encode_frame(header, std::string_view("\xff\xff\xff\x7f")));
+  const net::Frame frame =
+      frame_of(net::encode_frame(header, std::string_view("\xff\xff\xff\x7f")));
   CHECK(decode_topology(frame).is(Errc::kProtocol));
 }
 
@@ -76,16 +77,83 @@ TEST_CASE("requests encode to payloads the server's verifier accepts", "[client]
   auto verify = [](net::Opcode opcode, const std::string& payload) {
     return net::verify_request(opcode, net::as_bytes(payload)).is_ok();
   };
-  CHECK(verify(net::Opcode::kPut,
-               encode_payload(PutRequest{.table = "t", .partition_key = "k", .value = "v",
-                                         .idempotency_key = "id"},
-                              100)));
-  CHECK(verify(net::Opcode::kGet, encode_payload(GetRequest{.table = "t", .partition_key = "k"}, 0)));
-  CHECK(verify(net::Opcode::kQuery,
-               encode_payload(QueryRequest{.table = "t", .partition_key = "k",
-                                           .from_sort_key = std::string()},
-                              0)));
+  CHECK(verify(
+      net::Opcode::kPut,
+      encode_payload(
+          PutRequest{.table = "t", .partition_key = "k", .value = "v", .idempotency_key = "id"},
+          100)));
+  CHECK(
+      verify(net::Opcode::kGet, encode_payload(GetRequest{.table = "t", .partition_key = "k"}, 0)));
+  CHECK(verify(
+      net::Opcode::kQuery,
+      encode_payload(
+          QueryRequest{.table = "t", .partition_key = "k", .from_sort_key = std::string()}, 0)));
   CHECK(verify(net::Opcode::kHello, encode_hello_payload("test")));
   CHECK(verify(net::Opcode::kCreateTable,
                encode_payload(detail::CreateTableArgs{TableSpec{.name = "t"}, true})));
+}
+
+TEST_CASE("cluster responses decode: endpoints, cluster description, gossip members",
+          "[client][codec]") {
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<wire::NodeInfo>> nodes;
+    for (const char* id : {"n1", "n2", "n3"}) {
+      nodes.push_back(wire::CreateNodeInfo(fbb, fbb.CreateString(id), fbb.CreateString("a:1"), 0,
+                                           fbb.CreateString("dc1"), 0, 0, 0,
+                                           fbb.CreateString("alive")));
+    }
+    fbb.Finish(wire::CreateGetEndpointsResponse(fbb, 42, fbb.CreateVector(nodes), 2, 7));
+    auto endpoints = decode_get_endpoints(
+        frame_of(net::encode_response_frame(1, net::Opcode::kGetEndpoints, fbb)));
+    REQUIRE(endpoints);
+    CHECK(endpoints->token == 42);
+    CHECK(endpoints->natural_count == 2);
+    CHECK(endpoints->ring_version == 7);
+    REQUIRE(endpoints->nodes.size() == 3);
+    CHECK(endpoints->nodes[2].node_id == "n3");
+    CHECK(endpoints->nodes[0].dc == "dc1");
+    CHECK(endpoints->nodes[0].liveness == "alive");
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<wire::SchemaVersion>> versions{
+        wire::CreateSchemaVersion(fbb, 10, fbb.CreateVectorOfStrings({"a", "b"})),
+        wire::CreateSchemaVersion(fbb, 11, fbb.CreateVectorOfStrings({"c"}))};
+    fbb.Finish(wire::CreateDescribeClusterResponse(fbb, fbb.CreateString("prod"),
+                                                   fbb.CreateString("xxh3-64"),
+                                                   fbb.CreateVector(versions), false, 3));
+    auto cluster = decode_describe_cluster(
+        frame_of(net::encode_response_frame(2, net::Opcode::kDescribeCluster, fbb)));
+    REQUIRE(cluster);
+    CHECK(cluster->cluster_name == "prod");
+    CHECK_FALSE(cluster->schema_agreement);
+    REQUIRE(cluster->schema_versions.size() == 2);
+    CHECK(cluster->schema_versions[0].version == 10);
+    CHECK(cluster->schema_versions[0].node_ids == std::vector<std::string>{"a", "b"});
+    CHECK(cluster->schema_versions[1].node_ids == std::vector<std::string>{"c"});
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<wire::GossipMember>> members{wire::CreateGossipMember(
+        fbb, fbb.CreateString("n1"), fbb.CreateString("127.0.0.1:7401"), 5,
+        fbb.CreateString("normal"), 99, 1024, fbb.CreateString("0.1.0"), fbb.CreateString("dc1"),
+        fbb.CreateString("r1"), fbb.CreateString("suspect"), 3)};
+    fbb.Finish(
+        wire::CreateGossipInfoResponse(fbb, fbb.CreateString("n1"), fbb.CreateVector(members)));
+    auto gossip =
+        decode_gossip_info(frame_of(net::encode_response_frame(3, net::Opcode::kGossipInfo, fbb)));
+    REQUIRE(gossip);
+    CHECK(gossip->node_id == "n1");
+    REQUIRE(gossip->members.size() == 1);
+    const GossipMember& m = gossip->members[0];
+    CHECK(m.gossip_address == "127.0.0.1:7401");
+    CHECK(m.incarnation == 5);
+    CHECK(m.schema_version == 99);
+    CHECK(m.load_bytes == 1024);
+    CHECK(m.software_version == "0.1.0");
+    CHECK(m.rack == "r1");
+    CHECK(m.liveness == "suspect");
+    CHECK(m.meta_version == 3);
+  }
 }
