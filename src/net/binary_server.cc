@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -295,10 +296,10 @@ void BinaryServer::stop() {
 
 asio::awaitable<void> BinaryServer::accept_loop() {
   while (!shared_->stopping.load()) {
-    asio::any_io_executor executor = options_.connection_executor
-                                         ? options_.connection_executor()
-                                         : asio::any_io_executor(asio::make_strand(io_));
-    auto [ec, socket] = co_await acceptor_.async_accept(executor, kUseTuple);
+    // Accepted onto the server's own context: a pending accept must never hold a socket of
+    // another io_context, which may be destroyed first.
+    auto [ec, socket] =
+        co_await acceptor_.async_accept(asio::any_io_executor(asio::make_strand(io_)), kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       continue;  // EMFILE and friends: keep serving the connections we have.
@@ -317,6 +318,24 @@ asio::awaitable<void> BinaryServer::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true));
+    if (options_.connection_executor) {
+      // Move the descriptor to the connection's own io_context.
+      boost::system::error_code move_ec;
+      const auto protocol = socket.local_endpoint(move_ec).protocol();
+      const auto fd = move_ec ? -1 : socket.release(move_ec);
+      if (move_ec) {
+        budget_->release();
+        continue;  // The socket (if still held) closes as it goes out of scope.
+      }
+      tcp::socket rehomed(options_.connection_executor());
+      rehomed.assign(protocol, fd, move_ec);
+      if (move_ec) {
+        ::close(fd);
+        budget_->release();
+        continue;
+      }
+      socket = std::move(rehomed);
+    }
     auto connection =
         std::make_shared<BinaryConnection>(std::move(socket), options_, budget_, handler_, shared_);
     {

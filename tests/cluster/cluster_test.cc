@@ -59,7 +59,8 @@ boost::json::value admin_json(TestCluster& cluster, size_t i, std::vector<std::s
 // Node id -> the two-letter state pairdb-admin status shows for it, as node i sees it.
 std::map<std::string, std::string> admin_states(TestCluster& cluster, size_t i) {
   std::map<std::string, std::string> states;
-  for (const auto& node : admin_json(cluster, i, {"status"}).at("nodes").as_array()) {
+  const boost::json::value status = admin_json(cluster, i, {"status"});
+  for (const auto& node : status.at("nodes").as_array()) {
     states[std::string(node.at("node_id").as_string())] = node.at("status").as_string().c_str();
   }
   return states;
