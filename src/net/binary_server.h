@@ -10,11 +10,11 @@
 // handler may call its responder from any thread, exactly once.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>

@@ -132,7 +132,8 @@ class ItemService {
   Status validate_key(const ItemKey& key) const;
   void warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms);
   Status validate_write(const WriteCommand& command) const;
-  // Runs `work` on the worker pool unless the deadline has passed by the time it starts.
+  // Runs `work` inline when run_inline allows `kind`; otherwise on the worker pool, unless the
+  // deadline has passed by the time it starts there.
   template <typename T>
   void run(StorageWork kind, Instant deadline, std::function<Result<T>()> work, Reply<T> done);
 
