@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "gossip/state_digest.h"
 #include "net/schema/gossip_generated.h"
 
 namespace pairdb::gossip {
@@ -106,6 +107,10 @@ std::pair<wire::Body, Offset<void>> build_body(FlatBufferBuilder& fbb, const Mes
     std::pair<wire::Body, Offset<void>> operator()(const GossipOnly&) {
       return {wire::Body::Gossip, wire::CreateGossip(fbb).Union()};
     }
+    std::pair<wire::Body, Offset<void>> operator()(const SyncDigest& d) {
+      const auto buckets = fbb.CreateVector(d.buckets);
+      return {wire::Body::SyncDigest, wire::CreateSyncDigest(fbb, d.is_request, buckets).Union()};
+    }
     std::pair<wire::Body, Offset<void>> operator()(const MetaResponse& r) {
       return {wire::Body::MetaResponse, build_meta(fbb, r.meta).Union()};
     }
@@ -124,6 +129,15 @@ Status check_message(const GossipMessage& msg) {
       return Status::invalid_argument("gossip: sync chunk holds too many updates");
     }
     for (const MemberUpdate& u : s->updates) PAIRDB_TRY(check_update(u));
+  }
+  if (const auto* d = std::get_if<SyncDigest>(&msg.body)) {
+    if (!is_valid_bucket_count(d->buckets.size())) {
+      return Status::invalid_argument(
+          fmt::format("gossip: sync digest of {} buckets", d->buckets.size()));
+    }
+    if (!msg.updates.empty()) {
+      return Status::invalid_argument("gossip: a sync digest carries no piggybacked updates");
+    }
   }
   if (const auto* p = std::get_if<PingReq>(&msg.body)) {
     PAIRDB_TRY(check_length("ping-req target address", p->target_addr.size(), kAddressBytesMax));
@@ -252,6 +266,12 @@ Result<MessageBody> read_body(const wire::Envelope* env) {
     }
     case wire::Body::Gossip:
       return MessageBody(GossipOnly{});
+    case wire::Body::SyncDigest: {
+      const wire::SyncDigest* d = env->body_as_SyncDigest();
+      const size_t n = d->buckets() == nullptr ? 0 : d->buckets()->size();
+      if (!is_valid_bucket_count(n)) return corrupt(fmt::format("sync digest of {} buckets", n));
+      return MessageBody(SyncDigest{d->is_request(), {d->buckets()->begin(), d->buckets()->end()}});
+    }
     default:
       return corrupt("unknown or missing body type");
   }

@@ -30,6 +30,9 @@ static_assert(kPiggybackUpdatesMax * kUpdateWireBytesMax + kEnvelopeOverheadByte
 static_assert(kSyncUpdatesPerChunkMax * kUpdateWireBytesMax + kEnvelopeOverheadBytesMax <=
               kDatagramBytesMax);
 static_assert(kSyncChunksMax * kSyncUpdatesPerChunkMax >= ring::kRingNodesMax);
+// A sync digest carries one 8-byte hash per bucket and no piggybacked updates.
+inline constexpr size_t kSyncDigestBucketsMax = 128;
+static_assert(kSyncDigestBucketsMax * 8 + 8 + kEnvelopeOverheadBytesMax <= kDatagramBytesMax);
 // The metadata reply goes over the stream channel: tokens plus six bounded strings.
 inline constexpr size_t kMetaMessageBytesMax = kMetaTokensMax * 8 + 6 * (kNameBytesMax + 8) + 512;
 
@@ -57,6 +60,15 @@ struct SyncChunk {
   std::vector<MemberUpdate> updates;  // Size <= kSyncUpdatesPerChunkMax.
   bool operator==(const SyncChunk&) const = default;
 };
+// Digest push-pull: per-bucket hashes of the sender's member list (members bucketed by id, see
+// gossip/state_digest.h). The receiver sends back, as SyncChunks, the members of every bucket
+// whose hash differs from its own; a request also gets the receiver's digest back, so the
+// requester does the same. Two datagrams when both views agree, whatever the cluster size.
+struct SyncDigest {
+  bool is_request = false;
+  std::vector<uint64_t> buckets;  // Size a power of two in [1, kSyncDigestBucketsMax].
+  bool operator==(const SyncDigest&) const = default;
+};
 struct GossipOnly {
   bool operator==(const GossipOnly&) const = default;
 };
@@ -69,8 +81,8 @@ struct MetaResponse {
   bool operator==(const MetaResponse&) const = default;
 };
 
-using MessageBody =
-    std::variant<Ping, Ack, PingReq, Nack, SyncChunk, MetaRequest, MetaResponse, GossipOnly>;
+using MessageBody = std::variant<Ping, Ack, PingReq, Nack, SyncChunk, MetaRequest, MetaResponse,
+                                 GossipOnly, SyncDigest>;
 
 struct GossipMessage {
   NodeId sender;

@@ -4,10 +4,16 @@
 #include <cmath>
 
 #include "common/assert.h"
+#include "gossip/state_digest.h"
 
 namespace pairdb::gossip {
 
 namespace {
+
+// A member seen coming back from the dead is sent a sync request by this many of the nodes that
+// see it, on average (each with probability kReviveSyncPeers / n): enough that whatever it
+// missed flows both ways, without n nodes syncing with it at once after a partition heals.
+constexpr size_t kReviveSyncPeers = 3;
 
 // Whether `incoming` carries newer knowledge than `known` (SWIM precedence): a higher
 // incarnation wins; at equal incarnation alive < suspect < dead < left.
@@ -58,9 +64,9 @@ const Member* SwimCore::find(const NodeId& id) const {
 // ---------------------------------------------------------------------------------------------
 // Node-owned state.
 
-void SwimCore::bump_self() {
+void SwimCore::bump_self(bool fan_out) {
   ++self_.incarnation;
-  enqueue_broadcast(self_.id);
+  enqueue_broadcast(self_.id, fan_out);
 }
 
 void SwimCore::set_status(NodeStatus status) {
@@ -75,7 +81,7 @@ void SwimCore::set_schema_version(uint64_t version) {
 
 void SwimCore::set_load(uint64_t load_bytes) {
   self_.load_bytes = load_bytes;
-  bump_self();
+  bump_self(/*fan_out=*/false);
 }
 
 void SwimCore::set_meta(NodeMeta meta) {
@@ -95,7 +101,7 @@ void SwimCore::leave() {
 // ---------------------------------------------------------------------------------------------
 // Merging updates.
 
-void SwimCore::apply_update(const MemberUpdate& u, Instant now, Outbox& out) {
+void SwimCore::apply_update(const MemberUpdate& u, Instant now, Outbox& out, bool spread_join) {
   if (u.id.is_nil()) return;
   if (u.id == self_.id) {
     apply_about_self(u);
@@ -105,7 +111,7 @@ void SwimCore::apply_update(const MemberUpdate& u, Instant now, Outbox& out) {
   if (it == members_.end()) {
     if (is_down(u.liveness)) return;  // Never learn a member from its obituary.
     if (members_.size() >= ring::kRingNodesMax) return;
-    add_member(u, now, out);
+    add_member(u, now, out, spread_join);
     return;
   }
   Member& m = it->second;
@@ -130,7 +136,7 @@ void SwimCore::apply_about_self(const MemberUpdate& u) {
   PAIRDB_ASSERT(self_.liveness == Liveness::kAlive);
 }
 
-void SwimCore::add_member(const MemberUpdate& u, Instant now, Outbox& out) {
+void SwimCore::add_member(const MemberUpdate& u, Instant now, Outbox& out, bool spread_join) {
   Member m;
   m.state = u;
   m.liveness_since = now;
@@ -141,7 +147,7 @@ void SwimCore::add_member(const MemberUpdate& u, Instant now, Outbox& out) {
   // Randomized round-robin: a new member goes to a random place in the probe order.
   const size_t pos = probe_index_ + rng_.uniform(probe_order_.size() - probe_index_ + 1);
   probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(pos), u.id);
-  enqueue_broadcast(u.id);
+  if (spread_join) enqueue_broadcast(u.id);
 }
 
 void SwimCore::change_member(Member& m, const MemberUpdate& u, Instant now, Outbox& out) {
@@ -156,12 +162,18 @@ void SwimCore::change_member(Member& m, const MemberUpdate& u, Instant now, Outb
   if (is_down(u.liveness))
     member_deadline_ = std::min(member_deadline_, now + config_.dead_reap_after);
   if (u.meta_version > old.meta_version) member_deadline_ = std::min(member_deadline_, now);
-  enqueue_broadcast(u.id);
+  // A new load figure (or a bare incarnation raise) is routine news: it rides on probes and acks
+  // but not the fan-out, whose cost grows with the cluster-wide rate of news.
+  const bool routine = old.liveness == u.liveness && old.status == u.status &&
+                       old.schema_version == u.schema_version && old.meta_version == u.meta_version;
+  enqueue_broadcast(u.id, /*fan_out=*/!routine);
   switch (u.liveness) {
     case Liveness::kAlive:
       if (old.liveness != Liveness::kAlive && m.announced) emit(out, MemberEventKind::kAlive, u);
-      // Back from the dead: exchange full state so whatever else it missed flows both ways.
-      if (is_down(old.liveness)) send_sync(u.gossip_addr, /*is_request=*/true, out);
+      // Back from the dead: a few of the nodes that see it sync with it.
+      if (is_down(old.liveness) && rng_.uniform(cluster_size()) < kReviveSyncPeers) {
+        send_digest(u.gossip_addr, /*is_request=*/true, digest_bucket_count(cluster_size()), out);
+      }
       break;
     case Liveness::kSuspect:
       start_suspicion(m, u.accuser, now);
@@ -242,7 +254,9 @@ void SwimCore::on_message(const std::string& from_addr, const GossipMessage& msg
         } else if constexpr (std::is_same_v<T, Nack>) {
           if (probe_ && probe_->seq == body.seq) ++probe_->nacks;
         } else if constexpr (std::is_same_v<T, SyncChunk>) {
-          handle_sync(from_addr, body, now, out);
+          handle_sync(from_addr, msg.sender, body, now, out);
+        } else if constexpr (std::is_same_v<T, SyncDigest>) {
+          handle_digest(from_addr, body, out);
         } else if constexpr (std::is_same_v<T, MetaRequest>) {
           send(from_addr, MetaResponse{self_meta_}, out);
         } else if constexpr (std::is_same_v<T, MetaResponse>) {
@@ -282,11 +296,52 @@ void SwimCore::handle_ping_req(const std::string& from, const PingReq& p, Instan
   send(p.target_addr, Ping{seq, target}, out, &target);
 }
 
-void SwimCore::handle_sync(const std::string& from, const SyncChunk& s, Instant now, Outbox& out) {
+// A member first heard of in a sync is not news to spread: the peer knew it, so this node is
+// the one behind (a joiner receiving a seed's whole view would otherwise re-gossip the entire
+// cluster). The exception is the peer itself, which may be joining: a seed spreads its arrival.
+void SwimCore::handle_sync(const std::string& from, const NodeId& sender, const SyncChunk& s,
+                           Instant now, Outbox& out) {
   PAIRDB_ASSERT(s.updates.size() <= kSyncUpdatesPerChunkMax);
-  for (const MemberUpdate& u : s.updates) apply_update(u, now, out);
+  for (const MemberUpdate& u : s.updates) apply_update(u, now, out, /*spread_join=*/u.id == sender);
   // Reply once per request: the requester marks its first chunk as the request.
   if (s.is_request) send_sync(from, /*is_request=*/false, out);
+}
+
+void SwimCore::handle_digest(const std::string& from, const SyncDigest& d, Outbox& out) {
+  if (!is_valid_bucket_count(d.buckets.size())) return;
+  const std::vector<uint64_t> mine = state_digest(d.buckets.size());
+  std::vector<bool> differ(mine.size());
+  for (size_t b = 0; b < mine.size(); ++b) differ[b] = mine[b] != d.buckets[b];
+  if (d.is_request) send(from, SyncDigest{false, mine}, out);
+  send_buckets(from, differ, out);
+}
+
+std::vector<uint64_t> SwimCore::state_digest(size_t buckets) const {
+  std::vector<uint64_t> digest(buckets, 0);
+  digest[digest_bucket(self_.id, buckets)] += digest_entry(self_);
+  for (const auto& [id, m] : members_) digest[digest_bucket(id, buckets)] += digest_entry(m.state);
+  return digest;
+}
+
+void SwimCore::send_digest(const std::string& to, bool is_request, size_t buckets, Outbox& out) {
+  send(to, SyncDigest{is_request, state_digest(buckets)}, out);
+}
+
+void SwimCore::send_buckets(const std::string& to, const std::vector<bool>& buckets, Outbox& out) {
+  SyncChunk chunk;
+  auto add = [&](const MemberUpdate& u) {
+    if (!buckets[digest_bucket(u.id, buckets.size())]) return;
+    chunk.updates.push_back(u);
+    if (chunk.updates.size() == kSyncUpdatesPerChunkMax) {
+      out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
+      chunk = SyncChunk{};
+    }
+  };
+  add(self_);
+  for (const auto& [id, m] : members_) add(m.state);
+  if (!chunk.updates.empty()) {
+    out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
+  }
 }
 
 // Sends every member this node knows (self included) in datagram-sized chunks.
@@ -308,7 +363,9 @@ void SwimCore::send_sync(const std::string& to, bool is_request, Outbox& out) {
 
 void SwimCore::send(const std::string& to, MessageBody body, Outbox& out,
                     const NodeId* must_carry) {
-  const bool piggyback = !std::holds_alternative<MetaResponse>(body);
+  // A metadata reply has its own (stream) budget; a digest fills most of a datagram.
+  const bool piggyback =
+      !std::holds_alternative<MetaResponse>(body) && !std::holds_alternative<SyncDigest>(body);
   GossipMessage msg{self_.id, std::move(body), {}};
   if (piggyback) msg.updates = take_piggyback(must_carry);
   out.messages.push_back(OutMessage{to, std::move(msg)});
@@ -323,14 +380,25 @@ const MemberUpdate* SwimCore::update_for(const NodeId& id) const {
   return m == nullptr ? nullptr : &m->state;
 }
 
-void SwimCore::enqueue_broadcast(const NodeId& id) {
+// Queued news is never demoted: the update sent is always the member's latest state, so it
+// carries an earlier, urgent change too. A node's own news fans out for all its transmissions:
+// above all a refutation, which every member must hear before its suspicion timer runs out;
+// only this node sends it first, so the cost per node does not grow with the cluster.
+void SwimCore::enqueue_broadcast(const NodeId& id, bool fan_out) {
+  const uint32_t until = !fan_out         ? 0
+                         : id == self_.id ? 2 * retransmit_limit()
+                                          : config_.fanout_transmits;
   for (Broadcast& b : broadcasts_) {
     if (b.id == id) {
+      const bool was_fresh = is_fresh(b);
+      b.fanout_until = was_fresh ? std::max(b.fanout_until, until) : until;
       b.transmits = 0;
+      if (!was_fresh && is_fresh(b)) ++fresh_broadcasts_;
       return;
     }
   }
-  broadcasts_.push_back(Broadcast{id, 0});
+  broadcasts_.push_back(Broadcast{id, 0, until});
+  if (is_fresh(broadcasts_.back())) ++fresh_broadcasts_;
   PAIRDB_ASSERT(broadcasts_.size() <= ring::kRingNodesMax + 1);
 }
 
@@ -360,14 +428,17 @@ std::vector<MemberUpdate> SwimCore::take_piggyback(const NodeId* must_carry) {
                           out.front().id == u->id)) {
       out.push_back(*u);
     }
-    ++broadcasts_[i].transmits;
+    if (++broadcasts_[i].transmits == broadcasts_[i].fanout_until) --fresh_broadcasts_;
   }
   // A node's news about itself (above all a refutation) is worth twice the retransmissions:
   // every member that misses it may turn a refuted suspicion into a false death.
   std::erase_if(broadcasts_, [&](const Broadcast& b) {
     const uint32_t own_limit = b.id == self_.id ? 2 * limit : limit;
-    return b.transmits >= own_limit || update_for(b.id) == nullptr;
+    const bool done = b.transmits >= own_limit || update_for(b.id) == nullptr;
+    if (done && is_fresh(b)) --fresh_broadcasts_;
+    return done;
   });
+  PAIRDB_ASSERT(fresh_broadcasts_ <= broadcasts_.size());
   PAIRDB_ASSERT(out.size() <= kPiggybackUpdatesMax);
   return out;
 }
@@ -381,6 +452,7 @@ void SwimCore::tick(Instant now, Outbox& out) {
   // overloaded); it then trusts its own timeouts less.
   if (expected_tick_ != Instant::max() && now - expected_tick_ > config_.probe_interval / 2) {
     raise_health();
+    on_starved(now - expected_tick_);
   }
   run_probe(now, out);
   // Member scans are O(members): run them only when a member deadline is due.
@@ -397,6 +469,18 @@ void SwimCore::tick(Instant now, Outbox& out) {
   expected_tick_ = out.next_tick;
   PAIRDB_ASSERT(out.next_tick > now);
   PAIRDB_ASSERT(out.messages.size() <= kOutboxMessagesMax);
+}
+
+// While this node was starved it could neither hear acks nor refutations: the probe in flight
+// proves nothing, and every suspicion it holds gets the lost time back, so a pause or a stall
+// of this process never turns into dead declarations the moment it resumes.
+void SwimCore::on_starved(Duration late) {
+  probe_.reset();
+  for (auto& [id, m] : members_) {
+    if (m.state.liveness != Liveness::kSuspect) continue;
+    m.suspected_at = m.suspected_at + late;
+    m.suspicion_deadline = m.suspicion_deadline + late;
+  }
 }
 
 void SwimCore::run_probe(Instant now, Outbox& out) {
@@ -509,8 +593,9 @@ void SwimCore::expire_relays(Instant now, Outbox& out) {
   for (const Relay& r : expired) send(r.requester_addr, Nack{r.origin_seq}, out);
 }
 
-// Push-pull with one random live member; every sync_dead_one_in-th with a dead one instead, so
-// both halves of a healed partition find each other; seeds while nobody else is known alive.
+// Push-pull by digest with one random live member; every sync_dead_one_in-th with a dead one
+// instead, so both halves of a healed partition find each other. While nobody else is known
+// alive, the whole view (just this node) goes to the seeds, whose replies are their whole views.
 void SwimCore::maybe_sync(Instant now, Outbox& out) {
   if (alive_count() == 0) {
     if (now < next_join_at_) return;
@@ -523,9 +608,10 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
   if (now < next_sync_at_) return;
   next_sync_at_ = now + sync_period();
   const bool pick_dead = config_.sync_dead_one_in > 0 && ++syncs_ % config_.sync_dead_one_in == 0;
+  const size_t buckets = digest_bucket_count(cluster_size());
   if (!pick_dead) {
     for (const Member* peer : random_members(1, nullptr, false)) {
-      send_sync(peer->state.gossip_addr, /*is_request=*/true, out);
+      send_digest(peer->state.gossip_addr, /*is_request=*/true, buckets, out);
     }
     return;
   }
@@ -537,15 +623,15 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
   std::sort(candidates.begin(), candidates.end(),
             [](const Member* a, const Member* b) { return a->state.id < b->state.id; });
   const Member* peer = candidates[rng_.uniform(candidates.size())];
-  send_sync(peer->state.gossip_addr, /*is_request=*/true, out);
+  send_digest(peer->state.gossip_addr, /*is_request=*/true, buckets, out);
 }
 
 void SwimCore::maybe_gossip(Instant now, Outbox& out) {
-  if (now < next_gossip_at_ || broadcasts_.empty() || config_.gossip_fanout == 0) return;
+  if (now < next_gossip_at_ || !has_fresh_broadcast() || config_.gossip_fanout == 0) return;
   next_gossip_at_ = now + config_.gossip_interval;
   for (const Member* peer : random_members(config_.gossip_fanout, nullptr, false)) {
-    if (broadcasts_.empty()) break;
-    send(peer->state.gossip_addr, GossipOnly{}, out);
+    if (!has_fresh_broadcast()) break;
+    send(peer->state.gossip_addr, GossipOnly{}, out);  // Least-sent updates first.
   }
 }
 
@@ -622,7 +708,7 @@ Instant SwimCore::next_deadline_fast() const {
                               : probe_->started + scaled(config_.probe_timeout));
   }
   for (const Relay& r : relays_) next = std::min(next, r.deadline);
-  if (!broadcasts_.empty() && config_.gossip_fanout > 0) next = std::min(next, next_gossip_at_);
+  if (config_.gossip_fanout > 0 && has_fresh_broadcast()) next = std::min(next, next_gossip_at_);
   next = std::min(next, alive_count() == 0 ? next_join_at_ : next_sync_at_);
   next = std::min(next, next_reconnect_at_);
   return next;
@@ -639,7 +725,8 @@ Duration SwimCore::suspicion_timeout(uint32_t confirmations) const {
 }
 
 // memberlist-style scaling: one sync per interval up to 32 members, then the interval grows
-// with log2(n / 32), so full-state traffic per node stays near-flat as the cluster grows.
+// with log2(n / 32). A digest grows with n up to kSyncDigestBucketsMax buckets (1 kB), so the
+// bytes of syncs between agreeing views stay flat per node as the cluster grows.
 Duration SwimCore::sync_period() const {
   const double n = static_cast<double>(cluster_size());
   const double scale = n <= 32 ? 1.0 : 1.0 + std::ceil(std::log2(n / 32.0));

@@ -32,20 +32,27 @@ struct SwimConfig {
   Duration probe_interval = 1s;    // One probe per period (scaled by local health).
   Duration probe_timeout = 500ms;  // Direct ack wait before asking k members (scaled too).
   uint32_t indirect_probes = 3;    // k <= kIndirectProbesMax.
-  // Fresh updates are also pushed to gossip_fanout random members every gossip_interval while
-  // any are queued (piggybacking alone moves news only as fast as probes).
+  // Fresh updates are also pushed to gossip_fanout random members every gossip_interval
+  // (piggybacking alone moves news only as fast as probes), until each has been sent
+  // fanout_transmits times; its remaining retransmissions ride on probes and acks. A fan-out
+  // that ran while anything at all was queued would never rest in a large cluster, where news
+  // (suspicions under loss, load changes) arrives at a rate that grows with n. A node's own
+  // news (refutations above all) fans out for all of its transmissions; load changes never.
   Duration gossip_interval = 200ms;
   uint32_t gossip_fanout = 3;
+  uint32_t fanout_transmits = 6;
   uint32_t retransmit_mult = 6;  // Each update is piggybacked mult * ceil(log10(n + 1)) times.
   // Suspicion lasts between min = suspicion_mult * max(1, log10(n)) * probe_interval and
   // suspicion_max_mult * min, shortened as distinct members confirm (Lifeguard).
   double suspicion_mult = 1.0;
   double suspicion_max_mult = 3.0;
   uint32_t suspicion_confirmations = 3;  // K <= kSuspicionConfirmationsMax.
-  Duration sync_interval = 30s;          // Push-pull period for clusters of <= 32 members.
-  uint32_t sync_dead_one_in = 4;         // Every Nth sync goes to a dead member (heals splits).
-  Duration reconnect_interval = 5s;      // Pings one dead member (carrying its obituary).
-  Duration dead_reap_after = 15min;      // Dead and left members are forgotten after this.
+  // Push-pull period for clusters of <= 32 members, growing with log2(n / 32) beyond. Periodic
+  // syncs exchange digests (SyncDigest), so a sync between agreeing views costs two datagrams.
+  Duration sync_interval = 30s;
+  uint32_t sync_dead_one_in = 4;     // Every Nth sync goes to a dead member (heals splits).
+  Duration reconnect_interval = 5s;  // Pings one dead member (carrying its obituary).
+  Duration dead_reap_after = 15min;  // Dead and left members are forgotten after this.
   Duration meta_retry = 2s;
   uint32_t meta_requests_per_tick_max = 16;
   Duration join_retry = 2s;        // Seed contact period while no other member is known alive.
@@ -108,9 +115,9 @@ class SwimCore {
   // Node-owned state changes; each raises the incarnation and is disseminated.
   void set_status(NodeStatus status);
   void set_schema_version(uint64_t version);
-  void set_load(uint64_t load_bytes);
-  void set_meta(NodeMeta meta);  // Bumps meta_version.
-  void leave();                  // Announces a graceful leave (status and liveness kLeft).
+  void set_load(uint64_t load_bytes);  // Routine: piggybacked on probes only, no fan-out.
+  void set_meta(NodeMeta meta);        // Bumps meta_version.
+  void leave();                        // Announces a graceful leave (status and liveness kLeft).
 
   const NodeId& self_id() const { return self_.id; }
   const MemberUpdate& self_state() const { return self_; }
@@ -119,6 +126,7 @@ class SwimCore {
   const Member* find(const NodeId& id) const;
   uint32_t local_health() const { return local_health_; }
   size_t alive_count() const { return alive_count_; }  // Members (not self) alive or suspect.
+  size_t queued_broadcasts() const { return broadcasts_.size(); }  // Updates still spreading.
 
  private:
   struct Probe {
@@ -139,12 +147,14 @@ class SwimCore {
   struct Broadcast {
     NodeId id;
     uint32_t transmits;
+    uint32_t fanout_until;  // Also pushed by the fan-out while transmits < fanout_until.
   };
 
   // Merging.
-  void apply_update(const MemberUpdate& u, Instant now, Outbox& out);
+  // spread_join: whether a member new to this node is queued for dissemination.
+  void apply_update(const MemberUpdate& u, Instant now, Outbox& out, bool spread_join = true);
   void apply_about_self(const MemberUpdate& u);
-  void add_member(const MemberUpdate& u, Instant now, Outbox& out);
+  void add_member(const MemberUpdate& u, Instant now, Outbox& out, bool spread_join);
   void change_member(Member& m, const MemberUpdate& u, Instant now, Outbox& out);
   void add_confirmation(Member& m, const NodeId& accuser, Instant now);
   void start_suspicion(Member& m, const NodeId& accuser, Instant now);
@@ -154,9 +164,12 @@ class SwimCore {
   void handle_ping(const std::string& from, const Ping& p, Outbox& out);
   void handle_ack(const Ack& a, Outbox& out);
   void handle_ping_req(const std::string& from, const PingReq& p, Instant now, Outbox& out);
-  void handle_sync(const std::string& from, const SyncChunk& s, Instant now, Outbox& out);
+  void handle_sync(const std::string& from, const NodeId& sender, const SyncChunk& s, Instant now,
+                   Outbox& out);
+  void handle_digest(const std::string& from, const SyncDigest& d, Outbox& out);
 
   // Timers.
+  void on_starved(Duration late);
   void run_probe(Instant now, Outbox& out);
   void start_probe(Instant now, Outbox& out);
   void send_indirect_probes(Outbox& out);
@@ -173,11 +186,17 @@ class SwimCore {
   // Helpers.
   void send(const std::string& to, MessageBody body, Outbox& out,
             const NodeId* must_carry = nullptr);
-  void send_sync(const std::string& to, bool is_request, Outbox& out);
-  void enqueue_broadcast(const NodeId& id);
+  void send_sync(const std::string& to, bool is_request, Outbox& out);  // The whole view.
+  void send_digest(const std::string& to, bool is_request, size_t buckets, Outbox& out);
+  // Every member (self included) whose digest bucket is marked, as non-request SyncChunks.
+  void send_buckets(const std::string& to, const std::vector<bool>& buckets, Outbox& out);
+  std::vector<uint64_t> state_digest(size_t buckets) const;
+  void enqueue_broadcast(const NodeId& id, bool fan_out = true);
   std::vector<MemberUpdate> take_piggyback(const NodeId* must_carry);
+  static bool is_fresh(const Broadcast& b) { return b.transmits < b.fanout_until; }
+  bool has_fresh_broadcast() const { return fresh_broadcasts_ > 0; }
   const MemberUpdate* update_for(const NodeId& id) const;
-  void bump_self();
+  void bump_self(bool fan_out = true);
   void emit(Outbox& out, MemberEventKind kind, const MemberUpdate& u);
   std::optional<NodeId> next_probe_target();
   std::vector<const Member*> random_members(size_t k, const NodeId* exclude, bool alive_only);
@@ -195,6 +214,7 @@ class SwimCore {
   NodeMeta self_meta_;
   std::unordered_map<NodeId, Member> members_;
   std::vector<Broadcast> broadcasts_;  // At most one per member plus self.
+  size_t fresh_broadcasts_ = 0;        // Those with is_fresh(); the fan-out runs while > 0.
   std::vector<NodeId> probe_order_;
   size_t probe_index_ = 0;
   std::optional<Probe> probe_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "sim/lib/scenarios.h"
@@ -22,6 +24,16 @@ ScenarioOptions options(uint64_t seed, size_t nodes, double loss = 0) {
   o.form_limit = 120s;
   o.duration = 60s;
   return o;
+}
+
+// The index of message type T in gossip::MessageBody (how the simulator counts by type).
+template <typename T, size_t I = 0>
+constexpr size_t variant_index() {
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, gossip::MessageBody>, T>) {
+    return I;
+  } else {
+    return variant_index<T, I + 1>();
+  }
 }
 
 double median(std::vector<double> v) {
@@ -117,4 +129,31 @@ TEST_CASE("the same seed replays the same run", "[sim]") {
   INFO("seed=77");
   REQUIRE(a.detect_all_s == b.detect_all_s);
   REQUIRE(a.detect_first_s == b.detect_first_s);
+}
+
+TEST_CASE("steady-state traffic per node stays flat as the cluster grows", "[sim]") {
+  std::vector<SteadyReport> reports;
+  for (size_t nodes : {10, 30, 90}) {
+    ScenarioOptions o = options(600 + nodes, nodes);
+    o.cluster.num_tokens = 16;
+    // Formation queues n join announcements on every node, most of them sent on probes only:
+    // draining takes O(n) periods before the steady window starts.
+    o.form_limit = 600s;
+    o.duration = 600s;  // Several push-pull periods (90 s at 90 nodes).
+    SteadyReport r = run_steady(o);
+    INFO("seed=" << o.seed << " nodes=" << nodes);
+    REQUIRE(r.formed);
+    REQUIRE(r.settle_s >= 0);  // The join news of formation finished spreading.
+    WARN(nodes << " nodes: " << r.messages_per_node_s << " msgs/node/s, " << r.bytes_per_node_s
+               << " B/node/s");
+    // Nothing new to say: a probe and an ack per node per period, and digest-only syncs.
+    REQUIRE(r.messages_by_type[variant_index<gossip::GossipOnly>()] == 0);
+    REQUIRE(r.messages_by_type[variant_index<gossip::SyncChunk>()] == 0);
+    REQUIRE(r.messages_by_type[variant_index<gossip::SyncDigest>()] > 0);
+    reports.push_back(r);
+  }
+  for (const SteadyReport& r : reports) {
+    REQUIRE(r.messages_per_node_s <= 1.1 * reports.front().messages_per_node_s);
+    REQUIRE(r.bytes_per_node_s <= 1.2 * reports.front().bytes_per_node_s);
+  }
 }

@@ -3,8 +3,10 @@
 //   pairdb_sim --scenario=crash --nodes=100 --seed=7 [--runs=20] [--loss=0.05] [--duration=60]
 // Scenarios: crash, disseminate, steady, pause, partition, restart.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -54,6 +56,7 @@ ScenarioOptions make_options(const std::map<std::string, std::string>& f, uint64
   o.network.loss = std::stod(get("loss", "0"));
   o.duration = std::chrono::seconds(std::stol(get("duration", "60")));
   o.form_limit = std::chrono::seconds(std::stol(get("form-limit", "300")));
+  o.cluster.swim.fanout_transmits = static_cast<uint32_t>(std::stoul(get("fanout-transmits", "6")));
   return o;
 }
 
@@ -111,6 +114,8 @@ int main(int argc, char** argv) {
   std::vector<double> a;
   std::vector<double> b;
   double node_hours = 0, false_dead = 0, false_suspect = 0, msgs = 0, bytes = 0;
+  std::array<double, GossipCluster::kBodyTypes> by_type{};
+  size_t queued_start = 0, queued_end = 0;
   int failures = 0;
   for (int run = 0; run < runs; ++run) {
     const ScenarioOptions o = make_options(flags, seed + static_cast<uint64_t>(run));
@@ -130,10 +135,18 @@ int main(int argc, char** argv) {
       const double pause_s = flags.count("pause-s") ? std::stod(flags.at("pause-s")) : 30;
       SteadyReport r = run_steady(o, scenario == "pause", pause_s);
       if (!r.formed) ++failures, std::printf("seed=%lu failed to form\n", o.seed);
+      for (const SteadyReport::FalseDead& d : r.false_dead_events) {
+        std::printf("seed=%lu false dead at %.3f s: node %zu declared node %zu dead\n", o.seed,
+                    d.at_s, d.observer, d.target);
+      }
       node_hours += r.node_hours;
       false_dead += static_cast<double>(r.false_dead);
       false_suspect += static_cast<double>(r.false_suspect);
       msgs += r.messages_per_node_s / runs;
+      for (size_t t = 0; t < by_type.size(); ++t) by_type[t] += r.messages_by_type[t] / runs;
+      queued_start += r.queued_at_start;
+      queued_end += r.queued_at_end;
+      a.push_back(r.settle_s);
       bytes += r.bytes_per_node_s / runs;
     } else if (scenario == "partition") {
       PartitionReport r =
@@ -165,6 +178,13 @@ int main(int argc, char** argv) {
         "msgs/node/s=%.2f bytes/node/s=%.0f\n",
         node_hours, false_dead, node_hours > 0 ? false_dead / node_hours : 0.0, false_suspect, msgs,
         bytes);
+    static constexpr const char* kTypeNames[] = {"ping",      "ack",         "ping_req",
+                                                 "nack",      "sync",        "meta_request",
+                                                 "meta_resp", "gossip_only", "sync_digest"};
+    static_assert(std::size(kTypeNames) == GossipCluster::kBodyTypes);
+    std::printf("by type (msgs/node/s):");
+    for (size_t t = 0; t < by_type.size(); ++t) std::printf(" %s=%.2f", kTypeNames[t], by_type[t]);
+    std::printf("\nqueued updates (all nodes): start=%zu end=%zu\n", queued_start, queued_end);
   }
   return failures == 0 ? 0 : 1;
 }

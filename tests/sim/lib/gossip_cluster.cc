@@ -120,6 +120,8 @@ void GossipCluster::flush(size_t i, gossip::Outbox& out) {
   for (gossip::OutMessage& m : out.messages) {
     Result<std::string> bytes = gossip::encode_message(m.msg);
     PAIRDB_ASSERT(bytes.is_ok());  // The core only builds messages within the limits.
+    ++messages_by_type_[m.msg.body.index()];
+    bytes_by_type_[m.msg.body.index()] += bytes->size();
     net_.send(node.self.gossip_addr, m.to_addr, std::move(*bytes));
   }
   for (const gossip::MemberEvent& e : out.events) events_.push_back({sim_.now(), i, e});
@@ -138,6 +140,12 @@ void GossipCluster::check_incarnations(size_t i) {
     if (m.state.incarnation < seen) ++incarnation_violations_;
     seen = std::max(seen, m.state.incarnation);
   }
+}
+
+size_t GossipCluster::queued_broadcasts() const {
+  size_t n = 0;
+  for (const Node& node : nodes_) n += node.core == nullptr ? 0 : node.core->queued_broadcasts();
+  return n;
 }
 
 bool GossipCluster::sees_dead(size_t observer, size_t target) const {

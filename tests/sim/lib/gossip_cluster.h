@@ -4,10 +4,12 @@
 // after every step, that no node ever sees a member's incarnation go down.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "gossip/swim_core.h"
@@ -60,6 +62,11 @@ class GossipCluster {
   const std::vector<RecordedEvent>& events() const { return events_; }
   uint64_t incarnation_violations() const { return incarnation_violations_; }
   uint64_t decode_failures() const { return decode_failures_; }
+  // Messages and bytes sent, by body type (the index into gossip::MessageBody).
+  static constexpr size_t kBodyTypes = std::variant_size_v<gossip::MessageBody>;
+  const std::array<uint64_t, kBodyTypes>& messages_by_type() const { return messages_by_type_; }
+  const std::array<uint64_t, kBodyTypes>& bytes_by_type() const { return bytes_by_type_; }
+  size_t queued_broadcasts() const;  // Summed over up nodes.
 
  private:
   struct Node {
@@ -84,6 +91,8 @@ class GossipCluster {
   std::vector<RecordedEvent> events_;
   uint64_t incarnation_violations_ = 0;
   uint64_t decode_failures_ = 0;
+  std::array<uint64_t, kBodyTypes> messages_by_type_{};
+  std::array<uint64_t, kBodyTypes> bytes_by_type_{};
 };
 
 }  // namespace pairdb::sim

@@ -122,9 +122,12 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   SteadyReport r;
   r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
   if (!r.formed) return r;
+  r.settle_s = wait_for(sim, o.form_limit, [&] { return c.queued_broadcasts() == 0; });
   const size_t first_event = c.events().size();
   const uint64_t messages_before = net.total_messages();
   const uint64_t bytes_before = net.total_bytes();
+  const auto by_type_before = c.messages_by_type();
+  r.queued_at_start = c.queued_broadcasts();
   const Instant start = sim.now();
   size_t paused = SIZE_MAX;
   if (pause_node) {
@@ -140,6 +143,14 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   for (size_t e = first_event; e < c.events().size(); ++e) {
     const RecordedEvent& ev = c.events()[e];
     auto target = c.index_of(ev.event.id);
+    if (ev.event.kind == MemberEventKind::kDead && target && *target != paused &&
+        c.is_up(*target)) {
+      r.false_dead_events.push_back({(ev.at - start).count() / 1e6, ev.observer, *target});
+    }
+  }
+  for (size_t e = first_event; e < c.events().size(); ++e) {
+    const RecordedEvent& ev = c.events()[e];
+    auto target = c.index_of(ev.event.id);
     if (ev.event.kind == MemberEventKind::kSuspect && target && *target != paused) {
       ++r.false_suspect;
     }
@@ -148,6 +159,11 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   r.messages_per_node_s =
       static_cast<double>(net.total_messages() - messages_before) / node_seconds;
   r.bytes_per_node_s = static_cast<double>(net.total_bytes() - bytes_before) / node_seconds;
+  for (size_t t = 0; t < GossipCluster::kBodyTypes; ++t) {
+    r.messages_by_type[t] =
+        static_cast<double>(c.messages_by_type()[t] - by_type_before[t]) / node_seconds;
+  }
+  r.queued_at_end = c.queued_broadcasts();
   r.incarnation_violations = c.incarnation_violations();
   return r;
 }

@@ -2,8 +2,10 @@
 // seeded cluster and returns figures; the caller asserts on them or prints them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/lib/gossip_cluster.h"
 
@@ -37,11 +39,24 @@ DisseminationReport run_dissemination(const ScenarioOptions& o);
 
 struct SteadyReport {
   bool formed = false;
+  // After forming, every node's dissemination queue drains (the join news of the whole cluster
+  // is spread); the steady window starts then, or after o.form_limit if it never drains.
+  double settle_s = -1;
   double node_hours = 0;
-  uint64_t false_dead = 0;     // Dead declarations about nodes that were up and running.
-  uint64_t false_suspect = 0;  // Suspicions about nodes that were up (refuted).
+  uint64_t false_dead = 0;  // Dead declarations about nodes that were up and running.
+  struct FalseDead {
+    double at_s;  // Into the steady window.
+    size_t observer;
+    size_t target;
+  };
+  std::vector<FalseDead> false_dead_events;  // Each of them, to replay and debug.
+  uint64_t false_suspect = 0;                // Suspicions about nodes that were up (refuted).
   double messages_per_node_s = 0;
   double bytes_per_node_s = 0;
+  // Messages per node per second by body type (gossip::MessageBody's order).
+  std::array<double, GossipCluster::kBodyTypes> messages_by_type{};
+  size_t queued_at_start = 0;  // Updates still being disseminated, summed over nodes.
+  size_t queued_at_end = 0;
   uint64_t incarnation_violations = 0;
 };
 // Steady state for o.duration; pause_node pauses one node for pause_s in the middle.

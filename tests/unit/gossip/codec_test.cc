@@ -50,6 +50,9 @@ std::vector<GossipMessage> samples() {
       GossipMessage{sender, MetaRequest{4}, {}},
       GossipMessage{sender, MetaResponse{meta}, {}},
       GossipMessage{sender, GossipOnly{}, full},
+      GossipMessage{
+          sender, SyncDigest{true, std::vector<uint64_t>(kSyncDigestBucketsMax, ~uint64_t{0})}, {}},
+      GossipMessage{sender, SyncDigest{false, {42}}, {}},
   };
 }
 
@@ -86,6 +89,28 @@ TEST_CASE("encoding refuses messages over their limits", "[codec]") {
   REQUIRE(encode_message(GossipMessage{NodeId{}, MetaResponse{meta}, {}})
               .status()
               .is_invalid_argument());
+  // A digest's bucket count is a power of two in [1, max], and it carries no piggyback.
+  for (size_t buckets : {size_t{0}, size_t{3}, kSyncDigestBucketsMax * 2}) {
+    GossipMessage digest{NodeId{}, SyncDigest{true, std::vector<uint64_t>(buckets, 1)}, {}};
+    CAPTURE(buckets);
+    REQUIRE(encode_message(digest).status().is_invalid_argument());
+  }
+  GossipMessage digest{NodeId{}, SyncDigest{true, {1, 2}}, {make_update(1)}};
+  REQUIRE(encode_message(digest).status().is_invalid_argument());
+}
+
+TEST_CASE("a sync digest with a bad bucket count is corruption", "[codec]") {
+  for (size_t buckets : {size_t{0}, size_t{3}, size_t{96}, kSyncDigestBucketsMax * 2}) {
+    flatbuffers::FlatBufferBuilder builder;
+    const auto hashes = builder.CreateVector(std::vector<uint64_t>(buckets, 7));
+    const auto body = wire::CreateSyncDigest(builder, true, hashes);
+    wire::Uuid sender(1, 2);
+    builder.Finish(wire::CreateEnvelope(builder, &sender, wire::Body::SyncDigest, body.Union()));
+    std::string_view bytes(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                           builder.GetSize());
+    CAPTURE(buckets);
+    REQUIRE(decode_message(bytes).status().is_corruption());
+  }
 }
 
 TEST_CASE("garbage, truncated and bit-flipped bytes decode to corruption or a valid message",
@@ -135,7 +160,7 @@ TEST_CASE("an unknown liveness value is corruption", "[codec]") {
 // passes FlatBuffers verification and used to be dereferenced.
 TEST_CASE("an envelope whose body type is set but whose body is missing is corruption", "[codec]") {
   for (auto type : {wire::Body::Ping, wire::Body::Ack, wire::Body::PingReq, wire::Body::Nack,
-                    wire::Body::SyncChunk, wire::Body::MetaResponse}) {
+                    wire::Body::SyncChunk, wire::Body::MetaResponse, wire::Body::SyncDigest}) {
     flatbuffers::FlatBufferBuilder builder;
     wire::Uuid sender(1, 2);
     builder.Finish(wire::CreateEnvelope(builder, &sender, type, /*body=*/0));
