@@ -162,10 +162,11 @@ void SwimCore::change_member(Member& m, const MemberUpdate& u, Instant now, Outb
   if (is_down(u.liveness))
     member_deadline_ = std::min(member_deadline_, now + config_.dead_reap_after);
   if (u.meta_version > old.meta_version) member_deadline_ = std::min(member_deadline_, now);
-  // A new load figure (or a bare incarnation raise) is routine news: it rides on probes and acks
-  // but not the fan-out, whose cost grows with the cluster-wide rate of news.
-  const bool routine = old.liveness == u.liveness && old.status == u.status &&
-                       old.schema_version == u.schema_version && old.meta_version == u.meta_version;
+  // A live member's new load figure (or bare incarnation raise) is routine news: it rides on
+  // probes and acks but not the fan-out, whose cost grows with the cluster-wide rate of news.
+  const bool routine = old.liveness == Liveness::kAlive && u.liveness == Liveness::kAlive &&
+                       old.status == u.status && old.schema_version == u.schema_version &&
+                       old.meta_version == u.meta_version;
   enqueue_broadcast(u.id, /*fan_out=*/!routine);
   switch (u.liveness) {
     case Liveness::kAlive:
