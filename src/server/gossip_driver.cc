@@ -105,7 +105,10 @@ GossipDriver::GossipDriver(asio::io_context& io, GossipDriverOptions options, Cl
           "Gossip messages dropped because they came from a node of another cluster")),
       send_failures_(metrics->counter(
           "pairdb_gossip_send_failures_total",
-          "Gossip messages not sent (unresolvable address, socket error, stream limit)")) {
+          "Gossip messages not sent (unresolvable address, socket error, stream limit)")),
+      queued_updates_(metrics->gauge(
+          "pairdb_gossip_queued_updates",
+          "Membership updates this node is still disseminating (0 once the cluster is quiet)")) {
   PAIRDB_ASSERT(view_ != nullptr);
   PAIRDB_ASSERT(options_.schema_version && options_.load_bytes);
 }
@@ -470,6 +473,7 @@ void GossipDriver::handle_events() {
 
 void GossipDriver::publish_view() {
   next_publish_ = steady_now() + kPublishPeriod;
+  queued_updates_.set(static_cast<int64_t>(core_->queued_broadcasts()));
   std::unordered_map<ring::NodeId, std::shared_ptr<const gossip::NodeMeta>> metas;
   // Reuses the shared copy of a member's metadata until its meta_version changes.
   auto shared_meta = [&](const gossip::NodeMeta& meta) {

@@ -122,6 +122,7 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   Counter& foreign_cluster_;
   Instant next_foreign_warning_;
   Counter& send_failures_;
+  Gauge& queued_updates_;
 };
 
 }  // namespace pairdb::server

@@ -1,6 +1,7 @@
 // The gossip listener of one real node faced with bytes that are not gossip: every malformed
 // datagram or stream message is counted in /metrics and dropped, and the node carries on. And
-// a node of another cluster that names it as a seed is refused, not merged.
+// a node of another cluster that names it as a seed is refused, not merged; two that meet
+// finish spreading their news.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -146,4 +147,31 @@ TEST_CASE("a node listening on every interface announces its gossip host to clie
   // 0.0.0.0 is no address to dial: the SDK would route requests nowhere.
   CHECK(topology->nodes[0].address == "127.0.0.1:" + std::to_string((*node)->binary_port()));
   CHECK(topology->nodes[0].http_address == "127.0.0.1:" + std::to_string((*node)->http_port()));
+}
+
+TEST_CASE("once two nodes have met, neither has membership news left to spread",
+          "[e2e][gossip]") {
+  TempDir dir_a;
+  TempDir dir_b;
+  auto a = PairdbProcess::start(dir_a.path() + "/data");
+  REQUIRE(a.is_ok());
+  auto b = PairdbProcess::start(dir_b.path() + "/data", {"--seeds", (*a)->gossip_address()});
+  REQUIRE(b.is_ok());
+  // The join news drains; from then on gossip is probes, acks and digest syncs only.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  double queued_a = -1;
+  double queued_b = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    queued_a = metric(**a, "pairdb_gossip_queued_updates");
+    queued_b = metric(**b, "pairdb_gossip_queued_updates");
+    if (queued_a == 0 && queued_b == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Polling, with a deadline.
+  }
+  CHECK(queued_a == 0);
+  CHECK(queued_b == 0);
+  auto client = WireClient::connect("127.0.0.1", (*b)->binary_port());
+  REQUIRE(client.is_ok());
+  auto status = client->status();
+  REQUIRE(status.is_ok());
+  CHECK(status->nodes.size() == 2);
 }
