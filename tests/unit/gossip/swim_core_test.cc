@@ -91,9 +91,8 @@ TEST_CASE("updates follow SWIM precedence and incarnations never go down", "[swi
   REQUIRE(core.find(NodeId::from_words(0, 2))->state.incarnation == 4);
 }
 
-TEST_CASE("an unrefuted suspicion becomes dead after the suspicion timeout", "[swim]") {
-  SwimConfig config;
-  SwimCore core(config, self_config(1), 1);
+// Node1, knowing nodes 2 and 3, hears from node3 that node2 is suspect (at time 2 us).
+void start_suspecting_node2(SwimCore& core) {
   Outbox out;
   core.start(Instant::from_us(0), out);
   core.on_message("node2",
@@ -101,6 +100,11 @@ TEST_CASE("an unrefuted suspicion becomes dead after the suspicion timeout", "[s
                   Instant::from_us(1), out);
   core.on_message("node3", carrying(3, {about(2, 0, Liveness::kSuspect)}), Instant::from_us(2),
                   out);
+}
+
+TEST_CASE("an unrefuted suspicion becomes dead after the suspicion timeout", "[swim]") {
+  SwimCore core(SwimConfig{}, self_config(1), 1);
+  start_suspecting_node2(core);
   REQUIRE(core.find(NodeId::from_words(0, 2))->state.liveness == Liveness::kSuspect);
   // Three members: min timeout 1 s, max 3 s without confirmations.
   std::vector<MemberEvent> events;
@@ -115,16 +119,10 @@ TEST_CASE("an unrefuted suspicion becomes dead after the suspicion timeout", "[s
 
 TEST_CASE("suspicions held by a node that was paused get the lost time back", "[swim]") {
   SwimCore core(SwimConfig{}, self_config(1), 1);
-  Outbox out;
-  core.start(Instant::from_us(0), out);
-  core.on_message("node2",
-                  carrying(2, {about(2, 0, Liveness::kAlive), about(3, 0, Liveness::kAlive)}),
-                  Instant::from_us(1), out);
-  core.on_message("node3", carrying(3, {about(2, 0, Liveness::kSuspect)}), Instant::from_us(2),
-                  out);
+  start_suspecting_node2(core);
   run_acking(core, 0, 1'000);
   // The process stalls for 30 s: the refutation node2 surely sent meanwhile went unread.
-  out.clear();
+  Outbox out;
   core.tick(Instant::from_us(31'000'000), out);
   REQUIRE(core.find(NodeId::from_words(0, 2))->state.liveness == Liveness::kSuspect);
   REQUIRE(core.local_health() > 0);
