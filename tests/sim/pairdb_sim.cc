@@ -135,6 +135,9 @@ int main(int argc, char** argv) {
       const double pause_s = flags.count("pause-s") ? std::stod(flags.at("pause-s")) : 30;
       SteadyReport r = run_steady(o, scenario == "pause", pause_s);
       if (!r.formed) ++failures, std::printf("seed=%lu failed to form\n", o.seed);
+      std::printf(
+          "seed=%lu formation until news drained: %.1f s, %.2f msgs/node/s, %.0f bytes/node/s\n",
+          o.seed, r.formation_s, r.formation_messages_per_node_s, r.formation_bytes_per_node_s);
       for (const SteadyReport::FalseDead& d : r.false_dead_events) {
         std::printf("seed=%lu false dead at %.3f s: node %zu declared node %zu dead\n", o.seed,
                     d.at_s, d.observer, d.target);

@@ -118,6 +118,7 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   Simulation sim(o.seed);
   Network net(sim, o.network);
   GossipCluster c(sim, net, o.cluster);
+  const Instant formed_from = sim.now();
   c.start_all();
   SteadyReport r;
   r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
@@ -126,6 +127,10 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   const size_t first_event = c.events().size();
   const uint64_t messages_before = net.total_messages();
   const uint64_t bytes_before = net.total_bytes();
+  r.formation_s = (sim.now() - formed_from).count() / 1e6;
+  const double formation_node_s = static_cast<double>(c.size()) * r.formation_s;
+  r.formation_messages_per_node_s = static_cast<double>(messages_before) / formation_node_s;
+  r.formation_bytes_per_node_s = static_cast<double>(bytes_before) / formation_node_s;
   const auto by_type_before = c.messages_by_type();
   r.queued_at_start = c.queued_broadcasts();
   const Instant start = sim.now();

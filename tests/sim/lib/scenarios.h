@@ -42,6 +42,10 @@ struct SteadyReport {
   // After forming, every node's dissemination queue drains (the join news of the whole cluster
   // is spread); the steady window starts then, or after o.form_limit if it never drains.
   double settle_s = -1;
+  // From the first node's start until the steady window: the cost of forming the cluster.
+  double formation_s = 0;
+  double formation_messages_per_node_s = 0;
+  double formation_bytes_per_node_s = 0;
   double node_hours = 0;
   uint64_t false_dead = 0;  // Dead declarations about nodes that were up and running.
   struct FalseDead {
