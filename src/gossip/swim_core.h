@@ -32,6 +32,7 @@ struct SwimConfig {
   Duration probe_interval = 1s;    // One probe per period (scaled by local health).
   Duration probe_timeout = 500ms;  // Direct ack wait before asking k members (scaled too).
   uint32_t indirect_probes = 3;    // k <= kIndirectProbesMax.
+  bool direct_retry = true;        // Ping the target again along with the ping-reqs.
   // Fresh updates are also pushed to gossip_fanout random members every gossip_interval
   // (piggybacking alone moves news only as fast as probes), until each has been sent
   // fanout_transmits times; its remaining retransmissions ride on probes and acks. A fan-out

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "gossip/swim_core.h"
 
 using namespace pairdb;
@@ -317,4 +321,52 @@ TEST_CASE("others' news is fanned out a bounded number of times, load changes ne
     }
   }
   REQUIRE(carried);
+}
+
+TEST_CASE("an unanswered probe goes to k helpers and once more to the target itself", "[swim]") {
+  SwimCore core(SwimConfig{}, self_config(1), 1);
+  Outbox out;
+  core.start(Instant::from_us(0), out);
+  for (uint64_t n = 2; n < 8; ++n) {
+    core.on_message("node" + std::to_string(n), carrying(n, {about(n, 0, Liveness::kAlive)}),
+                    Instant::from_us(1), out);
+  }
+  std::optional<Ping> probe;
+  std::string probed;
+  int64_t ms = 0;
+  for (; ms < 2'000 && !probe; ms += 10) {
+    out.clear();
+    core.tick(Instant::from_us(ms * 1000), out);
+    for (const OutMessage& m : out.messages) {
+      if (const auto* p = std::get_if<Ping>(&m.msg.body)) {
+        probe = *p;
+        probed = m.to_addr;
+      }
+    }
+  }
+  REQUIRE(probe.has_value());
+  std::vector<OutMessage> sent;
+  for (const int64_t until = ms + 600; ms < until; ms += 10) {  // Past the 500 ms ack timeout.
+    out.clear();
+    core.tick(Instant::from_us(ms * 1000), out);
+    sent.insert(sent.end(), out.messages.begin(), out.messages.end());
+  }
+  size_t ping_reqs = 0;
+  size_t retries = 0;
+  for (const OutMessage& m : sent) {
+    if (const auto* r = std::get_if<PingReq>(&m.msg.body)) {
+      ping_reqs += r->seq == probe->seq && r->target == probe->target ? 1 : 0;
+      REQUIRE(m.to_addr != probed);
+    }
+    if (const auto* p = std::get_if<Ping>(&m.msg.body)) {
+      retries += p->seq == probe->seq && m.to_addr == probed ? 1 : 0;
+    }
+  }
+  REQUIRE(ping_reqs == 3);
+  REQUIRE(retries == 1);
+  // The retry's ack completes the probe: no suspicion follows.
+  core.on_message(probed, GossipMessage{probe->target, Ack{probe->seq}, {}},
+                  Instant::from_us(ms * 1000), out);
+  run_acking(core, ms, ms + 2'000);
+  REQUIRE(core.find(probe->target)->state.liveness == Liveness::kAlive);
 }
