@@ -149,8 +149,7 @@ TEST_CASE("a node listening on every interface announces its gossip host to clie
   CHECK(topology->nodes[0].http_address == "127.0.0.1:" + std::to_string((*node)->http_port()));
 }
 
-TEST_CASE("once two nodes have met, neither has membership news left to spread",
-          "[e2e][gossip]") {
+TEST_CASE("once two nodes have met, neither has membership news left to spread", "[e2e][gossip]") {
   TempDir dir_a;
   TempDir dir_b;
   auto a = PairdbProcess::start(dir_a.path() + "/data");
