@@ -305,7 +305,7 @@ void SwimCore::handle_sync(const std::string& from, const NodeId& sender, const 
   PAIRDB_ASSERT(s.updates.size() <= kSyncUpdatesPerChunkMax);
   for (const MemberUpdate& u : s.updates) apply_update(u, now, out, /*spread_join=*/u.id == sender);
   // Reply once per request: the requester marks its first chunk as the request.
-  if (s.is_request) send_sync(from, /*is_request=*/false, out);
+  if (s.is_request) send_members(from, /*is_request=*/false, nullptr, out);
 }
 
 void SwimCore::handle_digest(const std::string& from, const SyncDigest& d, Outbox& out) {
@@ -314,7 +314,7 @@ void SwimCore::handle_digest(const std::string& from, const SyncDigest& d, Outbo
   std::vector<bool> differ(mine.size());
   for (size_t b = 0; b < mine.size(); ++b) differ[b] = mine[b] != d.buckets[b];
   if (d.is_request) send(from, SyncDigest{false, mine}, out);
-  send_buckets(from, differ, out);
+  send_members(from, /*is_request=*/false, &differ, out);
 }
 
 std::vector<uint64_t> SwimCore::state_digest(size_t buckets) const {
@@ -328,38 +328,29 @@ void SwimCore::send_digest(const std::string& to, bool is_request, size_t bucket
   send(to, SyncDigest{is_request, state_digest(buckets)}, out);
 }
 
-void SwimCore::send_buckets(const std::string& to, const std::vector<bool>& buckets, Outbox& out) {
+// Sends every member this node knows (self included), or only those in the marked digest
+// buckets, as datagram-sized SyncChunks; a request marks its first chunk.
+void SwimCore::send_members(const std::string& to, bool is_request,
+                            const std::vector<bool>* only_buckets, Outbox& out) {
   SyncChunk chunk;
+  chunk.is_request = is_request;
+  size_t chunks = 0;
+  auto flush = [&] {
+    out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
+    chunk = SyncChunk{};
+    ++chunks;
+  };
   auto add = [&](const MemberUpdate& u) {
-    if (!buckets[digest_bucket(u.id, buckets.size())]) return;
-    chunk.updates.push_back(u);
-    if (chunk.updates.size() == kSyncUpdatesPerChunkMax) {
-      out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
-      chunk = SyncChunk{};
+    if (only_buckets != nullptr && !(*only_buckets)[digest_bucket(u.id, only_buckets->size())]) {
+      return;
     }
+    chunk.updates.push_back(u);
+    if (chunk.updates.size() == kSyncUpdatesPerChunkMax) flush();
   };
   add(self_);
   for (const auto& [id, m] : members_) add(m.state);
-  if (!chunk.updates.empty()) {
-    out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
-  }
-}
-
-// Sends every member this node knows (self included) in datagram-sized chunks.
-void SwimCore::send_sync(const std::string& to, bool is_request, Outbox& out) {
-  std::vector<MemberUpdate> all;
-  all.reserve(members_.size() + 1);
-  all.push_back(self_);
-  for (const auto& [id, m] : members_) all.push_back(m.state);
-  for (size_t i = 0; i < all.size(); i += kSyncUpdatesPerChunkMax) {
-    SyncChunk chunk;
-    chunk.is_request = is_request && i == 0;
-    const size_t end = std::min(all.size(), i + kSyncUpdatesPerChunkMax);
-    chunk.updates.assign(all.begin() + static_cast<std::ptrdiff_t>(i),
-                         all.begin() + static_cast<std::ptrdiff_t>(end));
-    out.messages.push_back(OutMessage{to, GossipMessage{self_.id, std::move(chunk), {}}});
-  }
-  PAIRDB_ASSERT(all.size() <= kSyncChunksMax * kSyncUpdatesPerChunkMax);
+  if (!chunk.updates.empty()) flush();
+  PAIRDB_ASSERT(chunks <= kSyncChunksMax);
 }
 
 void SwimCore::send(const std::string& to, MessageBody body, Outbox& out,
@@ -607,7 +598,7 @@ void SwimCore::maybe_sync(Instant now, Outbox& out) {
     if (now < next_join_at_) return;
     next_join_at_ = now + config_.join_retry;
     for (const std::string& seed : config_.seeds) {
-      if (seed != self_.gossip_addr) send_sync(seed, /*is_request=*/true, out);
+      if (seed != self_.gossip_addr) send_members(seed, /*is_request=*/true, nullptr, out);
     }
     return;
   }

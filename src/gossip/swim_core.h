@@ -187,10 +187,10 @@ class SwimCore {
   // Helpers.
   void send(const std::string& to, MessageBody body, Outbox& out,
             const NodeId* must_carry = nullptr);
-  void send_sync(const std::string& to, bool is_request, Outbox& out);  // The whole view.
   void send_digest(const std::string& to, bool is_request, size_t buckets, Outbox& out);
-  // Every member (self included) whose digest bucket is marked, as non-request SyncChunks.
-  void send_buckets(const std::string& to, const std::vector<bool>& buckets, Outbox& out);
+  // Self and every member, or only those in the marked digest buckets, as SyncChunks.
+  void send_members(const std::string& to, bool is_request, const std::vector<bool>* only_buckets,
+                    Outbox& out);
   std::vector<uint64_t> state_digest(size_t buckets) const;
   void enqueue_broadcast(const NodeId& id, bool fan_out = true);
   std::vector<MemberUpdate> take_piggyback(const NodeId* must_carry);
