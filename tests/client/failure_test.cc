@@ -16,11 +16,11 @@ TEST_CASE("sdk: a request to a frozen node completes with kTimeout at its deadli
   ok(client.create_table({.name = "kv"}));
   ok(client.put({.table = "kv", .partition_key = "k", .value = "before"}));
 
-  node->signal(SIGSTOP);
+  REQUIRE(node->freeze());
   const auto started = std::chrono::steady_clock::now();
   auto frozen = client.get({.table = "kv", .partition_key = "k", .timeout_ms = 300});
   const auto waited = std::chrono::steady_clock::now() - started;
-  node->signal(SIGCONT);
+  node->thaw();
   INFO(frozen.describe());
   CHECK(frozen.is(Errc::kTimeout));
   CHECK(waited >= std::chrono::milliseconds(250));
@@ -28,9 +28,10 @@ TEST_CASE("sdk: a request to a frozen node completes with kTimeout at its deadli
 
   // The late answer to the abandoned request is discarded; later calls get their own answers.
   for (int i = 0; i < 20; ++i) {
-    ok(client.put({.table = "kv", .partition_key = fmt::format("after-{}", i),
-                   .value = std::to_string(i)}));
-    const GetResult got = ok(client.get({.table = "kv", .partition_key = fmt::format("after-{}", i)}));
+    ok(client.put(
+        {.table = "kv", .partition_key = fmt::format("after-{}", i), .value = std::to_string(i)}));
+    const GetResult got =
+        ok(client.get({.table = "kv", .partition_key = fmt::format("after-{}", i)}));
     REQUIRE(got.found);
     CHECK(got.siblings[0].value == std::to_string(i));
   }
@@ -43,11 +44,14 @@ TEST_CASE("sdk: a write that timed out and is retried with its idempotency key l
   Client client(options_for(*node));
   ok(client.create_table({.name = "kv"}));
 
-  PutRequest put{.table = "kv", .partition_key = "order-7", .value = "paid",
-                 .idempotency_key = "order-7-payment", .timeout_ms = 200};
-  node->signal(SIGSTOP);
+  PutRequest put{.table = "kv",
+                 .partition_key = "order-7",
+                 .value = "paid",
+                 .idempotency_key = "order-7-payment",
+                 .timeout_ms = 200};
+  REQUIRE(node->freeze());
   auto lost = client.put(put);  // Sent, but the node cannot answer in time.
-  node->signal(SIGCONT);
+  node->thaw();
   CHECK(lost.is(Errc::kTimeout));
 
   put.timeout_ms = 10'000;

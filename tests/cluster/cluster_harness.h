@@ -95,8 +95,9 @@ class TestCluster {
     options.host = n.host;
     options.gossip_port = n.gossip_port;
     options.extra_args = {"--gossip.protocol_period_ms", std::to_string(kProtocolPeriodMs),
-                          "--network.io_threads", "2", "--storage.worker_threads", "2",
-                          "--storage.wal_sync", "none"};
+                          "--network.io_threads",        "2",
+                          "--storage.worker_threads",    "2",
+                          "--storage.wal_sync",          "none"};
     if (i != 0) {
       options.extra_args.push_back("--seeds");
       options.extra_args.push_back(nodes_[0].process->gossip_address());
@@ -114,11 +115,11 @@ class TestCluster {
     REQUIRE(nodes_[i].process->wait_exit(10'000).has_value());
   }
   void pause(size_t i) {
-    nodes_[i].process->signal(SIGSTOP);
+    REQUIRE(nodes_[i].process->freeze());
     nodes_[i].paused = true;
   }
   void resume(size_t i) {
-    nodes_[i].process->signal(SIGCONT);
+    nodes_[i].process->thaw();
     nodes_[i].paused = false;
   }
 
@@ -188,14 +189,15 @@ class TestCluster {
   std::string diagnostics() {
     std::string out;
     for (size_t i = 0; i < size(); ++i) {
-      out += fmt::format("node {} ({} on {}): ", i, nodes_[i].process ? id(i) : "?",
-                         nodes_[i].host);
+      out +=
+          fmt::format("node {} ({} on {}): ", i, nodes_[i].process ? id(i) : "?", nodes_[i].host);
       auto s = is_up(i) ? status(i) : std::nullopt;
       if (!s) {
         out += "no answer\n";
         continue;
       }
-      for (const NodeInfo& n : s->nodes) out += fmt::format("{}={} ", n.node_id.substr(0, 8), n.liveness);
+      for (const NodeInfo& n : s->nodes)
+        out += fmt::format("{}={} ", n.node_id.substr(0, 8), n.liveness);
       out += "\n";
     }
     return out;

@@ -43,9 +43,10 @@ Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& d
 Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
                                                             const PairdbProcessOptions& options) {
   const std::string& host = options.host;
-  std::vector<std::string> args = {pairdb_binary_path(), "--data-dir", data_dir, "--listen",
-                                   host + ":0", "--http-listen", host + ":0", "--gossip-listen",
-                                   host + ":" + std::to_string(options.gossip_port)};
+  std::vector<std::string> args = {
+      pairdb_binary_path(), "--data-dir",      data_dir,
+      "--listen",           host + ":0",       "--http-listen",
+      host + ":0",          "--gossip-listen", host + ":" + std::to_string(options.gossip_port)};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   const uint32_t ready_timeout_ms = options.ready_timeout_ms;
   int pipe_fds[2];
@@ -114,6 +115,24 @@ std::string PairdbProcess::stderr_text() const {
 
 void PairdbProcess::signal(int signal_number) {
   if (running()) ::kill(pid_, signal_number);
+}
+
+bool PairdbProcess::freeze(uint32_t timeout_ms) {
+  if (!running()) return false;
+  ::kill(pid_, SIGSTOP);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    // WUNTRACED reports the child only once every one of its threads has stopped.
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
+    if (done == pid_) {
+      if (WIFSTOPPED(status)) return true;
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return false;
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // Polling, with a deadline.
+  }
 }
 
 bool PairdbProcess::running() {

@@ -4,6 +4,7 @@
 // this class started are ever signalled.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -35,7 +36,7 @@ class TempDir {
 // all of 127/8 to lo, so node i of a cluster test can be 127.0.0.i).
 struct PairdbProcessOptions {
   std::string host = "127.0.0.1";
-  uint16_t gossip_port = 0;  // 0 = any free port (read back from the ready line).
+  uint16_t gossip_port = 0;             // 0 = any free port (read back from the ready line).
   std::vector<std::string> extra_args;  // After the defaults, so they override them.
   uint32_t ready_timeout_ms = 30'000;
 };
@@ -61,6 +62,12 @@ class PairdbProcess {
   pid_t pid() const { return pid_; }
 
   void signal(int signal_number);
+  // SIGSTOP, then waits until the kernel reports the whole process stopped. kill() returns once
+  // the signal is queued, and the node's other threads keep running (and may answer a request)
+  // until one of them takes the stop, so a test that needs the node frozen must wait for this.
+  // False if the node exited or did not stop within timeout_ms.
+  bool freeze(uint32_t timeout_ms = 10'000);
+  void thaw() { signal(SIGCONT); }
   // The exit status (exit code, or 128 + signal) once the process ends within timeout_ms.
   std::optional<int> wait_exit(uint32_t timeout_ms);
   bool running();
