@@ -1,6 +1,7 @@
 // pairdb_sim: runs one gossip scenario on the deterministic simulator and prints its figures.
 // The same --seed always replays the same run.
 //   pairdb_sim --scenario=crash --nodes=100 --seed=7 [--runs=20] [--loss=0.05] [--duration=60]
+//   pairdb_sim --scenario=steady --nodes=1000 --loss=0.2 --form-loss=0 (form without loss)
 // Scenarios: crash, disseminate, steady, pause, partition, restart.
 #include <algorithm>
 #include <array>
@@ -54,6 +55,7 @@ ScenarioOptions make_options(const std::map<std::string, std::string>& f, uint64
   o.cluster.check_incarnations = o.cluster.nodes <= 200;
   o.cluster.start_spread = std::chrono::milliseconds(std::stol(get("start-spread-ms", "1000")));
   o.network.loss = std::stod(get("loss", "0"));
+  if (f.count("form-loss")) o.form_loss = std::stod(f.at("form-loss"));
   o.duration = std::chrono::seconds(std::stol(get("duration", "60")));
   o.form_limit = std::chrono::seconds(std::stol(get("form-limit", "300")));
   o.cluster.swim.direct_retry = get("direct-retry", "1") == "1";

@@ -116,7 +116,9 @@ DisseminationReport run_dissemination(const ScenarioOptions& o) {
 
 SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_s) {
   Simulation sim(o.seed);
-  Network net(sim, o.network);
+  NetworkConfig forming = o.network;
+  if (o.form_loss) forming.loss = *o.form_loss;
+  Network net(sim, forming);
   GossipCluster c(sim, net, o.cluster);
   const Instant formed_from = sim.now();
   c.start_all();
@@ -133,6 +135,7 @@ SteadyReport run_steady(const ScenarioOptions& o, bool pause_node, double pause_
   r.formation_bytes_per_node_s = static_cast<double>(bytes_before) / formation_node_s;
   const auto by_type_before = c.messages_by_type();
   r.queued_at_start = c.queued_broadcasts();
+  net.config().loss = o.network.loss;
   const Instant start = sim.now();
   size_t paused = SIZE_MAX;
   if (pause_node) {

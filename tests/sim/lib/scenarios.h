@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct ScenarioOptions {
   NetworkConfig network;
   Duration form_limit = std::chrono::seconds(120);  // Initial convergence must happen by then.
   Duration duration = std::chrono::seconds(60);     // Steady-state and observation windows.
+  // The steady scenarios only: the loss while the cluster forms and its join news drains, if
+  // not network.loss, which then starts with the steady window. Lets a large cluster be
+  // measured at a loss rate under which forming it would take hours of simulated time.
+  std::optional<double> form_loss;
 };
 
 struct CrashReport {
