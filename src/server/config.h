@@ -118,6 +118,7 @@ struct NodeConfig {
     std::vector<HostPort> seeds;
     uint64_t protocol_period_ms = 1000;
     uint64_t sync_interval_ms = 30000;  // Push-pull of the full member list.
+    uint64_t indirect_probes = 3;       // Helpers asked (ping-req) when a direct probe fails.
     bool operator==(const Gossip&) const = default;
   };
 

@@ -59,6 +59,7 @@ ScenarioOptions make_options(const std::map<std::string, std::string>& f, uint64
   o.duration = std::chrono::seconds(std::stol(get("duration", "60")));
   o.form_limit = std::chrono::seconds(std::stol(get("form-limit", "300")));
   o.cluster.swim.direct_retry = get("direct-retry", "1") == "1";
+  o.cluster.swim.indirect_probes = static_cast<uint32_t>(std::stoul(get("indirect-probes", "3")));
   o.cluster.swim.fanout_transmits = static_cast<uint32_t>(std::stoul(get("fanout-transmits", "6")));
   return o;
 }

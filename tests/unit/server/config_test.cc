@@ -123,8 +123,11 @@ TEST_CASE("config: the flags scripts rely on set their keys", "[config]") {
 TEST_CASE("config: the cluster flags set the node's placement and gossip keys", "[config]") {
   NodeConfig c = load_ok({"--data-dir", "/d", "--gossip-listen", "127.0.0.2:0", "--seeds",
                           "127.0.0.1:7401,127.0.0.3:7401", "--dc", "eu", "--rack", "r2",
-                          "--num-tokens", "16"});
+                          "--num-tokens", "16", "--gossip.indirect_probes", "8"});
   REQUIRE(c.gossip.listen == HostPort{"127.0.0.2", 0});
+  REQUIRE(c.gossip.indirect_probes == 8);
+  REQUIRE_THAT(load_error({"--gossip.indirect_probes", "9"}), Catch::Contains("indirect_probes"));
+  REQUIRE_THAT(load_error({"--gossip.indirect_probes", "0"}), Catch::Contains("indirect_probes"));
   REQUIRE(c.gossip.seeds == std::vector<HostPort>{{"127.0.0.1", 7401}, {"127.0.0.3", 7401}});
   REQUIRE(c.node.dc == "eu");
   REQUIRE(c.node.rack == "r2");
