@@ -10,6 +10,7 @@
 #include <pairdb/ring/types.h>
 
 #include "common/assert.h"
+#include "gossip/swim_core.h"
 
 namespace pairdb::server {
 
@@ -212,7 +213,8 @@ std::vector<KeyDescriptor> build_descriptors() {
                60 * kSecondMs, "SWIM protocol period: one probe per period"),
       uint_key("gossip", "sync_interval_ms", PAIRDB_CONFIG_FIELD(gossip, sync_interval_ms), 100,
                kHourMs, "Full member-list exchange (push-pull) with one peer this often"),
-      uint_key("gossip", "indirect_probes", PAIRDB_CONFIG_FIELD(gossip, indirect_probes), 1, 8,
+      uint_key("gossip", "indirect_probes", PAIRDB_CONFIG_FIELD(gossip, indirect_probes), 1,
+               gossip::kIndirectProbesMax,
                "Members asked to probe a node that did not answer a direct probe"),
   };
 }

@@ -374,7 +374,6 @@ Status Node::Parts::open_cluster() {
   options.swim.probe_timeout = period / 2;
   options.swim.gossip_interval = std::max<Duration>(period / 5, std::chrono::milliseconds(5));
   options.swim.sync_interval = std::chrono::milliseconds(config.gossip.sync_interval_ms);
-  static_assert(gossip::kIndirectProbesMax == 8, "gossip.indirect_probes is checked as 1-8");
   options.swim.indirect_probes = static_cast<uint32_t>(config.gossip.indirect_probes);
   options.swim.join_retry = 2 * period;
   options.swim.meta_retry = 2 * period;

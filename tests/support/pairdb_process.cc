@@ -117,6 +117,10 @@ void PairdbProcess::signal(int signal_number) {
   if (running()) ::kill(pid_, signal_number);
 }
 
+void PairdbProcess::record_exit(int wait_status) {
+  exit_status_ = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
 bool PairdbProcess::freeze(uint32_t timeout_ms) {
   if (!running()) return false;
   ::kill(pid_, SIGSTOP);
@@ -127,7 +131,7 @@ bool PairdbProcess::freeze(uint32_t timeout_ms) {
     const pid_t done = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
     if (done == pid_) {
       if (WIFSTOPPED(status)) return true;
-      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      record_exit(status);
       return false;
     }
     if (Clock::now() >= deadline) return false;
@@ -140,7 +144,7 @@ bool PairdbProcess::running() {
   int status = 0;
   const pid_t done = ::waitpid(pid_, &status, WNOHANG);
   if (done == pid_) {
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    record_exit(status);
     return false;
   }
   return true;

@@ -76,6 +76,7 @@ class PairdbProcess {
  private:
   PairdbProcess() = default;
   void drain_stderr(int fd);
+  void record_exit(int wait_status);  // From waitpid: exit code, or 128 + signal.
 
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
