@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # Toolchain and build.
-  g++ cmake ninja-build ccache pkg-config git python3
+  g++ cmake ninja-build ccache pkg-config git python3 openssl
   # Engine and common libraries.
   libfmt-dev libxxhash-dev libcli11-dev
   # Tests and benchmarks.

@@ -32,13 +32,15 @@ done
 
 echo "== libFuzzer: every decoder of outside bytes, ${FUZZ_SECONDS:=10} s each"
 cmake --preset fuzz >/dev/null
-FUZZ_TARGETS=(wal_reader block table manifest gossip_codec version_record frame)
+FUZZ_TARGETS=(wal_reader block table manifest gossip_codec version_record frame context http_request)
 # Only the fuzz targets: clang 14 cannot emit debug info for the daemon's coroutines
 # ("Cannot represent a difference across sections"), and the fuzzers do not need them.
 cmake --build --preset fuzz -j "$JOBS" --target "${FUZZ_TARGETS[@]/#/fuzz_}"
 for t in "${FUZZ_TARGETS[@]}"; do
   corpus="build/fuzz/corpus/$t"
   mkdir -p "$corpus"
+  # Hand-written seeds (tests/fuzz/seeds/<target>) for inputs random bytes rarely reach.
+  if [ -d "tests/fuzz/seeds/$t" ]; then cp -n "tests/fuzz/seeds/$t"/* "$corpus"/; fi
   (cd build/fuzz && "bin/fuzz_$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
       "../../$corpus" >"fuzz_$t.log" 2>&1) \
     || { tail -40 "build/fuzz/fuzz_$t.log" >&2; echo "fuzz target $t failed (crash input saved in build/fuzz)" >&2; exit 1; }

@@ -6,7 +6,7 @@
 // sibling := dot, u8 flags (bit 0 = tombstone), fixed64 HLC timestamp, varint expires_at_ms,
 //            length-prefixed content type, length-prefixed value
 // entry   := length-prefixed key, varint applied_at_ms, dot
-// context := u8 kContextFormatVersion, vector       (at most kClientContextEntriesMax entries)
+// The client causal context (context_auth.h) carries a vector in this same format.
 #include <cstring>
 
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "replication/context_vector_codec.h"
 
 namespace pairdb::replication {
 
@@ -158,26 +159,12 @@ Result<VersionRecord> decode_record(std::string_view bytes) {
   return record;
 }
 
-std::string encode_context(const VersionVector& context) {
-  std::string out;
-  out.push_back(static_cast<char>(kContextFormatVersion));
-  put_vector(&out, context);
-  return out;
+void put_context_vector(std::string* dst, const VersionVector& context) {
+  put_vector(dst, context);
 }
 
-Result<VersionVector> decode_context(std::string_view bytes) {
-  if (bytes.empty()) return VersionVector();
-  if (static_cast<uint8_t>(bytes.front()) != kContextFormatVersion) {
-    return Status::invalid_argument("causal context has an unknown format");
-  }
-  bytes.remove_prefix(1);
-  auto vv = get_vector(&bytes, kClientContextEntriesMax);
-  if (!vv.is_ok()) {
-    return Status::invalid_argument(fmt::format("malformed causal context ({}; at most {} nodes)",
-                                                vv.status().message(), kClientContextEntriesMax));
-  }
-  if (!bytes.empty()) return Status::invalid_argument("causal context has trailing bytes");
-  return vv;
+Result<VersionVector> get_context_vector(std::string_view* in, size_t entries_max) {
+  return get_vector(in, entries_max);
 }
 
 }  // namespace pairdb::replication

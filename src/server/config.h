@@ -56,6 +56,8 @@ struct NodeConfig {
     std::string data_dir;
     bool data_dir_defaulted = false;
     std::string cluster_name = "pairdb";
+    // Keys that authenticate causal contexts; empty = <data_dir>/context.key (node_identity.h).
+    std::string context_key_file;
     std::string dc = "dc1";
     std::string rack = "rack1";
     // Ring tokens drawn at first start; later starts keep the persisted tokens.

@@ -119,6 +119,11 @@ std::vector<KeyDescriptor> build_descriptors() {
                  "Directory for all of this node's data", "--data-dir"),
       string_key("node", "cluster_name", PAIRDB_CONFIG_FIELD(node, cluster_name), StringRule::kName,
                  "Cluster name; gossip from nodes of another cluster is dropped", "--cluster-name"),
+      string_key("node", "context_key_file", PAIRDB_CONFIG_FIELD(node, context_key_file),
+                 StringRule::kPath,
+                 "File of hex keys that authenticate causal contexts; the same on every node "
+                 "(empty = <data_dir>/context.key, made at first start)",
+                 "--context-key-file"),
       string_key("node", "dc", PAIRDB_CONFIG_FIELD(node, dc), StringRule::kName,
                  "Datacenter of this node (replica placement)", "--dc"),
       string_key("node", "rack", PAIRDB_CONFIG_FIELD(node, rack), StringRule::kName,

@@ -74,7 +74,8 @@ void add_key_flags(CLI::App& app, FlagValues& flags) {
     std::string names = fmt::format("--{}", desc.path());
     if (!desc.flag_alias.empty()) names = fmt::format("{},{}", desc.flag_alias, names);
     std::string default_text =
-        desc.kind == KeyKind::kString && desc.string_rule == StringRule::kPath
+        desc.kind == KeyKind::kString && desc.string_rule == StringRule::kPath &&
+                desc.path() == "node.data_dir"
             ? std::string(
                   "$XDG_DATA_HOME/pairdb, ~/.local/share/pairdb, or /var/lib/pairdb as root")
             : format_key_value(desc, defaults);

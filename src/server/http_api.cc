@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "common/base64.h"
+#include "common/utf8.h"
 #include "server/await_reply.h"
 #include "server/http_json.h"
 #include "server/http_target.h"
@@ -79,13 +80,41 @@ Result<replication::Consistency> consistency_param(const HttpTarget& target) {
 Result<std::string> context_header(const net::HttpRequest& request) {
   auto field = request.find(kContextHeader);
   if (field == request.end()) return std::string();
+  if (request.count(kContextHeader) > 1) {
+    return Status::invalid_argument("more than one X-Pairdb-Context header");
+  }
   auto decoded = base64url_decode(field->value());
   if (!decoded) return Status::invalid_argument("X-Pairdb-Context is not base64url");
   return std::move(*decoded);
 }
 
-HttpResponse method_not_allowed(unsigned version) {
-  return error_response(Status::invalid_argument("method not allowed on this resource"), version);
+// The methods each kind of resource answers (the Allow header of a 405).
+constexpr std::string_view kReadMethods = "GET, HEAD";
+constexpr std::string_view kItemMethods = "GET, HEAD, PUT, POST, DELETE";
+constexpr std::string_view kTableMethods = "GET, HEAD, PUT, DELETE";
+constexpr std::string_view kPostOnly = "POST";
+
+bool is_read(http::verb method) { return method == http::verb::get || method == http::verb::head; }
+
+HttpResponse method_not_allowed(const net::HttpRequest& request, std::string_view allow) {
+  json::object error{{"code", "InvalidArgument"},
+                     {"message", printable_utf8(fmt::format(
+                                     "method {} is not allowed here; allowed: {}",
+                                     std::string_view(request.method_string()), allow))}};
+  HttpResponse response = json_response(http::status::method_not_allowed,
+                                        json::object{{"error", error}}, request.version());
+  response.set(http::field::allow, allow);
+  return response;
+}
+
+// The query limit parameter: 0 (absent) means the page maximum.
+Result<uint32_t> limit_param(const HttpTarget& target, uint32_t page_items_max) {
+  PAIRDB_ASSIGN_OR_RETURN(uint64_t limit, parse_uint_param(target, "limit", 0));
+  if (limit > page_items_max) {
+    return Status::invalid_argument(
+        fmt::format("query limit {} exceeds the page maximum of {}", limit, page_items_max));
+  }
+  return static_cast<uint32_t>(limit);
 }
 
 }  // namespace
@@ -125,14 +154,17 @@ asio::awaitable<HttpResponse> HttpApi::handle(net::HttpRequest request) {
 
 asio::awaitable<HttpResponse> HttpApi::route(Call& call) {
   const auto& segments = call.target.segments;
+  const bool read = is_read(call.request.method());
   if (segments.size() == 1 && segments[0] == "health") {
     call.op = "health";
+    if (!read) co_return method_not_allowed(call.request, kReadMethods);
     co_return json_response(http::status::ok,
                             json::object{{"status", "ok"}, {"node_id", deps_.node_id}},
                             call.version());
   }
   if (segments.size() == 1 && segments[0] == "metrics") {
     call.op = "metrics";
+    if (!read) co_return method_not_allowed(call.request, kReadMethods);
     HttpResponse response(http::status::ok, call.version());
     response.set(http::field::content_type, "text/plain; version=0.0.4");
     response.body() = deps_.metrics_text ? deps_.metrics_text() : "";
@@ -141,6 +173,7 @@ asio::awaitable<HttpResponse> HttpApi::route(Call& call) {
   if (segments.size() == 3 && segments[0] == "v1" && segments[1] == "cluster" &&
       segments[2] == "status" && deps_.cluster != nullptr) {
     call.op = "cluster_status";
+    if (!read) co_return method_not_allowed(call.request, kReadMethods);
     co_return json_response(http::status::ok, cluster_status_json(*deps_.cluster->snapshot()),
                             call.version());
   }
@@ -169,7 +202,8 @@ asio::awaitable<HttpResponse> HttpApi::item_route(Call& call) {
       co_return co_await put_item(call, std::move(key));
     case http::verb::delete_:
       co_return co_await delete_item(call, std::move(key));
-    case http::verb::get: {
+    case http::verb::get:
+    case http::verb::head: {
       const bool is_query = segments.size() == 5 &&
                             (call.target.param("from") || call.target.param("to") ||
                              call.target.param("limit") || call.target.param("page") ||
@@ -180,7 +214,7 @@ asio::awaitable<HttpResponse> HttpApi::item_route(Call& call) {
       co_return co_await get_item(call, std::move(key));
     }
     default:
-      co_return method_not_allowed(call.version());
+      co_return method_not_allowed(call.request, kItemMethods);
   }
 }
 
@@ -277,16 +311,17 @@ asio::awaitable<HttpResponse> HttpApi::get_item(Call& call, ItemKey key) {
     }
     response.body() = sibling.value;
   } else {
+    RawJsonSlots raw;
     json::array siblings;
     for (const auto& sibling : reply->siblings) {
       json::object entry;
-      put_sibling(entry, sibling);
+      put_sibling(entry, sibling, raw);
       siblings.push_back(std::move(entry));
     }
     response = json_response(http::status::multiple_choices,
                              json::object{{"siblings", std::move(siblings)},
                                           {"context", context_text}},
-                             call.version());
+                             call.version(), &raw);
   }
   response.set(kContextHeader, context_text);
   co_return response;
@@ -300,12 +335,11 @@ asio::awaitable<HttpResponse> HttpApi::query_items(Call& call, std::string table
   command.partition_key = std::move(partition_key);
   if (const std::string* from = call.target.param("from")) command.from_sort_key = *from;
   if (const std::string* to = call.target.param("to")) command.to_sort_key = *to;
-  auto limit = parse_uint_param(call.target, "limit", 0);
+  auto limit = limit_param(call.target, deps_.items->limits().query_page_items_max);
   auto consistency = consistency_param(call.target);
   if (!limit.is_ok()) co_return error_response(limit.status(), call.version());
   if (!consistency.is_ok()) co_return error_response(consistency.status(), call.version());
-  if (*limit > UINT32_MAX) co_return error_response(Status::too_large("limit"), call.version());
-  command.limit = static_cast<uint32_t>(*limit);
+  command.limit = *limit;
   command.consistency = *consistency;
   if (const std::string* page = call.target.param("page"); page && !page->empty()) {
     auto token = base64url_decode(*page);
@@ -318,17 +352,18 @@ asio::awaitable<HttpResponse> HttpApi::query_items(Call& call, std::string table
     deps_.items->query(std::move(command), deadline(), std::move(done));
   });
   if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
+  RawJsonSlots raw;
   json::array items;
   for (const auto& item : reply->items) {
     json::object entry;
     put_bytes(entry, "sort_key", item.sort_key);
     if (item.siblings.size() == 1) {
-      put_sibling(entry, item.siblings.front());
+      put_sibling(entry, item.siblings.front(), raw);
     } else {
       json::array siblings;
       for (const auto& sibling : item.siblings) {
         json::object one;
-        put_sibling(one, sibling);
+        put_sibling(one, sibling, raw);
         siblings.push_back(std::move(one));
       }
       entry["siblings"] = std::move(siblings);
@@ -338,14 +373,14 @@ asio::awaitable<HttpResponse> HttpApi::query_items(Call& call, std::string table
   }
   json::object body{{"items", std::move(items)}};
   if (!reply->next_page_token.empty()) body["next_page"] = base64url_encode(reply->next_page_token);
-  co_return json_response(http::status::ok, body, call.version());
+  co_return json_response(http::status::ok, body, call.version(), &raw);
 }
 
 asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
   const auto& segments = call.target.segments;
   const auto method = call.request.method();
   if (segments.size() == 2) {
-    if (method != http::verb::get) co_return method_not_allowed(call.version());
+    if (!is_read(method)) co_return method_not_allowed(call.request, kReadMethods);
     call.op = "list_tables";
     auto reply = co_await await_reply<std::vector<TableInfo>>(
         [&](Reply<std::vector<TableInfo>> done) { deps_.tables->list(std::move(done)); });
@@ -358,7 +393,7 @@ asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
   std::string name = segments[2];
   Result<TableInfo> reply = Status::invalid_argument("unreachable");
   http::status success = http::status::ok;
-  if (method == http::verb::get) {
+  if (is_read(method)) {
     call.op = "describe_table";
     reply = co_await await_reply<TableInfo>(
         [&](Reply<TableInfo> done) { deps_.tables->describe(std::move(name), std::move(done)); });
@@ -368,6 +403,16 @@ asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
     if (!command.is_ok()) co_return error_response(command.status(), call.version());
     command->if_not_exists = call.target.param("if_not_exists") != nullptr;
     success = http::status::created;
+    if (command->if_not_exists) {
+      // An existing table is 200, not 201. Two creators racing past this look-up both get 201
+      // and the same table.
+      auto existing = co_await await_reply<TableInfo>([&](Reply<TableInfo> done) {
+        deps_.tables->describe(command->name, std::move(done));
+      });
+      if (existing.is_ok()) co_return json_response(http::status::ok,
+                                                    table_info_to_json(*existing),
+                                                    call.version());
+    }
     reply = co_await await_reply<TableInfo>([&](Reply<TableInfo> done) {
       deps_.tables->create(std::move(*command), std::move(done));
     });
@@ -378,7 +423,7 @@ asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
       deps_.tables->drop(std::move(name), if_exists, std::move(done));
     });
   } else {
-    co_return method_not_allowed(call.version());
+    co_return method_not_allowed(call.request, kTableMethods);
   }
   if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
   co_return json_response(success, table_info_to_json(*reply), call.version());
@@ -386,54 +431,73 @@ asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
 
 asio::awaitable<HttpResponse> HttpApi::simple_route(Call& call) {
   const std::string& action = call.target.segments[2];
-  if (action == "get" && call.request.method() == http::verb::get) {
-    call.op = "simple_get";
-    const std::string* key = call.target.param("key");
-    if (key == nullptr) {
-      co_return error_response(Status::invalid_argument("missing ?key="), call.version());
-    }
-    ReadCommand command{ItemKey{deps_.default_table, *key, {}}, replication::Consistency::kDefault};
-    auto reply = co_await await_reply<ItemReply>([&](Reply<ItemReply> done) {
-      deps_.items->read(std::move(command), deadline(), std::move(done));
-    });
-    if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
-    if (!reply->found) co_return error_response(Status::not_found("no such key"), call.version());
-    json::object body{{"key", *key}};
-    put_sibling(body, reply->siblings.back());
-    body.erase("content_type");
-    body.erase("timestamp");
-    co_return json_response(http::status::ok, body, call.version());
+  if (action == "get") {
+    if (!is_read(call.request.method())) co_return method_not_allowed(call.request, kReadMethods);
+    co_return co_await simple_get(call);
   }
-  if (action == "put" && call.request.method() == http::verb::post) {
-    call.op = "simple_put";
-    boost::system::error_code ec;
-    json::value parsed = json::parse(call.request.body(), ec);
-    const json::object* object = ec ? nullptr : parsed.if_object();
-    if (object == nullptr) {
-      co_return error_response(
-          Status::invalid_argument(ec ? fmt::format("malformed JSON body: {}", ec.message())
-                                      : "body must be a JSON object {\"key\": ..., \"value\": ...}"),
-          call.version());
+  if (action == "put") {
+    if (call.request.method() != http::verb::post) {
+      co_return method_not_allowed(call.request, kPostOnly);
     }
-    const json::value* key = object->if_contains("key");
-    const json::value* value = object->if_contains("value");
-    if (key == nullptr || !key->is_string() || value == nullptr) {
-      co_return error_response(
-          Status::invalid_argument("body needs a string \"key\" and a \"value\""), call.version());
-    }
-    WriteCommand command;
-    command.key = ItemKey{deps_.default_table, std::string(key->as_string()), {}};
-    command.value = json::serialize(*value);
-    command.content_type = std::string(kJsonContentType);
-    auto reply = co_await await_reply<WriteReply>([&](Reply<WriteReply> done) {
-      deps_.items->write(std::move(command), deadline(), std::move(done));
-    });
-    if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
-    co_return json_response(http::status::ok, json::object{{"ok", true}}, call.version());
+    co_return co_await simple_put(call);
   }
   co_return error_response(Status::not_found("the simple API has GET /api/v1/get and "
                                               "POST /api/v1/put"),
                            call.version());
+}
+
+asio::awaitable<HttpResponse> HttpApi::simple_get(Call& call) {
+  call.op = "simple_get";
+  const std::string* key = call.target.param("key");
+  if (key == nullptr) {
+    co_return error_response(Status::invalid_argument("missing ?key="), call.version());
+  }
+  auto consistency = consistency_param(call.target);
+  if (!consistency.is_ok()) co_return error_response(consistency.status(), call.version());
+  ReadCommand command{ItemKey{deps_.default_table, *key, {}}, *consistency};
+  auto reply = co_await await_reply<ItemReply>([&](Reply<ItemReply> done) {
+    deps_.items->read(std::move(command), deadline(), std::move(done));
+  });
+  if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
+  if (!reply->found) co_return error_response(Status::not_found("no such key"), call.version());
+  RawJsonSlots raw;
+  json::object body;
+  put_bytes(body, "key", *key);
+  put_sibling(body, reply->siblings.back(), raw);
+  body.erase("content_type");
+  body.erase("timestamp");
+  co_return json_response(http::status::ok, body, call.version(), &raw);
+}
+
+asio::awaitable<HttpResponse> HttpApi::simple_put(Call& call) {
+  call.op = "simple_put";
+  const std::string& text = call.request.body();
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  const json::object* object = ec ? nullptr : parsed.if_object();
+  if (object == nullptr) {
+    co_return error_response(
+        Status::invalid_argument(ec ? fmt::format("malformed JSON body: {}", ec.message())
+                                    : "body must be a JSON object {\"key\": ..., \"value\": ...}"),
+        call.version());
+  }
+  const json::value* key = object->if_contains("key");
+  auto value_text = top_level_member_text(text, "value");
+  if (!value_text.is_ok()) co_return error_response(value_text.status(), call.version());
+  if (key == nullptr || !key->is_string() || value_text->empty()) {
+    co_return error_response(
+        Status::invalid_argument("body needs a string \"key\" and a \"value\""), call.version());
+  }
+  WriteCommand command;
+  command.key = ItemKey{deps_.default_table, std::string(key->as_string()), {}};
+  // The value's JSON text as sent: parsing and re-serialising would respell numbers.
+  command.value = std::string(*value_text);
+  command.content_type = std::string(kJsonContentType);
+  auto reply = co_await await_reply<WriteReply>([&](Reply<WriteReply> done) {
+    deps_.items->write(std::move(command), deadline(), std::move(done));
+  });
+  if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
+  co_return json_response(http::status::ok, json::object{{"ok", true}}, call.version());
 }
 
 }  // namespace pairdb::server

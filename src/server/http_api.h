@@ -46,6 +46,8 @@ class HttpApi {
   boost::asio::awaitable<net::HttpResponse> item_route(Call& call);
   boost::asio::awaitable<net::HttpResponse> table_route(Call& call);
   boost::asio::awaitable<net::HttpResponse> simple_route(Call& call);
+  boost::asio::awaitable<net::HttpResponse> simple_get(Call& call);
+  boost::asio::awaitable<net::HttpResponse> simple_put(Call& call);
   boost::asio::awaitable<net::HttpResponse> put_item(Call& call, ItemKey key);
   boost::asio::awaitable<net::HttpResponse> get_item(Call& call, ItemKey key);
   boost::asio::awaitable<net::HttpResponse> delete_item(Call& call, ItemKey key);

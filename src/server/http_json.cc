@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <random>
+
+#include "common/assert.h"
 #include "common/base64.h"
+#include "common/rng.h"
+#include "common/utf8.h"
 
 namespace pairdb::server {
 
@@ -58,10 +63,12 @@ std::string_view error_code_name(StatusCode code) {
   }
 }
 
-net::HttpResponse json_response(http::status status, const json::value& body, unsigned version) {
+net::HttpResponse json_response(http::status status, const json::value& body, unsigned version,
+                                const RawJsonSlots* raw) {
   net::HttpResponse response(status, version);
   response.set(http::field::content_type, kJsonContentType);
-  response.body() = json::serialize(body);
+  response.body() = raw != nullptr ? raw->render(body) : json::serialize(body);
+  PAIRDB_DASSERT(is_utf8(response.body()));
   response.body().push_back('\n');
   return response;
 }
@@ -69,7 +76,7 @@ net::HttpResponse json_response(http::status status, const json::value& body, un
 net::HttpResponse error_response(const Status& status, unsigned version) {
   json::object error;
   error["code"] = error_code_name(status.code());
-  error["message"] = status.message();
+  error["message"] = printable_utf8(status.message());
   return json_response(http_status_for(status.code()), json::object{{"error", error}}, version);
 }
 
@@ -77,31 +84,6 @@ bool is_json_content_type(std::string_view content_type) {
   return content_type.starts_with("application/json") ||
          (content_type.starts_with("application/") && content_type.find("+json") != std::string_view::npos);
 }
-
-namespace {
-
-bool is_utf8(std::string_view bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const auto c = static_cast<uint8_t>(bytes[i]);
-    size_t extra = 0;
-    if (c < 0x80) extra = 0;
-    else if ((c >> 5) == 0x6 && c >= 0xc2) extra = 1;
-    else if ((c >> 4) == 0xe) extra = 2;
-    else if ((c >> 3) == 0x1e && c <= 0xf4) extra = 3;
-    else return false;
-    if (extra > 0 && i + extra >= bytes.size()) {
-      return false;
-    }
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<uint8_t>(bytes[i + k]) >> 6) != 0x2) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
-}  // namespace
 
 void put_bytes(json::object& out, std::string_view name, std::string_view bytes) {
   if (is_utf8(bytes)) {
@@ -111,28 +93,138 @@ void put_bytes(json::object& out, std::string_view name, std::string_view bytes)
   }
 }
 
-void put_sibling(json::object& out, const replication::Sibling& sibling) {
-  bool done = false;
-  if (is_json_content_type(sibling.content_type)) {
-    boost::system::error_code ec;
-    json::value parsed = json::parse(sibling.value, ec);
-    if (!ec) {
-      out["value"] = std::move(parsed);
-      done = true;
-    }
+RawJsonSlots::RawJsonSlots() {
+  thread_local Rng rng(std::random_device{}());
+  marker_prefix_ = fmt::format("\x01pairdb-raw-json:{:016x}{:016x}:", rng.next_u64(), rng.next_u64());
+}
+
+json::string RawJsonSlots::placeholder(std::string_view raw_json) {
+  texts_.emplace_back(raw_json);
+  return json::string(fmt::format("{}{}", marker_prefix_, texts_.size() - 1));
+}
+
+std::string RawJsonSlots::render(const json::value& document) const {
+  std::string text = json::serialize(document);
+  if (texts_.empty()) return text;
+  // How the serializer spells a placeholder up to its index: opening quote, escaped prefix.
+  std::string needle = json::serialize(json::string(marker_prefix_));
+  needle.pop_back();  // The closing quote.
+  std::string out;
+  out.reserve(text.size());
+  size_t at = 0;
+  for (size_t found = text.find(needle); found != std::string::npos;
+       found = text.find(needle, at)) {
+    const size_t digits = found + needle.size();
+    const size_t close = text.find('"', digits);
+    PAIRDB_ASSERT(close != std::string::npos);
+    const size_t index = std::stoul(text.substr(digits, close - digits));
+    PAIRDB_ASSERT(index < texts_.size());
+    out.append(text, at, found - at);
+    out.append(texts_[index]);
+    at = close + 1;
   }
-  if (!done) put_bytes(out, "value", sibling.value);
-  out["content_type"] = sibling.content_type;
+  out.append(text, at, std::string::npos);
+  return out;
+}
+
+bool is_embeddable_json(std::string_view text) {
+  if (!is_utf8(text)) return false;
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  return !ec;
+}
+
+void put_sibling(json::object& out, const replication::Sibling& sibling, RawJsonSlots& raw) {
+  if (is_json_content_type(sibling.content_type) && is_embeddable_json(sibling.value)) {
+    // Emitted as stored, so numbers and their spelling survive exactly.
+    out["value"] = raw.placeholder(sibling.value);
+  } else {
+    put_bytes(out, "value", sibling.value);
+  }
+  out["content_type"] = printable_utf8(sibling.content_type);
   out["timestamp"] = sibling.timestamp.value;
   if (sibling.expires_at_ms != 0) out["expires_at_ms"] = sibling.expires_at_ms;
 }
 
+namespace {
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_space(std::string_view text, size_t at) {
+  while (at < text.size() && is_json_space(text[at])) ++at;
+  return at;
+}
+
+// At an opening quote: the position after the closing one.
+size_t skip_string(std::string_view text, size_t at) {
+  for (++at; at < text.size() && text[at] != '"'; ++at) {
+    if (text[at] == '\\') ++at;
+  }
+  return at + 1;
+}
+
+// At a value's first byte: the position after its last.
+size_t skip_value(std::string_view text, size_t at) {
+  if (text[at] == '"') return skip_string(text, at);
+  if (text[at] != '{' && text[at] != '[') {
+    while (at < text.size() && !is_json_space(text[at]) && text[at] != ',' && text[at] != '}' &&
+           text[at] != ']') {
+      ++at;
+    }
+    return at;
+  }
+  size_t depth = 0;
+  do {
+    if (text[at] == '"') {
+      at = skip_string(text, at);
+      continue;
+    }
+    if (text[at] == '{' || text[at] == '[') ++depth;
+    if (text[at] == '}' || text[at] == ']') --depth;
+    ++at;
+  } while (depth > 0 && at < text.size());
+  return at;
+}
+
+bool key_equals(std::string_view quoted_key, std::string_view name) {
+  if (quoted_key.find('\\') == std::string_view::npos) {
+    return quoted_key.substr(1, quoted_key.size() - 2) == name;
+  }
+  boost::system::error_code ec;
+  json::value key = json::parse(quoted_key, ec);
+  return !ec && key.is_string() && key.as_string() == name;
+}
+
+}  // namespace
+
+Result<std::string_view> top_level_member_text(std::string_view document, std::string_view name) {
+  size_t at = skip_space(document, 0);
+  PAIRDB_ASSERT(at < document.size() && document[at] == '{');
+  std::string_view found;
+  at = skip_space(document, at + 1);
+  while (at < document.size() && document[at] == '"') {
+    const size_t key_end = skip_string(document, at);
+    const bool match = key_equals(document.substr(at, key_end - at), name);
+    const size_t value_at = skip_space(document, skip_space(document, key_end) + 1);  // ':'
+    const size_t value_end = skip_value(document, value_at);
+    if (match) {
+      if (!found.empty()) {
+        return Status::invalid_argument(fmt::format("\"{}\" appears twice in the body", name));
+      }
+      found = document.substr(value_at, value_end - value_at);
+    }
+    at = skip_space(document, value_end);
+    if (at < document.size() && document[at] == ',') at = skip_space(document, at + 1);
+  }
+  return found;
+}
+
 json::object table_info_to_json(const TableInfo& info) {
   json::object replication;
-  for (const auto& dc : info.spec.replication) replication[dc.dc] = dc.rf;
+  for (const auto& dc : info.spec.replication) replication[printable_utf8(dc.dc)] = dc.rf;
   return json::object{
       {"name", info.spec.name},
-      {"owner", info.spec.owner},
+      {"owner", printable_utf8(info.spec.owner)},
       {"id", fmt::format("{:016x}", info.id)},
       {"replication", replication},
       {"read_consistency", replication::consistency_name(info.spec.read_consistency)},

@@ -44,6 +44,16 @@ Result<std::string> decode_page_token(std::string_view token, uint64_t fingerpri
   return std::string(token);
 }
 
+// What a context is bound to: one item of one table (context_auth.h).
+std::string item_binding(replication::TableId table, std::string_view partition_key,
+                         std::string_view sort_key) {
+  std::string binding;
+  put_fixed64(&binding, table);
+  put_length_prefixed(&binding, partition_key);
+  binding.append(sort_key);
+  return binding;
+}
+
 std::vector<replication::Sibling> take_live(replication::ItemView& view) {
   return std::move(view.live);
 }
@@ -56,6 +66,7 @@ ItemService::ItemService(ItemServiceOptions options, Catalog* catalog, ItemStore
   PAIRDB_ASSERT(options_.run_blocking);
   PAIRDB_ASSERT(options_.wall_ms);
   PAIRDB_ASSERT(options_.monotonic_now);
+  PAIRDB_ASSERT(options_.contexts != nullptr);
 }
 
 template <typename T>
@@ -95,13 +106,15 @@ void ItemService::query(QueryCommand command, Instant deadline, Reply<QueryReply
 Status ItemService::validate_key(const ItemKey& key) const {
   const ItemLimits& limits = options_.limits;
   if (key.partition_key.empty()) return Status::invalid_argument("the partition key is empty");
+  // A key is not a payload: an over-long one is an invalid request (400), not 413.
   if (key.partition_key.size() > limits.partition_key_bytes_max) {
-    return Status::too_large(fmt::format("partition key is {} bytes (max {})",
-                                         key.partition_key.size(), limits.partition_key_bytes_max));
+    return Status::invalid_argument(fmt::format("partition key is {} bytes (max {})",
+                                                key.partition_key.size(),
+                                                limits.partition_key_bytes_max));
   }
   if (key.sort_key.size() > limits.sort_key_bytes_max) {
-    return Status::too_large(fmt::format("sort key is {} bytes (max {})", key.sort_key.size(),
-                                         limits.sort_key_bytes_max));
+    return Status::invalid_argument(fmt::format("sort key is {} bytes (max {})",
+                                                key.sort_key.size(), limits.sort_key_bytes_max));
   }
   return Status::ok();
 }
@@ -118,10 +131,22 @@ Status ItemService::validate_write(const WriteCommand& command) const {
                                          command.content_type.size(),
                                          limits.content_type_bytes_max));
   }
+  // The content type comes back as an HTTP header and in JSON: visible ASCII and spaces only,
+  // so no client can inject a header line or invalid UTF-8 through it.
+  for (char c : command.content_type) {
+    if (c < 0x20 || c > 0x7e) {
+      return Status::invalid_argument(
+          "content type may hold only printable ASCII characters (RFC 9110 media type)");
+    }
+  }
   if (command.idempotency_key.size() > limits.idempotency_key_bytes_max) {
     return Status::too_large(fmt::format("idempotency key is {} bytes (max {})",
                                          command.idempotency_key.size(),
                                          limits.idempotency_key_bytes_max));
+  }
+  if (command.ttl_ms && *command.ttl_ms > kTtlMsMax) {
+    return Status::invalid_argument(
+        fmt::format("ttl_ms {} exceeds the maximum of {} (20 years)", *command.ttl_ms, kTtlMsMax));
   }
   return Status::ok();
 }
@@ -129,17 +154,19 @@ Status ItemService::validate_write(const WriteCommand& command) const {
 Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
   PAIRDB_TRY(validate_write(command));
   PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
+  const std::string binding =
+      item_binding(table->id, command.key.partition_key, command.key.sort_key);
   replication::LocalWrite write;
-  if (!command.context.empty()) {
-    auto context = replication::decode_context(command.context);
-    if (!context.is_ok()) {
-      return Status::invalid_argument(
-          fmt::format("malformed causal context: {}", context.status().message()));
-    }
-    write.context = std::move(*context);
-  }
+  PAIRDB_ASSIGN_OR_RETURN(write.context, options_.contexts->open(command.context, binding));
   const uint64_t now_ms = options_.wall_ms();
   const uint64_t ttl_ms = command.ttl_ms.value_or(table->spec.default_ttl_ms);
+  // validate_write bounds a request's TTL and validate_table_spec a new table's default; a
+  // table persisted before that bound existed is refused here rather than wrapping the expiry.
+  if (ttl_ms > kTtlMsMax || now_ms > UINT64_MAX - kTtlMsMax) {
+    return Status::invalid_argument(fmt::format(
+        "table '{}' has default_ttl_ms {} above the maximum of {}; recreate it with a smaller one",
+        command.key.table, ttl_ms, kTtlMsMax));
+  }
   write.tombstone = command.tombstone;
   write.value = command.value;
   write.content_type = command.content_type;
@@ -161,7 +188,8 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
     return outcome.status();
   }
   if (outcome->siblings_warn) warn_siblings(command, outcome->record.siblings.size(), now_ms);
-  return WriteReply{replication::encode_context(outcome->record.context), outcome->duplicate};
+  return WriteReply{options_.contexts->seal(outcome->record.context, binding),
+                    outcome->duplicate};
 }
 
 void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms) {
@@ -185,7 +213,8 @@ Result<ItemReply> ItemService::read_now(const ReadCommand& command) {
   auto view = replication::visible(record, options_.wall_ms());
   ItemReply reply;
   reply.found = view.found();
-  reply.context = replication::encode_context(view.context);
+  reply.context = options_.contexts->seal(
+      view.context, item_binding(table->id, command.key.partition_key, command.key.sort_key));
   reply.siblings = take_live(view);
   return reply;
 }
@@ -194,8 +223,8 @@ Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
   const ItemLimits& limits = options_.limits;
   PAIRDB_TRY(validate_key(ItemKey{command.table, command.partition_key, {}}));
   if (command.limit > limits.query_page_items_max) {
-    return Status::too_large(fmt::format("query limit {} exceeds the page maximum of {}",
-                                         command.limit, limits.query_page_items_max));
+    return Status::invalid_argument(fmt::format("query limit {} exceeds the page maximum of {}",
+                                                command.limit, limits.query_page_items_max));
   }
   PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.table));
   const uint64_t fingerprint = partition_fingerprint(table->id, command.partition_key);
@@ -216,8 +245,9 @@ Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
   QueryReply reply;
   reply.items.reserve(page.items.size());
   for (auto& item : page.items) {
-    reply.items.push_back({std::move(item.sort_key), take_live(item.view),
-                           replication::encode_context(item.view.context)});
+    std::string context = options_.contexts->seal(
+        item.view.context, item_binding(table->id, command.partition_key, item.sort_key));
+    reply.items.push_back({std::move(item.sort_key), take_live(item.view), std::move(context)});
   }
   if (page.resume_after) reply.next_page_token = encode_page_token(fingerprint, *page.resume_after);
   return reply;

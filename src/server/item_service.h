@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <pairdb/replication/context_auth.h>
 #include <pairdb/replication/consistency.h>
 #include <pairdb/replication/hlc.h>
 #include <pairdb/replication/version.h>
@@ -109,6 +110,8 @@ struct ItemServiceOptions {
   std::function<bool(StorageWork)> run_inline;
   std::function<uint64_t()> wall_ms;  // Milliseconds since the Unix epoch.
   std::function<Instant()> monotonic_now;
+  // Seals the contexts handed to clients and opens those they send back (context_auth.h).
+  std::shared_ptr<const replication::ContextAuthenticator> contexts;
 };
 
 class ItemService {

@@ -114,6 +114,7 @@ std::string announced_address(const asio::ip::tcp::endpoint& endpoint,
 struct Node::Parts {
   NodeConfig config;
   ring::NodeId node_id;
+  std::shared_ptr<const replication::ContextAuthenticator> contexts;
   std::vector<ring::Token> tokens;
   std::shared_ptr<ItemCompactionFilter> compaction_filter;
   std::unique_ptr<lsm::DB> db;
@@ -165,6 +166,9 @@ Status Node::Parts::open_storage() {
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Status::io_error(fmt::format("create data dir {}: {}", data_dir, ec.message()));
   PAIRDB_ASSIGN_OR_RETURN(node_id, load_or_create_node_id(data_dir));
+  PAIRDB_ASSIGN_OR_RETURN(auto context_keys,
+                          load_or_create_context_keys(data_dir, config.node.context_key_file));
+  contexts = std::make_shared<replication::ContextAuthenticator>(std::move(context_keys));
 
   compaction_filter =
       std::make_shared<ItemCompactionFilter>(config.tables.tombstone_grace_ms, &wall_ms);
@@ -230,6 +234,7 @@ Status Node::Parts::open_services() {
   }
   item_options.wall_ms = &wall_ms;
   item_options.monotonic_now = &monotonic_now;
+  item_options.contexts = contexts;
   store = std::make_unique<ItemStore>(db.get(), node_id);
   items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
 
@@ -297,6 +302,10 @@ Status Node::Parts::bind_listeners() {
   http = std::make_unique<net::HttpServer>(
       io, http_options, budget.get(),
       [this](net::HttpRequest request) { return http_api->handle(std::move(request)); });
+  // Requests refused by the parser never reach HttpApi; count them under their own op.
+  http->set_refusal_observer([this](unsigned status) {
+    http_metrics.observe("refused", std::to_string(status), 0);
+  });
   PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(http_target));
   PAIRDB_TRY(open_cluster());
 

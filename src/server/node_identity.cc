@@ -10,6 +10,9 @@
 #include <random>
 #include <sstream>
 
+#include <openssl/rand.h>
+
+#include <pairdb/replication/context_auth.h>
 #include <pairdb/replication/storage_key.h>
 
 #include "common/coding.h"
@@ -19,10 +22,10 @@ namespace pairdb::server {
 namespace {
 
 Status write_file_durably(const std::string& dir, const std::string& name,
-                          std::string_view contents) {
+                          std::string_view contents, mode_t mode = 0644) {
   const std::string temp = dir + "/" + name + ".tmp";
   const std::string final_path = dir + "/" + name;
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::io_error(fmt::format("create {}: {}", temp, std::strerror(errno)));
   const bool written = ::write(fd, contents.data(), contents.size()) ==
                        static_cast<ssize_t>(contents.size());
@@ -40,6 +43,23 @@ Status write_file_durably(const std::string& dir, const std::string& name,
   }
   ::close(dir_fd);
   return Status::ok();
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::not_found(fmt::format("{}: {}", path, std::strerror(errno)));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::io_error(fmt::format("read {}: {}", path, std::strerror(errno)));
+  return text.str();
+}
+
+Result<std::vector<std::string>> parse_key_file(const std::string& path, std::string_view text) {
+  auto keys = replication::parse_context_keys(text);
+  if (!keys.is_ok()) {
+    return Status::invalid_argument(fmt::format("{}: {}", path, keys.status().message()));
+  }
+  return keys;
 }
 
 uint64_t entropy() {
@@ -68,6 +88,30 @@ Result<ring::NodeId> load_or_create_node_id(const std::string& data_dir) {
   const ring::NodeId id = ring::NodeId::random(rng);
   PAIRDB_TRY(write_file_durably(data_dir, "node_id", id.to_string() + "\n"));
   return id;
+}
+
+Result<std::vector<std::string>> load_or_create_context_keys(const std::string& data_dir,
+                                                             const std::string& key_file) {
+  if (!key_file.empty()) {
+    auto text = read_whole_file(key_file);
+    if (!text.is_ok()) {
+      return Status::invalid_argument(
+          fmt::format("node.context_key_file: {}", text.status().message()));
+    }
+    return parse_key_file(key_file, *text);
+  }
+  const std::string path = data_dir + "/" + std::string(kContextKeyFileName);
+  if (auto text = read_whole_file(path); text.is_ok()) return parse_key_file(path, *text);
+  unsigned char key[32];
+  static_assert(sizeof(key) >= replication::kContextKeyBytesMin);
+  if (RAND_bytes(key, sizeof(key)) != 1) {
+    return Status::io_error("no randomness for a fresh context key (RAND_bytes failed)");
+  }
+  std::string hex = "# pairdb context key: every node of a cluster must hold the same keys\n";
+  for (unsigned char byte : key) hex += fmt::format("{:02x}", byte);
+  hex += "\n";
+  PAIRDB_TRY(write_file_durably(data_dir, std::string(kContextKeyFileName), hex, 0600));
+  return parse_key_file(path, hex);
 }
 
 Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed) {

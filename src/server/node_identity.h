@@ -16,6 +16,15 @@ namespace pairdb::server {
 // directory) with a fresh random UUID. Status::corruption for a file that is not a UUID.
 Result<ring::NodeId> load_or_create_node_id(const std::string& data_dir);
 
+// The keys that authenticate causal contexts (pairdb/replication/context_auth.h), first = the
+// signing key. From `key_file` when set (node.context_key_file: every node of a cluster must be
+// given the same file); otherwise from <data_dir>/context.key, created at first start with a
+// fresh random key (mode 0600), which suits a single node. Status::invalid_argument for an
+// unreadable or malformed key file.
+inline constexpr std::string_view kContextKeyFileName = "context.key";
+Result<std::vector<std::string>> load_or_create_context_keys(const std::string& data_dir,
+                                                             const std::string& key_file);
+
 // The node's tokens from the system table, or `count` fresh random ones persisted there.
 Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed);
 

@@ -118,6 +118,10 @@ Status validate_table_spec(const TableSpec& spec) {
       spec.write_consistency == replication::Consistency::kDefault) {
     return Status::invalid_argument("a table's default consistency must be a concrete level");
   }
+  if (spec.default_ttl_ms > kTtlMsMax) {
+    return Status::invalid_argument(fmt::format(
+        "default_ttl_ms {} exceeds the maximum of {} (20 years)", spec.default_ttl_ms, kTtlMsMax));
+  }
   if (spec.siblings_max == 0 || spec.siblings_warn > spec.siblings_max) {
     return Status::invalid_argument(
         fmt::format("sibling bounds need 0 < siblings_warn ({}) <= siblings_max ({})",

@@ -18,6 +18,9 @@ namespace pairdb::server {
 
 inline constexpr size_t kTableNameBytesMax = 64;
 inline constexpr size_t kTableOwnerBytesMax = 256;
+// The longest TTL a write or a table default may ask for: 20 years (Cassandra's bound too).
+// Bounding it keeps now + ttl far from overflowing, so an item never expires before it is written.
+inline constexpr uint64_t kTtlMsMax = 20ull * 365 * 24 * 3600 * 1000;
 
 struct TableSpec {
   std::string name;   // [A-Za-z0-9_-], 1..kTableNameBytesMax, starting with a letter or digit.

@@ -226,7 +226,7 @@ TEST_CASE("a partition of 10,000 items is loaded pipelined and queried page by p
   CHECK(bounded.next_page_token.empty());
   auto oversized = client.query({.table = "events", .partition_key = "stream", .limit = 1001});
   REQUIRE(oversized.is_server_error());
-  CHECK(oversized.error().code == wire::ErrorCode::TooLarge);
+  CHECK(oversized.error().code == wire::ErrorCode::InvalidArgument);
 }
 
 TEST_CASE("admin operations flush, compact and report table stats", "[e2e][binary]") {

@@ -28,9 +28,6 @@
 namespace pairdb::replication {
 
 inline constexpr uint8_t kRecordFormatVersion = 1;
-inline constexpr uint8_t kContextFormatVersion = 1;
-// A client's context (decode_context) may name at most this many nodes.
-inline constexpr size_t kClientContextEntriesMax = 64;
 inline constexpr uint32_t kIdempotencyKeysMaxDefault = 32;
 inline constexpr uint64_t kIdempotencyWindowMsDefault = 24ull * 60 * 60 * 1000;
 
@@ -166,10 +163,6 @@ std::string encode_record(const VersionRecord& record);
 // more than the input's size.
 Result<VersionRecord> decode_record(std::string_view bytes);
 
-// The opaque causal context handed to clients with a read and sent back with a write.
-std::string encode_context(const VersionVector& context);
-// Untrusted client input: Status::invalid_argument for garbage, an unknown format byte or more
-// than kClientContextEntriesMax entries. Empty input is the empty context (a blind write).
-Result<VersionVector> decode_context(std::string_view bytes);
+// The causal context handed to clients is sealed by ContextAuthenticator (context_auth.h).
 
 }  // namespace pairdb::replication

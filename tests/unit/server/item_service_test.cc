@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include "common/coding.h"
 #include "server_test_util.h"
 
 using namespace pairdb;
 using namespace pairdb::server;
 using pairdb::server::testing::Stack;
+using pairdb::server::testing::await_inline;
 
 TEST_CASE("a value written is read back with a context", "[server][items]") {
   Stack stack;
@@ -28,7 +30,8 @@ TEST_CASE("unknown tables and oversized inputs get distinct errors", "[server][i
   stack.create_table("t");
   CHECK(stack.put("missing", "pk", "v").status().code() == StatusCode::kTableNotFound);
   CHECK(stack.put("t", "pk", std::string(11, 'x')).status().code() == StatusCode::kTooLarge);
-  CHECK(stack.put("t", "12345", "v").status().code() == StatusCode::kTooLarge);
+  // An over-long key is an invalid request, not an oversized payload.
+  CHECK(stack.put("t", "12345", "v").status().is_invalid_argument());
   CHECK(stack.put("t", "", "v").status().is_invalid_argument());
   CHECK(stack.put("t", "pk", "v", "not a context").status().is_invalid_argument());
   CHECK(stack.put("t", "pk", std::string(10, 'x')).is_ok());
@@ -172,4 +175,74 @@ TEST_CASE("compaction removes dropped tables' data and purges old tombstones",
   CHECK(stack.filter->dropped_table_records() == 100);
   CHECK(stack.filter->purged_records() == 1);
   CHECK(stack.get("keep", "live")->found);
+}
+
+TEST_CASE("a context forged by a client is refused and the item stays writable",
+          "[server][items][context]") {
+  Stack stack;
+  stack.create_table("t");
+  auto first = stack.put("t", "k", "v1");
+  REQUIRE(first.is_ok());
+  // The forged context of the hostile-input report: this node's counter at 2^64 - 2.
+  std::string forged(1, static_cast<char>(replication::kContextFormatVersion));
+  put_varint64(&forged, 1);
+  forged.append(reinterpret_cast<const char*>(stack.self.bytes.data()), stack.self.bytes.size());
+  put_varint64(&forged, UINT64_MAX - 1);
+  forged.append(replication::kContextTagBytes, '\0');
+  auto refused = stack.put("t", "k", "evil", forged);
+  CHECK(refused.status().is_invalid_argument());
+  // Blind writes and writes with a context the node issued keep working.
+  auto read = stack.get("t", "k");
+  REQUIRE(read.is_ok());
+  REQUIRE(stack.put("t", "k", "v2", read->context).is_ok());
+  REQUIRE(stack.put("t", "k", "v3").is_ok());
+  CHECK(stack.get("t", "k")->siblings.size() == 2);  // v2 and the blind v3.
+}
+
+TEST_CASE("a context read from one item does not open on another", "[server][items][context]") {
+  Stack stack;
+  stack.create_table("t");
+  stack.create_table("u");
+  REQUIRE(stack.put("t", "a", "v").is_ok());
+  const std::string context_of_a = stack.get("t", "a")->context;
+  CHECK(stack.put("t", "b", "v", context_of_a).status().is_invalid_argument());
+  CHECK(stack.put("u", "a", "v", context_of_a).status().is_invalid_argument());
+  CHECK(stack.put("t", "a", "v", context_of_a, "sort").status().is_invalid_argument());
+  CHECK(stack.put("t", "a", "v2", context_of_a).is_ok());
+}
+
+TEST_CASE("a TTL past the maximum is refused instead of wrapping the expiry",
+          "[server][items][ttl]") {
+  Stack stack;
+  stack.create_table("t");
+  WriteCommand command;
+  command.key = {"t", "k", ""};
+  command.value = "v";
+  command.ttl_ms = UINT64_MAX;
+  CHECK(stack.write(command).status().is_invalid_argument());
+  command.ttl_ms = kTtlMsMax + 1;
+  CHECK(stack.write(command).status().is_invalid_argument());
+  CHECK_FALSE(stack.get("t", "k")->found);
+  command.ttl_ms = kTtlMsMax;
+  REQUIRE(stack.write(command).is_ok());
+  CHECK(stack.get("t", "k")->found);
+
+  CreateTableCommand table;
+  table.name = "forever";
+  table.default_ttl_ms = UINT64_MAX;
+  auto created = await_inline<TableInfo>(
+      [&](Reply<TableInfo> done) { stack.tables->create(table, std::move(done)); });
+  CHECK(created.status().is_invalid_argument());
+}
+
+TEST_CASE("a query limit above the page maximum is an invalid argument", "[server][items]") {
+  Stack stack;
+  stack.create_table("t");
+  QueryCommand command;
+  command.table = "t";
+  command.partition_key = "p";
+  command.limit = stack.items->limits().query_page_items_max + 1;
+  auto reply = stack.query(command);
+  CHECK(reply.status().is_invalid_argument());
+  CHECK_THAT(std::string(reply.status().message()), Catch::Contains("page maximum"));
 }

@@ -54,6 +54,8 @@ struct Stack {
     item_options.run_blocking = [](std::function<void()> work) { work(); };
     item_options.wall_ms = [this] { return now_ms; };
     item_options.monotonic_now = [] { return Instant::from_us(0); };
+    item_options.contexts = std::make_shared<replication::ContextAuthenticator>(
+        std::vector<std::string>{std::string(32, 'k')});
     items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
     tables = std::make_unique<TableService>(
         TableDefaults{}, catalog.get(), [](std::function<void()> work) { work(); },

@@ -1,0 +1,52 @@
+// JSON renderings of the HTTP API: stored JSON texts are emitted verbatim, and the simple API
+// finds a member's text as it was sent.
+#include <catch2/catch.hpp>
+
+#include "common/utf8.h"
+#include "server/http_json.h"
+
+namespace json = boost::json;
+using namespace pairdb::server;
+
+TEST_CASE("stored JSON texts are spliced in verbatim where their placeholders stand",
+          "[http][json]") {
+  RawJsonSlots raw;
+  json::object body{{"a", raw.placeholder("1e999999")},
+                    {"b", json::array{raw.placeholder("{\"x\": 18446744073709551616}"), 2}},
+                    {"c", "plain"}};
+  CHECK(raw.render(body) ==
+        R"({"a":1e999999,"b":[{"x": 18446744073709551616},2],"c":"plain"})");
+}
+
+TEST_CASE("a stored string that looks like a placeholder stays a string", "[http][json]") {
+  RawJsonSlots raw;
+  RawJsonSlots other;
+  const json::string lookalike = other.placeholder("true");  // Another response's nonce.
+  json::object body{{"v", raw.placeholder("1")}, {"s", lookalike}};
+  const std::string text = raw.render(body);
+  CHECK(text.find(R"("v":1)") != std::string::npos);
+  CHECK(text.find(R"("s":"\u0001pairdb-raw-json:)") != std::string::npos);
+}
+
+TEST_CASE("only strict UTF-8 JSON is embeddable", "[http][json]") {
+  CHECK(is_embeddable_json(R"({"a": [1, "\u00e9"]})"));
+  CHECK_FALSE(is_embeddable_json("{\"a\": \"\xed\xa0\x80\"}"));
+  CHECK_FALSE(is_embeddable_json("{\"a\": "));
+}
+
+TEST_CASE("a top-level member's text is found as written", "[http][json]") {
+  CHECK(*top_level_member_text(R"({"key":"k","value":1e999999})", "value") == "1e999999");
+  CHECK(*top_level_member_text(R"( { "value" : [1, {"value": 2}] , "key":"k"} )", "value") ==
+        R"([1, {"value": 2}])");
+  CHECK(*top_level_member_text(R"({"k":"a\"value\"","v\u0061lue":"x,}"})", "value") ==
+        R"("x,}")");
+  CHECK(top_level_member_text(R"({"key":"k"})", "value")->empty());
+  CHECK(top_level_member_text(R"({"value":1,"value":2})", "value").status().is_invalid_argument());
+}
+
+TEST_CASE("error bodies are valid UTF-8 whatever the message holds", "[http][json]") {
+  const auto response = error_response(
+      pairdb::Status::invalid_argument("no such resource: /nope\xff\xfe"), 11);
+  CHECK(pairdb::is_utf8(response.body()));
+  CHECK(response.body().find("\\\\xFF\\\\xFE") != std::string::npos);
+}
