@@ -45,7 +45,8 @@ TEST_CASE("every acknowledged write survives kill -9 and the node serves again",
   // Four writers stream writes; each records the keys the node acknowledged. The node is
   // killed with SIGKILL while they run.
   std::atomic<bool> stop{false};
-  std::vector<std::vector<int>> acknowledged(4);
+  std::vector<std::vector<int>> acknowledged(4);  // Each writer's own; read after join().
+  std::atomic<size_t> acknowledged_total{0};      // What the main thread polls meanwhile.
   std::vector<std::thread> writers;
   const uint16_t port = node->http_port();
   for (int w = 0; w < 4; ++w) {
@@ -56,15 +57,13 @@ TEST_CASE("every acknowledged write survives kill -9 and the node serves again",
                                   std::to_string(key), kJson, 5'000);
         if (!reply.is_ok() || reply->status != 200) break;  // The node died mid-request.
         acknowledged[w].push_back(key);
+        acknowledged_total.fetch_add(1);
       }
     });
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  size_t total = 0;
   while (std::chrono::steady_clock::now() < deadline) {
-    total = 0;
-    for (int w = 0; w < 4; ++w) total += acknowledged[w].size();  // Racy read; only a hint.
-    if (total >= 400) break;
+    if (acknowledged_total.load() >= 400) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Polling, with a deadline.
   }
   node->signal(SIGKILL);
