@@ -143,7 +143,7 @@ asio::awaitable<void> serve_session(tcp::socket socket, SessionArgs args) {
     args.state->in_flight.fetch_add(1);
     HttpResponse response = co_await args.handler(std::move(request));
     args.state->in_flight.fetch_sub(1);
-    response.keep_alive(keep_alive && response.keep_alive() && !args.state->stopping.load());
+    response.keep_alive(keep_alive && !args.state->stopping.load());
     const bool again = response.keep_alive();
     if (co_await write_response(stream, response, head, args.options) || !again) break;
   }

@@ -113,7 +113,7 @@ TableId Catalog::fresh_id() {
 }
 
 Result<TableInfo> Catalog::create(const TableSpec& spec, bool if_not_exists, uint64_t now_ms) {
-  PAIRDB_TRY(validate_table_spec(spec));
+  PAIRDB_TRY(validate_new_table_spec(spec));
   std::unique_lock lock(mutex_);
   if (auto existing = by_name_.find(spec.name); existing != by_name_.end()) {
     if (if_not_exists) return *existing->second;
@@ -129,7 +129,7 @@ Result<TableInfo> Catalog::create(const TableSpec& spec, bool if_not_exists, uin
 }
 
 Result<TableInfo> Catalog::create_with_id(const TableSpec& spec, TableId id) {
-  PAIRDB_TRY(validate_table_spec(spec));
+  PAIRDB_TRY(validate_new_table_spec(spec));
   std::unique_lock lock(mutex_);
   if (auto existing = by_name_.find(spec.name); existing != by_name_.end()) {
     return *existing->second;

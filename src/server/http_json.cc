@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <random>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include "common/assert.h"
 #include "common/base64.h"
-#include "common/rng.h"
 #include "common/utf8.h"
 
 namespace pairdb::server {
@@ -94,8 +96,11 @@ void put_bytes(json::object& out, std::string_view name, std::string_view bytes)
 }
 
 RawJsonSlots::RawJsonSlots() {
-  thread_local Rng rng(std::random_device{}());
-  marker_prefix_ = fmt::format("\x01pairdb-raw-json:{:016x}{:016x}:", rng.next_u64(), rng.next_u64());
+  unsigned char nonce[16];
+  PAIRDB_ASSERT(RAND_bytes(nonce, sizeof(nonce)) == 1);
+  marker_prefix_ = "\x01pairdb-raw-json:";
+  for (unsigned char byte : nonce) marker_prefix_ += fmt::format("{:02x}", byte);
+  marker_prefix_ += ':';
 }
 
 json::string RawJsonSlots::placeholder(std::string_view raw_json) {
@@ -116,9 +121,19 @@ std::string RawJsonSlots::render(const json::value& document) const {
        found = text.find(needle, at)) {
     const size_t digits = found + needle.size();
     const size_t close = text.find('"', digits);
-    PAIRDB_ASSERT(close != std::string::npos);
-    const size_t index = std::stoul(text.substr(digits, close - digits));
-    PAIRDB_ASSERT(index < texts_.size());
+    size_t index = texts_.size();
+    if (close != std::string::npos && close > digits && close - digits <= 9 &&
+        std::all_of(text.begin() + digits, text.begin() + close, ::isdigit)) {
+      index = std::stoul(text.substr(digits, close - digits));
+    }
+    // Only this instance knows the nonce, so every match is one of its placeholders; anything
+    // else is left as the string it is.
+    PAIRDB_DASSERT(index < texts_.size());
+    if (index >= texts_.size()) {
+      out.append(text, at, digits - at);
+      at = digits;
+      continue;
+    }
     out.append(text, at, found - at);
     out.append(texts_[index]);
     at = close + 1;

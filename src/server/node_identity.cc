@@ -45,9 +45,15 @@ Status write_file_durably(const std::string& dir, const std::string& name,
   return Status::ok();
 }
 
+// Status::not_found only when the file does not exist; any other failure (permissions, a
+// directory in its place) is an I/O error, so a key that exists is never silently replaced.
 Result<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::not_found(fmt::format("{}: {}", path, std::strerror(errno)));
+  if (!in) {
+    const int error = errno;
+    const std::string message = fmt::format("{}: {}", path, std::strerror(error));
+    return error == ENOENT ? Status::not_found(message) : Status::io_error(message);
+  }
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::io_error(fmt::format("read {}: {}", path, std::strerror(errno)));
@@ -101,7 +107,9 @@ Result<std::vector<std::string>> load_or_create_context_keys(const std::string& 
     return parse_key_file(key_file, *text);
   }
   const std::string path = data_dir + "/" + std::string(kContextKeyFileName);
-  if (auto text = read_whole_file(path); text.is_ok()) return parse_key_file(path, *text);
+  auto existing = read_whole_file(path);
+  if (existing.is_ok()) return parse_key_file(path, *existing);
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
   unsigned char key[32];
   static_assert(sizeof(key) >= replication::kContextKeyBytesMin);
   if (RAND_bytes(key, sizeof(key)) != 1) {

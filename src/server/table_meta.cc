@@ -107,6 +107,15 @@ bool decode_spec(std::string_view* in, TableSpec* spec) {
 
 }  // namespace
 
+Status validate_new_table_spec(const TableSpec& spec) {
+  PAIRDB_TRY(validate_table_spec(spec));
+  if (spec.default_ttl_ms > kTtlMsMax) {
+    return Status::invalid_argument(fmt::format(
+        "default_ttl_ms {} exceeds the maximum of {} (20 years)", spec.default_ttl_ms, kTtlMsMax));
+  }
+  return Status::ok();
+}
+
 Status validate_table_spec(const TableSpec& spec) {
   PAIRDB_TRY(validate_name(spec.name));
   if (spec.owner.size() > kTableOwnerBytesMax) {
@@ -117,10 +126,6 @@ Status validate_table_spec(const TableSpec& spec) {
   if (spec.read_consistency == replication::Consistency::kDefault ||
       spec.write_consistency == replication::Consistency::kDefault) {
     return Status::invalid_argument("a table's default consistency must be a concrete level");
-  }
-  if (spec.default_ttl_ms > kTtlMsMax) {
-    return Status::invalid_argument(fmt::format(
-        "default_ttl_ms {} exceeds the maximum of {} (20 years)", spec.default_ttl_ms, kTtlMsMax));
   }
   if (spec.siblings_max == 0 || spec.siblings_warn > spec.siblings_max) {
     return Status::invalid_argument(

@@ -325,3 +325,14 @@ TEST_CASE("requests the HTTP parser refuses are counted in the request metrics",
   CHECK(metrics.body.find(R"(op="refused")") != std::string::npos);
   CHECK(metrics.body.find(R"(code="400")") != std::string::npos);
 }
+
+TEST_CASE("an HTTP/1.0 client that asks for keep-alive keeps its connection",
+          "[e2e][http][hostile]") {
+  TempDir dir;
+  auto node = start_node(dir);
+  const auto result = raw_exchange(*node,
+                                   "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                   "GET /health HTTP/1.0\r\n\r\n");
+  CHECK(count_of(result.answer, "HTTP/1.0 200") == 2);
+  CHECK(result.closed);  // The second request did not ask to keep the connection.
+}

@@ -175,3 +175,23 @@ TEST_CASE("a remote state that breaks the rules is refused whole", "[server][cat
   CHECK(a.catalog->merge(invalid).status().code() == StatusCode::kCorruption);
   CHECK(a.catalog->list().empty());
 }
+
+TEST_CASE("a peer's table created before the TTL bound still merges, but none is created",
+          "[server][catalog][merge]") {
+  Node a(1);
+  Node b(2);
+  TableInfo old = b.create("old", 5);
+  // As a node of an earlier version would have stored it: a default TTL past kTtlMsMax.
+  old.spec.default_ttl_ms = UINT64_MAX;
+  CatalogState remote = b.catalog->state();
+  for (TableInfo& t : remote.tables) {
+    if (t.spec.name == "old") t.spec.default_ttl_ms = UINT64_MAX;
+  }
+  auto merged = a.catalog->merge(remote);
+  INFO(merged.status().to_string());
+  REQUIRE(merged.is_ok());
+  CHECK(a.catalog->find("old") != nullptr);
+  TableSpec spec = old.spec;
+  spec.name = "new";
+  CHECK(a.catalog->create(spec, false, 6).status().is_invalid_argument());
+}
