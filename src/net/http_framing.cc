@@ -22,11 +22,10 @@ std::vector<std::string> transfer_codings(const http::fields& fields) {
   std::vector<std::string> codings;
   auto [begin, end] = fields.equal_range(http::field::transfer_encoding);
   for (auto it = begin; it != end; ++it) {
-    for (const auto& coding : http::token_list(it->value())) codings.emplace_back(coding);
+    const http::token_list tokens(it->value());
+    for (const auto& coding : tokens) codings.emplace_back(coding);
     // A field with no token at all (empty or only commas) still says "some coding".
-    if (http::token_list(it->value()).begin() == http::token_list(it->value()).end()) {
-      codings.emplace_back();
-    }
+    if (tokens.begin() == tokens.end()) codings.emplace_back();
   }
   return codings;
 }
@@ -39,8 +38,8 @@ FramingVerdict check_request_framing(const http::request_header<http::fields>& h
   if (hosts == 0 && header.version() >= 11) {
     return refuse(http::status::bad_request, "an HTTP/1.1 request needs a Host header");
   }
-  const std::vector<std::string> codings = transfer_codings(header);
   if (header.count(http::field::transfer_encoding) == 0) return {};
+  const std::vector<std::string> codings = transfer_codings(header);
   if (header.version() < 11) {
     return refuse(http::status::bad_request, "Transfer-Encoding is not allowed in HTTP/1.0");
   }
@@ -49,8 +48,7 @@ FramingVerdict check_request_framing(const http::request_header<http::fields>& h
                   "the final Transfer-Encoding must be chunked (the body length is unknowable)");
   }
   if (codings.size() > 1) {
-    return refuse(http::status::not_implemented,
-                  "only the chunked transfer coding is supported");
+    return refuse(http::status::not_implemented, "only the chunked transfer coding is supported");
   }
   FramingVerdict verdict;
   verdict.close_after = header.count(http::field::content_length) != 0;

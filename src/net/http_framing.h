@@ -16,8 +16,8 @@ namespace pairdb::net {
 struct FramingVerdict {
   // 0 (unset) when the request may be served; otherwise the status to answer with.
   boost::beast::http::status refuse = static_cast<boost::beast::http::status>(0);
-  std::string reason;              // Why it was refused, for the error body. ASCII.
-  bool close_after = false;        // Serve it, but do not read another request after it.
+  std::string reason;        // Why it was refused, for the error body. ASCII.
+  bool close_after = false;  // Serve it, but do not read another request after it.
 
   bool refused() const { return static_cast<unsigned>(refuse) != 0; }
 };

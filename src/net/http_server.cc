@@ -47,13 +47,11 @@ std::optional<HttpResponse> answer_for_read_error(const boost::system::error_cod
     return plain_error(http::status::request_header_fields_too_large, "TooLarge",
                        "request headers exceed the configured limit", 11);
   }
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == asio::error::eof || ec == asio::error::connection_reset ||
-      ec == asio::error::operation_aborted) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
     return std::nullopt;
   }
-  return plain_error(http::status::bad_request, "InvalidArgument",
-                     "malformed HTTP request", 11);
+  return plain_error(http::status::bad_request, "InvalidArgument", "malformed HTTP request", 11);
 }
 
 struct SessionArgs {
@@ -173,7 +171,9 @@ Result<tcp::endpoint> HttpServer::listen(const tcp::endpoint& endpoint) {
   return acceptor_.local_endpoint();
 }
 
-void HttpServer::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached); }
+void HttpServer::start() {
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
 
 void HttpServer::stop() {
   state_->stopping.store(true);
@@ -204,13 +204,13 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
     auto executor = socket.get_executor();
     state_->open.fetch_add(1);
-    asio::co_spawn(executor,
-                   serve_session(std::move(socket),
-                                 {options_, budget_, handler_, on_refused_, state_}),
-                   [budget = budget_, state = state_](std::exception_ptr) {
-                     state->open.fetch_sub(1);
-                     budget->release();
-                   });
+    asio::co_spawn(
+        executor,
+        serve_session(std::move(socket), {options_, budget_, handler_, on_refused_, state_}),
+        [budget = budget_, state = state_](std::exception_ptr) {
+          state->open.fetch_sub(1);
+          budget->release();
+        });
   }
 }
 

@@ -12,11 +12,11 @@
 // Thread-safety: start/stop from any thread; each connection runs on its own strand.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 

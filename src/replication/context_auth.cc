@@ -34,9 +34,9 @@ std::string_view trim(std::string_view line) {
 Result<std::string> parse_hex_key(std::string_view line, size_t line_number) {
   if (line.size() % 2 != 0 || line.size() < 2 * kContextKeyBytesMin ||
       line.size() > 2 * kContextKeyBytesMax) {
-    return Status::invalid_argument(fmt::format(
-        "context key on line {} must be {} to {} hex digits (an even count)", line_number,
-        2 * kContextKeyBytesMin, 2 * kContextKeyBytesMax));
+    return Status::invalid_argument(
+        fmt::format("context key on line {} must be {} to {} hex digits (an even count)",
+                    line_number, 2 * kContextKeyBytesMin, 2 * kContextKeyBytesMax));
   }
   std::string key;
   key.reserve(line.size() / 2);
@@ -54,8 +54,7 @@ Result<std::string> parse_hex_key(std::string_view line, size_t line_number) {
 
 }  // namespace
 
-ContextAuthenticator::ContextAuthenticator(std::vector<std::string> keys)
-    : keys_(std::move(keys)) {
+ContextAuthenticator::ContextAuthenticator(std::vector<std::string> keys) : keys_(std::move(keys)) {
   PAIRDB_ASSERT(!keys_.empty());
   PAIRDB_ASSERT(keys_.size() <= kContextKeysMax);
   for (const std::string& key : keys_) {
@@ -73,10 +72,9 @@ std::string ContextAuthenticator::tag(std::string_view key, std::string_view ite
   message.append(body);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_bytes = 0;
-  const unsigned char* result =
-      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
-           &digest_bytes);
+  const unsigned char* result = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), digest, &digest_bytes);
   PAIRDB_ASSERT(result != nullptr);
   PAIRDB_ASSERT(digest_bytes >= kContextTagBytes);
   return std::string(reinterpret_cast<const char*>(digest), kContextTagBytes);
@@ -98,7 +96,8 @@ Result<VersionVector> ContextAuthenticator::open(std::string_view token,
   if (format != kContextFormatVersion) {
     return Status::invalid_argument(fmt::format(
         "causal context of format {} is not accepted (this node issues format {}); read the item "
-        "again and write back with the context of that read", format, kContextFormatVersion));
+        "again and write back with the context of that read",
+        format, kContextFormatVersion));
   }
   if (token.size() < 1 + kContextTagBytes) {
     return Status::invalid_argument("causal context is truncated");

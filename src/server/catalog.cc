@@ -28,7 +28,9 @@ std::string id_bytes(TableId id) {
   return out;
 }
 
-std::string version_key() { return replication::encode_item_key(kSystemTableId, kVersionPartition, ""); }
+std::string version_key() {
+  return replication::encode_item_key(kSystemTableId, kVersionPartition, "");
+}
 
 std::string dropped_key(TableId id) {
   return replication::encode_item_key(kSystemTableId, kDroppedPartition, id_bytes(id));
@@ -93,9 +95,11 @@ Status Catalog::persist(const TableInfo* created, const TableInfo* dropped, uint
               encode_table_info(*created));
   }
   if (dropped != nullptr) {
-    batch.remove(replication::encode_item_key(kSystemTableId, kTablesPartition, dropped->spec.name));
-    batch.put(replication::encode_item_key(kSystemTableId, kDroppedPartition, id_bytes(dropped->id)),
-              encode_table_info(*dropped));
+    batch.remove(
+        replication::encode_item_key(kSystemTableId, kTablesPartition, dropped->spec.name));
+    batch.put(
+        replication::encode_item_key(kSystemTableId, kDroppedPartition, id_bytes(dropped->id)),
+        encode_table_info(*dropped));
   }
   std::string encoded_version;
   put_varint64(&encoded_version, version);
@@ -265,7 +269,8 @@ void Catalog::update_digest() {
   std::vector<std::shared_ptr<const TableInfo>> tables;
   tables.reserve(by_name_.size());
   for (const auto& [name, info] : by_name_) tables.push_back(info);
-  std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  std::sort(tables.begin(), tables.end(),
+            [](const auto& a, const auto& b) { return a->id < b->id; });
   std::vector<TableId> dropped(dropped_ids_.begin(), dropped_ids_.end());
   std::sort(dropped.begin(), dropped.end());
   std::string bytes;

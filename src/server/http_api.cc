@@ -62,7 +62,8 @@ Result<uint64_t> parse_uint_param(const HttpTarget& target, std::string_view nam
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (error != std::errc() || end != text->data() + text->size()) {
-    return Status::invalid_argument(fmt::format("parameter '{}' must be an unsigned integer", name));
+    return Status::invalid_argument(
+        fmt::format("parameter '{}' must be an unsigned integer", name));
   }
   return value;
 }
@@ -97,10 +98,10 @@ constexpr std::string_view kPostOnly = "POST";
 bool is_read(http::verb method) { return method == http::verb::get || method == http::verb::head; }
 
 HttpResponse method_not_allowed(const net::HttpRequest& request, std::string_view allow) {
-  json::object error{{"code", "InvalidArgument"},
-                     {"message", printable_utf8(fmt::format(
-                                     "method {} is not allowed here; allowed: {}",
-                                     std::string_view(request.method_string()), allow))}};
+  json::object error{
+      {"code", "InvalidArgument"},
+      {"message", printable_utf8(fmt::format("method {} is not allowed here; allowed: {}",
+                                             std::string_view(request.method_string()), allow))}};
   HttpResponse response = json_response(http::status::method_not_allowed,
                                         json::object{{"error", error}}, request.version());
   response.set(http::field::allow, allow);
@@ -204,10 +205,10 @@ asio::awaitable<HttpResponse> HttpApi::item_route(Call& call) {
       co_return co_await delete_item(call, std::move(key));
     case http::verb::get:
     case http::verb::head: {
-      const bool is_query = segments.size() == 5 &&
-                            (call.target.param("from") || call.target.param("to") ||
-                             call.target.param("limit") || call.target.param("page") ||
-                             call.target.param("query"));
+      const bool is_query =
+          segments.size() == 5 &&
+          (call.target.param("from") || call.target.param("to") || call.target.param("limit") ||
+           call.target.param("page") || call.target.param("query"));
       if (is_query) {
         co_return co_await query_items(call, std::move(key.table), std::move(key.partition_key));
       }
@@ -240,8 +241,9 @@ asio::awaitable<HttpResponse> HttpApi::put_item(Call& call, ItemKey key) {
   auto consistency = consistency_param(call.target);
   auto ttl = parse_uint_param(call.target, "ttl_ms", 0);
   if (!context.is_ok() || !consistency.is_ok() || !ttl.is_ok()) {
-    const Status bad = !context.is_ok() ? context.status()
-                       : !consistency.is_ok() ? consistency.status() : ttl.status();
+    const Status bad = !context.is_ok()       ? context.status()
+                       : !consistency.is_ok() ? consistency.status()
+                                              : ttl.status();
     co_return error_response(bad, call.version());
   }
   command.context = std::move(*context);
@@ -318,10 +320,10 @@ asio::awaitable<HttpResponse> HttpApi::get_item(Call& call, ItemKey key) {
       put_sibling(entry, sibling, raw);
       siblings.push_back(std::move(entry));
     }
-    response = json_response(http::status::multiple_choices,
-                             json::object{{"siblings", std::move(siblings)},
-                                          {"context", context_text}},
-                             call.version(), &raw);
+    response =
+        json_response(http::status::multiple_choices,
+                      json::object{{"siblings", std::move(siblings)}, {"context", context_text}},
+                      call.version(), &raw);
   }
   response.set(kContextHeader, context_text);
   co_return response;
@@ -406,16 +408,13 @@ asio::awaitable<HttpResponse> HttpApi::table_route(Call& call) {
     if (command->if_not_exists) {
       // An existing table is 200, not 201. Two creators racing past this look-up both get 201
       // and the same table.
-      auto existing = co_await await_reply<TableInfo>([&](Reply<TableInfo> done) {
-        deps_.tables->describe(command->name, std::move(done));
-      });
-      if (existing.is_ok()) co_return json_response(http::status::ok,
-                                                    table_info_to_json(*existing),
-                                                    call.version());
+      auto existing = co_await await_reply<TableInfo>(
+          [&](Reply<TableInfo> done) { deps_.tables->describe(command->name, std::move(done)); });
+      if (existing.is_ok())
+        co_return json_response(http::status::ok, table_info_to_json(*existing), call.version());
     }
-    reply = co_await await_reply<TableInfo>([&](Reply<TableInfo> done) {
-      deps_.tables->create(std::move(*command), std::move(done));
-    });
+    reply = co_await await_reply<TableInfo>(
+        [&](Reply<TableInfo> done) { deps_.tables->create(std::move(*command), std::move(done)); });
   } else if (method == http::verb::delete_) {
     call.op = "drop_table";
     const bool if_exists = call.target.param("if_exists") != nullptr;
@@ -442,7 +441,7 @@ asio::awaitable<HttpResponse> HttpApi::simple_route(Call& call) {
     co_return co_await simple_put(call);
   }
   co_return error_response(Status::not_found("the simple API has GET /api/v1/get and "
-                                              "POST /api/v1/put"),
+                                             "POST /api/v1/put"),
                            call.version());
 }
 

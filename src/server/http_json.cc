@@ -84,7 +84,8 @@ net::HttpResponse error_response(const Status& status, unsigned version) {
 
 bool is_json_content_type(std::string_view content_type) {
   return content_type.starts_with("application/json") ||
-         (content_type.starts_with("application/") && content_type.find("+json") != std::string_view::npos);
+         (content_type.starts_with("application/") &&
+          content_type.find("+json") != std::string_view::npos);
 }
 
 void put_bytes(json::object& out, std::string_view name, std::string_view bytes) {
@@ -279,8 +280,8 @@ Status read_replication(const json::object& body, CreateTableCommand* command) {
   if (map == nullptr) return Status::invalid_argument("'replication' must be an object {dc: rf}");
   for (const auto& [dc, rf] : *map) {
     if (!rf.is_int64() || rf.as_int64() < 1 || rf.as_int64() > 64) {
-      return Status::invalid_argument(fmt::format("replication factor for '{}' must be 1..64",
-                                                  std::string_view(dc)));
+      return Status::invalid_argument(
+          fmt::format("replication factor for '{}' must be 1..64", std::string_view(dc)));
     }
     command->replication.push_back({std::string(dc), static_cast<uint32_t>(rf.as_int64())});
   }

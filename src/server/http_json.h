@@ -55,8 +55,7 @@ bool is_json_content_type(std::string_view content_type);
 // Puts the value under "value" (the stored JSON text itself for JSON content, a string for
 // UTF-8 text) or, for anything else, under "value_base64"; adds content_type, timestamp and
 // expires_at_ms.
-void put_sibling(boost::json::object& out, const replication::Sibling& sibling,
-                 RawJsonSlots& raw);
+void put_sibling(boost::json::object& out, const replication::Sibling& sibling, RawJsonSlots& raw);
 // A string field for bytes that may not be UTF-8: `name` or `name`_base64.
 void put_bytes(boost::json::object& out, std::string_view name, std::string_view bytes);
 

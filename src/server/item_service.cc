@@ -188,8 +188,7 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
     return outcome.status();
   }
   if (outcome->siblings_warn) warn_siblings(command, outcome->record.siblings.size(), now_ms);
-  return WriteReply{options_.contexts->seal(outcome->record.context, binding),
-                    outcome->duplicate};
+  return WriteReply{options_.contexts->seal(outcome->record.context, binding), outcome->duplicate};
 }
 
 void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms) {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include <pairdb/replication/context_auth.h>
 #include <pairdb/replication/consistency.h>
+#include <pairdb/replication/context_auth.h>
 #include <pairdb/replication/hlc.h>
 #include <pairdb/replication/version.h>
 #include <pairdb/status.h>

@@ -303,9 +303,8 @@ Status Node::Parts::bind_listeners() {
       io, http_options, budget.get(),
       [this](net::HttpRequest request) { return http_api->handle(std::move(request)); });
   // Requests refused by the parser never reach HttpApi; count them under their own op.
-  http->set_refusal_observer([this](unsigned status) {
-    http_metrics.observe("refused", std::to_string(status), 0);
-  });
+  http->set_refusal_observer(
+      [this](unsigned status) { http_metrics.observe("refused", std::to_string(status), 0); });
   PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(http_target));
   PAIRDB_TRY(open_cluster());
 

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -27,12 +27,13 @@ Status write_file_durably(const std::string& dir, const std::string& name,
   const std::string final_path = dir + "/" + name;
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::io_error(fmt::format("create {}: {}", temp, std::strerror(errno)));
-  const bool written = ::write(fd, contents.data(), contents.size()) ==
-                       static_cast<ssize_t>(contents.size());
+  const bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
   const bool synced = written && ::fsync(fd) == 0;
   const int saved_errno = errno;
   ::close(fd);
-  if (!synced) return Status::io_error(fmt::format("write {}: {}", temp, std::strerror(saved_errno)));
+  if (!synced)
+    return Status::io_error(fmt::format("write {}: {}", temp, std::strerror(saved_errno)));
   if (::rename(temp.c_str(), final_path.c_str()) != 0) {
     return Status::io_error(fmt::format("rename {}: {}", final_path, std::strerror(errno)));
   }
@@ -85,8 +86,8 @@ Result<ring::NodeId> load_or_create_node_id(const std::string& data_dir) {
     while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
     auto parsed = ring::NodeId::parse(id);
     if (!parsed.is_ok()) {
-      return Status::corruption(fmt::format("{} does not hold a node id: {}", path,
-                                            parsed.status().message()));
+      return Status::corruption(
+          fmt::format("{} does not hold a node id: {}", path, parsed.status().message()));
     }
     return parsed;
   }

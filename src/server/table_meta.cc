@@ -28,8 +28,8 @@ Status validate_name(std::string_view name) {
   }
   for (char c : name) {
     if (!valid_name_char(c)) {
-      return Status::invalid_argument(fmt::format(
-          "table name '{}' may contain only letters, digits, '_' and '-'", name));
+      return Status::invalid_argument(
+          fmt::format("table name '{}' may contain only letters, digits, '_' and '-'", name));
     }
   }
   return Status::ok();

@@ -2,8 +2,8 @@
 // pairdb binary with hand-made bytes, as the report's probe sent them.
 #include <catch2/catch.hpp>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 #include <chrono>
 
 #include "common/utf8.h"
@@ -23,7 +23,7 @@ struct RawExchange {
 };
 
 RawExchange raw_exchange(const PairdbProcess& node, const std::string& bytes,
-                     uint32_t timeout_ms = 3000) {
+                         uint32_t timeout_ms = 3000) {
   auto socket = RawSocket::connect(node.http_port());
   REQUIRE(socket.is_ok());
   REQUIRE(socket->send(bytes).is_ok());
@@ -61,34 +61,38 @@ TEST_CASE("defect 1: a Transfer-Encoding that is not chunked is refused and clos
   }
   SECTION("a PUT with Transfer-Encoding: gzip stores nothing") {
     const auto result = raw_exchange(
-        *node, "PUT /v1/tables/default/items/te HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip"
-               "\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        *node,
+        "PUT /v1/tables/default/items/te HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip"
+        "\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(result.answer.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(count_of(result.answer, "HTTP/1.1 ") == 1);
     CHECK(call(*node, "GET", "/v1/tables/default/items/te").status == 404);
   }
   SECTION("xchunked with Content-Length, and HTTP/1.0 with Transfer-Encoding, close") {
-    const auto xchunked = raw_exchange(
-        *node, "POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
-               "Content-Length: 5\r\n\r\nhelloGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto xchunked =
+        raw_exchange(*node,
+                     "POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
+                     "Content-Length: 5\r\n\r\nhelloGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(xchunked.answer.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(count_of(xchunked.answer, "HTTP/1.1 ") == 1);
     CHECK(xchunked.closed);
     const auto old = raw_exchange(*node,
-                              "POST /health HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
-                              "0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                                  "POST /health HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(old.answer.find(" 400 ") != std::string::npos);
     CHECK(count_of(old.answer, "HTTP/1.1 ") == 1);
     CHECK(old.closed);
   }
   SECTION("chunked with another coding is 501; plain chunked still works") {
-    const auto gzip_chunked = raw_exchange(
-        *node, "PUT /v1/tables/default/items/gz HTTP/1.1\r\nHost: x\r\n"
-               "Transfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+    const auto gzip_chunked =
+        raw_exchange(*node,
+                     "PUT /v1/tables/default/items/gz HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
     CHECK(gzip_chunked.answer.rfind("HTTP/1.1 501", 0) == 0);
-    const auto chunked = raw_exchange(
-        *node, "PUT /v1/tables/default/items/ch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    const auto chunked =
+        raw_exchange(*node,
+                     "PUT /v1/tables/default/items/ch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
     CHECK(chunked.answer.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(call(*node, "GET", "/v1/tables/default/items/ch").body == "ok");
   }
@@ -102,8 +106,8 @@ TEST_CASE("defects 2 and 3: forged contexts are refused and keys stay writable",
   REQUIRE(call(*node, "PUT", "/v1/tables/users/items/alice", "v1").status == 200);
   // The report's forged context: this format's counter at 2^64 - 2, and a tag of ones.
   const std::string forged = "AgEZy8fUfOlCzoMQicnUJyOz____________AQ" + std::string(22, '_');
-  const HttpReply refused = call(*node, "PUT", "/v1/tables/users/items/alice", "evil",
-                                 {{"X-Pairdb-Context", forged}});
+  const HttpReply refused =
+      call(*node, "PUT", "/v1/tables/users/items/alice", "evil", {{"X-Pairdb-Context", forged}});
   CHECK(refused.status == 400);
   CHECK_THAT(error_message(refused), Catch::Contains("not issued by this cluster"));
   // The old, unauthenticated format the report used is refused too, with advice.
@@ -126,8 +130,7 @@ TEST_CASE("defects 2 and 3: forged contexts are refused and keys stay writable",
   // A context from one item does not open on another.
   const std::string alice_context =
       call(*node, "GET", "/v1/tables/users/items/alice").header("x-pairdb-context");
-  CHECK(call(*node, "PUT", "/v1/tables/users/items/bob", "x",
-             {{"X-Pairdb-Context", alice_context}})
+  CHECK(call(*node, "PUT", "/v1/tables/users/items/bob", "x", {{"X-Pairdb-Context", alice_context}})
             .status == 400);
   // Two context headers are refused rather than one silently ignored.
   const auto twice = raw_exchange(
@@ -161,8 +164,8 @@ TEST_CASE("defect 4: a TTL whose expiry would overflow is refused, writes and ta
   CHECK(wrap.status == 400);
   CHECK_THAT(error_message(wrap), Catch::Contains("maximum"));
   CHECK(call(*node, "GET", "/v1/tables/default/items/ttlwrap").status == 404);
-  const HttpReply table =
-      call(*node, "PUT", "/v1/tables/forever", R"({"default_ttl_ms": 18446744073709551615})", kJson);
+  const HttpReply table = call(*node, "PUT", "/v1/tables/forever",
+                               R"({"default_ttl_ms": 18446744073709551615})", kJson);
   CHECK(table.status == 400);
   CHECK(call(*node, "GET", "/v1/tables/forever").status == 404);
   // The longest allowed TTL (20 years) is stored and readable.
@@ -177,9 +180,9 @@ TEST_CASE("defect 5: every response body is valid UTF-8 JSON", "[e2e][http][host
   REQUIRE(call(*node, "PUT", "/v1/tables/t", "{}", kJson).status == 201);
   // A surrogate and a code point above U+10FFFF as sort keys; a value of raw bytes.
   for (const std::string sort : {"%ED%A0%80", "%F4%90%80%80", "%C0%AF"}) {
-    REQUIRE(call(*node, "PUT", "/v1/tables/t/items/p/" + sort, "v",
-                 {{"Content-Type", "text/plain"}})
-                .status == 200);
+    REQUIRE(
+        call(*node, "PUT", "/v1/tables/t/items/p/" + sort, "v", {{"Content-Type", "text/plain"}})
+            .status == 200);
   }
   const HttpReply query = call(*node, "GET", "/v1/tables/t/items/p?limit=10");
   REQUIRE(query.status == 200);
@@ -188,17 +191,17 @@ TEST_CASE("defect 5: every response body is valid UTF-8 JSON", "[e2e][http][host
   CHECK(items.as_array().size() == 3);
   for (const auto& item : items.as_array()) CHECK(item.as_object().contains("sort_key_base64"));
   // Error messages that quote raw bytes from the path, table names and parameters.
-  for (const std::string target :
-       {"/nope%FF%FE", "/v1/tables/t/items/p?consistency=%FF", "/v1/tables/%FF%FE",
-        "/v1/tables/t%ED%A0%80/items/k"}) {
+  for (const std::string target : {"/nope%FF%FE", "/v1/tables/t/items/p?consistency=%FF",
+                                   "/v1/tables/%FF%FE", "/v1/tables/t%ED%A0%80/items/k"}) {
     INFO(target);
     const HttpReply reply = call(*node, "GET", target);
     CHECK(reply.status >= 400);
     CHECK(pairdb::is_utf8(reply.body));
     (void)parse(reply);
   }
-  const auto raw_path = raw_exchange(*node, "GET /nope\xff\xfe HTTP/1.1\r\nHost: x\r\n"
-                                        "Connection: close\r\n\r\n");
+  const auto raw_path = raw_exchange(*node,
+                                     "GET /nope\xff\xfe HTTP/1.1\r\nHost: x\r\n"
+                                     "Connection: close\r\n\r\n");
   const size_t body_at = raw_path.answer.find("\r\n\r\n");
   REQUIRE(body_at != std::string::npos);
   CHECK(pairdb::is_utf8(raw_path.answer.substr(body_at + 4)));
@@ -250,8 +253,8 @@ TEST_CASE("defect 8: HEAD answers carry the header and no body", "[e2e][http][ho
   TempDir dir;
   auto node = start_node(dir);
   const auto result = raw_exchange(*node,
-                               "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
-                               "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                                   "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                   "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   // Exactly two responses: the HEAD's header (with the GET's Content-Length) and the GET.
   REQUIRE(count_of(result.answer, "HTTP/1.1 200") == 2);
   const size_t head_end = result.answer.find("\r\n\r\n");
@@ -269,7 +272,8 @@ TEST_CASE("status codes and messages the report asked for", "[e2e][http][hostile
   const HttpReply huge_limit = call(*node, "GET", "/v1/tables/default/items/p?limit=4294967296");
   CHECK(huge_limit.status == 400);
   CHECK_THAT(error_message(huge_limit), Catch::Contains("4294967296"));
-  const HttpReply long_key = call(*node, "GET", "/v1/tables/default/items/" + std::string(1025, 'k'));
+  const HttpReply long_key =
+      call(*node, "GET", "/v1/tables/default/items/" + std::string(1025, 'k'));
   CHECK(long_key.status == 400);
   CHECK_THAT(error_message(long_key), Catch::Contains("max 1024"));
 
@@ -285,8 +289,8 @@ TEST_CASE("status codes and messages the report asked for", "[e2e][http][hostile
   CHECK(call(*node, "PUT", "/v1/tables/once?if_not_exists", "{}", kJson).status == 200);
   CHECK(call(*node, "PUT", "/v1/tables/twice?if_not_exists", "{}", kJson).status == 201);
 
-  const HttpReply bad_context = call(*node, "PUT", "/v1/tables/default/items/k", "x",
-                                     {{"X-Pairdb-Context", "AQ"}});
+  const HttpReply bad_context =
+      call(*node, "PUT", "/v1/tables/default/items/k", "x", {{"X-Pairdb-Context", "AQ"}});
   CHECK(bad_context.status == 400);
   CHECK(count_of(error_message(bad_context), "causal context") == 1);
   CHECK(call(*node, "GET", "/api/v1/get?key=k&consistency=BOGUS").status == 400);
@@ -303,8 +307,9 @@ TEST_CASE("a client that expects 100-continue gets it before sending its body",
   auto node = start_node(dir);
   auto socket = RawSocket::connect(node->http_port());
   REQUIRE(socket.is_ok());
-  REQUIRE(socket->send("PUT /v1/tables/default/items/big HTTP/1.1\r\nHost: x\r\n"
-                       "Expect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+  REQUIRE(socket
+              ->send("PUT /v1/tables/default/items/big HTTP/1.1\r\nHost: x\r\n"
+                     "Expect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
               .is_ok());
   bool closed = false;
   const std::string interim = socket->receive(3000, 25, &closed);

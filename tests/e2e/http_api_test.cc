@@ -1,8 +1,8 @@
 // End-to-end tests of the HTTP/JSON API against the real pairdb binary on loopback.
 #include <catch2/catch.hpp>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 #include <chrono>
 #include <thread>
 
@@ -14,8 +14,8 @@ using namespace pairdb::test;
 namespace {
 
 void create_table(const PairdbProcess& node, const std::string& name, const std::string& spec) {
-  const HttpReply reply = call(node, "PUT", "/v1/tables/" + name, spec,
-                               {{"Content-Type", "application/json"}});
+  const HttpReply reply =
+      call(node, "PUT", "/v1/tables/" + name, spec, {{"Content-Type", "application/json"}});
   INFO(reply.body);
   REQUIRE(reply.status == 201);
 }
@@ -68,7 +68,8 @@ TEST_CASE("tables are created, described, listed and dropped over HTTP", "[e2e][
   const HttpReply bad_name = call(*node, "PUT", "/v1/tables/no%20spaces", "{}", kJson);
   CHECK(bad_name.status == 400);
 
-  REQUIRE(call(*node, "PUT", "/v1/tables/users/items/alice", R"({"age": 30})", kJson).status == 200);
+  REQUIRE(call(*node, "PUT", "/v1/tables/users/items/alice", R"({"age": 30})", kJson).status ==
+          200);
   CHECK(call(*node, "DELETE", "/v1/tables/users").status == 200);
   const HttpReply gone = call(*node, "GET", "/v1/tables/users");
   CHECK(gone.status == 404);
@@ -145,7 +146,8 @@ TEST_CASE("lww tables keep the newest write", "[e2e][http]") {
   auto node = start_node(dir);
   create_table(*node, "latest", R"({"conflict_mode": "lww"})");
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(call(*node, "PUT", "/v1/tables/latest/items/k", std::to_string(i), kJson).status == 200);
+    REQUIRE(call(*node, "PUT", "/v1/tables/latest/items/k", std::to_string(i), kJson).status ==
+            200);
   }
   const HttpReply get = call(*node, "GET", "/v1/tables/latest/items/k");
   REQUIRE(get.status == 200);
@@ -159,10 +161,12 @@ TEST_CASE("an idempotent retry returns the first result and creates no new versi
   create_table(*node, "orders", "{}");
   const pairdb::test::HttpHeaders headers = {{"Content-Type", "application/json"},
                                              {"Idempotency-Key", "order-42-attempt"}};
-  const HttpReply first = call(*node, "PUT", "/v1/tables/orders/items/o42", R"({"total":10})", headers);
+  const HttpReply first =
+      call(*node, "PUT", "/v1/tables/orders/items/o42", R"({"total":10})", headers);
   REQUIRE(first.status == 200);
   CHECK(parse(first).at("duplicate").as_bool() == false);
-  const HttpReply retry = call(*node, "PUT", "/v1/tables/orders/items/o42", R"({"total":10})", headers);
+  const HttpReply retry =
+      call(*node, "PUT", "/v1/tables/orders/items/o42", R"({"total":10})", headers);
   REQUIRE(retry.status == 200);
   CHECK(parse(retry).at("duplicate").as_bool() == true);
   CHECK(retry.header("x-pairdb-context") == first.header("x-pairdb-context"));
@@ -218,9 +222,9 @@ TEST_CASE("a partition pages in sort-key order over HTTP, skipping deleted items
   constexpr int kItems = 2'500;
   for (int i = 0; i < kItems; ++i) {
     const std::string sort_key = fmt::format("{:06}", i);
-    REQUIRE(call(*node, "PUT", "/v1/tables/events/items/stream/" + sort_key,
-                 std::to_string(i), kJson)
-                .status == 200);
+    REQUIRE(
+        call(*node, "PUT", "/v1/tables/events/items/stream/" + sort_key, std::to_string(i), kJson)
+            .status == 200);
   }
   // Deleted items are skipped by queries.
   const HttpReply fifth = call(*node, "GET", "/v1/tables/events/items/stream/000005");
@@ -240,15 +244,16 @@ TEST_CASE("a partition pages in sort-key order over HTTP, skipping deleted items
     for (const auto& item : body.at("items").as_array()) {
       seen.emplace_back(item.at("sort_key").as_string());
     }
-    page = body.as_object().contains("next_page")
-               ? std::string(body.at("next_page").as_string()) : std::string();
+    page = body.as_object().contains("next_page") ? std::string(body.at("next_page").as_string())
+                                                  : std::string();
     REQUIRE(++pages <= 20);
   } while (!page.empty());
   REQUIRE(seen.size() == kItems - 1);
   CHECK(std::is_sorted(seen.begin(), seen.end()));
   CHECK(std::find(seen.begin(), seen.end(), "000005") == seen.end());
 
-  const HttpReply range = call(*node, "GET", "/v1/tables/events/items/stream?from=000100&to=000109");
+  const HttpReply range =
+      call(*node, "GET", "/v1/tables/events/items/stream?from=000100&to=000109");
   REQUIRE(range.status == 200);
   const auto range_json = parse(range);
   const auto& items = range_json.at("items").as_array();
@@ -267,10 +272,12 @@ TEST_CASE("the simple API stores JSON values on the default table", "[e2e][http]
   auto node = start_node(dir);
   REQUIRE(call(*node, "POST", "/api/v1/put", R"({"key": "greeting", "value": "hello"})", kJson)
               .status == 200);
-  REQUIRE(call(*node, "POST", "/api/v1/put", R"({"key": "list", "value": [1, 2, 3]})", kJson)
-              .status == 200);
-  REQUIRE(call(*node, "POST", "/api/v1/put", R"({"key": "obj", "value": {"a": {"b": true}}})", kJson)
-              .status == 200);
+  REQUIRE(
+      call(*node, "POST", "/api/v1/put", R"({"key": "list", "value": [1, 2, 3]})", kJson).status ==
+      200);
+  REQUIRE(
+      call(*node, "POST", "/api/v1/put", R"({"key": "obj", "value": {"a": {"b": true}}})", kJson)
+          .status == 200);
   CHECK(parse(call(*node, "GET", "/api/v1/get?key=greeting")).at("value") == json::value("hello"));
   CHECK(parse(call(*node, "GET", "/api/v1/get?key=list")).at("value") == json::parse("[1,2,3]"));
   CHECK(parse(call(*node, "GET", "/api/v1/get?key=obj")).at("value") ==
@@ -291,8 +298,8 @@ TEST_CASE("limits are enforced with clear errors", "[e2e][http]") {
   CHECK(long_key.status == 400);  // A key is not a payload.
   CHECK(error_code(long_key) == "InvalidArgument");
   const std::string big_value(1024 * 1024 + 1, 'v');
-  const HttpReply long_value = call(*node, "PUT", "/v1/tables/limits/items/k", big_value,
-                                    {{"Content-Type", "text/plain"}});
+  const HttpReply long_value =
+      call(*node, "PUT", "/v1/tables/limits/items/k", big_value, {{"Content-Type", "text/plain"}});
   CHECK(long_value.status == 413);
   const HttpReply bad_escape = call(*node, "GET", "/v1/tables/limits/items/%zz");
   CHECK(bad_escape.status == 400);

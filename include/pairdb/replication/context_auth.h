@@ -57,8 +57,7 @@ class ContextAuthenticator {
   Result<VersionVector> open(std::string_view token, std::string_view item_binding) const;
 
  private:
-  std::string tag(std::string_view key, std::string_view item_binding,
-                  std::string_view body) const;
+  std::string tag(std::string_view key, std::string_view item_binding, std::string_view body) const;
 
   std::vector<std::string> keys_;  // keys_[0] signs.
 };

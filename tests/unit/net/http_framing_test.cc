@@ -36,8 +36,7 @@ TEST_CASE("ordinary requests are served and kept alive", "[http][framing]") {
   }
 }
 
-TEST_CASE("a final coding other than chunked is refused with 400 and a close",
-          "[http][framing]") {
+TEST_CASE("a final coding other than chunked is refused with 400 and a close", "[http][framing]") {
   for (const std::string coding : {"gzip", "identity", "chunked, identity", "xchunked", ","}) {
     INFO(coding);
     const FramingVerdict verdict =

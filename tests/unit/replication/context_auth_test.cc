@@ -106,9 +106,9 @@ TEST_CASE("key files are parsed strictly", "[context]") {
   CHECK((*keys)[1] == std::string(32, '\xaa'));
   CHECK_FALSE(parse_context_keys("").is_ok());
   CHECK_FALSE(parse_context_keys("# only a comment\n").is_ok());
-  CHECK_FALSE(parse_context_keys(std::string(30, 'a')).is_ok());   // Too short.
-  CHECK_FALSE(parse_context_keys(std::string(65, 'a')).is_ok());   // Odd digit count.
-  CHECK_FALSE(parse_context_keys(std::string(64, 'g')).is_ok());   // Not hex.
+  CHECK_FALSE(parse_context_keys(std::string(30, 'a')).is_ok());  // Too short.
+  CHECK_FALSE(parse_context_keys(std::string(65, 'a')).is_ok());  // Odd digit count.
+  CHECK_FALSE(parse_context_keys(std::string(64, 'g')).is_ok());  // Not hex.
   std::string nine;
   for (int i = 0; i < 9; ++i) nine += hex_a + "\n";
   CHECK_FALSE(parse_context_keys(nine).is_ok());

@@ -14,8 +14,7 @@ TEST_CASE("stored JSON texts are spliced in verbatim where their placeholders st
   json::object body{{"a", raw.placeholder("1e999999")},
                     {"b", json::array{raw.placeholder("{\"x\": 18446744073709551616}"), 2}},
                     {"c", "plain"}};
-  CHECK(raw.render(body) ==
-        R"({"a":1e999999,"b":[{"x": 18446744073709551616},2],"c":"plain"})");
+  CHECK(raw.render(body) == R"({"a":1e999999,"b":[{"x": 18446744073709551616},2],"c":"plain"})");
 }
 
 TEST_CASE("a stored string that looks like a placeholder stays a string", "[http][json]") {
@@ -38,15 +37,14 @@ TEST_CASE("a top-level member's text is found as written", "[http][json]") {
   CHECK(*top_level_member_text(R"({"key":"k","value":1e999999})", "value") == "1e999999");
   CHECK(*top_level_member_text(R"( { "value" : [1, {"value": 2}] , "key":"k"} )", "value") ==
         R"([1, {"value": 2}])");
-  CHECK(*top_level_member_text(R"({"k":"a\"value\"","v\u0061lue":"x,}"})", "value") ==
-        R"("x,}")");
+  CHECK(*top_level_member_text(R"({"k":"a\"value\"","v\u0061lue":"x,}"})", "value") == R"("x,}")");
   CHECK(top_level_member_text(R"({"key":"k"})", "value")->empty());
   CHECK(top_level_member_text(R"({"value":1,"value":2})", "value").status().is_invalid_argument());
 }
 
 TEST_CASE("error bodies are valid UTF-8 whatever the message holds", "[http][json]") {
-  const auto response = error_response(
-      pairdb::Status::invalid_argument("no such resource: /nope\xff\xfe"), 11);
+  const auto response =
+      error_response(pairdb::Status::invalid_argument("no such resource: /nope\xff\xfe"), 11);
   CHECK(pairdb::is_utf8(response.body()));
   CHECK(response.body().find("\\\\xFF\\\\xFE") != std::string::npos);
 }

@@ -5,8 +5,8 @@
 
 using namespace pairdb;
 using namespace pairdb::server;
-using pairdb::server::testing::Stack;
 using pairdb::server::testing::await_inline;
+using pairdb::server::testing::Stack;
 
 TEST_CASE("a value written is read back with a context", "[server][items]") {
   Stack stack;
@@ -156,8 +156,7 @@ TEST_CASE("queries page through a partition in sort-key order", "[server][items]
   CHECK(stack.query(foreign).status().is_invalid_argument());
 }
 
-TEST_CASE("compaction removes dropped tables' data and purges old tombstones",
-          "[server][items]") {
+TEST_CASE("compaction removes dropped tables' data and purges old tombstones", "[server][items]") {
   Stack stack(ItemLimits{}, /*tombstone_grace_ms=*/1000);
   stack.create_table("dropme");
   stack.create_table("keep");
