@@ -33,6 +33,10 @@ enum class StatusCode : uint8_t {
   // The node sheds load (connection or in-flight limits); the client should back off.
   kOverloaded,
   kUnauthorized,
+  // CreateTable of a name a live table already has.
+  kTableExists,
+  // The node is stopping and takes no new requests; another node can serve it.
+  kShuttingDown,
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -58,6 +62,8 @@ class [[nodiscard]] Status {
   static Status too_large(std::string_view msg) { return {StatusCode::kTooLarge, msg}; }
   static Status overloaded(std::string_view msg) { return {StatusCode::kOverloaded, msg}; }
   static Status unauthorized(std::string_view msg) { return {StatusCode::kUnauthorized, msg}; }
+  static Status table_exists(std::string_view msg) { return {StatusCode::kTableExists, msg}; }
+  static Status shutting_down(std::string_view msg) { return {StatusCode::kShuttingDown, msg}; }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   bool is_not_found() const { return code_ == StatusCode::kNotFound; }

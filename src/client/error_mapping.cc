@@ -2,24 +2,41 @@
 
 #include <fmt/format.h>
 
+#include "net/error_table.h"
+#include "net/wire.h"
+
 namespace pairdb::client {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::kInvalidArgument: return "InvalidArgument";
-    case Errc::kNotFound: return "NotFound";
-    case Errc::kTableNotFound: return "TableNotFound";
-    case Errc::kTableExists: return "TableExists";
-    case Errc::kTooLarge: return "TooLarge";
-    case Errc::kUnavailable: return "Unavailable";
-    case Errc::kTimeout: return "Timeout";
-    case Errc::kOverloaded: return "Overloaded";
-    case Errc::kShuttingDown: return "ShuttingDown";
-    case Errc::kUnauthorized: return "Unauthorized";
-    case Errc::kConnection: return "Connection";
-    case Errc::kProtocol: return "Protocol";
-    case Errc::kInternal: return "Internal";
-    case Errc::kCancelled: return "Cancelled";
+    case Errc::kInvalidArgument:
+      return "InvalidArgument";
+    case Errc::kNotFound:
+      return "NotFound";
+    case Errc::kTableNotFound:
+      return "TableNotFound";
+    case Errc::kTableExists:
+      return "TableExists";
+    case Errc::kTooLarge:
+      return "TooLarge";
+    case Errc::kUnavailable:
+      return "Unavailable";
+    case Errc::kTimeout:
+      return "Timeout";
+    case Errc::kOverloaded:
+      return "Overloaded";
+    case Errc::kShuttingDown:
+      return "ShuttingDown";
+    case Errc::kUnauthorized:
+      return "Unauthorized";
+    case Errc::kConnection:
+      return "Connection";
+    case Errc::kProtocol:
+      return "Protocol";
+    case Errc::kInternal:
+      return "Internal";
+    case Errc::kCancelled:
+      return "Cancelled";
   }
   return "Unknown";
 }
@@ -32,45 +49,44 @@ std::string Error::to_string() const {
   return text;
 }
 
+#define PAIRDB_ERRC_ROW(code, http, errc, retry) \
+  case wire::ErrorCode::code:                    \
+    return Errc::errc;
 Errc errc_from_wire(wire::ErrorCode code) {
+  switch (code) { PAIRDB_ERROR_CODES(PAIRDB_ERRC_ROW) }
+  return Errc::kInternal;  // A code newer than this SDK (PROTOCOL.md section 9).
+}
+#undef PAIRDB_ERRC_ROW
+
+namespace {
+
+// The retry class of an Errc: from the error table for codes a server sends, else the SDK's own.
+net::RetryClass retry_class_of(Errc code) {
   switch (code) {
-    case wire::ErrorCode::InvalidArgument: return Errc::kInvalidArgument;
-    case wire::ErrorCode::NotFound: return Errc::kNotFound;
-    case wire::ErrorCode::TableNotFound: return Errc::kTableNotFound;
-    case wire::ErrorCode::TooLarge: return Errc::kTooLarge;
-    case wire::ErrorCode::Unavailable: return Errc::kUnavailable;
-    case wire::ErrorCode::Timeout: return Errc::kTimeout;
-    case wire::ErrorCode::Overloaded: return Errc::kOverloaded;
-    case wire::ErrorCode::Unauthorized: return Errc::kUnauthorized;
-    case wire::ErrorCode::Internal: return Errc::kInternal;
-    case wire::ErrorCode::UnsupportedVersion: return Errc::kProtocol;
-    case wire::ErrorCode::UnknownOpcode: return Errc::kProtocol;
-    case wire::ErrorCode::MalformedFrame: return Errc::kProtocol;
-    case wire::ErrorCode::TableExists: return Errc::kTableExists;
-    case wire::ErrorCode::ShuttingDown: return Errc::kShuttingDown;
+    case Errc::kConnection:
+      return net::RetryClass::kUnknownOutcome;  // The request may have reached the server.
+    case Errc::kCancelled:
+      return net::RetryClass::kNever;
+    default:
+      break;
   }
-  return Errc::kInternal;
+#define PAIRDB_ERRC_RETRY(wire_code, http, errc, retry) \
+  if (code == Errc::errc) return net::RetryClass::retry;
+  PAIRDB_ERROR_CODES(PAIRDB_ERRC_RETRY)
+#undef PAIRDB_ERRC_RETRY
+  return net::RetryClass::kNever;
 }
 
+}  // namespace
+
 bool is_retryable(Errc code, const RetryQuestion& question) {
-  switch (code) {
-    case Errc::kOverloaded:
-    case Errc::kUnavailable:
-    case Errc::kShuttingDown:
+  switch (retry_class_of(code)) {
+    case net::RetryClass::kRefused:
       return true;  // Refused before anything was done.
-    case Errc::kTimeout:
-    case Errc::kInternal:
-    case Errc::kConnection:
+    case net::RetryClass::kUnknownOutcome:
       if (!question.request_sent) return true;
       return question.kind == CallKind::kRead || question.has_idempotency_key;
-    case Errc::kInvalidArgument:
-    case Errc::kNotFound:
-    case Errc::kTableNotFound:
-    case Errc::kTableExists:
-    case Errc::kTooLarge:
-    case Errc::kUnauthorized:
-    case Errc::kProtocol:
-    case Errc::kCancelled:
+    case net::RetryClass::kNever:
       return false;
   }
   return false;

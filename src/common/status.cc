@@ -32,6 +32,10 @@ std::string_view status_code_name(StatusCode code) {
       return "Overloaded";
     case StatusCode::kUnauthorized:
       return "Unauthorized";
+    case StatusCode::kTableExists:
+      return "TableExists";
+    case StatusCode::kShuttingDown:
+      return "ShuttingDown";
   }
   return "Unknown";
 }

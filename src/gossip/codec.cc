@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "gossip/schema/gossip_generated.h"
 #include "gossip/state_digest.h"
-#include "net/schema/gossip_generated.h"
 
 namespace pairdb::gossip {
 

@@ -1,4 +1,4 @@
-// Encodes GossipMessages as FlatBuffers (src/net/schema/gossip.fbs) and decodes them after
+// Encodes GossipMessages as FlatBuffers (src/gossip/schema/gossip.fbs) and decodes them after
 // running flatbuffers::Verifier. Stateless functions, safe from any thread.
 #pragma once
 

@@ -131,24 +131,21 @@ asio::awaitable<void> BinaryConnection::read_loop(std::shared_ptr<BinaryConnecti
 
 void BinaryConnection::dispatch(Frame frame) {
   const FrameHeader header = frame.header;
-  if (header.is_response() || header.stream_id == kConnectionStreamId) {
-    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::MalformedFrame,
-                               header.is_response() ? "clients send requests, not responses"
-                                                    : "stream id 0 is reserved for the server"));
-    return;
-  }
-  if (!is_known_opcode(static_cast<uint16_t>(header.opcode))) {
+  // Flags, stream id, opcode and payload, checked by the sans-IO rules every server shares.
+  if (std::optional<RequestRejection> rejection = check_request(frame)) {
     enqueue(
-        encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::UnknownOpcode,
-                           fmt::format("unknown opcode {}", static_cast<uint16_t>(header.opcode))));
+        encode_error_frame(header.stream_id, header.opcode, rejection->code, rejection->message));
     return;
   }
-  if (in_flight_ >= options_.max_inflight_per_connection || shared_->stopping.load()) {
-    enqueue(encode_error_frame(
-        header.stream_id, header.opcode, wire::ErrorCode::Overloaded,
-        shared_->stopping.load() ? std::string("the node is shutting down")
-                                 : fmt::format("more than {} requests in flight on this connection",
-                                               options_.max_inflight_per_connection)));
+  if (shared_->stopping.load()) {
+    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::ShuttingDown,
+                               "the node is shutting down; send the request to another node"));
+    return;
+  }
+  if (in_flight_ >= options_.max_inflight_per_connection) {
+    enqueue(encode_error_frame(header.stream_id, header.opcode, wire::ErrorCode::Overloaded,
+                               fmt::format("more than {} requests in flight on this connection",
+                                           options_.max_inflight_per_connection)));
     return;
   }
   ++in_flight_;

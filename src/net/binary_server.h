@@ -3,7 +3,10 @@
 // writes the handler's answers back, in whatever order they complete (pipelining).
 //
 // Per connection: header errors (oversized, unknown version, bad flags) get an error frame and
-// a close; an unknown opcode gets an UnknownOpcode error and the connection goes on; beyond
+// a close; a request that fails net::check_request (flags, stream id 0, an unknown opcode, a
+// payload that does not verify as its opcode's request table) gets that error and the
+// connection goes on, so the handler only ever sees verified requests; while the server stops,
+// requests get ShuttingDown; beyond
 // max_inflight requests the connection answers Overloaded without running the request; a
 // connection with nothing in flight and no traffic for idle_timeout_ms is closed.
 // Thread-safety: start/stop from any thread; each connection runs on its own strand; the

@@ -50,56 +50,32 @@ bool flags_valid(uint8_t flags) {
 }  // namespace
 
 bool is_known_opcode(uint16_t value) {
-  for (Opcode op : kAllOpcodes) {
-    if (static_cast<uint16_t>(op) == value) return true;
+#define PAIRDB_OPCODE_CASE(name, number, group) case number:
+  switch (value) {
+    PAIRDB_OPCODES(PAIRDB_OPCODE_CASE)
+    return true;
   }
+#undef PAIRDB_OPCODE_CASE
   return false;
 }
 
 std::string_view opcode_name(Opcode opcode) {
-  switch (opcode) {
-    case Opcode::kHello:
-      return "Hello";
-    case Opcode::kPing:
-      return "Ping";
-    case Opcode::kPut:
-      return "Put";
-    case Opcode::kGet:
-      return "Get";
-    case Opcode::kDelete:
-      return "Delete";
-    case Opcode::kQuery:
-      return "Query";
-    case Opcode::kCreateTable:
-      return "CreateTable";
-    case Opcode::kDropTable:
-      return "DropTable";
-    case Opcode::kListTables:
-      return "ListTables";
-    case Opcode::kDescribeTable:
-      return "DescribeTable";
-    case Opcode::kTopology:
-      return "Topology";
-    case Opcode::kGetEndpoints:
-      return "GetEndpoints";
-    case Opcode::kDescribeCluster:
-      return "DescribeCluster";
-    case Opcode::kStatus:
-      return "Status";
-    case Opcode::kInfo:
-      return "Info";
-    case Opcode::kTableStats:
-      return "TableStats";
-    case Opcode::kFlush:
-      return "Flush";
-    case Opcode::kCompact:
-      return "Compact";
-    case Opcode::kGossipInfo:
-      return "GossipInfo";
-    case Opcode::kSchemaPull:
-      return "SchemaPull";
-  }
+#define PAIRDB_OPCODE_NAME(name, number, group) \
+  case Opcode::k##name:                         \
+    return #name;
+  switch (opcode) { PAIRDB_OPCODES(PAIRDB_OPCODE_NAME) }
+#undef PAIRDB_OPCODE_NAME
   return "Unknown";
+}
+
+OpcodeGroup opcode_group(Opcode opcode) {
+#define PAIRDB_OPCODE_GROUP(name, number, group) \
+  case Opcode::k##name:                          \
+    return OpcodeGroup::group;
+  switch (opcode) { PAIRDB_OPCODES(PAIRDB_OPCODE_GROUP) }
+#undef PAIRDB_OPCODE_GROUP
+  PAIRDB_ASSERT(false && "opcode_group of an unknown opcode");
+  return OpcodeGroup::kAdmin;
 }
 
 std::string_view frame_error_name(FrameError error) {

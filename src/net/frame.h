@@ -14,6 +14,8 @@
 
 #include <pairdb/status.h>
 
+#include "net/opcode_table.h"
+
 namespace pairdb::net {
 
 inline constexpr uint8_t kProtocolVersion = 1;
@@ -31,39 +33,19 @@ inline constexpr uint8_t kFlagsKnown = kFlagResponse | kFlagError;
 // Clients never use it for requests.
 inline constexpr uint32_t kConnectionStreamId = 0;
 
-enum class Opcode : uint16_t {
-  kHello = 1,
-  kPing = 2,
-  kPut = 10,
-  kGet = 11,
-  kDelete = 12,
-  kQuery = 13,
-  kCreateTable = 20,
-  kDropTable = 21,
-  kListTables = 22,
-  kDescribeTable = 23,
-  kTopology = 30,
-  kGetEndpoints = 31,
-  kDescribeCluster = 32,
-  kStatus = 40,
-  kInfo = 41,
-  kTableStats = 42,
-  kFlush = 43,
-  kCompact = 44,
-  kGossipInfo = 45,
-  kSchemaPull = 60,  // Internal: node to node.
-};
+#define PAIRDB_OPCODE_ENUMERATOR(name, number, group) k##name = number,
+enum class Opcode : uint16_t { PAIRDB_OPCODES(PAIRDB_OPCODE_ENUMERATOR) };
+#undef PAIRDB_OPCODE_ENUMERATOR
 
 // Every opcode in ascending order, for tests, fuzzers and dispatch tables.
-inline constexpr Opcode kAllOpcodes[] = {
-    Opcode::kHello,        Opcode::kPing,          Opcode::kPut,
-    Opcode::kGet,          Opcode::kDelete,        Opcode::kQuery,
-    Opcode::kCreateTable,  Opcode::kDropTable,     Opcode::kListTables,
-    Opcode::kDescribeTable, Opcode::kTopology,     Opcode::kGetEndpoints,
-    Opcode::kDescribeCluster, Opcode::kStatus,     Opcode::kInfo,
-    Opcode::kTableStats,   Opcode::kFlush,         Opcode::kCompact,
-    Opcode::kGossipInfo,   Opcode::kSchemaPull,
-};
+#define PAIRDB_OPCODE_ENTRY(name, number, group) Opcode::k##name,
+inline constexpr Opcode kAllOpcodes[] = {PAIRDB_OPCODES(PAIRDB_OPCODE_ENTRY)};
+#undef PAIRDB_OPCODE_ENTRY
+
+// Where a request is served (net/opcode_table.h).
+enum class OpcodeGroup : uint8_t { kConnection, kItems, kTables, kCluster, kAdmin };
+// REQUIRES: is_known_opcode(opcode).
+OpcodeGroup opcode_group(Opcode opcode);
 
 bool is_known_opcode(uint16_t value);
 // "Put", "CreateTable", ...; "Unknown" for a value outside the enum.

@@ -135,6 +135,17 @@ asio::awaitable<void> serve_session(tcp::socket socket, SessionArgs args) {
       (void)co_await write_response(stream, *outcome.refusal, false, args.options);
     }
     if (!outcome.request) break;
+    if (args.state->stopping.load()) {
+      // Read while the node began to stop: refused unstarted, so the client can resend it to
+      // another node at once.
+      HttpResponse refusal =
+          plain_error(http::status::service_unavailable, "ShuttingDown",
+                      "the node is shutting down; send the request to another node",
+                      outcome.request->version());
+      refusal.set(http::field::retry_after, "1");
+      (void)co_await write_response(stream, refusal, false, args.options);
+      break;
+    }
     HttpRequest request = std::move(*outcome.request);
     const bool keep_alive = request.keep_alive() && !outcome.close_after;
     const bool head = request.method() == http::verb::head;

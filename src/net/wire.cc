@@ -5,23 +5,59 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "net/error_table.h"
 
 namespace pairdb::net {
 
 namespace {
 
-// Every error code, for name lookups; kept in enum order.
-constexpr wire::ErrorCode kAllErrorCodes[] = {
-    wire::ErrorCode::InvalidArgument, wire::ErrorCode::NotFound,
-    wire::ErrorCode::TableNotFound,   wire::ErrorCode::TooLarge,
-    wire::ErrorCode::Unavailable,     wire::ErrorCode::Timeout,
-    wire::ErrorCode::Overloaded,      wire::ErrorCode::Unauthorized,
-    wire::ErrorCode::Internal,        wire::ErrorCode::UnsupportedVersion,
-    wire::ErrorCode::UnknownOpcode,   wire::ErrorCode::MalformedFrame,
-    wire::ErrorCode::TableExists,     wire::ErrorCode::ShuttingDown,
+struct ErrorInfo {
+  wire::ErrorCode code;
+  std::string_view name;
+  int http_status;
+  RetryClass retry;
 };
-static_assert(std::size(kAllErrorCodes) == static_cast<size_t>(wire::ErrorCode::MAX) -
-                                               static_cast<size_t>(wire::ErrorCode::MIN) + 1);
+
+#define PAIRDB_ERROR_INFO(code, http, errc, retry) \
+  ErrorInfo{wire::ErrorCode::code, #code, http, RetryClass::retry},
+constexpr ErrorInfo kErrors[] = {PAIRDB_ERROR_CODES(PAIRDB_ERROR_INFO)};
+#undef PAIRDB_ERROR_INFO
+
+// The table lists every code of client.fbs, in enum order, so a code indexes its row.
+static_assert(std::size(kErrors) == static_cast<size_t>(wire::ErrorCode::MAX) -
+                                        static_cast<size_t>(wire::ErrorCode::MIN) + 1);
+constexpr bool in_enum_order() {
+  for (size_t i = 0; i < std::size(kErrors); ++i) {
+    if (static_cast<size_t>(kErrors[i].code) != static_cast<size_t>(wire::ErrorCode::MIN) + i) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(in_enum_order());
+
+const ErrorInfo* find_error(wire::ErrorCode code) {
+  const size_t index = static_cast<size_t>(code) - static_cast<size_t>(wire::ErrorCode::MIN);
+  if (code < wire::ErrorCode::MIN || code > wire::ErrorCode::MAX) return nullptr;
+  return &kErrors[index];
+}
+
+#define PAIRDB_STATUS_ROW(status, code) \
+  case StatusCode::status:              \
+    return wire::ErrorCode::code;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"  // A StatusCode the table leaves out fails the build.
+wire::ErrorCode wire_code_of(StatusCode status) {
+  switch (status) {
+    PAIRDB_STATUS_ERROR_CODES(PAIRDB_STATUS_ROW)
+    case StatusCode::kOk:
+      break;
+  }
+  PAIRDB_ASSERT(false && "error_code_for(Status::ok())");
+  return wire::ErrorCode::Internal;
+}
+#pragma GCC diagnostic pop
+#undef PAIRDB_STATUS_ROW
 
 std::string encode_finished(uint32_t stream_id, Opcode opcode, uint8_t flags,
                             const flatbuffers::FlatBufferBuilder& builder) {
@@ -41,94 +77,20 @@ Status unknown_opcode(Opcode opcode) {
 }  // namespace
 
 Status verify_request(Opcode opcode, std::span<const uint8_t> payload) {
-  switch (opcode) {
-    case Opcode::kHello:
-      return verify_payload<wire::HelloRequest>(payload).status();
-    case Opcode::kPing:
-      return verify_payload<wire::PingRequest>(payload).status();
-    case Opcode::kPut:
-      return verify_payload<wire::PutRequest>(payload).status();
-    case Opcode::kGet:
-      return verify_payload<wire::GetRequest>(payload).status();
-    case Opcode::kDelete:
-      return verify_payload<wire::DeleteRequest>(payload).status();
-    case Opcode::kQuery:
-      return verify_payload<wire::QueryRequest>(payload).status();
-    case Opcode::kCreateTable:
-      return verify_payload<wire::CreateTableRequest>(payload).status();
-    case Opcode::kDropTable:
-      return verify_payload<wire::DropTableRequest>(payload).status();
-    case Opcode::kListTables:
-      return verify_payload<wire::ListTablesRequest>(payload).status();
-    case Opcode::kDescribeTable:
-      return verify_payload<wire::DescribeTableRequest>(payload).status();
-    case Opcode::kTopology:
-      return verify_payload<wire::TopologyRequest>(payload).status();
-    case Opcode::kGetEndpoints:
-      return verify_payload<wire::GetEndpointsRequest>(payload).status();
-    case Opcode::kDescribeCluster:
-      return verify_payload<wire::DescribeClusterRequest>(payload).status();
-    case Opcode::kStatus:
-      return verify_payload<wire::StatusRequest>(payload).status();
-    case Opcode::kInfo:
-      return verify_payload<wire::InfoRequest>(payload).status();
-    case Opcode::kTableStats:
-      return verify_payload<wire::TableStatsRequest>(payload).status();
-    case Opcode::kFlush:
-      return verify_payload<wire::FlushRequest>(payload).status();
-    case Opcode::kCompact:
-      return verify_payload<wire::CompactRequest>(payload).status();
-    case Opcode::kGossipInfo:
-      return verify_payload<wire::GossipInfoRequest>(payload).status();
-    case Opcode::kSchemaPull:
-      return verify_payload<wire::SchemaPullRequest>(payload).status();
-  }
+#define PAIRDB_VERIFY_REQUEST(name, number, group) \
+  case Opcode::k##name:                            \
+    return verify_payload<wire::name##Request>(payload).status();
+  switch (opcode) { PAIRDB_OPCODES(PAIRDB_VERIFY_REQUEST) }
+#undef PAIRDB_VERIFY_REQUEST
   return unknown_opcode(opcode);
 }
 
 Status verify_response(Opcode opcode, std::span<const uint8_t> payload) {
-  switch (opcode) {
-    case Opcode::kHello:
-      return verify_payload<wire::HelloResponse>(payload).status();
-    case Opcode::kPing:
-      return verify_payload<wire::PingResponse>(payload).status();
-    case Opcode::kPut:
-      return verify_payload<wire::PutResponse>(payload).status();
-    case Opcode::kGet:
-      return verify_payload<wire::GetResponse>(payload).status();
-    case Opcode::kDelete:
-      return verify_payload<wire::DeleteResponse>(payload).status();
-    case Opcode::kQuery:
-      return verify_payload<wire::QueryResponse>(payload).status();
-    case Opcode::kCreateTable:
-      return verify_payload<wire::CreateTableResponse>(payload).status();
-    case Opcode::kDropTable:
-      return verify_payload<wire::DropTableResponse>(payload).status();
-    case Opcode::kListTables:
-      return verify_payload<wire::ListTablesResponse>(payload).status();
-    case Opcode::kDescribeTable:
-      return verify_payload<wire::DescribeTableResponse>(payload).status();
-    case Opcode::kTopology:
-      return verify_payload<wire::TopologyResponse>(payload).status();
-    case Opcode::kGetEndpoints:
-      return verify_payload<wire::GetEndpointsResponse>(payload).status();
-    case Opcode::kDescribeCluster:
-      return verify_payload<wire::DescribeClusterResponse>(payload).status();
-    case Opcode::kStatus:
-      return verify_payload<wire::StatusResponse>(payload).status();
-    case Opcode::kInfo:
-      return verify_payload<wire::InfoResponse>(payload).status();
-    case Opcode::kTableStats:
-      return verify_payload<wire::TableStatsResponse>(payload).status();
-    case Opcode::kFlush:
-      return verify_payload<wire::FlushResponse>(payload).status();
-    case Opcode::kCompact:
-      return verify_payload<wire::CompactResponse>(payload).status();
-    case Opcode::kGossipInfo:
-      return verify_payload<wire::GossipInfoResponse>(payload).status();
-    case Opcode::kSchemaPull:
-      return verify_payload<wire::SchemaPullResponse>(payload).status();
-  }
+#define PAIRDB_VERIFY_RESPONSE(name, number, group) \
+  case Opcode::k##name:                             \
+    return verify_payload<wire::name##Response>(payload).status();
+  switch (opcode) { PAIRDB_OPCODES(PAIRDB_VERIFY_RESPONSE) }
+#undef PAIRDB_VERIFY_RESPONSE
   return unknown_opcode(opcode);
 }
 
@@ -176,79 +138,28 @@ std::string encode_error_frame(uint32_t stream_id, Opcode opcode, wire::ErrorCod
 }
 
 std::string_view error_code_name(wire::ErrorCode code) {
-  switch (code) {
-    case wire::ErrorCode::InvalidArgument:
-      return "InvalidArgument";
-    case wire::ErrorCode::NotFound:
-      return "NotFound";
-    case wire::ErrorCode::TableNotFound:
-      return "TableNotFound";
-    case wire::ErrorCode::TooLarge:
-      return "TooLarge";
-    case wire::ErrorCode::Unavailable:
-      return "Unavailable";
-    case wire::ErrorCode::Timeout:
-      return "Timeout";
-    case wire::ErrorCode::Overloaded:
-      return "Overloaded";
-    case wire::ErrorCode::Unauthorized:
-      return "Unauthorized";
-    case wire::ErrorCode::Internal:
-      return "Internal";
-    case wire::ErrorCode::UnsupportedVersion:
-      return "UnsupportedVersion";
-    case wire::ErrorCode::UnknownOpcode:
-      return "UnknownOpcode";
-    case wire::ErrorCode::MalformedFrame:
-      return "MalformedFrame";
-    case wire::ErrorCode::TableExists:
-      return "TableExists";
-    case wire::ErrorCode::ShuttingDown:
-      return "ShuttingDown";
-  }
-  return "Unknown";
+  const ErrorInfo* info = find_error(code);
+  return info != nullptr ? info->name : "Unknown";
 }
 
 std::optional<wire::ErrorCode> error_code_from_name(std::string_view name) {
-  for (wire::ErrorCode code : kAllErrorCodes) {
-    if (error_code_name(code) == name) return code;
+  for (const ErrorInfo& info : kErrors) {
+    if (info.name == name) return info.code;
   }
   return std::nullopt;
 }
 
 int http_status_for(wire::ErrorCode code) {
-  switch (code) {
-    case wire::ErrorCode::InvalidArgument:
-    case wire::ErrorCode::UnsupportedVersion:
-    case wire::ErrorCode::UnknownOpcode:
-    case wire::ErrorCode::MalformedFrame:
-      return 400;
-    case wire::ErrorCode::Unauthorized:
-      return 401;
-    case wire::ErrorCode::NotFound:
-    case wire::ErrorCode::TableNotFound:
-      return 404;
-    case wire::ErrorCode::TableExists:
-      return 409;
-    case wire::ErrorCode::TooLarge:
-      return 413;
-    case wire::ErrorCode::Overloaded:
-      return 429;
-    case wire::ErrorCode::Internal:
-      return 500;
-    case wire::ErrorCode::Unavailable:
-    case wire::ErrorCode::ShuttingDown:
-      return 503;
-    case wire::ErrorCode::Timeout:
-      return 504;
-  }
-  return 500;
+  const ErrorInfo* info = find_error(code);
+  return info != nullptr ? info->http_status : 500;
 }
 
-bool is_retry_safe(wire::ErrorCode code) {
-  return code == wire::ErrorCode::Overloaded || code == wire::ErrorCode::Unavailable ||
-         code == wire::ErrorCode::ShuttingDown;
+RetryClass retry_class_of(wire::ErrorCode code) {
+  const ErrorInfo* info = find_error(code);
+  return info != nullptr ? info->retry : RetryClass::kUnknownOutcome;
 }
+
+bool is_retry_safe(wire::ErrorCode code) { return retry_class_of(code) == RetryClass::kRefused; }
 
 wire::ErrorCode error_code_for(FrameError error) {
   PAIRDB_ASSERT(error != FrameError::kNone);
@@ -266,20 +177,12 @@ wire::ErrorCode error_code_for(FrameError error) {
 
 wire::ErrorCode error_code_for(const Status& status) {
   PAIRDB_ASSERT(!status.is_ok());
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-      return wire::ErrorCode::InvalidArgument;
-    case StatusCode::kNotFound:
-      return wire::ErrorCode::NotFound;
-    case StatusCode::kTimeout:
-      return wire::ErrorCode::Timeout;
-    case StatusCode::kUnavailable:
-      return wire::ErrorCode::Unavailable;
-    case StatusCode::kBusy:
-      return wire::ErrorCode::Overloaded;
-    default:
-      return wire::ErrorCode::Internal;
-  }
+  return wire_code_of(status.code());
+}
+
+wire::ErrorCode error_code_for(StatusCode code) {
+  PAIRDB_ASSERT(code != StatusCode::kOk);
+  return wire_code_of(code);
 }
 
 bool is_known(wire::Consistency consistency) {

@@ -1,5 +1,5 @@
 // FlatBuffers payloads of the client protocol (src/net/schema/client.fbs): verification of
-// untrusted payloads, error frames, and the names and HTTP statuses of error codes.
+// untrusted payloads, error frames, and what each error code means (from net/error_table.h).
 // Stateless functions, safe from any thread.
 #pragma once
 
@@ -79,13 +79,24 @@ std::string encode_error_frame(uint32_t stream_id, Opcode opcode, wire::ErrorCod
                                std::string_view message, uint32_t required = 0,
                                uint32_t achieved = 0);
 
+// How safe it is to resend a request that failed with an error code (net/error_table.h).
+enum class RetryClass : uint8_t {
+  kNever,           // Resending gets the same answer.
+  kRefused,         // Refused before anything was done: always safe to resend.
+  kUnknownOutcome,  // A write may have been applied: safe for reads and idempotent writes.
+};
+
+// Each function below reads the error table (net/error_table.h).
 // "InvalidArgument", "TableNotFound", ...; "Unknown" for a value outside the enum.
 std::string_view error_code_name(wire::ErrorCode code);
 std::optional<wire::ErrorCode> error_code_from_name(std::string_view name);
 
-// The HTTP status the HTTP API uses for the same condition (400, 404, 413, 503, ...).
+// The HTTP status the HTTP API uses for the same condition (400, 404, 409, 413, 503, ...);
+// 500 for a value outside the enum.
 int http_status_for(wire::ErrorCode code);
 
+// kUnknownOutcome for a value outside the enum (the SDK's reading of an unknown code).
+RetryClass retry_class_of(wire::ErrorCode code);
 // True when resending the identical request cannot apply a write twice: the server refused it
 // before doing anything (Overloaded, Unavailable, ShuttingDown). Timeout and Internal leave a
 // write's outcome unknown; a retry is safe only with an idempotency key (see PROTOCOL.md).
@@ -95,9 +106,10 @@ bool is_retry_safe(wire::ErrorCode code);
 // REQUIRES: error != FrameError::kNone.
 wire::ErrorCode error_code_for(FrameError error);
 
-// The error code for a Status produced by a pairdb module: InvalidArgument, NotFound,
-// Timeout, Unavailable and Busy (as Overloaded) map one to one; everything else is Internal.
+// The error code a Status produced by a pairdb module is answered with.
+// REQUIRES: !status.is_ok() (code != StatusCode::kOk).
 wire::ErrorCode error_code_for(const Status& status);
+wire::ErrorCode error_code_for(StatusCode code);
 
 // False for a value outside the enum (an old server reading a newer client's request).
 bool is_known(wire::Consistency consistency);

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "server/config.h"
+#include "server/config/config.h"
 
 namespace pairdb::server {
 

@@ -1,7 +1,7 @@
 // pairdb: the database node. See conf/pairdb.toml for every setting and README.md to start.
 #include <cstdio>
 
-#include "server/config.h"
+#include "server/config/config.h"
 #include "server/log.h"
 #include "server/node.h"
 

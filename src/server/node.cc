@@ -22,21 +22,21 @@
 #include "net/binary_server.h"
 #include "net/endpoint.h"
 #include "net/http_server.h"
-#include "server/catalog.h"
-#include "server/cluster_view.h"
-#include "server/gossip_driver.h"
-#include "server/http_api.h"
-#include "server/item_compaction_filter.h"
-#include "server/item_service.h"
-#include "server/item_store.h"
+#include "replication/cluster_view.h"
+#include "replication/item_compaction_filter.h"
+#include "replication/replica_store.h"
+#include "server/api/item_service.h"
+#include "server/api/table_service.h"
+#include "server/catalog/catalog.h"
+#include "server/catalog/schema_sync.h"
+#include "server/cluster/gossip_driver.h"
+#include "server/cluster/node_identity.h"
+#include "server/http/http_api.h"
 #include "server/log.h"
 #include "server/metrics.h"
-#include "server/node_identity.h"
 #include "server/request_metrics.h"
-#include "server/schema_sync.h"
 #include "server/systemd_notify.h"
-#include "server/table_service.h"
-#include "server/wire_api.h"
+#include "server/wire/wire_api.h"
 
 namespace pairdb::server {
 
@@ -116,11 +116,11 @@ struct Node::Parts {
   ring::NodeId node_id;
   std::shared_ptr<const replication::ContextAuthenticator> contexts;
   std::vector<ring::Token> tokens;
-  std::shared_ptr<ItemCompactionFilter> compaction_filter;
+  std::shared_ptr<replication::ItemCompactionFilter> compaction_filter;
   std::unique_ptr<lsm::DB> db;
   std::unique_ptr<Catalog> catalog;
   replication::HybridClock clock;
-  std::unique_ptr<ItemStore> store;
+  std::unique_ptr<replication::ReplicaStore> store;
   std::unique_ptr<ItemService> items;
   std::unique_ptr<TableService> tables;
   MetricsRegistry metrics;
@@ -139,7 +139,7 @@ struct Node::Parts {
   std::vector<std::unique_ptr<asio::io_context>> connection_ios;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_work;
   std::atomic<size_t> next_connection_io{0};
-  std::unique_ptr<ClusterView> cluster;
+  std::unique_ptr<replication::ClusterView> cluster;
   std::shared_ptr<GossipDriver> gossip;
   std::shared_ptr<SchemaSync> schema_sync;
   asio::ip::tcp::endpoint binary_endpoint;
@@ -170,8 +170,8 @@ Status Node::Parts::open_storage() {
                           load_or_create_context_keys(data_dir, config.node.context_key_file));
   contexts = std::make_shared<replication::ContextAuthenticator>(std::move(context_keys));
 
-  compaction_filter =
-      std::make_shared<ItemCompactionFilter>(config.tables.tombstone_grace_ms, &wall_ms);
+  compaction_filter = std::make_shared<replication::ItemCompactionFilter>(
+      config.tables.tombstone_grace_ms, &wall_ms);
   lsm::Options options;
   options.create_if_missing = true;
   options.wal_sync_mode = wal_mode(config.storage.wal_sync);
@@ -235,7 +235,7 @@ Status Node::Parts::open_services() {
   item_options.wall_ms = &wall_ms;
   item_options.monotonic_now = &monotonic_now;
   item_options.contexts = contexts;
-  store = std::make_unique<ItemStore>(db.get(), node_id);
+  store = std::make_unique<replication::ReplicaStore>(db.get(), node_id);
   items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
 
   TableDefaults defaults;
@@ -395,14 +395,14 @@ Status Node::Parts::open_cluster() {
   options.schema_version = [this] { return catalog->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
 
-  ClusterMember self;
+  replication::ClusterMember self;
   self.id = node_id;
   self.status = gossip::NodeStatus::kNormal;
   self.schema_version = options.self.schema_version;
   self.load_bytes = options.self.load_bytes;
   self.meta = std::make_shared<const gossip::NodeMeta>(meta);
   self.is_self = true;
-  cluster = std::make_unique<ClusterView>(std::move(self));
+  cluster = std::make_unique<replication::ClusterView>(std::move(self));
   PAIRDB_ASSIGN_OR_RETURN(gossip,
                           GossipDriver::open(io, std::move(options), cluster.get(), &metrics));
   SchemaSyncOptions schema_options;
@@ -428,9 +428,9 @@ void Node::Parts::register_metrics() {
     const auto snapshot = cluster->snapshot();
     for (gossip::Liveness state : {gossip::Liveness::kAlive, gossip::Liveness::kSuspect,
                                    gossip::Liveness::kDead, gossip::Liveness::kLeft}) {
-      const auto count =
-          std::count_if(snapshot->members.begin(), snapshot->members.end(),
-                        [state](const ClusterMember& m) { return m.liveness == state; });
+      const auto count = std::count_if(
+          snapshot->members.begin(), snapshot->members.end(),
+          [state](const replication::ClusterMember& m) { return m.liveness == state; });
       sink.gauge("pairdb_gossip_members", "Cluster members (self included) by liveness",
                  {{"state", gossip::liveness_name(state)}}, static_cast<double>(count));
     }
@@ -478,7 +478,8 @@ Result<KeyValues> Node::Parts::table_stats(const std::string& table) const {
   KeyValues out;
   out.emplace_back("table", info->spec.name);
   out.emplace_back("id", fmt::format("{:016x}", info->id));
-  out.emplace_back("conflict_mode", std::string(conflict_mode_name(info->spec.conflict_mode)));
+  out.emplace_back("conflict_mode",
+                   std::string(replication::conflict_mode_name(info->spec.conflict_mode)));
   // Items are counted by scanning the table's key range: fine for an admin command, and exact.
   uint64_t records = 0;
   uint64_t bytes = 0;

@@ -12,7 +12,7 @@
 
 #include <pairdb/status.h>
 
-#include "server/config.h"
+#include "server/config/config.h"
 
 namespace pairdb::server {
 

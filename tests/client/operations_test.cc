@@ -90,8 +90,7 @@ TEST_CASE("sdk: tables are created, listed, described, inspected and dropped", "
         created.table_id);
   auto duplicate = client.create_table({.name = "accounts"});
   REQUIRE_FALSE(duplicate);
-  CHECK((duplicate.error().code == Errc::kTableExists ||
-         duplicate.error().code == Errc::kInvalidArgument));
+  CHECK(duplicate.error().code == Errc::kTableExists);
 
   const auto tables = ok(client.list_tables());
   CHECK(std::any_of(tables.begin(), tables.end(),

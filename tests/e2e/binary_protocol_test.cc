@@ -82,7 +82,7 @@ TEST_CASE("tables are created, listed, described and dropped over the binary pro
   CHECK(created.table_id != 0);
   auto duplicate = client.create_table(spec);
   REQUIRE(duplicate.is_server_error());
-  CHECK(duplicate.error().code == wire::ErrorCode::InvalidArgument);
+  CHECK(duplicate.error().code == wire::ErrorCode::TableExists);
   CHECK(ok(client.create_table(spec, /*if_not_exists=*/true)).table_id == created.table_id);
 
   CHECK(ok(client.list_tables()).tables.size() == 2);  // accounts and default.

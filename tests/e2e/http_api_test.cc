@@ -53,8 +53,8 @@ TEST_CASE("tables are created, described, listed and dropped over HTTP", "[e2e][
   create_table(*node, "users", R"({"conflict_mode": "lww", "replication": {"dc1": 3},
                                    "default_ttl_ms": 0, "owner": "team-a"})");
   const HttpReply again = call(*node, "PUT", "/v1/tables/users", "{}", kJson);
-  CHECK(again.status == 400);
-  CHECK(error_code(again) == "InvalidArgument");
+  CHECK(again.status == 409);
+  CHECK(error_code(again) == "TableExists");
 
   const HttpReply described = call(*node, "GET", "/v1/tables/users");
   REQUIRE(described.status == 200);

@@ -10,7 +10,7 @@
 #include "common/utf8.h"
 #include "fuzz_util.h"
 #include "net/http_framing.h"
-#include "server/http_target.h"
+#include "server/http/http_target.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace http = boost::beast::http;

@@ -4,7 +4,7 @@
 
 #include "common/rng.h"
 #include "gossip/codec.h"
-#include "net/schema/gossip_generated.h"
+#include "gossip/schema/gossip_generated.h"
 
 using namespace pairdb;
 using namespace pairdb::gossip;

@@ -177,8 +177,31 @@ TEST_CASE("header errors and module statuses map to wire error codes") {
   CHECK(error_code_for(Status::timeout("t")) == wire::ErrorCode::Timeout);
   CHECK(error_code_for(Status::busy("b")) == wire::ErrorCode::Overloaded);
   CHECK(error_code_for(Status::io_error("disk")) == wire::ErrorCode::Internal);
+  CHECK(error_code_for(Status::too_large("v")) == wire::ErrorCode::TooLarge);
+  CHECK(error_code_for(Status::table_not_found("t")) == wire::ErrorCode::TableNotFound);
+  CHECK(error_code_for(Status::table_exists("t")) == wire::ErrorCode::TableExists);
+  CHECK(error_code_for(Status::shutting_down("s")) == wire::ErrorCode::ShuttingDown);
+  CHECK(error_code_for(Status::unauthorized("u")) == wire::ErrorCode::Unauthorized);
+  CHECK(error_code_for(Status::overloaded("o")) == wire::ErrorCode::Overloaded);
   CHECK(is_retry_safe(wire::ErrorCode::Overloaded));
+  CHECK(is_retry_safe(wire::ErrorCode::ShuttingDown));
+  CHECK(is_retry_safe(wire::ErrorCode::Unavailable));
   CHECK_FALSE(is_retry_safe(wire::ErrorCode::Timeout));
+  CHECK(retry_class_of(wire::ErrorCode::Timeout) == RetryClass::kUnknownOutcome);
+  CHECK(retry_class_of(wire::ErrorCode::Internal) == RetryClass::kUnknownOutcome);
+  CHECK(retry_class_of(wire::ErrorCode::TableExists) == RetryClass::kNever);
+  CHECK(retry_class_of(static_cast<wire::ErrorCode>(999)) == RetryClass::kUnknownOutcome);
+}
+
+TEST_CASE("every StatusCode has a wire code whose HTTP status is an error") {
+  for (int c = static_cast<int>(StatusCode::kNotFound);
+       c <= static_cast<int>(StatusCode::kShuttingDown); ++c) {
+    const auto code = static_cast<StatusCode>(c);
+    INFO(status_code_name(code));
+    const wire::ErrorCode wire_code = error_code_for(code);
+    CHECK(error_code_name(wire_code) != "Unknown");
+    CHECK(http_status_for(wire_code) >= 400);
+  }
 }
 
 TEST_CASE("enum range checks catch values from a newer peer") {

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "lsm_test_util.h"
-#include "server/catalog.h"
+#include "server/catalog/catalog.h"
 
 using namespace pairdb;
 using namespace pairdb::server;
@@ -32,8 +32,8 @@ struct Node {
     db.reset();
     open();
   }
-  TableInfo create(const std::string& name, uint64_t now_ms) {
-    TableSpec spec;
+  replication::TableInfo create(const std::string& name, uint64_t now_ms) {
+    replication::TableSpec spec;
     spec.name = name;
     spec.replication = {{"dc1", 3}};
     auto info = catalog->create(spec, false, now_ms);
@@ -49,7 +49,7 @@ struct Node {
   }
   std::vector<std::string> names() const {
     std::vector<std::string> out;
-    for (const TableInfo& t : catalog->list()) out.push_back(t.spec.name);
+    for (const replication::TableInfo& t : catalog->list()) out.push_back(t.spec.name);
     return out;
   }
 };
@@ -60,8 +60,8 @@ TEST_CASE("merging two catalogs both ways gives both nodes the union and one dig
           "[server][catalog][merge]") {
   Node a(1);
   Node b(2);
-  const TableInfo orders = a.create("orders", 100);
-  const TableInfo users = b.create("users", 200);
+  const replication::TableInfo orders = a.create("orders", 100);
+  const replication::TableInfo users = b.create("users", 200);
   CHECK(a.catalog->digest() != b.catalog->digest());
 
   CHECK(a.merge_from(b) == 1);
@@ -79,7 +79,7 @@ TEST_CASE("merging two catalogs both ways gives both nodes the union and one dig
 TEST_CASE("a drop propagates and the dropped id never comes back", "[server][catalog][merge]") {
   Node a(1);
   Node b(2);
-  const TableInfo t = a.create("t", 100);
+  const replication::TableInfo t = a.create("t", 100);
   b.merge_from(a);
   REQUIRE(b.catalog->find("t") != nullptr);
   REQUIRE(b.catalog->drop("t", false).is_ok());
@@ -101,8 +101,8 @@ TEST_CASE("one name created concurrently on two nodes resolves to the earlier ta
           "[server][catalog][merge]") {
   Node a(1);
   Node b(2);
-  const TableInfo early = a.create("events", 100);
-  const TableInfo late = b.create("events", 200);
+  const replication::TableInfo early = a.create("events", 100);
+  const replication::TableInfo late = b.create("events", 200);
   REQUIRE(early.id != late.id);
 
   a.merge_from(b);
@@ -142,7 +142,7 @@ TEST_CASE("the default table created with a fixed id on every node is one table"
           "[server][catalog][merge]") {
   Node a(1);
   Node b(2);
-  TableSpec spec;
+  replication::TableSpec spec;
   spec.name = "default";
   spec.replication = {{"dc1", 3}};
   spec.conflict_mode = replication::ConflictMode::kLww;
@@ -162,14 +162,14 @@ TEST_CASE("the default table created with a fixed id on every node is one table"
 TEST_CASE("a remote state that breaks the rules is refused whole", "[server][catalog][merge]") {
   Node a(1);
   CatalogState bad;
-  TableInfo system;
+  replication::TableInfo system;
   system.spec.name = "sys";
   system.spec.replication = {{"dc1", 3}};
   system.id = replication::kSystemTableId;
   bad.tables.push_back(system);
   CHECK(a.catalog->merge(bad).status().code() == StatusCode::kCorruption);
   CatalogState invalid;
-  TableInfo nameless;
+  replication::TableInfo nameless;
   nameless.id = 77;
   invalid.tables.push_back(nameless);
   CHECK(a.catalog->merge(invalid).status().code() == StatusCode::kCorruption);
@@ -180,18 +180,18 @@ TEST_CASE("a peer's table created before the TTL bound still merges, but none is
           "[server][catalog][merge]") {
   Node a(1);
   Node b(2);
-  TableInfo old = b.create("old", 5);
+  replication::TableInfo old = b.create("old", 5);
   // As a node of an earlier version would have stored it: a default TTL past kTtlMsMax.
   old.spec.default_ttl_ms = UINT64_MAX;
   CatalogState remote = b.catalog->state();
-  for (TableInfo& t : remote.tables) {
+  for (replication::TableInfo& t : remote.tables) {
     if (t.spec.name == "old") t.spec.default_ttl_ms = UINT64_MAX;
   }
   auto merged = a.catalog->merge(remote);
   INFO(merged.status().to_string());
   REQUIRE(merged.is_ok());
   CHECK(a.catalog->find("old") != nullptr);
-  TableSpec spec = old.spec;
+  replication::TableSpec spec = old.spec;
   spec.name = "new";
   CHECK(a.catalog->create(spec, false, 6).status().is_invalid_argument());
 }

@@ -8,8 +8,8 @@ using pairdb::server::testing::Stack;
 
 TEST_CASE("created tables survive a reopen with their metadata", "[server][catalog]") {
   Stack stack;
-  const TableInfo users = stack.create_table("users", replication::ConflictMode::kLww);
-  const TableInfo carts = stack.create_table("carts");
+  const replication::TableInfo users = stack.create_table("users", replication::ConflictMode::kLww);
+  const replication::TableInfo carts = stack.create_table("carts");
   CHECK(users.id != carts.id);
   CHECK(users.id != replication::kSystemTableId);
   CHECK(stack.catalog->schema_version() == 2);
@@ -24,10 +24,10 @@ TEST_CASE("created tables survive a reopen with their metadata", "[server][catal
 
 TEST_CASE("a duplicate name is refused unless if_not_exists", "[server][catalog]") {
   Stack stack;
-  const TableInfo first = stack.create_table("t");
-  TableSpec spec = first.spec;
+  const replication::TableInfo first = stack.create_table("t");
+  replication::TableSpec spec = first.spec;
   auto again = stack.catalog->create(spec, false, 1);
-  CHECK(again.status().is_invalid_argument());
+  CHECK(again.status().code() == StatusCode::kTableExists);
   auto idempotent = stack.catalog->create(spec, true, 1);
   REQUIRE(idempotent.is_ok());
   CHECK(idempotent->id == first.id);
@@ -36,13 +36,13 @@ TEST_CASE("a duplicate name is refused unless if_not_exists", "[server][catalog]
 TEST_CASE("dropped tables are forgotten, their ids remembered, and never reused",
           "[server][catalog]") {
   Stack stack;
-  const TableInfo old_table = stack.create_table("t");
+  const replication::TableInfo old_table = stack.create_table("t");
   REQUIRE(stack.catalog->drop("t", false).is_ok());
   CHECK(stack.catalog->find("t") == nullptr);
   CHECK(stack.catalog->is_dropped(old_table.id));
   CHECK(stack.catalog->drop("t", false).status().code() == StatusCode::kTableNotFound);
   CHECK(stack.catalog->drop("t", true).is_ok());
-  const TableInfo new_table = stack.create_table("t");
+  const replication::TableInfo new_table = stack.create_table("t");
   CHECK(new_table.id != old_table.id);
   stack.close();
   stack.open();
@@ -51,27 +51,27 @@ TEST_CASE("dropped tables are forgotten, their ids remembered, and never reused"
 }
 
 TEST_CASE("table specs are validated", "[server][catalog]") {
-  TableSpec spec;
+  replication::TableSpec spec;
   spec.name = "ok_name-1";
-  CHECK(validate_table_spec(spec).is_ok());
+  CHECK(replication::validate_table_spec(spec).is_ok());
   spec.name = "";
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
   spec.name = "has space";
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
   spec.name = std::string(65, 'a');
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
   spec.name = "t";
   spec.replication = {{"dc1", 3}, {"dc1", 2}};
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
   spec.replication = {{"dc1", 0}};
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
   spec.replication = {{"dc1", 3}};
   spec.siblings_warn = 200;
-  CHECK(validate_table_spec(spec).is_invalid_argument());
+  CHECK(replication::validate_table_spec(spec).is_invalid_argument());
 }
 
 TEST_CASE("table metadata encoding round-trips and rejects garbage", "[server][catalog]") {
-  TableInfo info;
+  replication::TableInfo info;
   info.id = 0x1234567890abcdefull;
   info.created_at_ms = 99;
   info.schema_version = 3;
@@ -80,12 +80,12 @@ TEST_CASE("table metadata encoding round-trips and rejects garbage", "[server][c
   info.spec.replication = {{"dc1", 3}, {"dc2", 2}};
   info.spec.conflict_mode = replication::ConflictMode::kLww;
   info.spec.default_ttl_ms = 5000;
-  const std::string encoded = encode_table_info(info);
-  auto decoded = decode_table_info(encoded);
+  const std::string encoded = replication::encode_table_info(info);
+  auto decoded = replication::decode_table_info(encoded);
   REQUIRE(decoded.is_ok());
   CHECK(*decoded == info);
   for (size_t cut = 0; cut < encoded.size(); ++cut) {
-    CHECK(decode_table_info(encoded.substr(0, cut)).status().is_corruption());
+    CHECK(replication::decode_table_info(encoded.substr(0, cut)).status().is_corruption());
   }
-  CHECK(decode_table_info(encoded + "x").status().is_corruption());
+  CHECK(replication::decode_table_info(encoded + "x").status().is_corruption());
 }

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "server/config.h"
-#include "server/config_file.h"
-#include "server/config_keys.h"
+#include "server/config/config.h"
+#include "server/config/config_file.h"
+#include "server/config/config_keys.h"
 
 #ifndef PAIRDB_SOURCE_DIR
 #error "PAIRDB_SOURCE_DIR must name the source tree (tests/CMakeLists.txt sets it)"

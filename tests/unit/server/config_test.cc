@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "server/config.h"
-#include "server/config_file.h"
-#include "server/config_keys.h"
+#include "server/config/config.h"
+#include "server/config/config_file.h"
+#include "server/config/config_keys.h"
 
 using namespace pairdb;
 using namespace pairdb::server;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "server/host_port.h"
+#include "server/config/host_port.h"
 
 using namespace pairdb::server;
 

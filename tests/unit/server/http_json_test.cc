@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/utf8.h"
-#include "server/http_json.h"
+#include "server/http/http_json.h"
 
 namespace json = boost::json;
 using namespace pairdb::server;

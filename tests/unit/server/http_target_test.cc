@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/base64.h"
-#include "server/http_target.h"
+#include "server/http/http_target.h"
 
 using namespace pairdb;
 using namespace pairdb::server;

@@ -59,9 +59,11 @@ TEST_CASE("the sibling limit rejects a write with TooLarge and keeps what is sto
   command.name = "t";
   command.siblings_warn = 2;
   command.siblings_max = 3;
-  REQUIRE(pairdb::server::testing::await_inline<TableInfo>([&](Reply<TableInfo> done) {
-            stack.tables->create(command, std::move(done));
-          }).is_ok());
+  REQUIRE(pairdb::server::testing::await_inline<replication::TableInfo>(
+              [&](Reply<replication::TableInfo> done) {
+                stack.tables->create(command, std::move(done));
+              })
+              .is_ok());
   for (int i = 0; i < 3; ++i) REQUIRE(stack.put("t", "k", std::to_string(i)).is_ok());
   CHECK(stack.items->sibling_warnings() == 1);  // The third sibling crossed warn = 2.
   auto rejected = stack.put("t", "k", "x");
@@ -219,18 +221,18 @@ TEST_CASE("a TTL past the maximum is refused instead of wrapping the expiry",
   command.value = "v";
   command.ttl_ms = UINT64_MAX;
   CHECK(stack.write(command).status().is_invalid_argument());
-  command.ttl_ms = kTtlMsMax + 1;
+  command.ttl_ms = replication::kTtlMsMax + 1;
   CHECK(stack.write(command).status().is_invalid_argument());
   CHECK_FALSE(stack.get("t", "k")->found);
-  command.ttl_ms = kTtlMsMax;
+  command.ttl_ms = replication::kTtlMsMax;
   REQUIRE(stack.write(command).is_ok());
   CHECK(stack.get("t", "k")->found);
 
   CreateTableCommand table;
   table.name = "forever";
   table.default_ttl_ms = UINT64_MAX;
-  auto created = await_inline<TableInfo>(
-      [&](Reply<TableInfo> done) { stack.tables->create(table, std::move(done)); });
+  auto created = await_inline<replication::TableInfo>(
+      [&](Reply<replication::TableInfo> done) { stack.tables->create(table, std::move(done)); });
   CHECK(created.status().is_invalid_argument());
 }
 

@@ -6,11 +6,11 @@
 #include <optional>
 
 #include "lsm_test_util.h"
-#include "server/catalog.h"
-#include "server/item_compaction_filter.h"
-#include "server/item_service.h"
-#include "server/item_store.h"
-#include "server/table_service.h"
+#include "replication/item_compaction_filter.h"
+#include "replication/replica_store.h"
+#include "server/api/item_service.h"
+#include "server/api/table_service.h"
+#include "server/catalog/catalog.h"
 
 namespace pairdb::server::testing {
 
@@ -26,17 +26,18 @@ Result<T> await_inline(Start start) {
 struct Stack {
   lsm::FaultyEnv env;
   uint64_t now_ms = 1'700'000'000'000;
-  std::shared_ptr<ItemCompactionFilter> filter;
+  std::shared_ptr<replication::ItemCompactionFilter> filter;
   std::unique_ptr<lsm::DB> db;
   std::unique_ptr<Catalog> catalog;
   replication::HybridClock clock;
-  std::unique_ptr<ItemStore> store;
+  std::unique_ptr<replication::ReplicaStore> store;
   std::unique_ptr<ItemService> items;
   std::unique_ptr<TableService> tables;
   ring::NodeId self = ring::NodeId::from_words(1, 2);
 
   explicit Stack(ItemLimits limits = {}, uint64_t tombstone_grace_ms = 1000) {
-    filter = std::make_shared<ItemCompactionFilter>(tombstone_grace_ms, [this] { return now_ms; });
+    filter = std::make_shared<replication::ItemCompactionFilter>(tombstone_grace_ms,
+                                                                 [this] { return now_ms; });
     open(limits);
   }
 
@@ -48,7 +49,7 @@ struct Stack {
     REQUIRE(opened.is_ok());
     catalog = std::move(opened).value();
     filter->attach(catalog.get());
-    store = std::make_unique<ItemStore>(db.get(), self);
+    store = std::make_unique<replication::ReplicaStore>(db.get(), self);
     ItemServiceOptions item_options;
     item_options.limits = limits;
     item_options.run_blocking = [](std::function<void()> work) { work(); };
@@ -72,13 +73,14 @@ struct Stack {
     db.reset();
   }
 
-  TableInfo create_table(const std::string& name,
-                         replication::ConflictMode mode = replication::ConflictMode::kSiblings) {
+  replication::TableInfo create_table(
+      const std::string& name,
+      replication::ConflictMode mode = replication::ConflictMode::kSiblings) {
     CreateTableCommand command;
     command.name = name;
     command.conflict_mode = mode;
-    auto info = await_inline<TableInfo>(
-        [&](Reply<TableInfo> done) { tables->create(command, std::move(done)); });
+    auto info = await_inline<replication::TableInfo>(
+        [&](Reply<replication::TableInfo> done) { tables->create(command, std::move(done)); });
     INFO(info.status().to_string());
     REQUIRE(info.is_ok());
     return *info;

@@ -1,0 +1,29 @@
+#include "replication/item_compaction_filter.h"
+
+#include <pairdb/replication/storage_key.h>
+#include <pairdb/replication/version.h>
+
+namespace pairdb::replication {
+
+lsm::CompactionFilter::Decision ItemCompactionFilter::filter(int level, std::string_view key,
+                                                             std::string_view value,
+                                                             std::string* new_value) {
+  const DroppedTables* tables = tables_.load(std::memory_order_acquire);
+  if (tables == nullptr) return Decision::kKeep;
+  auto table = table_of_key(key);
+  // Keys this filter cannot parse, and the system table, are never its business.
+  if (!table.is_ok() || *table == kSystemTableId) return Decision::kKeep;
+  if (tables->is_dropped(*table)) {
+    dropped_table_records_.fetch_add(1, std::memory_order_relaxed);
+    return Decision::kRemove;
+  }
+  auto record = decode_record(value);
+  if (!record.is_ok()) return Decision::kKeep;  // Reads report the corruption; keep evidence.
+  if (is_purgeable(*record, wall_ms_(), tombstone_grace_ms_)) {
+    purged_records_.fetch_add(1, std::memory_order_relaxed);
+    return Decision::kRemove;
+  }
+  return Decision::kKeep;
+}
+
+}  // namespace pairdb::replication

@@ -1,0 +1,147 @@
+// The request layer every frontend (binary protocol, HTTP) calls: validates requests against
+// the configured limits and the table catalog, then coordinates them. Today the local
+// replication::ReplicaStore is the only replica; the quorum coordinator goes behind this same
+// interface, which is why every call completes through a Reply (server/api/reply.h).
+//
+// Thread-safe. Each callback runs at most once: on a worker thread, or inline in the caller's
+// thread before read()/write() returns when run_inline allowed that call.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pairdb/replication/consistency.h>
+#include <pairdb/replication/context_auth.h>
+#include <pairdb/replication/hlc.h>
+#include <pairdb/replication/version.h>
+#include <pairdb/status.h>
+
+#include "common/instant.h"
+#include "replication/replica_store.h"
+#include "server/api/reply.h"
+#include "server/catalog/catalog.h"
+
+namespace pairdb::server {
+
+struct ItemLimits {
+  uint32_t partition_key_bytes_max = 1024;
+  uint32_t sort_key_bytes_max = 1024;
+  uint32_t value_bytes_max = 1u << 20;
+  uint32_t query_page_items_max = 1000;
+  uint32_t content_type_bytes_max = 128;
+  uint32_t idempotency_key_bytes_max = 128;
+  uint64_t idempotency_window_ms = 24ull * 3600 * 1000;
+};
+
+struct ItemKey {
+  std::string table;
+  std::string partition_key;
+  std::string sort_key;  // Empty = the partition's single item.
+};
+
+// A Put (tombstone = false) or a Delete (tombstone = true).
+struct WriteCommand {
+  ItemKey key;
+  bool tombstone = false;
+  std::string value;
+  std::string content_type;
+  std::string context;  // Opaque causal context from an earlier read; empty = blind write.
+  replication::Consistency consistency = replication::Consistency::kDefault;
+  std::optional<uint64_t> ttl_ms;  // Unset: the table's default TTL. 0: never expires.
+  std::string idempotency_key;
+};
+
+struct WriteReply {
+  std::string context;     // Covers the write just applied; send it back to replace it.
+  bool duplicate = false;  // An idempotent retry: the first result, nothing new stored.
+};
+
+struct ReadCommand {
+  ItemKey key;
+  replication::Consistency consistency = replication::Consistency::kDefault;
+};
+
+struct ItemReply {
+  bool found = false;
+  std::vector<replication::Sibling> siblings;  // Live values, one unless concurrent writes.
+  std::string context;                         // Merged context of everything read.
+};
+
+struct QueryCommand {
+  std::string table;
+  std::string partition_key;
+  std::optional<std::string> from_sort_key;  // Inclusive.
+  std::optional<std::string> to_sort_key;    // Inclusive.
+  uint32_t limit = 0;                        // 0 = the configured page maximum.
+  std::string page_token;                    // Opaque; from the previous page.
+  replication::Consistency consistency = replication::Consistency::kDefault;
+};
+
+struct QueryItemReply {
+  std::string sort_key;
+  std::vector<replication::Sibling> siblings;
+  std::string context;
+};
+
+struct QueryReply {
+  std::vector<QueryItemReply> items;
+  std::string next_page_token;  // Empty on the last page.
+};
+
+// The storage work of one call, for ItemServiceOptions::run_inline.
+enum class StorageWork : uint8_t { kRead, kWrite, kQuery };
+
+struct ItemServiceOptions {
+  ItemLimits limits;
+  // Runs blocking storage work off the io threads (a worker pool in the daemon; inline in
+  // unit tests).
+  std::function<void(std::function<void()>)> run_blocking;
+  // When set and true for a call, its storage work runs on the caller's thread instead: a
+  // thread hand-off costs more than a point read or write that touches only memory and the
+  // WAL's buffer. The daemon answers from the engine's state (see Node); unset = never.
+  std::function<bool(StorageWork)> run_inline;
+  std::function<uint64_t()> wall_ms;  // Milliseconds since the Unix epoch.
+  std::function<Instant()> monotonic_now;
+  // Seals the contexts handed to clients and opens those they send back (context_auth.h).
+  std::shared_ptr<const replication::ContextAuthenticator> contexts;
+};
+
+class ItemService {
+ public:
+  // `catalog`, `store` and `clock` must outlive the service.
+  ItemService(ItemServiceOptions options, Catalog* catalog, replication::ReplicaStore* store,
+              replication::HybridClock* clock);
+
+  void write(WriteCommand command, Instant deadline, Reply<WriteReply> done);
+  void read(ReadCommand command, Instant deadline, Reply<ItemReply> done);
+  void query(QueryCommand command, Instant deadline, Reply<QueryReply> done);
+
+  const ItemLimits& limits() const { return options_.limits; }
+  // Writes that left an item above its table's siblings_warn threshold.
+  uint64_t sibling_warnings() const { return sibling_warnings_.load(std::memory_order_relaxed); }
+
+ private:
+  Result<WriteReply> write_now(const WriteCommand& command);
+  Result<ItemReply> read_now(const ReadCommand& command);
+  Result<QueryReply> query_now(const QueryCommand& command);
+  Status validate_key(const ItemKey& key) const;
+  void warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms);
+  Status validate_write(const WriteCommand& command) const;
+  // Runs `work` inline when run_inline allows `kind`; otherwise on the worker pool, unless the
+  // deadline has passed by the time it starts there.
+  template <typename T>
+  void run(StorageWork kind, Instant deadline, std::function<Result<T>()> work, Reply<T> done);
+
+  const ItemServiceOptions options_;
+  Catalog* const catalog_;
+  replication::ReplicaStore* const store_;
+  replication::HybridClock* const clock_;
+  std::atomic<uint64_t> sibling_warnings_{0};
+  std::atomic<uint64_t> last_sibling_warning_ms_{0};
+};
+
+}  // namespace pairdb::server

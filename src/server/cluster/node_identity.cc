@@ -1,0 +1,151 @@
+#include "server/cluster/node_identity.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <openssl/rand.h>
+
+#include <pairdb/replication/context_auth.h>
+#include <pairdb/replication/storage_key.h>
+
+#include "common/coding.h"
+#include "common/rng.h"
+
+namespace pairdb::server {
+namespace {
+
+Status write_file_durably(const std::string& dir, const std::string& name,
+                          std::string_view contents, mode_t mode = 0644) {
+  const std::string temp = dir + "/" + name + ".tmp";
+  const std::string final_path = dir + "/" + name;
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Status::io_error(fmt::format("create {}: {}", temp, std::strerror(errno)));
+  const bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
+  const bool synced = written && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!synced)
+    return Status::io_error(fmt::format("write {}: {}", temp, std::strerror(saved_errno)));
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    return Status::io_error(fmt::format("rename {}: {}", final_path, std::strerror(errno)));
+  }
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
+    if (dir_fd >= 0) ::close(dir_fd);
+    return Status::io_error(fmt::format("sync directory {}: {}", dir, std::strerror(errno)));
+  }
+  ::close(dir_fd);
+  return Status::ok();
+}
+
+// Status::not_found only when the file does not exist; any other failure (permissions, a
+// directory in its place) is an I/O error, so a key that exists is never silently replaced.
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int error = errno;
+    const std::string message = fmt::format("{}: {}", path, std::strerror(error));
+    return error == ENOENT ? Status::not_found(message) : Status::io_error(message);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::io_error(fmt::format("read {}: {}", path, std::strerror(errno)));
+  return text.str();
+}
+
+Result<std::vector<std::string>> parse_key_file(const std::string& path, std::string_view text) {
+  auto keys = replication::parse_context_keys(text);
+  if (!keys.is_ok()) {
+    return Status::invalid_argument(fmt::format("{}: {}", path, keys.status().message()));
+  }
+  return keys;
+}
+
+uint64_t entropy() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+Result<ring::NodeId> load_or_create_node_id(const std::string& data_dir) {
+  const std::string path = data_dir + "/node_id";
+  std::ifstream in(path);
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string id = text.str();
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    auto parsed = ring::NodeId::parse(id);
+    if (!parsed.is_ok()) {
+      return Status::corruption(
+          fmt::format("{} does not hold a node id: {}", path, parsed.status().message()));
+    }
+    return parsed;
+  }
+  Rng rng(entropy());
+  const ring::NodeId id = ring::NodeId::random(rng);
+  PAIRDB_TRY(write_file_durably(data_dir, "node_id", id.to_string() + "\n"));
+  return id;
+}
+
+Result<std::vector<std::string>> load_or_create_context_keys(const std::string& data_dir,
+                                                             const std::string& key_file) {
+  if (!key_file.empty()) {
+    auto text = read_whole_file(key_file);
+    if (!text.is_ok()) {
+      return Status::invalid_argument(
+          fmt::format("node.context_key_file: {}", text.status().message()));
+    }
+    return parse_key_file(key_file, *text);
+  }
+  const std::string path = data_dir + "/" + std::string(kContextKeyFileName);
+  auto existing = read_whole_file(path);
+  if (existing.is_ok()) return parse_key_file(path, *existing);
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+  unsigned char key[32];
+  static_assert(sizeof(key) >= replication::kContextKeyBytesMin);
+  if (RAND_bytes(key, sizeof(key)) != 1) {
+    return Status::io_error("no randomness for a fresh context key (RAND_bytes failed)");
+  }
+  std::string hex = "# pairdb context key: every node of a cluster must hold the same keys\n";
+  for (unsigned char byte : key) hex += fmt::format("{:02x}", byte);
+  hex += "\n";
+  PAIRDB_TRY(write_file_durably(data_dir, std::string(kContextKeyFileName), hex, 0600));
+  return parse_key_file(path, hex);
+}
+
+Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed) {
+  const std::string key =
+      replication::encode_item_key(replication::kSystemTableId, "node.tokens", "");
+  auto stored = db->get(lsm::ReadOptions{}, key);
+  if (stored.is_ok()) {
+    std::string_view in = *stored;
+    std::vector<ring::Token> tokens;
+    uint64_t token = 0;
+    while (get_fixed64(&in, &token)) tokens.push_back(token);
+    if (!in.empty() || tokens.empty() || tokens.size() > ring::kTokensPerNodeMax) {
+      return Status::corruption("the node's stored ring tokens are damaged");
+    }
+    return tokens;
+  }
+  if (!stored.status().is_not_found()) return stored.status();
+  Rng rng(seed ^ entropy());
+  std::vector<ring::Token> tokens = ring::generate_tokens(rng, count);
+  std::string encoded;
+  for (ring::Token token : tokens) put_fixed64(&encoded, token);
+  lsm::WriteOptions options;
+  options.sync = true;
+  PAIRDB_TRY(db->put(options, key, encoded));
+  return tokens;
+}
+
+}  // namespace pairdb::server

@@ -1,0 +1,191 @@
+// The daemon's configuration: one struct per TOML table of conf/pairdb.toml, every key with its
+// default, loaded from the file and then overridden by command-line flags.
+//
+// A table of key descriptors (server/config_keys.h) drives TOML parsing, the `--<table>.<key>`
+// flags, per-key validation and dump_config(), so a key added to a struct and to the table is
+// parsed, overridable, validated and printed everywhere. conf/pairdb.toml documents every key;
+// a unit test fails when the file and the table drift apart.
+//
+// Values are plain data: a loaded NodeConfig is immutable by convention and safe to share
+// between threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pairdb/status.h>
+
+#include "server/config/host_port.h"
+
+namespace pairdb::server {
+
+// When the write-ahead log is fsynced relative to acknowledging a write.
+enum class WalSync : uint8_t {
+  kAlways,    // Before every acknowledgement.
+  kPeriodic,  // Every storage.wal_sync_interval_ms; a crash may lose the last interval.
+  kNone,      // Left to the OS; for tests and throwaway data only.
+};
+
+// Where point reads and writes run (storage.point_ops_on).
+enum class PointOpsOn : uint8_t {
+  kIoThreads,  // On the I/O thread that received them, while they cannot wait (see Node).
+  kWorkers,    // Always on the storage workers.
+};
+
+// How a table reconciles concurrent writes (tables.default_conflict_mode).
+enum class ConflictMode : uint8_t { kSiblings, kLww };
+
+enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError };
+enum class LogFormat : uint8_t { kText, kJson };
+
+std::string_view to_string(WalSync value);
+std::string_view to_string(PointOpsOn value);
+std::string_view to_string(ConflictMode value);
+std::string_view to_string(LogLevel value);
+std::string_view to_string(LogFormat value);
+
+// Every numeric key is a uint64_t so one descriptor kind covers them all; the validated ranges
+// (see config_keys.cc and conf/pairdb.toml) keep each within what its user needs.
+struct NodeConfig {
+  struct Node {
+    // Resolved at load time when not configured (an empty string in the file means "default"):
+    // $XDG_DATA_HOME/pairdb or $HOME/.local/share/pairdb for a non-root user, /var/lib/pairdb
+    // for root. data_dir_defaulted records that the default was used.
+    std::string data_dir;
+    bool data_dir_defaulted = false;
+    std::string cluster_name = "pairdb";
+    // Keys that authenticate causal contexts; empty = <data_dir>/context.key (node_identity.h).
+    std::string context_key_file;
+    std::string dc = "dc1";
+    std::string rack = "rack1";
+    // Ring tokens drawn at first start; later starts keep the persisted tokens.
+    uint64_t num_tokens = 256;
+    bool operator==(const Node&) const = default;
+  };
+  struct Network {
+    HostPort listen{"127.0.0.1", 7400};  // Binary protocol.
+    HostPort http_listen{"127.0.0.1", 7480};
+    uint64_t io_threads = 0;  // 0 = one per core.
+    uint64_t max_connections = 4096;
+    uint64_t idle_timeout_ms = 300000;
+    uint64_t max_frame_bytes = 16777216;
+    uint64_t max_inflight_per_connection = 128;
+    uint64_t request_timeout_ms = 10000;
+    uint64_t shutdown_timeout_ms = 10000;
+    bool operator==(const Network&) const = default;
+  };
+  struct Http {
+    uint64_t max_body_bytes = 4194304;
+    uint64_t max_header_bytes = 16384;
+    uint64_t read_timeout_ms = 10000;  // A whole request must arrive within it (slowloris).
+    uint64_t keepalive_timeout_ms = 60000;
+    bool operator==(const Http&) const = default;
+  };
+  struct Storage {
+    WalSync wal_sync = WalSync::kAlways;
+    uint64_t wal_sync_interval_ms = 100;
+    uint64_t memtable_bytes = 67108864;
+    uint64_t block_cache_bytes = 268435456;
+    uint64_t max_open_tables = 1000;
+    uint64_t worker_threads = 0;  // 0 = 2 x cores; runs storage work off the io threads.
+    PointOpsOn point_ops_on = PointOpsOn::kIoThreads;
+    bool operator==(const Storage&) const = default;
+  };
+  struct Limits {
+    uint64_t partition_key_bytes_max = 1024;
+    uint64_t sort_key_bytes_max = 1024;
+    uint64_t value_bytes_max = 1048576;
+    uint64_t query_page_items_max = 1000;
+    bool operator==(const Limits&) const = default;
+  };
+  struct Tables {
+    ConflictMode default_conflict_mode = ConflictMode::kSiblings;
+    uint64_t siblings_warn = 25;
+    uint64_t siblings_max = 100;
+    uint64_t idempotency_window_ms = 86400000;
+    uint64_t tombstone_grace_ms = 864000000;  // 10 days.
+    std::string default_table = "default";    // The simple API's table, created as lww.
+    bool operator==(const Tables&) const = default;
+  };
+  struct Log {
+    LogLevel level = LogLevel::kInfo;
+    LogFormat format = LogFormat::kText;
+    bool operator==(const Log&) const = default;
+  };
+  // SWIM membership: UDP datagrams and a TCP stream channel share the listen address.
+  struct Gossip {
+    HostPort listen{"127.0.0.1", 7401};
+    std::vector<HostPort> seeds;
+    uint64_t protocol_period_ms = 1000;
+    uint64_t sync_interval_ms = 30000;  // Push-pull of the full member list.
+    uint64_t indirect_probes = 3;       // Helpers asked (ping-req) when a direct probe fails.
+    bool operator==(const Gossip&) const = default;
+  };
+
+  Node node;
+  Network network;
+  Http http;
+  Storage storage;
+  Limits limits;
+  Tables tables;
+  Log log;
+  Gossip gossip;
+
+  bool operator==(const NodeConfig&) const = default;
+};
+
+// What the command line asked the daemon to do.
+enum class ConfigAction : uint8_t {
+  kRun,           // Start with `config`.
+  kPrintHelp,     // --help: print `text` to stdout and exit 0.
+  kPrintVersion,  // --version: likewise.
+  kPrintConfig,   // --print-config: `text` is dump_config(config); print it and exit 0.
+};
+
+struct LoadedConfig {
+  ConfigAction action = ConfigAction::kRun;
+  std::string text;   // Output for the kPrint* actions; empty for kRun.
+  NodeConfig config;  // Fully loaded and validated unless action is kPrintHelp/kPrintVersion.
+};
+
+// Parses the command line: `--config FILE` is loaded first (TOML), then every flag overrides
+// its key. Flags: --config, --data-dir, --listen, --http-listen, --gossip-listen, --seeds, --dc,
+// --rack, --num-tokens, --print-config, --help, --version, and `--<table>.<key> VALUE` for every
+// key (lists take comma-separated values). Errors (unknown or mistyped keys and flags, out-of-range
+// values, an unreadable file) are Status::invalid_argument naming the key and, for the file,
+// path:line:column.
+Result<LoadedConfig> load_config(int argc, const char* const* argv);
+// Same, for tests: `args` excludes the program name.
+Result<LoadedConfig> load_config(const std::vector<std::string>& args);
+
+// Checks every key's range and the rules between keys (e.g. siblings_warn <= siblings_max, a
+// maximal item fits in a frame). load_config() runs it; call it on a hand-built config too.
+Status validate_config(const NodeConfig& config);
+
+// The effective configuration as TOML, every key in descriptor order: loading it back yields
+// the same config.
+std::string dump_config(const NodeConfig& config);
+
+// "table.key" for every key the loader knows, in descriptor order.
+std::vector<std::string> config_key_names();
+
+// Inputs of the default data directory, split out so tests need not change the environment.
+struct DataDirEnvironment {
+  bool is_root = false;
+  std::string xdg_data_home;  // Empty when unset; ignored unless absolute (XDG spec).
+  std::string home;           // Empty when unset.
+};
+DataDirEnvironment current_data_dir_environment();
+// Fails when neither an absolute XDG_DATA_HOME nor HOME is available to a non-root user.
+Result<std::string> default_data_dir(const DataDirEnvironment& env);
+
+// io_threads / worker_threads with their 0 defaults resolved for `cores` (at least 1).
+struct ThreadCounts {
+  uint32_t io_threads = 1;
+  uint32_t storage_workers = 2;
+};
+ThreadCounts resolve_thread_counts(const NodeConfig& config, unsigned cores);
+
+}  // namespace pairdb::server
