@@ -156,14 +156,9 @@ int run_tablestats(AdminContext& ctx, const std::string& only) {
 
 }  // namespace
 
-void add_table_commands(CLI::App& app, Action* selected) {
-  auto* tables = app.add_subcommand("tables", "List, create, drop and describe tables");
-  tables->require_subcommand(1);
+namespace {
 
-  tables->add_subcommand("list", "Every table with its settings")->callback([selected] {
-    *selected = run_list;
-  });
-
+void add_create_command(CLI::App* tables, Action* selected) {
   auto create = std::make_shared<CreateArgs>();
   auto* create_cmd = tables->add_subcommand("create", "Create a table");
   create_cmd->add_option("name", create->name, "Table name")->required();
@@ -202,7 +197,9 @@ void add_table_commands(CLI::App& app, Action* selected) {
       return kExitOk;
     };
   });
+}
 
+void add_drop_describe_stats_commands(CLI::App& app, CLI::App* tables, Action* selected) {
   auto drop_name = std::make_shared<std::string>();
   auto drop_if_exists = std::make_shared<bool>(false);
   auto* drop_cmd = tables->add_subcommand("drop", "Drop a table and (lazily) all its data");
@@ -240,6 +237,20 @@ void add_table_commands(CLI::App& app, Action* selected) {
   stats_cmd->callback([selected, stats_table] {
     *selected = [stats_table](AdminContext& ctx) { return run_tablestats(ctx, *stats_table); };
   });
+}
+
+}  // namespace
+
+void add_table_commands(CLI::App& app, Action* selected) {
+  auto* tables = app.add_subcommand("tables", "List, create, drop and describe tables");
+  tables->require_subcommand(1);
+
+  tables->add_subcommand("list", "Every table with its settings")->callback([selected] {
+    *selected = run_list;
+  });
+
+  add_create_command(tables, selected);
+  add_drop_describe_stats_commands(app, tables, selected);
 }
 
 }  // namespace pairdb::admin

@@ -120,6 +120,8 @@ class DBImpl final : public DB {
   Status make_room_for_write(std::unique_lock<std::mutex>& lock, bool force_flush);
   Status wait_for_compaction_locked(std::unique_lock<std::mutex>& lock);
   WriteBatch* build_write_group(Writer** last_writer, bool* need_sync);
+  Status write_group(std::unique_lock<std::mutex>& lock, Writer** last_writer);
+  void release_writers(Writer* leader, Writer* last_writer, const Status& s);
   Status open_new_wal_locked();
   Status switch_memtable_locked();
   void fence_locked(const Status& cause);

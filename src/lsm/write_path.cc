@@ -82,43 +82,55 @@ Status DBImpl::write_impl(const WriteOptions& options, const WriteBatch* batch, 
   // This writer leads a group.
   Status s = make_room_for_write(lock, force_flush);
   Writer* last_writer = &w;
-  if (s.is_ok()) {
-    bool need_sync = false;
-    WriteBatch* group = build_write_group(&last_writer, &need_sync);
-    SequenceNumber first = versions_->last_sequence() + 1;
-    const bool has_data = group != nullptr && group->count() > 0;
-    if (has_data) group->set_sequence(first);
-    need_sync = need_sync && (has_data || wal_unsynced_);
-    std::shared_ptr<Memtable> mem = mem_;
-    lock.unlock();
+  if (s.is_ok()) s = write_group(lock, &last_writer);
+  release_writers(&w, last_writer, s);
+  return s;
+}
 
-    Status append_status, sync_status;
-    if (has_data) append_status = wal_->add_record(group->contents());
-    if (append_status.is_ok() && need_sync) sync_status = wal_->sync();
-    if (append_status.is_ok() && sync_status.is_ok() && has_data) {
-      s = insert_into_memtable(*group, mem.get());
-      PAIRDB_ASSERT(s.is_ok());  // We encoded this batch ourselves.
-    }
+// Appends the group led by writers_.front() to the WAL (syncing it when a member asked), then
+// inserts it into the memtable. Sets *last_writer to the group's last member.
+// REQUIRES: `lock` holds mutex_ and the caller is writers_.front(); room was made.
+Status DBImpl::write_group(std::unique_lock<std::mutex>& lock, Writer** last_writer) {
+  bool need_sync = false;
+  WriteBatch* group = build_write_group(last_writer, &need_sync);
+  SequenceNumber first = versions_->last_sequence() + 1;
+  const bool has_data = group != nullptr && group->count() > 0;
+  if (has_data) group->set_sequence(first);
+  need_sync = need_sync && (has_data || wal_unsynced_);
+  std::shared_ptr<Memtable> mem = mem_;
+  lock.unlock();
 
-    lock.lock();
-    if (has_data) {
-      // Sequence numbers are consumed even by a failed write so none is ever reused.
-      versions_->set_last_sequence(first + group->count() - 1);
-      stats_.wal_bytes += group->byte_size();
-      ++stats_.write_groups;
-    }
-    if (!sync_status.is_ok()) {
-      fence_locked(sync_status.with_context("WAL sync failed"));
-      s = fenced_;
-    } else if (!append_status.is_ok()) {
-      wal_broken_ = true;  // Never append after a partial record; the next write rolls.
-      s = append_status.with_context("WAL append failed; the write was not applied");
-    } else {
-      if (need_sync) ++stats_.wal_syncs;
-      wal_unsynced_ = !need_sync && (has_data || wal_unsynced_);
-    }
+  Status append_status, sync_status;
+  if (has_data) append_status = wal_->add_record(group->contents());
+  if (append_status.is_ok() && need_sync) sync_status = wal_->sync();
+  if (append_status.is_ok() && sync_status.is_ok() && has_data) {
+    Status inserted = insert_into_memtable(*group, mem.get());
+    PAIRDB_ASSERT(inserted.is_ok());  // We encoded this batch ourselves.
   }
 
+  lock.lock();
+  if (has_data) {
+    // Sequence numbers are consumed even by a failed write so none is ever reused.
+    versions_->set_last_sequence(first + group->count() - 1);
+    stats_.wal_bytes += group->byte_size();
+    ++stats_.write_groups;
+  }
+  if (!sync_status.is_ok()) {
+    fence_locked(sync_status.with_context("WAL sync failed"));
+    return fenced_;
+  }
+  if (!append_status.is_ok()) {
+    wal_broken_ = true;  // Never append after a partial record; the next write rolls.
+    return append_status.with_context("WAL append failed; the write was not applied");
+  }
+  if (need_sync) ++stats_.wal_syncs;
+  wal_unsynced_ = !need_sync && (has_data || wal_unsynced_);
+  return Status::ok();
+}
+
+// Pops the group's writers (through last_writer), hands each the group's status and wakes the
+// next leader. REQUIRES: mutex_ held; leader is writers_.front().
+void DBImpl::release_writers(Writer* leader, Writer* last_writer, const Status& s) {
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
@@ -126,7 +138,7 @@ Status DBImpl::write_impl(const WriteOptions& options, const WriteBatch* batch, 
       ++stats_.write_batches;
       stats_.user_bytes += ready->batch->byte_size();
     }
-    if (ready != &w) {
+    if (ready != leader) {
       ready->status = s;
       ready->done = true;
       ready->cv.notify_one();
@@ -135,7 +147,6 @@ Status DBImpl::write_impl(const WriteOptions& options, const WriteBatch* batch, 
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   if (shutting_down_) background_done_cv_.notify_all();
-  return s;
 }
 
 // Merges the leader's batch with those queued behind it into group_batch_.

@@ -151,6 +151,10 @@ struct Node::Parts {
   Status open_storage();
   Status open_services();
   Status bind_listeners();
+  Status bind_binary();
+  Status bind_http();
+  void make_wire_api();
+  void make_http_api();
   Status open_cluster();
   uint64_t load_bytes() const;
   void register_metrics();
@@ -261,53 +265,57 @@ Status Node::Parts::open_services() {
 Status Node::Parts::bind_listeners() {
   budget = std::make_unique<net::ConnectionBudget>(
       static_cast<uint32_t>(config.network.max_connections));
-  auto observe_binary = [this](std::string_view op, StatusCode code, uint64_t micros) {
-    binary_metrics.observe(op, code == StatusCode::kOk ? "OK" : status_code_name(code), micros);
-  };
-  auto observe_http = [this](std::string_view op, unsigned http_status, uint64_t micros) {
-    http_metrics.observe(op, std::to_string(http_status), micros);
-  };
-  auto run_blocking = [pool = workers.get()](std::function<void()> work) {
-    asio::post(*pool, std::move(work));
-  };
+  PAIRDB_TRY(bind_binary());
+  PAIRDB_TRY(bind_http());
+  PAIRDB_TRY(open_cluster());
+  make_wire_api();
+  make_http_api();
+  return Status::ok();
+}
 
-  PAIRDB_ASSIGN_OR_RETURN(auto binary_target,
+Status Node::Parts::bind_binary() {
+  PAIRDB_ASSIGN_OR_RETURN(auto target,
                           net::resolve_listen_address(config.network.listen.to_string()));
-  PAIRDB_ASSIGN_OR_RETURN(auto http_target,
-                          net::resolve_listen_address(config.network.http_listen.to_string()));
-  net::BinaryServerOptions binary_options;
-  binary_options.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
-  binary_options.max_inflight_per_connection =
+  net::BinaryServerOptions options;
+  options.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  options.max_inflight_per_connection =
       static_cast<uint32_t>(config.network.max_inflight_per_connection);
-  binary_options.idle_timeout_ms = static_cast<uint32_t>(config.network.idle_timeout_ms);
+  options.idle_timeout_ms = static_cast<uint32_t>(config.network.idle_timeout_ms);
   for (uint32_t i = 0; i < threads.io_threads; ++i) {
     connection_ios.push_back(std::make_unique<asio::io_context>(1));
     connection_work.push_back(asio::make_work_guard(*connection_ios.back()));
   }
-  binary_options.connection_executor = [this]() -> asio::any_io_executor {
+  options.connection_executor = [this]() -> asio::any_io_executor {
     const size_t i = next_connection_io.fetch_add(1) % connection_ios.size();
     return connection_ios[i]->get_executor();
   };
   binary = std::make_unique<net::BinaryServer>(
-      io, binary_options, budget.get(), [this](net::Frame frame, net::FrameResponder respond) {
+      io, options, budget.get(), [this](net::Frame frame, net::FrameResponder respond) {
         wire_api->handle(std::move(frame), std::move(respond));
       });
-  PAIRDB_ASSIGN_OR_RETURN(binary_endpoint, binary->listen(binary_target));
+  PAIRDB_ASSIGN_OR_RETURN(binary_endpoint, binary->listen(target));
+  return Status::ok();
+}
 
-  net::HttpServerOptions http_options;
-  http_options.max_body_bytes = static_cast<uint32_t>(config.http.max_body_bytes);
-  http_options.max_header_bytes = static_cast<uint32_t>(config.http.max_header_bytes);
-  http_options.read_timeout_ms = static_cast<uint32_t>(config.http.read_timeout_ms);
-  http_options.keepalive_timeout_ms = static_cast<uint32_t>(config.http.keepalive_timeout_ms);
+Status Node::Parts::bind_http() {
+  PAIRDB_ASSIGN_OR_RETURN(auto target,
+                          net::resolve_listen_address(config.network.http_listen.to_string()));
+  net::HttpServerOptions options;
+  options.max_body_bytes = static_cast<uint32_t>(config.http.max_body_bytes);
+  options.max_header_bytes = static_cast<uint32_t>(config.http.max_header_bytes);
+  options.read_timeout_ms = static_cast<uint32_t>(config.http.read_timeout_ms);
+  options.keepalive_timeout_ms = static_cast<uint32_t>(config.http.keepalive_timeout_ms);
   http = std::make_unique<net::HttpServer>(
-      io, http_options, budget.get(),
+      io, options, budget.get(),
       [this](net::HttpRequest request) { return http_api->handle(std::move(request)); });
   // Requests refused by the parser never reach HttpApi; count them under their own op.
   http->set_refusal_observer(
       [this](unsigned status) { http_metrics.observe("refused", std::to_string(status), 0); });
-  PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(http_target));
-  PAIRDB_TRY(open_cluster());
+  PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(target));
+  return Status::ok();
+}
 
+void Node::Parts::make_wire_api() {
   WireApiDeps wire;
   wire.items = items.get();
   wire.tables = tables.get();
@@ -332,25 +340,32 @@ Status Node::Parts::bind_listeners() {
   wire.admin.table_stats = [this](const std::string& table) { return table_stats(table); };
   wire.admin.flush = [this] { return db->flush(); };
   wire.admin.compact = [this](const std::string& table) { return compact(table); };
-  wire.max_frame_bytes = binary_options.max_frame_bytes;
+  wire.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
   wire.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
-  wire.run_blocking = run_blocking;
+  wire.run_blocking = [pool = workers.get()](std::function<void()> work) {
+    asio::post(*pool, std::move(work));
+  };
   wire.monotonic_now = &monotonic_now;
-  wire.observe = observe_binary;
+  wire.observe = [this](std::string_view op, StatusCode code, uint64_t micros) {
+    binary_metrics.observe(op, code == StatusCode::kOk ? "OK" : status_code_name(code), micros);
+  };
   wire_api = std::make_unique<WireApi>(std::move(wire));
+}
 
-  HttpApiDeps http_deps;
-  http_deps.items = items.get();
-  http_deps.tables = tables.get();
-  http_deps.cluster = cluster.get();
-  http_deps.default_table = config.tables.default_table;
-  http_deps.node_id = node_id.to_string();
-  http_deps.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
-  http_deps.monotonic_now = &monotonic_now;
-  http_deps.metrics_text = [this] { return metrics.render_prometheus_text(); };
-  http_deps.observe = observe_http;
-  http_api = std::make_unique<HttpApi>(std::move(http_deps));
-  return Status::ok();
+void Node::Parts::make_http_api() {
+  HttpApiDeps deps;
+  deps.items = items.get();
+  deps.tables = tables.get();
+  deps.cluster = cluster.get();
+  deps.default_table = config.tables.default_table;
+  deps.node_id = node_id.to_string();
+  deps.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
+  deps.monotonic_now = &monotonic_now;
+  deps.metrics_text = [this] { return metrics.render_prometheus_text(); };
+  deps.observe = [this](std::string_view op, unsigned http_status, uint64_t micros) {
+    http_metrics.observe(op, std::to_string(http_status), micros);
+  };
+  http_api = std::make_unique<HttpApi>(std::move(deps));
 }
 
 uint64_t Node::Parts::load_bytes() const {

@@ -174,45 +174,45 @@ Result<replication::TableInfo> Catalog::drop(std::string_view name, bool if_exis
   return info;
 }
 
-Result<size_t> Catalog::merge(const CatalogState& remote) {
-  for (const replication::TableInfo& t : remote.tables) {
-    if (t.id == kSystemTableId) return Status::corruption("catalog merge: a table uses id 0");
-    if (Status valid = replication::validate_table_spec(t.spec); !valid.is_ok()) {
-      return Status::corruption(fmt::format("catalog merge: {}", valid.message()));
-    }
-  }
-  std::unique_lock lock(mutex_);
-  // Work on copies; publish only after the batch is durable.
-  auto by_name = by_name_;
-  auto live_ids = live_ids_;
-  auto dropped_ids = dropped_ids_;
+namespace {
+
+// One merge worked out on copies of the catalog's sets: the merged sets, the batch that makes
+// them durable and how many tables changed. A pure function of the local and remote contents
+// (the rules are in catalog.h); Catalog::merge publishes the result once the batch is synced.
+struct MergeWork {
+  std::unordered_map<std::string, std::shared_ptr<const replication::TableInfo>> by_name;
+  std::unordered_set<TableId> live_ids;
+  std::unordered_set<TableId> dropped_ids;
   lsm::WriteBatch batch;
   size_t changes = 0;
-  auto drop_live =
-      [&](const replication::TableInfo info) {  // A copy: erasing frees the shared one.
-        by_name.erase(info.spec.name);
-        live_ids.erase(info.id);
-        dropped_ids.insert(info.id);
-        batch.remove(table_key(info.spec.name));
-        batch.put(dropped_key(info.id), replication::encode_table_info(info));
-        ++changes;
-      };
-  for (TableId id : remote.dropped) {
-    if (id == kSystemTableId || dropped_ids.contains(id)) continue;
+
+  void drop_live(const replication::TableInfo info) {  // A copy: erasing frees the shared one.
+    by_name.erase(info.spec.name);
+    live_ids.erase(info.id);
+    mark_dropped(info);
+  }
+
+  void mark_dropped(const replication::TableInfo& info) {
+    dropped_ids.insert(info.id);
+    batch.remove(table_key(info.spec.name));
+    batch.put(dropped_key(info.id), replication::encode_table_info(info));
+    ++changes;
+  }
+
+  void apply_remote_drop(TableId id) {
+    if (id == kSystemTableId || dropped_ids.contains(id)) return;
     const auto live = std::find_if(by_name.begin(), by_name.end(),
                                    [id](const auto& entry) { return entry.second->id == id; });
-    if (live != by_name.end()) {
-      drop_live(*live->second);
-      continue;
-    }
+    if (live != by_name.end()) return drop_live(*live->second);
     replication::TableInfo tombstone;
     tombstone.id = id;
     dropped_ids.insert(id);
     batch.put(dropped_key(id), replication::encode_table_info(tombstone));
     ++changes;
   }
-  for (const replication::TableInfo& t : remote.tables) {
-    if (dropped_ids.contains(t.id)) continue;
+
+  void apply_remote_table(const replication::TableInfo& t) {
+    if (dropped_ids.contains(t.id)) return;
     auto same_name = by_name.find(t.spec.name);
     if (same_name != by_name.end()) {
       const replication::TableInfo local = *same_name->second;
@@ -223,7 +223,7 @@ Result<size_t> Catalog::merge(const CatalogState& remote) {
           batch.put(dropped_key(t.id), replication::encode_table_info(t));
           ++changes;
         }
-        continue;
+        return;
       }
       if (local.id != t.id) {
         drop_live(local);
@@ -231,7 +231,7 @@ Result<size_t> Catalog::merge(const CatalogState& remote) {
         ++changes;  // Same id, the remote version wins: replaced below.
       }
     } else if (live_ids.contains(t.id)) {
-      continue;  // The same id under another name cannot happen (names never change).
+      return;  // The same id under another name cannot happen (names never change).
     } else {
       ++changes;
     }
@@ -239,20 +239,41 @@ Result<size_t> Catalog::merge(const CatalogState& remote) {
     by_name[t.spec.name] = std::make_shared<const replication::TableInfo>(t);
     batch.put(table_key(t.spec.name), replication::encode_table_info(t));
   }
+};
+
+Status validate_remote(const CatalogState& remote) {
+  for (const replication::TableInfo& t : remote.tables) {
+    if (t.id == kSystemTableId) return Status::corruption("catalog merge: a table uses id 0");
+    if (Status valid = replication::validate_table_spec(t.spec); !valid.is_ok()) {
+      return Status::corruption(fmt::format("catalog merge: {}", valid.message()));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<size_t> Catalog::merge(const CatalogState& remote) {
+  PAIRDB_TRY(validate_remote(remote));
+  std::unique_lock lock(mutex_);
+  // Work on copies; publish only after the batch is durable.
+  MergeWork work{by_name_, live_ids_, dropped_ids_, {}, 0};
+  for (TableId id : remote.dropped) work.apply_remote_drop(id);
+  for (const replication::TableInfo& t : remote.tables) work.apply_remote_table(t);
   const uint64_t version = std::max(schema_version_, remote.schema_version);
-  if (changes == 0 && version == schema_version_) return size_t{0};
+  if (work.changes == 0 && version == schema_version_) return size_t{0};
   std::string encoded_version;
   put_varint64(&encoded_version, version);
-  batch.put(version_key(), encoded_version);
+  work.batch.put(version_key(), encoded_version);
   lsm::WriteOptions options;
   options.sync = true;
-  PAIRDB_TRY(db_->write(options, batch));
-  by_name_ = std::move(by_name);
-  live_ids_ = std::move(live_ids);
-  dropped_ids_ = std::move(dropped_ids);
+  PAIRDB_TRY(db_->write(options, work.batch));
+  by_name_ = std::move(work.by_name);
+  live_ids_ = std::move(work.live_ids);
+  dropped_ids_ = std::move(work.dropped_ids);
   schema_version_ = version;
   update_digest();
-  return changes;
+  return work.changes;
 }
 
 CatalogState Catalog::state() const {

@@ -113,7 +113,7 @@ KeyDescriptor host_port_list_key(std::string_view table, std::string_view key,
   return d;
 }
 
-std::vector<KeyDescriptor> build_descriptors() {
+std::vector<KeyDescriptor> node_keys() {
   return {
       string_key("node", "data_dir", PAIRDB_CONFIG_FIELD(node, data_dir), StringRule::kPath,
                  "Directory for all of this node's data", "--data-dir"),
@@ -131,7 +131,11 @@ std::vector<KeyDescriptor> build_descriptors() {
       uint_key(
           "node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1, ring::kTokensPerNodeMax,
           "Ring tokens (virtual nodes) drawn at first start; persisted afterwards", "--num-tokens"),
+  };
+}
 
+std::vector<KeyDescriptor> network_keys() {
+  return {
       host_port_key("network", "listen", PAIRDB_CONFIG_FIELD(network, listen),
                     "Binary protocol address (port 0 = any free port)", "--listen"),
       host_port_key("network", "http_listen", PAIRDB_CONFIG_FIELD(network, http_listen),
@@ -151,7 +155,11 @@ std::vector<KeyDescriptor> build_descriptors() {
                kHourMs, "Coordinator deadline for one request"),
       uint_key("network", "shutdown_timeout_ms", PAIRDB_CONFIG_FIELD(network, shutdown_timeout_ms),
                0, kHourMs, "On SIGTERM, wait this long for in-flight requests"),
+  };
+}
 
+std::vector<KeyDescriptor> http_keys() {
+  return {
       uint_key("http", "max_body_bytes", PAIRDB_CONFIG_FIELD(http, max_body_bytes), kKiB, kGiB,
                "Largest HTTP request body"),
       uint_key("http", "max_header_bytes", PAIRDB_CONFIG_FIELD(http, max_header_bytes), kKiB, kMiB,
@@ -160,7 +168,11 @@ std::vector<KeyDescriptor> build_descriptors() {
                "A whole HTTP request must arrive within this (slowloris protection)"),
       uint_key("http", "keepalive_timeout_ms", PAIRDB_CONFIG_FIELD(http, keepalive_timeout_ms), 1,
                kDayMs, "Close an idle keep-alive HTTP connection after this"),
+  };
+}
 
+std::vector<KeyDescriptor> storage_keys() {
+  return {
       enum_key("storage", "wal_sync", PAIRDB_CONFIG_ENUM(storage, wal_sync, kWalSyncNames),
                "When the WAL is fsynced: always, periodic or none"),
       uint_key("storage", "wal_sync_interval_ms",
@@ -178,7 +190,11 @@ std::vector<KeyDescriptor> build_descriptors() {
                PAIRDB_CONFIG_ENUM(storage, point_ops_on, kPointOpsOnNames),
                "Where point reads and writes run: io_threads (while they cannot wait) or "
                "workers"),
+  };
+}
 
+std::vector<KeyDescriptor> limits_keys() {
+  return {
       uint_key("limits", "partition_key_bytes_max",
                PAIRDB_CONFIG_FIELD(limits, partition_key_bytes_max), 1, 65535,
                "Largest partition key"),
@@ -188,7 +204,11 @@ std::vector<KeyDescriptor> build_descriptors() {
                256 * kMiB, "Largest value"),
       uint_key("limits", "query_page_items_max", PAIRDB_CONFIG_FIELD(limits, query_page_items_max),
                1, 100000, "Most items one query page returns"),
+  };
+}
 
+std::vector<KeyDescriptor> tables_keys() {
+  return {
       enum_key("tables", "default_conflict_mode",
                PAIRDB_CONFIG_ENUM(tables, default_conflict_mode, kConflictModeNames),
                "Conflict mode of new tables: siblings or lww"),
@@ -203,12 +223,20 @@ std::vector<KeyDescriptor> build_descriptors() {
                365 * kDayMs, "How long deletes are kept before compaction may drop them"),
       string_key("tables", "default_table", PAIRDB_CONFIG_FIELD(tables, default_table),
                  StringRule::kName, "The simple API's table (created as lww on first start)"),
+  };
+}
 
+std::vector<KeyDescriptor> log_keys() {
+  return {
       enum_key("log", "level", PAIRDB_CONFIG_ENUM(log, level, kLogLevelNames),
                "Least severe level logged: trace, debug, info, warn or error"),
       enum_key("log", "format", PAIRDB_CONFIG_ENUM(log, format, kLogFormatNames),
                "Log line format: text or json"),
+  };
+}
 
+std::vector<KeyDescriptor> gossip_keys() {
+  return {
       host_port_key("gossip", "listen", PAIRDB_CONFIG_FIELD(gossip, listen),
                     "Gossip (SWIM) address, UDP and TCP, as peers should reach it",
                     "--gossip-listen"),
@@ -222,6 +250,17 @@ std::vector<KeyDescriptor> build_descriptors() {
                gossip::kIndirectProbesMax,
                "Members asked to probe a node that did not answer a direct probe"),
   };
+}
+
+std::vector<KeyDescriptor> build_descriptors() {
+  std::vector<KeyDescriptor> all;
+  for (auto section : {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys,
+                       log_keys, gossip_keys}) {
+    std::vector<KeyDescriptor> keys = section();
+    all.insert(all.end(), std::make_move_iterator(keys.begin()),
+               std::make_move_iterator(keys.end()));
+  }
+  return all;
 }
 
 #undef PAIRDB_CONFIG_FIELD
