@@ -110,7 +110,7 @@ Error decode_error_frame(const net::Frame& frame) {
 
 Expected<PutResult> decode_put(const net::Frame& frame) {
   return decode<wire::PutResponse>(frame, net::Opcode::kPut, [](const wire::PutResponse& r) {
-    return PutResult{bytes_of(r.context())};
+    return PutResult{bytes_of(r.context()), r.duplicate()};
   });
 }
 

@@ -168,6 +168,8 @@ TEST_CASE("sdk: a write with a fixed idempotency key lands once", "[sdk][e2e]") 
       .table = "kv", .partition_key = "pay", .value = "10", .idempotency_key = "payment-0001"};
   const PutResult first = ok(client.put(put));
   const PutResult again = ok(client.put(put));
+  CHECK_FALSE(first.duplicate);
+  CHECK(again.duplicate);
   CHECK(again.context == first.context);
   const GetResult got = ok(client.get({.table = "kv", .partition_key = "pay"}));
   CHECK(got.siblings.size() == 1);

@@ -284,7 +284,9 @@ PingResult from_wire(const wire::PingResponse& r) {
   return PingResult{text_of(r.node_id()), r.uptime_ms()};
 }
 
-PutResult from_wire(const wire::PutResponse& r) { return PutResult{bytes_of(r.context())}; }
+PutResult from_wire(const wire::PutResponse& r) {
+  return PutResult{bytes_of(r.context()), r.duplicate()};
+}
 
 GetResult from_wire(const wire::GetResponse& r) {
   return GetResult{r.found(), siblings_of(r.siblings()), bytes_of(r.context())};
@@ -364,11 +366,11 @@ GossipInfoResult from_wire(const wire::GossipInfoResponse& r) {
   out.node_id = text_of(r.node_id());
   if (r.members() != nullptr) {
     for (const wire::GossipMember* m : *r.members()) {
-      out.members.push_back(GossipMemberInfo{
-          text_of(m->node_id()), text_of(m->gossip_address()), m->incarnation(),
-          text_of(m->status()), m->schema_version(), m->load_bytes(),
-          text_of(m->software_version()), text_of(m->dc()), text_of(m->rack()),
-          text_of(m->liveness()), m->meta_version()});
+      out.members.push_back(
+          GossipMemberInfo{text_of(m->node_id()), text_of(m->gossip_address()), m->incarnation(),
+                           text_of(m->status()), m->schema_version(), m->load_bytes(),
+                           text_of(m->software_version()), text_of(m->dc()), text_of(m->rack()),
+                           text_of(m->liveness()), m->meta_version()});
     }
   }
   return out;

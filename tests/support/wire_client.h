@@ -154,6 +154,7 @@ struct PingResult {
 
 struct PutResult {
   std::string context;
+  bool duplicate = false;
 };
 
 struct GetResult {
@@ -375,10 +376,8 @@ PAIRDB_TEST_REQUEST_TRAITS(GetEndpointsArgs, kGetEndpoints, wire::GetEndpointsRe
                            GetEndpointsResult);
 PAIRDB_TEST_REQUEST_TRAITS(DescribeClusterArgs, kDescribeCluster, wire::DescribeClusterResponse,
                            DescribeClusterResult);
-PAIRDB_TEST_REQUEST_TRAITS(GossipInfoArgs, kGossipInfo, wire::GossipInfoResponse,
-                           GossipInfoResult);
-PAIRDB_TEST_REQUEST_TRAITS(SchemaPullArgs, kSchemaPull, wire::SchemaPullResponse,
-                           SchemaPullResult);
+PAIRDB_TEST_REQUEST_TRAITS(GossipInfoArgs, kGossipInfo, wire::GossipInfoResponse, GossipInfoResult);
+PAIRDB_TEST_REQUEST_TRAITS(SchemaPullArgs, kSchemaPull, wire::SchemaPullResponse, SchemaPullResult);
 #undef PAIRDB_TEST_REQUEST_TRAITS
 
 // ---- Encoding and decoding (used by WireClient; public for raw-frame tests) -----------------

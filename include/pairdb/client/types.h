@@ -93,7 +93,8 @@ struct QueryRequest {
 };
 
 struct PutResult {
-  std::string context;  // Covers the version just written.
+  std::string context;     // Covers the version just written.
+  bool duplicate = false;  // An idempotent retry: the first write's result, nothing new stored.
 };
 
 struct DeleteResult {

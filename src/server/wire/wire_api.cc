@@ -209,7 +209,8 @@ void WireApi::put(const std::shared_ptr<Call>& call) {
       std::move(command), deadline_for(request->timeout_ms()), [call](Result<WriteReply> reply) {
         if (!reply.is_ok()) return call->fail(reply.status());
         FlatBufferBuilder builder;
-        builder.Finish(wire::CreatePutResponse(builder, bytes_to(builder, reply->context)));
+        builder.Finish(
+            wire::CreatePutResponse(builder, bytes_to(builder, reply->context), reply->duplicate));
         call->reply(builder);
       });
 }
