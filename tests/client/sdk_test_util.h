@@ -15,19 +15,15 @@
 #include <pairdb/client.h>
 
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 
 namespace pairdb::client::test {
 
 using pairdb::test::PairdbProcess;
 using pairdb::test::TempDir;
 
-inline std::unique_ptr<PairdbProcess> start_node(const std::string& data_dir,
-                                                 std::vector<std::string> args = {}) {
-  auto node = PairdbProcess::start(data_dir, std::move(args));
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
+using pairdb::test::start_node;
 
 inline std::string address_of(const PairdbProcess& node) {
   return fmt::format("127.0.0.1:{}", node.binary_port());
@@ -50,15 +46,9 @@ T ok(Expected<T> result) {
   return std::move(result).value();
 }
 
-// Polls `condition` every few milliseconds until it holds or timeout_ms passes. Never a bare
-// sleep used as synchronisation: the condition is what the test waits for.
+// Polls `condition` until it holds or timeout_ms passes (support/poll.h).
 inline bool eventually(uint32_t timeout_ms, const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Polling, with a deadline.
-  }
-  return condition();
+  return pairdb::test::poll_until(std::chrono::milliseconds(timeout_ms), condition);
 }
 
 }  // namespace pairdb::client::test

@@ -22,6 +22,7 @@
 #include <fmt/ranges.h>
 
 #include "support/pairdb_process.h"
+#include "support/poll.h"
 #include "support/wire_client.h"
 
 namespace pairdb::test {
@@ -39,15 +40,10 @@ inline constexpr auto kDeadBound = 10s;  // 20 protocol periods.
 inline constexpr auto kFormBound = 30s;  // Start-up of five ASan processes included.
 inline constexpr uint32_t kCallTimeoutMs = 2000;
 
-// Polls `condition` every poll_interval until it holds or `bound` passes. True if it held.
-inline bool poll_until(std::chrono::milliseconds bound, const std::function<bool()>& condition,
-                       std::chrono::milliseconds poll_interval = 100ms) {
-  const auto deadline = SteadyClock::now() + bound;
-  for (;;) {
-    if (condition()) return true;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(poll_interval);  // Polling with a deadline, not synchronisation.
-  }
+// poll_until (support/poll.h) at a pace five ASan processes on two cores can answer.
+inline bool cluster_poll(std::chrono::milliseconds bound, const std::function<bool()>& condition,
+                         std::chrono::milliseconds interval = 100ms) {
+  return poll_until(bound, condition, interval);
 }
 
 inline double seconds_since(SteadyClock::time_point start) {
@@ -80,7 +76,7 @@ class TestCluster {
       launch(i);
     }
     const auto started = SteadyClock::now();
-    const bool formed = poll_until(kFormBound, [&] { return all_see_all_alive(); });
+    const bool formed = cluster_poll(kFormBound, [&] { return all_see_all_alive(); });
     INFO(diagnostics());
     REQUIRE(formed);
     std::printf("cluster: %zu nodes formed a cluster in %.2f s after the last start\n",

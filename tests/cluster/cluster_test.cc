@@ -89,7 +89,7 @@ TEST_CASE("five nodes agree on membership, the ring, placement and the schema", 
   REQUIRE(ids.size() == kClusterNodes);
 
   // Membership and the ring may still settle (metadata arrives separately): poll for agreement.
-  const bool agreed = poll_until(10s, [&] {
+  const bool agreed = cluster_poll(10s, [&] {
     for (size_t i = 0; i < cluster.size(); ++i) {
       auto topology = cluster.topology(i);
       if (!topology || topology->ring_version != reference.ring_version) return false;
@@ -126,7 +126,7 @@ TEST_CASE("five nodes agree on membership, the ring, placement and the schema", 
       CHECK_FALSE(m.gossip_address.empty());
     }
   }
-  const bool schema_agreed = poll_until(10s, [&] {
+  const bool schema_agreed = cluster_poll(10s, [&] {
     auto client = cluster.client(2);
     if (!client) return false;
     auto described = client->describe_cluster();
@@ -171,7 +171,7 @@ TEST_CASE(
   cluster.kill(victim);
   const auto observers = all_but(cluster, victim);
   const bool detected =
-      poll_until(kDeadBound, [&] { return all_report(cluster, observers, victim, "dead"); });
+      cluster_poll(kDeadBound, [&] { return all_report(cluster, observers, victim, "dead"); });
   INFO(cluster.diagnostics());
   REQUIRE(detected);
   std::printf("cluster: kill -9 detected as dead by all %zu peers in %.2f s (bound %lld s)\n",
@@ -187,7 +187,7 @@ TEST_CASE(
   const auto restarted_at = SteadyClock::now();
   cluster.launch(victim);
   CHECK(cluster.id(victim) == victim_id);
-  const bool rejoined = poll_until(kFormBound, [&] { return cluster.all_see_all_alive(); });
+  const bool rejoined = cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); });
   INFO(cluster.diagnostics());
   REQUIRE(rejoined);
   std::printf("cluster: the restarted node was alive to all in %.2f s\n",
@@ -233,7 +233,7 @@ TEST_CASE(
   cluster.pause(paused);
   std::optional<double> detected_after;
   // The whole pause is observed: detection first, then no flapping until it ends.
-  poll_until(
+  cluster_poll(
       30s,
       [&] {
         check_no_false_deaths();
@@ -249,7 +249,7 @@ TEST_CASE(
 
   const auto resumed_at = SteadyClock::now();
   cluster.resume(paused);
-  const bool recovered = poll_until(
+  const bool recovered = cluster_poll(
       20s,
       [&] {
         check_no_false_deaths();
@@ -260,7 +260,7 @@ TEST_CASE(
   REQUIRE(recovered);
   const double recovered_after = seconds_since(resumed_at);
   // And it stays that way for a few more periods.
-  poll_until(
+  cluster_poll(
       3s,
       [&] {
         check_no_false_deaths();
@@ -285,7 +285,7 @@ TEST_CASE("a table created on one node becomes visible on all, and its drop too"
   const TableInfo created = ok(cluster.connect(1).create_table(spec));
 
   const auto created_at = SteadyClock::now();
-  const bool visible = poll_until(15s, [&] {
+  const bool visible = cluster_poll(15s, [&] {
     for (size_t i = 0; i < cluster.size(); ++i) {
       auto client = cluster.client(i);
       if (!client) return false;
@@ -303,7 +303,7 @@ TEST_CASE("a table created on one node becomes visible on all, and its drop too"
 
   REQUIRE(cluster.connect(3).drop_table("orders").is_ok());
   const auto dropped_at = SteadyClock::now();
-  const bool gone = poll_until(15s, [&] {
+  const bool gone = cluster_poll(15s, [&] {
     for (size_t i = 0; i < cluster.size(); ++i) {
       auto client = cluster.client(i);
       if (!client) return false;
@@ -314,7 +314,7 @@ TEST_CASE("a table created on one node becomes visible on all, and its drop too"
   });
   REQUIRE(gone);
   std::printf("cluster: the drop reached all nodes in %.2f s\n", seconds_since(dropped_at));
-  const bool agreed = poll_until(10s, [&] {
+  const bool agreed = cluster_poll(10s, [&] {
     auto client = cluster.client(0);
     if (!client) return false;
     auto described = client->describe_cluster();

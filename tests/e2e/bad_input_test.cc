@@ -4,15 +4,17 @@
 
 #include <sys/resource.h>
 
+#include <fmt/format.h>
 #include <atomic>
 #include <chrono>
-#include <fmt/format.h>
 #include <thread>
 
 #include "net/frame.h"
 #include "net/wire.h"
 #include "support/http_client.h"
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 #include "support/wire_client.h"
 
 using namespace pairdb::test;
@@ -22,13 +24,6 @@ namespace wire = pairdb::wire;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::unique_ptr<PairdbProcess> start_node(const TempDir& dir, std::vector<std::string> args = {}) {
-  auto node = PairdbProcess::start(dir.path() + "/data", std::move(args));
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
 
 // A client that writes and reads back its own keys in a loop while the test misbehaves
 // elsewhere; every answer must be correct.
@@ -81,9 +76,10 @@ class WellBehavedClient {
 void expect_progress(const WellBehavedClient& good, uint64_t more) {
   const uint64_t start = good.successes();
   const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (good.successes() < start + more && Clock::now() < deadline && good.failure().empty()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Polling, with a deadline.
-  }
+  poll_until(
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+      [&] { return good.successes() >= start + more || !good.failure().empty(); },
+      std::chrono::milliseconds(5));
   INFO(good.failure());
   REQUIRE(good.failure().empty());
   REQUIRE(good.successes() >= start + more);
@@ -181,8 +177,7 @@ TEST_CASE("malformed binary frames get error frames or a close, never a crash", 
   CHECK(node->running());
 }
 
-TEST_CASE("broken HTTP clients get errors or are cut off while others are served",
-          "[e2e][bad]") {
+TEST_CASE("broken HTTP clients get errors or are cut off while others are served", "[e2e][bad]") {
   TempDir dir;
   auto node = start_node(dir, {"--http.read_timeout_ms", "1000"});
   WellBehavedClient good(node->binary_port());
@@ -190,7 +185,8 @@ TEST_CASE("broken HTTP clients get errors or are cut off while others are served
   const uint16_t http = node->http_port();
 
   SECTION("malformed JSON is a 400 with an error body") {
-    auto reply = http_request(http, "POST", "/api/v1/put", "{\"key\": ", {{"Content-Type", "application/json"}});
+    auto reply = http_request(http, "POST", "/api/v1/put",
+                              "{\"key\": ", {{"Content-Type", "application/json"}});
     REQUIRE(reply.is_ok());
     CHECK(reply->status == 400);
     CHECK(reply->body.find("\"InvalidArgument\"") != std::string::npos);
@@ -208,9 +204,10 @@ TEST_CASE("broken HTTP clients get errors or are cut off while others are served
   SECTION("an oversized body is refused with 413 from its Content-Length") {
     auto socket = RawSocket::connect(http);
     REQUIRE(socket.is_ok());
-    REQUIRE(socket->send("PUT /v1/tables/default/items/k HTTP/1.1\r\nHost: x\r\n"
-                         "Content-Type: text/plain\r\nContent-Length: 5242880\r\n\r\n" +
-                         std::string(1024, 'x'))
+    REQUIRE(socket
+                ->send("PUT /v1/tables/default/items/k HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: text/plain\r\nContent-Length: 5242880\r\n\r\n" +
+                       std::string(1024, 'x'))
                 .is_ok());
     bool closed = false;
     const std::string answer = socket->receive(10'000, 1 << 16, &closed);

@@ -6,19 +6,14 @@
 #include <algorithm>
 
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 #include "support/wire_client.h"
 
 using namespace pairdb::test;
 namespace wire = pairdb::wire;
 
 namespace {
-
-std::unique_ptr<PairdbProcess> start_node(const TempDir& dir, std::vector<std::string> args = {}) {
-  auto node = PairdbProcess::start(dir.path() + "/data", std::move(args));
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
 
 WireClient connect(const PairdbProcess& node) {
   auto client = WireClient::connect("127.0.0.1", node.binary_port());

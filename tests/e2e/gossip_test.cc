@@ -15,18 +15,13 @@
 
 #include "support/http_client.h"
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 #include "support/wire_client.h"
 
 using namespace pairdb::test;
 
 namespace {
-
-std::unique_ptr<PairdbProcess> start_node(const TempDir& dir) {
-  auto node = PairdbProcess::start(dir.path() + "/data");
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
 
 sockaddr_in loopback(uint16_t port) {
   sockaddr_in address{};
@@ -80,13 +75,11 @@ TEST_CASE("malformed gossip is counted and dropped, and the node carries on", "[
   std::string huge_length = {'\xff', '\xff', '\xff', '\xff'};
   send_stream(node->gossip_port(), huge_length);  // A stream message above its bound.
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   double malformed = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
+  poll_until(std::chrono::seconds(10), [&] {
     malformed = metric(*node, "pairdb_gossip_malformed_total");
-    if (malformed >= 4) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling, with a deadline.
-  }
+    return malformed >= 4;
+  });
   CHECK(malformed == 4);
   CHECK(metric(*node, "pairdb_gossip_messages_received_total") == 0);
 
@@ -114,13 +107,11 @@ TEST_CASE("a node of another cluster that seeds from this one is refused, not me
   REQUIRE(b.is_ok());
 
   // b's join attempts reach a and are dropped there (and a never learns b to answer it).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   double foreign = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
+  poll_until(std::chrono::seconds(15), [&] {
     foreign = metric(**a, "pairdb_gossip_foreign_cluster_total");
-    if (foreign >= 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling, with a deadline.
-  }
+    return foreign >= 2;
+  });
   CHECK(foreign >= 2);
   CHECK(metric(**a, "pairdb_gossip_messages_received_total") == 0);
   for (const auto* node : {a->get(), b->get()}) {
@@ -157,15 +148,13 @@ TEST_CASE("once two nodes have met, neither has membership news left to spread",
   auto b = PairdbProcess::start(dir_b.path() + "/data", {"--seeds", (*a)->gossip_address()});
   REQUIRE(b.is_ok());
   // The join news drains; from then on gossip is probes, acks and digest syncs only.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   double queued_a = -1;
   double queued_b = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
+  poll_until(std::chrono::seconds(30), [&] {
     queued_a = metric(**a, "pairdb_gossip_queued_updates");
     queued_b = metric(**b, "pairdb_gossip_queued_updates");
-    if (queued_a == 0 && queued_b == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Polling, with a deadline.
-  }
+    return queued_a == 0 && queued_b == 0;
+  });
   CHECK(queued_a == 0);
   CHECK(queued_b == 0);
   auto client = WireClient::connect("127.0.0.1", (*b)->binary_port());

@@ -202,13 +202,11 @@ TEST_CASE("items written with a TTL read as absent once it passes", "[e2e][http]
     CHECK(expires_at >= put_started + kTtlMs);
     CHECK(expires_at <= put_answered + kTtlMs);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int status = 200;
-  while (std::chrono::steady_clock::now() < deadline) {
+  poll_until(std::chrono::seconds(10), [&] {
     status = call(*node, "GET", "/v1/tables/sessions/items/s1").status;
-    if (status == 404) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling, with a deadline.
-  }
+    return status == 404;
+  });
   CHECK(status == 404);
   CHECK(call(*node, "GET", "/v1/tables/sessions/items/s2").status == 200);
 }

@@ -12,22 +12,18 @@
 
 #include "support/http_client.h"
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 
 using pairdb::test::http_request;
 using pairdb::test::PairdbProcess;
+using pairdb::test::poll_until;
+using pairdb::test::start_node;
 using pairdb::test::TempDir;
 
 namespace {
 
 const pairdb::test::HttpHeaders kJson = {{"Content-Type", "application/json"}};
-
-std::unique_ptr<PairdbProcess> start_node(const std::string& data_dir,
-                                          std::vector<std::string> args = {}) {
-  auto node = PairdbProcess::start(data_dir, std::move(args));
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -61,11 +57,9 @@ TEST_CASE("every acknowledged write survives kill -9 and the node serves again",
       }
     });
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (acknowledged_total.load() >= 400) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Polling, with a deadline.
-  }
+  poll_until(
+      std::chrono::seconds(20), [&] { return acknowledged_total.load() >= 400; },
+      std::chrono::milliseconds(10));
   node->signal(SIGKILL);
   REQUIRE(node->wait_exit(10'000) == 128 + SIGKILL);
   stop = true;

@@ -10,17 +10,10 @@
 
 #include "support/http_client.h"
 #include "support/pairdb_process.h"
+#include "support/poll.h"
+#include "support/test_node.h"
 
 namespace pairdb::test {
-
-// Starts a node with its data under `dir`; fails the test if it does not become ready.
-inline std::unique_ptr<PairdbProcess> start_node(const TempDir& dir,
-                                                 std::vector<std::string> args = {}) {
-  auto node = PairdbProcess::start(dir.path() + "/data", std::move(args));
-  INFO((node.is_ok() ? std::string() : node.status().to_string()));
-  REQUIRE(node.is_ok());
-  return std::move(node).value();
-}
 
 // One request; fails the test if there is no answer at all.
 inline HttpReply call(const PairdbProcess& node, const std::string& method,

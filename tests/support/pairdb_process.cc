@@ -18,19 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string pairdb_binary_path() { return PAIRDB_BINARY_PATH; }
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/pairdb-test-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  if (made == nullptr) std::abort();
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
                                                             std::vector<std::string> extra_args,
                                                             uint32_t ready_timeout_ms) {

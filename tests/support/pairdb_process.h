@@ -17,20 +17,9 @@
 
 #include <pairdb/status.h>
 
+#include "support/temp_dir.h"
+
 namespace pairdb::test {
-
-// A fresh directory under $TMPDIR, removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Where and how one node runs. Every listener binds `host` (a loopback address: Linux routes
 // all of 127/8 to lo, so node i of a cluster test can be 127.0.0.i).

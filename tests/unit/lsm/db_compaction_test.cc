@@ -9,6 +9,7 @@
 
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
+#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -226,8 +227,8 @@ uint64_t rss_bytes() {
 
 TEST_CASE("a writer faster than compaction is slowed and stopped, and memory stays bounded",
           "[compaction][throttle]") {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("pairdb-throttle-{}", ::getpid());
-  std::filesystem::remove_all(dir);
+  const pairdb::test::TempDir temp;
+  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
   Options options;
   options.create_if_missing = true;
   options.wal_sync_mode = WalSyncMode::kNone;
@@ -276,5 +277,4 @@ TEST_CASE("a writer faster than compaction is slowed and stopped, and memory sta
   REQUIRE(rss_growth < (48u << 20));
   REQUIRE(db->close().is_ok());
   db.reset();
-  std::filesystem::remove_all(dir);
 }

@@ -6,6 +6,7 @@
 
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
+#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -212,8 +213,8 @@ TEST_CASE("writes acknowledged into a new WAL segment survive a crash even if no
 
 TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corruption",
           "[db][fault][posix]") {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("pairdb-mmap-{}", ::getpid());
-  std::filesystem::remove_all(dir);
+  const pairdb::test::TempDir temp;
+  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
   Options options;
   options.create_if_missing = true;
   options.bloom_bits_per_key = 0;
@@ -251,7 +252,6 @@ TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corr
   }
   REQUIRE(corrupt > 0);
   db.reset();
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("writes_may_wait says when a write could block its caller", "[db][fault]") {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "lsm_test_util.h"
+#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -177,8 +178,8 @@ TEST_CASE("periodic sync mode syncs the WAL without being asked", "[db]") {
 }
 
 TEST_CASE("the engine works on the real file system", "[db][posix]") {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("pairdb-db-test-{}", ::getpid());
-  std::filesystem::remove_all(dir);
+  const pairdb::test::TempDir temp;
+  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
   Options options;
   options.create_if_missing = true;
   options.write_buffer_bytes = 64 << 10;
@@ -196,5 +197,4 @@ TEST_CASE("the engine works on the real file system", "[db][posix]") {
     REQUIRE(db->get_property("pairdb.stats")->find("L0") != std::string::npos);
   }
   REQUIRE(destroy_db(options, dir.string()).is_ok());
-  std::filesystem::remove_all(dir);
 }

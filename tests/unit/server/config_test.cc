@@ -12,32 +12,14 @@
 #include "server/config/config.h"
 #include "server/config/config_file.h"
 #include "server/config/config_keys.h"
+#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::server;
 
 namespace {
 
-// A private directory for config files, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "pairdb-config-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path_ = templ;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    auto file = path_ / name;
-    std::ofstream(file) << text;
-    return file.string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using pairdb::test::TempDir;
 
 NodeConfig load_ok(const std::vector<std::string>& args) {
   auto r = load_config(args);

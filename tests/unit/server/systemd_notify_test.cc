@@ -12,6 +12,7 @@
 #include <string>
 
 #include "server/systemd_notify.h"
+#include "support/temp_dir.h"
 
 using namespace pairdb::server;
 
@@ -23,10 +24,7 @@ constexpr int kReceiveTimeoutMs = 5000;
 class FakeNotifySocket {
  public:
   FakeNotifySocket() {
-    std::string templ = (std::filesystem::temp_directory_path() / "pairdb-notify-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    dir_ = templ;
-    path_ = dir_ + "/notify.sock";
+    path_ = dir_.path() + "/notify.sock";
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
     sockaddr_un addr{};
@@ -39,7 +37,6 @@ class FakeNotifySocket {
   ~FakeNotifySocket() {
     unsetenv("NOTIFY_SOCKET");
     close(fd_);
-    std::filesystem::remove_all(dir_);
   }
 
   // The next datagram, or "" when none arrives within kReceiveTimeoutMs.
@@ -54,7 +51,7 @@ class FakeNotifySocket {
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
+  pairdb::test::TempDir dir_;  // Declared first: removed last, after the socket closes.
   std::string path_;
   int fd_ = -1;
 };
