@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "net/endpoint.h"
 #include "net/wire.h"
 
 namespace pairdb::net {
@@ -263,16 +264,7 @@ BinaryServer::BinaryServer(asio::io_context& io, BinaryServerOptions options,
 BinaryServer::~BinaryServer() { stop(); }
 
 Result<tcp::endpoint> BinaryServer::listen(const tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::io_error(fmt::format("listen on {}:{}: {}", endpoint.address().to_string(),
-                                        endpoint.port(), ec.message()));
-  }
-  return acceptor_.local_endpoint();
+  return open_listener(acceptor_, endpoint, "binary");
 }
 
 void BinaryServer::start() {

@@ -39,4 +39,21 @@ Result<asio::ip::tcp::endpoint> resolve_listen_address(std::string_view host_por
   return results.begin()->endpoint();
 }
 
+Result<boost::asio::ip::tcp::endpoint> open_listener(boost::asio::ip::tcp::acceptor& acceptor,
+                                                     const boost::asio::ip::tcp::endpoint& endpoint,
+                                                     std::string_view what) {
+  namespace asio = boost::asio;
+  boost::system::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::io_error(fmt::format("{} listen on {}:{}: {}", what,
+                                        endpoint.address().to_string(), endpoint.port(),
+                                        ec.message()));
+  }
+  return acceptor.local_endpoint();
+}
+
 }  // namespace pairdb::net

@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include "net/endpoint.h"
 #include "net/http_framing.h"
 
 #include <fmt/format.h>
@@ -170,16 +171,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Connecti
 HttpServer::~HttpServer() { stop(); }
 
 Result<tcp::endpoint> HttpServer::listen(const tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::io_error(fmt::format("http listen on {}:{}: {}", endpoint.address().to_string(),
-                                        endpoint.port(), ec.message()));
-  }
-  return acceptor_.local_endpoint();
+  return open_listener(acceptor_, endpoint, "http");
 }
 
 void HttpServer::start() {

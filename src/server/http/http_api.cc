@@ -249,6 +249,11 @@ asio::awaitable<HttpResponse> HttpApi::put_item(Call& call, ItemKey key) {
   command.context = std::move(*context);
   command.consistency = *consistency;
   if (call.target.param("ttl_ms")) command.ttl_ms = *ttl;
+  co_return co_await write(call, std::move(command));
+}
+
+// Runs a Put or Delete (with the request's Idempotency-Key) and answers its context.
+asio::awaitable<HttpResponse> HttpApi::write(Call& call, WriteCommand command) {
   if (auto idempotency = call.request.find("Idempotency-Key"); idempotency != call.request.end()) {
     command.idempotency_key = std::string(idempotency->value());
   }
@@ -275,19 +280,7 @@ asio::awaitable<HttpResponse> HttpApi::delete_item(Call& call, ItemKey key) {
   if (!consistency.is_ok()) co_return error_response(consistency.status(), call.version());
   command.context = std::move(*context);
   command.consistency = *consistency;
-  if (auto idempotency = call.request.find("Idempotency-Key"); idempotency != call.request.end()) {
-    command.idempotency_key = std::string(idempotency->value());
-  }
-  auto reply = co_await await_reply<WriteReply>([&](Reply<WriteReply> done) {
-    deps_.items->write(std::move(command), deadline(), std::move(done));
-  });
-  if (!reply.is_ok()) co_return error_response(reply.status(), call.version());
-  const std::string context_text = base64url_encode(reply->context);
-  HttpResponse response = json_response(
-      http::status::ok, json::object{{"context", context_text}, {"duplicate", reply->duplicate}},
-      call.version());
-  response.set(kContextHeader, context_text);
-  co_return response;
+  co_return co_await write(call, std::move(command));
 }
 
 asio::awaitable<HttpResponse> HttpApi::get_item(Call& call, ItemKey key) {

@@ -50,6 +50,7 @@ class HttpApi {
   boost::asio::awaitable<net::HttpResponse> simple_put(Call& call);
   boost::asio::awaitable<net::HttpResponse> put_item(Call& call, ItemKey key);
   boost::asio::awaitable<net::HttpResponse> get_item(Call& call, ItemKey key);
+  boost::asio::awaitable<net::HttpResponse> write(Call& call, WriteCommand command);
   boost::asio::awaitable<net::HttpResponse> delete_item(Call& call, ItemKey key);
   boost::asio::awaitable<net::HttpResponse> query_items(Call& call, std::string table,
                                                         std::string partition_key);
