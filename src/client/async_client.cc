@@ -70,65 +70,56 @@ CallSpec admin_spec(const ClientCore& core, net::Opcode opcode, CallKind kind, c
 
 }  // namespace
 
-void start(const std::shared_ptr<ClientCore>& core, PutRequest request, Handler<PutResult> h) {
-  if (request.idempotency_key.empty() && core->options().generate_idempotency_keys) {
-    request.idempotency_key = core->new_idempotency_key();
-  }
+namespace {
+
+// The spec of an item request: routed by the partition key's token, its payload encoded with
+// the server-side timeout the attempt leaves.
+template <class Request>
+CallSpec item_spec(const ClientCore& core, net::Opcode opcode, CallKind kind, Request request) {
   CallSpec spec;
-  spec.opcode = net::Opcode::kPut;
-  spec.kind = CallKind::kWrite;
-  spec.has_idempotency_key = !request.idempotency_key.empty();
+  spec.opcode = opcode;
+  spec.kind = kind;
   spec.token = TokenRouter::token_of(request.partition_key);
-  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
-  auto shared = std::make_shared<const PutRequest>(std::move(request));
+  spec.timeout_ms = timeout_of(core, request.timeout_ms);
+  auto shared = std::make_shared<const Request>(std::move(request));
   spec.encode = [shared](uint32_t server_timeout_ms) {
     return encode_payload(*shared, server_timeout_ms);
   };
-  launch(core, std::move(spec), &decode_put, std::move(h));
+  return spec;
+}
+
+// A write without an idempotency key gets a generated one when the options ask for it.
+template <class Request>
+CallSpec write_spec(ClientCore& core, net::Opcode opcode, Request request) {
+  if (request.idempotency_key.empty() && core.options().generate_idempotency_keys) {
+    request.idempotency_key = core.new_idempotency_key();
+  }
+  const bool has_key = !request.idempotency_key.empty();
+  CallSpec spec = item_spec(core, opcode, CallKind::kWrite, std::move(request));
+  spec.has_idempotency_key = has_key;
+  return spec;
+}
+
+}  // namespace
+
+void start(const std::shared_ptr<ClientCore>& core, PutRequest request, Handler<PutResult> h) {
+  launch(core, write_spec(*core, net::Opcode::kPut, std::move(request)), &decode_put, std::move(h));
 }
 
 void start(const std::shared_ptr<ClientCore>& core, GetRequest request, Handler<GetResult> h) {
-  CallSpec spec;
-  spec.opcode = net::Opcode::kGet;
-  spec.kind = CallKind::kRead;
-  spec.token = TokenRouter::token_of(request.partition_key);
-  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
-  auto shared = std::make_shared<const GetRequest>(std::move(request));
-  spec.encode = [shared](uint32_t server_timeout_ms) {
-    return encode_payload(*shared, server_timeout_ms);
-  };
-  launch(core, std::move(spec), &decode_get, std::move(h));
+  launch(core, item_spec(*core, net::Opcode::kGet, CallKind::kRead, std::move(request)),
+         &decode_get, std::move(h));
 }
 
 void start(const std::shared_ptr<ClientCore>& core, DeleteRequest request,
            Handler<DeleteResult> h) {
-  if (request.idempotency_key.empty() && core->options().generate_idempotency_keys) {
-    request.idempotency_key = core->new_idempotency_key();
-  }
-  CallSpec spec;
-  spec.opcode = net::Opcode::kDelete;
-  spec.kind = CallKind::kWrite;
-  spec.has_idempotency_key = !request.idempotency_key.empty();
-  spec.token = TokenRouter::token_of(request.partition_key);
-  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
-  auto shared = std::make_shared<const DeleteRequest>(std::move(request));
-  spec.encode = [shared](uint32_t server_timeout_ms) {
-    return encode_payload(*shared, server_timeout_ms);
-  };
-  launch(core, std::move(spec), &decode_delete, std::move(h));
+  launch(core, write_spec(*core, net::Opcode::kDelete, std::move(request)), &decode_delete,
+         std::move(h));
 }
 
 void start(const std::shared_ptr<ClientCore>& core, QueryRequest request, Handler<QueryResult> h) {
-  CallSpec spec;
-  spec.opcode = net::Opcode::kQuery;
-  spec.kind = CallKind::kRead;
-  spec.token = TokenRouter::token_of(request.partition_key);
-  spec.timeout_ms = timeout_of(*core, request.timeout_ms);
-  auto shared = std::make_shared<const QueryRequest>(std::move(request));
-  spec.encode = [shared](uint32_t server_timeout_ms) {
-    return encode_payload(*shared, server_timeout_ms);
-  };
-  launch(core, std::move(spec), &decode_query, std::move(h));
+  launch(core, item_spec(*core, net::Opcode::kQuery, CallKind::kRead, std::move(request)),
+         &decode_query, std::move(h));
 }
 
 // Table changes that say "if (not) exists" end in the same state when repeated, so they retry

@@ -21,6 +21,9 @@ inline constexpr size_t kTableOwnerBytesMax = 256;
 // The longest TTL a write or a table default may ask for: 20 years (Cassandra's bound too).
 // Bounding it keeps now + ttl far from overflowing, so an item never expires before it is written.
 inline constexpr uint64_t kTtlMsMax = 20ull * 365 * 24 * 3600 * 1000;
+// A table's sibling bounds when nobody sets them (tables.siblings_warn / siblings_max).
+inline constexpr uint32_t kSiblingsWarnDefault = 25;
+inline constexpr uint32_t kSiblingsMaxDefault = 100;
 
 struct TableSpec {
   std::string name;   // [A-Za-z0-9_-], 1..kTableNameBytesMax, starting with a letter or digit.
@@ -30,8 +33,8 @@ struct TableSpec {
   replication::Consistency write_consistency = replication::Consistency::kQuorum;
   replication::ConflictMode conflict_mode = replication::ConflictMode::kSiblings;
   uint64_t default_ttl_ms = 0;  // 0 = items live until deleted.
-  uint32_t siblings_warn = 25;
-  uint32_t siblings_max = 100;
+  uint32_t siblings_warn = kSiblingsWarnDefault;
+  uint32_t siblings_max = kSiblingsMaxDefault;
 
   bool operator==(const TableSpec&) const = default;
 };

@@ -58,23 +58,6 @@ Instant monotonic_now() {
                               .count());
 }
 
-lsm::WalSyncMode wal_mode(WalSync sync) {
-  switch (sync) {
-    case WalSync::kAlways:
-      return lsm::WalSyncMode::kPerWrite;
-    case WalSync::kPeriodic:
-      return lsm::WalSyncMode::kPeriodic;
-    case WalSync::kNone:
-      return lsm::WalSyncMode::kNone;
-  }
-  return lsm::WalSyncMode::kPerWrite;
-}
-
-replication::ConflictMode conflict_mode(ConflictMode mode) {
-  return mode == ConflictMode::kLww ? replication::ConflictMode::kLww
-                                    : replication::ConflictMode::kSiblings;
-}
-
 // The engine's "name value" lines, keeping the integer ones. Lines whose value is not an
 // unsigned integer (ratios such as read-amplification, text such as write-fence) are skipped,
 // one by one, rather than ending the parse.
@@ -178,7 +161,7 @@ Status Node::Parts::open_storage() {
       config.tables.tombstone_grace_ms, &wall_ms);
   lsm::Options options;
   options.create_if_missing = true;
-  options.wal_sync_mode = wal_mode(config.storage.wal_sync);
+  options.wal_sync_mode = config.storage.wal_sync;
   options.wal_sync_period_ms = static_cast<uint32_t>(config.storage.wal_sync_interval_ms);
   options.write_buffer_bytes = config.storage.memtable_bytes;
   options.block_cache_bytes = config.storage.block_cache_bytes;
@@ -245,7 +228,7 @@ Status Node::Parts::open_services() {
   TableDefaults defaults;
   defaults.dc = config.node.dc;
   defaults.replication_factor = 3;
-  defaults.conflict_mode = conflict_mode(config.tables.default_conflict_mode);
+  defaults.conflict_mode = config.tables.default_conflict_mode;
   defaults.siblings_warn = static_cast<uint32_t>(config.tables.siblings_warn);
   defaults.siblings_max = static_cast<uint32_t>(config.tables.siblings_max);
   tables = std::make_unique<TableService>(defaults, catalog.get(), run_blocking, &wall_ms);

@@ -16,8 +16,8 @@ struct TableDefaults {
   std::string dc = "dc1";
   uint32_t replication_factor = 3;
   replication::ConflictMode conflict_mode = replication::ConflictMode::kSiblings;
-  uint32_t siblings_warn = 25;
-  uint32_t siblings_max = 100;
+  uint32_t siblings_warn = replication::kSiblingsWarnDefault;
+  uint32_t siblings_max = replication::kSiblingsMaxDefault;
 };
 
 // A create request: unset fields take the node's defaults.

@@ -63,21 +63,28 @@ void SchemaSync::stop() {
   });
 }
 
+std::vector<const replication::ClusterMember*> schema_peers(
+    const replication::ClusterSnapshot& cluster, uint64_t own_digest) {
+  std::vector<const replication::ClusterMember*> peers;
+  for (const replication::ClusterMember& m : cluster.members) {
+    if (m.is_self || m.meta == nullptr || m.liveness != gossip::Liveness::kAlive) continue;
+    if (m.schema_version != 0 && m.schema_version != own_digest) peers.push_back(&m);
+  }
+  return peers;
+}
+
 asio::awaitable<void> SchemaSync::loop() {
   auto self = shared_from_this();
   while (!stopped_) {
     timer_.expires_after(options_.interval);
     co_await timer_.async_wait(kUseTuple);
     if (stopped_) break;
-    const uint64_t own = catalog_->digest();
     const std::shared_ptr<const replication::ClusterSnapshot> cluster = view_->snapshot();
-    std::vector<const replication::ClusterMember*> peers;
-    for (const replication::ClusterMember& m : cluster->members) {
-      if (m.is_self || m.meta == nullptr || m.liveness != gossip::Liveness::kAlive) continue;
-      if (m.schema_version != 0 && m.schema_version != own) peers.push_back(&m);
-    }
+    const std::vector<const replication::ClusterMember*> peers =
+        schema_peers(*cluster, catalog_->digest());
     if (peers.empty()) continue;
-    const replication::ClusterMember& peer = *peers[next_peer_++ % peers.size()];
+    const replication::ClusterMember& peer =
+        *peers[schema_peer_for_round(next_peer_++, peers.size())];
     Result<size_t> merged = co_await pull(peer);
     if (!merged.is_ok()) {
       pulls_failed_.inc();

@@ -30,6 +30,15 @@ namespace pairdb::server {
 
 inline constexpr uint32_t kSchemaPullBytesMax = 64u << 20;  // A catalog of ~100k tables.
 
+// The peers whose catalog this node should pull: live members (not self) whose metadata is
+// known and whose announced catalog digest is set and differs from `own_digest`. Pure; the order
+// is the snapshot's (by id). SchemaSync rotates among them, one pull per interval.
+std::vector<const replication::ClusterMember*> schema_peers(
+    const replication::ClusterSnapshot& cluster, uint64_t own_digest);
+
+// Which of `peers` the `round`-th pull asks. REQUIRES: peer_count > 0.
+inline size_t schema_peer_for_round(size_t round, size_t peer_count) { return round % peer_count; }
+
 struct SchemaSyncOptions {
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds pull_timeout{5000};

@@ -64,7 +64,7 @@ Status check_distinct_listeners(const NodeConfig& config) {
 
 std::string_view to_string(WalSync value) {
   switch (value) {
-    case WalSync::kAlways:
+    case WalSync::kPerWrite:
       return "always";
     case WalSync::kPeriodic:
       return "periodic";

@@ -17,16 +17,17 @@
 
 #include <pairdb/status.h>
 
+#include <pairdb/lsm/options.h>
+#include <pairdb/replication/version.h>
+
+#include "replication/table_meta.h"
 #include "server/config/host_port.h"
 
 namespace pairdb::server {
 
-// When the write-ahead log is fsynced relative to acknowledging a write.
-enum class WalSync : uint8_t {
-  kAlways,    // Before every acknowledgement.
-  kPeriodic,  // Every storage.wal_sync_interval_ms; a crash may lose the last interval.
-  kNone,      // Left to the OS; for tests and throwaway data only.
-};
+// When the write-ahead log is fsynced relative to acknowledging a write: the engine's own enum
+// (storage.wal_sync = always | periodic | none, in enumerator order).
+using WalSync = lsm::WalSyncMode;
 
 // Where point reads and writes run (storage.point_ops_on).
 enum class PointOpsOn : uint8_t {
@@ -34,8 +35,8 @@ enum class PointOpsOn : uint8_t {
   kWorkers,    // Always on the storage workers.
 };
 
-// How a table reconciles concurrent writes (tables.default_conflict_mode).
-enum class ConflictMode : uint8_t { kSiblings, kLww };
+// How a table reconciles concurrent writes (tables.default_conflict_mode = siblings | lww).
+using ConflictMode = replication::ConflictMode;
 
 enum class LogLevel : uint8_t { kTrace, kDebug, kInfo, kWarn, kError };
 enum class LogFormat : uint8_t { kText, kJson };
@@ -84,7 +85,7 @@ struct NodeConfig {
     bool operator==(const Http&) const = default;
   };
   struct Storage {
-    WalSync wal_sync = WalSync::kAlways;
+    WalSync wal_sync = WalSync::kPerWrite;
     uint64_t wal_sync_interval_ms = 100;
     uint64_t memtable_bytes = 67108864;
     uint64_t block_cache_bytes = 268435456;
@@ -102,8 +103,8 @@ struct NodeConfig {
   };
   struct Tables {
     ConflictMode default_conflict_mode = ConflictMode::kSiblings;
-    uint64_t siblings_warn = 25;
-    uint64_t siblings_max = 100;
+    uint64_t siblings_warn = replication::kSiblingsWarnDefault;
+    uint64_t siblings_max = replication::kSiblingsMaxDefault;
     uint64_t idempotency_window_ms = 86400000;
     uint64_t tombstone_grace_ms = 864000000;  // 10 days.
     std::string default_table = "default";    // The simple API's table, created as lww.

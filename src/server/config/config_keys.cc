@@ -44,6 +44,12 @@ void enum_set(NodeConfig& config, size_t index) {
 constexpr std::array<std::string_view, 3> kWalSyncNames = {"always", "periodic", "none"};
 constexpr std::array<std::string_view, 2> kPointOpsOnNames = {"io_threads", "workers"};
 constexpr std::array<std::string_view, 2> kConflictModeNames = {"siblings", "lww"};
+// The names index the engine's enums: keep them in enumerator order.
+static_assert(static_cast<size_t>(WalSync::kPerWrite) == 0 &&
+              static_cast<size_t>(WalSync::kPeriodic) == 1 &&
+              static_cast<size_t>(WalSync::kNone) == 2);
+static_assert(static_cast<size_t>(ConflictMode::kSiblings) == 0 &&
+              static_cast<size_t>(ConflictMode::kLww) == 1);
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};

@@ -57,7 +57,7 @@ TEST_CASE("config: no flags give every documented default", "[config]") {
   REQUIRE(c.network.listen.to_string() == "127.0.0.1:7400");
   REQUIRE(c.network.http_listen.to_string() == "127.0.0.1:7480");
   REQUIRE(c.gossip.listen.to_string() == "127.0.0.1:7401");
-  REQUIRE(c.storage.wal_sync == WalSync::kAlways);
+  REQUIRE(c.storage.wal_sync == WalSync::kPerWrite);
   REQUIRE(c.tables.default_conflict_mode == ConflictMode::kSiblings);
   REQUIRE(c.tables.tombstone_grace_ms == 10ull * 24 * 3600 * 1000);
   REQUIRE(c.log.level == LogLevel::kInfo);
