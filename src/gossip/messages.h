@@ -88,8 +88,8 @@ struct GossipMessage {
   NodeId sender;
   MessageBody body;
   std::vector<MemberUpdate> updates;  // Piggybacked; size <= kPiggybackUpdatesMax.
-  // The sender's cluster (a hash of its name). The core neither sets nor reads it: the
-  // transport adapter stamps it on every message sent and drops foreign ones on receipt.
+  // The sender's cluster (a hash of its name). The core neither sets nor reads it:
+  // GossipEndpoint stamps it on every message sent and drops foreign ones on receipt.
   uint64_t cluster_id = 0;
   bool operator==(const GossipMessage&) const = default;
 };

@@ -19,7 +19,7 @@ lsm::CompactionFilter::Decision ItemCompactionFilter::filter(int level, std::str
   }
   auto record = decode_record(value);
   if (!record.is_ok()) return Decision::kKeep;  // Reads report the corruption; keep evidence.
-  if (is_purgeable(*record, wall_ms_(), tombstone_grace_ms_)) {
+  if (is_purgeable(*record, clock_->wall_ms(), tombstone_grace_ms_)) {
     purged_records_.fetch_add(1, std::memory_order_relaxed);
     return Decision::kRemove;
   }

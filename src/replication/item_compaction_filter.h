@@ -14,6 +14,8 @@
 #include <pairdb/lsm/options.h>
 #include <pairdb/replication/storage_key.h>
 
+#include "common/clock.h"
+
 namespace pairdb::replication {
 
 // What the filter asks of the table catalog; implemented by server::Catalog.
@@ -27,8 +29,9 @@ class DroppedTables {
 
 class ItemCompactionFilter final : public lsm::CompactionFilter {
  public:
-  ItemCompactionFilter(uint64_t tombstone_grace_ms, std::function<uint64_t()> wall_ms)
-      : tombstone_grace_ms_(tombstone_grace_ms), wall_ms_(std::move(wall_ms)) {}
+  // REQUIRES: `clock` outlives the filter (its wall time decides what is past the grace).
+  ItemCompactionFilter(uint64_t tombstone_grace_ms, const Clock* clock)
+      : tombstone_grace_ms_(tombstone_grace_ms), clock_(clock) {}
 
   // REQUIRES: `tables` outlives every later compaction (detach before destroying it).
   void attach(const DroppedTables* tables) { tables_.store(tables, std::memory_order_release); }
@@ -42,7 +45,7 @@ class ItemCompactionFilter final : public lsm::CompactionFilter {
 
  private:
   const uint64_t tombstone_grace_ms_;
-  const std::function<uint64_t()> wall_ms_;
+  const Clock* const clock_;
   std::atomic<const DroppedTables*> tables_{nullptr};
   std::atomic<uint64_t> dropped_table_records_{0};
   std::atomic<uint64_t> purged_records_{0};

@@ -35,6 +35,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/request_metrics.h"
+#include "server/storage_stack.h"
 #include "server/systemd_notify.h"
 #include "server/wire/wire_api.h"
 
@@ -45,18 +46,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::string_view kServerVersion = "0.1.0";
-
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-Instant monotonic_now() {
-  return Instant::from_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now().time_since_epoch())
-                              .count());
-}
 
 // The engine's "name value" lines, keeping the integer ones. Lines whose value is not an
 // unsigned integer (ratios such as read-amplification, text such as write-fence) are skipped,
@@ -99,13 +88,8 @@ struct Node::Parts {
   ring::NodeId node_id;
   std::shared_ptr<const replication::ContextAuthenticator> contexts;
   std::vector<ring::Token> tokens;
-  std::shared_ptr<replication::ItemCompactionFilter> compaction_filter;
-  std::unique_ptr<lsm::DB> db;
-  std::unique_ptr<Catalog> catalog;
-  replication::HybridClock clock;
-  std::unique_ptr<replication::ReplicaStore> store;
-  std::unique_ptr<ItemService> items;
-  std::unique_ptr<TableService> tables;
+  const Clock* clock = &SystemClock::instance();
+  std::unique_ptr<StorageStack> storage;
   MetricsRegistry metrics;
   RequestMetrics binary_metrics{&metrics, "binary"};
   RequestMetrics http_metrics{&metrics, "http"};
@@ -128,11 +112,20 @@ struct Node::Parts {
   asio::ip::tcp::endpoint binary_endpoint;
   asio::ip::tcp::endpoint http_endpoint;
   ThreadCounts threads;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  Instant started = clock->monotonic();
   std::atomic<bool> stopping{false};
 
   Status open_storage();
-  Status open_services();
+  StorageStackOptions storage_options(
+      std::shared_ptr<const replication::ContextAuthenticator> context_keys) const;
+  lsm::DB* db() const { return storage->db(); }
+  uint64_t uptime_ms() const {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock->monotonic() - started)
+            .count());
+  }
+  Catalog* catalog() const { return storage->catalog(); }
+  Status create_default_table();
   Status bind_listeners();
   Status bind_binary();
   Status bind_http();
@@ -157,28 +150,11 @@ Status Node::Parts::open_storage() {
                           load_or_create_context_keys(data_dir, config.node.context_key_file));
   contexts = std::make_shared<replication::ContextAuthenticator>(std::move(context_keys));
 
-  compaction_filter = std::make_shared<replication::ItemCompactionFilter>(
-      config.tables.tombstone_grace_ms, &wall_ms);
-  lsm::Options options;
-  options.create_if_missing = true;
-  options.wal_sync_mode = config.storage.wal_sync;
-  options.wal_sync_period_ms = static_cast<uint32_t>(config.storage.wal_sync_interval_ms);
-  options.write_buffer_bytes = config.storage.memtable_bytes;
-  options.block_cache_bytes = config.storage.block_cache_bytes;
-  options.max_open_tables = config.storage.max_open_tables;
-  options.compaction_filter = compaction_filter;
-  options.log = [](lsm::LogLevel level, std::string_view line) {
-    const LogLevel mapped = level == lsm::LogLevel::kError  ? LogLevel::kError
-                            : level == lsm::LogLevel::kWarn ? LogLevel::kWarn
-                            : level == lsm::LogLevel::kInfo ? LogLevel::kInfo
-                                                            : LogLevel::kDebug;
-    if (log_enabled(mapped)) log_line(mapped, "lsm", line);
-  };
-  PAIRDB_ASSIGN_OR_RETURN(db, lsm::DB::open(options, data_dir + "/db"));
-  PAIRDB_ASSIGN_OR_RETURN(catalog, Catalog::open(db.get(), node_id.low_word() ^ wall_ms()));
-  compaction_filter->attach(catalog.get());
-  PAIRDB_ASSIGN_OR_RETURN(
-      tokens, load_or_create_tokens(db.get(), config.node.num_tokens, node_id.high_word()));
+  threads = resolve_thread_counts(config, std::max(1u, std::thread::hardware_concurrency()));
+  workers = std::make_unique<asio::thread_pool>(threads.storage_workers);
+  PAIRDB_ASSIGN_OR_RETURN(storage, StorageStack::open(storage_options(contexts)));
+  PAIRDB_ASSIGN_OR_RETURN(tokens,
+                          load_or_create_tokens(db(), config.node.num_tokens, node_id.high_word()));
   if (tokens.size() != config.node.num_tokens) {
     PAIRDB_LOG_WARN("node",
                     "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
@@ -188,51 +164,45 @@ Status Node::Parts::open_storage() {
   return Status::ok();
 }
 
-Status Node::Parts::open_services() {
-  threads = resolve_thread_counts(config, std::max(1u, std::thread::hardware_concurrency()));
-  workers = std::make_unique<asio::thread_pool>(threads.storage_workers);
-  auto run_blocking = [pool = workers.get()](std::function<void()> work) {
+StorageStackOptions Node::Parts::storage_options(
+    std::shared_ptr<const replication::ContextAuthenticator> context_keys) const {
+  StorageStackOptions o;
+  o.db_path = config.node.data_dir + "/db";
+  o.engine.wal_sync_mode = config.storage.wal_sync;
+  o.engine.wal_sync_period_ms = static_cast<uint32_t>(config.storage.wal_sync_interval_ms);
+  o.engine.write_buffer_bytes = config.storage.memtable_bytes;
+  o.engine.block_cache_bytes = config.storage.block_cache_bytes;
+  o.engine.max_open_tables = config.storage.max_open_tables;
+  o.engine.log = [](lsm::LogLevel level, std::string_view line) {
+    const LogLevel mapped = level == lsm::LogLevel::kError  ? LogLevel::kError
+                            : level == lsm::LogLevel::kWarn ? LogLevel::kWarn
+                            : level == lsm::LogLevel::kInfo ? LogLevel::kInfo
+                                                            : LogLevel::kDebug;
+    if (log_enabled(mapped)) log_line(mapped, "lsm", line);
+  };
+  o.node_id = node_id;
+  o.tombstone_grace_ms = config.tables.tombstone_grace_ms;
+  o.catalog_seed = node_id.low_word() ^ clock->wall_ms();
+  o.limits.partition_key_bytes_max = static_cast<uint32_t>(config.limits.partition_key_bytes_max);
+  o.limits.sort_key_bytes_max = static_cast<uint32_t>(config.limits.sort_key_bytes_max);
+  o.limits.value_bytes_max = static_cast<uint32_t>(config.limits.value_bytes_max);
+  o.limits.query_page_items_max = static_cast<uint32_t>(config.limits.query_page_items_max);
+  o.limits.idempotency_window_ms = config.tables.idempotency_window_ms;
+  o.table_defaults.dc = config.node.dc;
+  o.table_defaults.replication_factor = 3;
+  o.table_defaults.conflict_mode = config.tables.default_conflict_mode;
+  o.table_defaults.siblings_warn = static_cast<uint32_t>(config.tables.siblings_warn);
+  o.table_defaults.siblings_max = static_cast<uint32_t>(config.tables.siblings_max);
+  o.point_ops_inline = config.storage.point_ops_on == PointOpsOn::kIoThreads;
+  o.run_blocking = [pool = workers.get()](std::function<void()> work) {
     asio::post(*pool, std::move(work));
   };
-  ItemServiceOptions item_options;
-  item_options.limits.partition_key_bytes_max =
-      static_cast<uint32_t>(config.limits.partition_key_bytes_max);
-  item_options.limits.sort_key_bytes_max = static_cast<uint32_t>(config.limits.sort_key_bytes_max);
-  item_options.limits.value_bytes_max = static_cast<uint32_t>(config.limits.value_bytes_max);
-  item_options.limits.query_page_items_max =
-      static_cast<uint32_t>(config.limits.query_page_items_max);
-  item_options.limits.idempotency_window_ms = config.tables.idempotency_window_ms;
-  item_options.run_blocking = run_blocking;
-  if (config.storage.point_ops_on == PointOpsOn::kIoThreads) {
-    // Reads touch the memtables, the block cache and mapped tables; writes append to the WAL's
-    // buffer unless the engine says they could wait (fsync, throttling, a flush in the way).
-    // Queries may scan many records and always go to the workers.
-    item_options.run_inline = [db = db.get()](StorageWork work) {
-      switch (work) {
-        case StorageWork::kRead:
-          return true;
-        case StorageWork::kWrite:
-          return !db->writes_may_wait();
-        case StorageWork::kQuery:
-          return false;
-      }
-      return false;
-    };
-  }
-  item_options.wall_ms = &wall_ms;
-  item_options.monotonic_now = &monotonic_now;
-  item_options.contexts = contexts;
-  store = std::make_unique<replication::ReplicaStore>(db.get(), node_id);
-  items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
+  o.clock = clock;
+  o.contexts = std::move(context_keys);
+  return o;
+}
 
-  TableDefaults defaults;
-  defaults.dc = config.node.dc;
-  defaults.replication_factor = 3;
-  defaults.conflict_mode = config.tables.default_conflict_mode;
-  defaults.siblings_warn = static_cast<uint32_t>(config.tables.siblings_warn);
-  defaults.siblings_max = static_cast<uint32_t>(config.tables.siblings_max);
-  tables = std::make_unique<TableService>(defaults, catalog.get(), run_blocking, &wall_ms);
-
+Status Node::Parts::create_default_table() {
   // The simple API's table exists from the first start, as an lww table.
   CreateTableCommand default_table;
   default_table.name = config.tables.default_table;
@@ -241,7 +211,8 @@ Status Node::Parts::open_services() {
   // Every node creates it with the same id (see Catalog::create_with_id), so it is one table
   // cluster-wide rather than a name conflict between nodes.
   const replication::TableId default_id = hash64("pairdb.default_table/" + default_table.name);
-  PAIRDB_TRY(catalog->create_with_id(tables->resolve(default_table), default_id).status());
+  PAIRDB_TRY(
+      catalog()->create_with_id(storage->tables()->resolve(default_table), default_id).status());
   return Status::ok();
 }
 
@@ -300,8 +271,8 @@ Status Node::Parts::bind_http() {
 
 void Node::Parts::make_wire_api() {
   WireApiDeps wire;
-  wire.items = items.get();
-  wire.tables = tables.get();
+  wire.items = storage->items();
+  wire.tables = storage->tables();
   wire.facts = NodeFacts{node_id.to_string(),
                          config.node.cluster_name,
                          std::string(kServerVersion),
@@ -310,25 +281,21 @@ void Node::Parts::make_wire_api() {
                          config.node.dc,
                          config.node.rack,
                          tokens};
-  wire.admin.uptime_ms = [this] {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now() - started)
-                                     .count());
-  };
+  wire.admin.uptime_ms = [this] { return uptime_ms(); };
   wire.admin.load_bytes = [this] { return load_bytes(); };
   wire.cluster = cluster.get();
-  wire.admin.schema_state = [this] { return catalog->state(); };
-  wire.admin.schema_digest = [this] { return catalog->digest(); };
+  wire.admin.schema_state = [this] { return catalog()->state(); };
+  wire.admin.schema_digest = [this] { return catalog()->digest(); };
   wire.admin.info = [this] { return info(); };
   wire.admin.table_stats = [this](const std::string& table) { return table_stats(table); };
-  wire.admin.flush = [this] { return db->flush(); };
+  wire.admin.flush = [this] { return db()->flush(); };
   wire.admin.compact = [this](const std::string& table) { return compact(table); };
   wire.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
   wire.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
   wire.run_blocking = [pool = workers.get()](std::function<void()> work) {
     asio::post(*pool, std::move(work));
   };
-  wire.monotonic_now = &monotonic_now;
+  wire.clock = clock;
   wire.observe = [this](std::string_view op, StatusCode code, uint64_t micros) {
     binary_metrics.observe(op, code == StatusCode::kOk ? "OK" : status_code_name(code), micros);
   };
@@ -337,13 +304,13 @@ void Node::Parts::make_wire_api() {
 
 void Node::Parts::make_http_api() {
   HttpApiDeps deps;
-  deps.items = items.get();
-  deps.tables = tables.get();
+  deps.items = storage->items();
+  deps.tables = storage->tables();
   deps.cluster = cluster.get();
   deps.default_table = config.tables.default_table;
   deps.node_id = node_id.to_string();
   deps.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
-  deps.monotonic_now = &monotonic_now;
+  deps.clock = clock;
   deps.metrics_text = [this] { return metrics.render_prometheus_text(); };
   deps.observe = [this](std::string_view op, unsigned http_status, uint64_t micros) {
     http_metrics.observe(op, std::to_string(http_status), micros);
@@ -352,7 +319,7 @@ void Node::Parts::make_http_api() {
 }
 
 uint64_t Node::Parts::load_bytes() const {
-  auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
+  auto stats = parse_stats_map(db()->get_property("pairdb.stats-map").value_or(""));
   return stats["live.bytes"];
 }
 
@@ -363,7 +330,7 @@ Status Node::Parts::open_cluster() {
   meta.id = node_id;
   // Wall time makes a restarted node's metadata newer than what peers remember (its ports may
   // have changed), so they fetch it again.
-  meta.meta_version = wall_ms();
+  meta.meta_version = clock->wall_ms();
   meta.client_addr = announced_address(binary_endpoint, config.gossip.listen);
   meta.internode_addr = meta.client_addr;
   meta.http_addr = announced_address(http_endpoint, config.gossip.listen);
@@ -386,11 +353,11 @@ Status Node::Parts::open_cluster() {
   options.swim.reconnect_interval = 5 * period;
   options.self.meta = meta;
   options.self.status = gossip::NodeStatus::kNormal;
-  options.self.schema_version = catalog->digest();
+  options.self.schema_version = catalog()->digest();
   options.self.load_bytes = load_bytes();
-  options.rng_seed = node_id.low_word() ^ wall_ms();
+  options.rng_seed = node_id.low_word() ^ clock->wall_ms();
   options.cluster_id = hash64(config.node.cluster_name);
-  options.schema_version = [this] { return catalog->digest(); };
+  options.schema_version = [this] { return catalog()->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
 
   replication::ClusterMember self;
@@ -407,14 +374,14 @@ Status Node::Parts::open_cluster() {
   schema_options.interval =
       std::max(std::chrono::milliseconds(50),
                std::chrono::milliseconds(config.gossip.protocol_period_ms / 2));
-  schema_sync = std::make_shared<SchemaSync>(io, *workers, schema_options, cluster.get(),
-                                             catalog.get(), &metrics);
+  schema_sync = std::make_shared<SchemaSync>(io, *workers, schema_options, cluster.get(), catalog(),
+                                             &metrics);
   return Status::ok();
 }
 
 void Node::Parts::register_metrics() {
   metrics.add_collector([this](SampleSink& sink) {
-    auto stats = parse_stats_map(db->get_property("pairdb.stats-map").value_or(""));
+    auto stats = parse_stats_map(db()->get_property("pairdb.stats-map").value_or(""));
     append_stats_map(sink, "pairdb_lsm_", stats);
     sink.gauge("pairdb_open_connections", "Client connections open (binary and HTTP)", {},
                static_cast<double>(budget->open()));
@@ -422,7 +389,7 @@ void Node::Parts::register_metrics() {
                static_cast<double>(budget->rejected()));
     sink.gauge("pairdb_requests_in_flight", "Requests being served", {},
                static_cast<double>(binary->in_flight() + http->in_flight()));
-    sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog->list().size()));
+    sink.gauge("pairdb_tables", "Live tables", {}, static_cast<double>(catalog()->list().size()));
     const auto snapshot = cluster->snapshot();
     for (gossip::Liveness state : {gossip::Liveness::kAlive, gossip::Liveness::kSuspect,
                                    gossip::Liveness::kDead, gossip::Liveness::kLeft}) {
@@ -435,15 +402,15 @@ void Node::Parts::register_metrics() {
     sink.gauge("pairdb_ring_nodes", "Nodes on the ring", {},
                static_cast<double>(snapshot->ring->node_count()));
     sink.gauge("pairdb_schema_version", "Catalog schema version", {},
-               static_cast<double>(catalog->schema_version()));
+               static_cast<double>(catalog()->schema_version()));
     sink.gauge("pairdb_sibling_warnings", "Writes that left an item above siblings_warn", {},
-               static_cast<double>(items->sibling_warnings()));
+               static_cast<double>(storage->items()->sibling_warnings()));
     sink.gauge("pairdb_compaction_dropped_table_records",
                "Records of dropped tables removed by compaction", {},
-               static_cast<double>(compaction_filter->dropped_table_records()));
+               static_cast<double>(storage->compaction_filter().dropped_table_records()));
     sink.gauge("pairdb_compaction_purged_records",
                "Expired or deleted records purged by compaction after the grace period", {},
-               static_cast<double>(compaction_filter->purged_records()));
+               static_cast<double>(storage->compaction_filter().purged_records()));
   });
 }
 
@@ -457,22 +424,19 @@ KeyValues Node::Parts::info() const {
   out.emplace_back("http_listen", to_address(http_endpoint));
   out.emplace_back("dc", config.node.dc);
   out.emplace_back("rack", config.node.rack);
-  out.emplace_back("uptime_ms",
-                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::steady_clock::now() - started)
-                                      .count()));
-  out.emplace_back("schema_version", std::to_string(catalog->schema_version()));
-  out.emplace_back("schema_digest", fmt::format("{:016x}", catalog->digest()));
+  out.emplace_back("uptime_ms", std::to_string(uptime_ms()));
+  out.emplace_back("schema_version", std::to_string(catalog()->schema_version()));
+  out.emplace_back("schema_digest", fmt::format("{:016x}", catalog()->digest()));
   out.emplace_back("gossip_listen", gossip->address());
   for (const auto& [name, value] :
-       parse_stats_map(db->get_property("pairdb.stats-map").value_or(""))) {
+       parse_stats_map(db()->get_property("pairdb.stats-map").value_or(""))) {
     out.emplace_back("lsm." + name, std::to_string(value));
   }
   return out;
 }
 
 Result<KeyValues> Node::Parts::table_stats(const std::string& table) const {
-  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog->require(table));
+  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog()->require(table));
   KeyValues out;
   out.emplace_back("table", info->spec.name);
   out.emplace_back("id", fmt::format("{:016x}", info->id));
@@ -481,7 +445,7 @@ Result<KeyValues> Node::Parts::table_stats(const std::string& table) const {
   // Items are counted by scanning the table's key range: fine for an admin command, and exact.
   uint64_t records = 0;
   uint64_t bytes = 0;
-  auto it = db->new_iterator(lsm::ReadOptions{});
+  auto it = db()->new_iterator(lsm::ReadOptions{});
   const std::string end = replication::table_end(info->id);
   for (it->seek(replication::encode_table_prefix(info->id)); it->valid() && it->key() < end;
        it->next()) {
@@ -495,11 +459,11 @@ Result<KeyValues> Node::Parts::table_stats(const std::string& table) const {
 }
 
 Status Node::Parts::compact(const std::string& table) {
-  if (table.empty()) return db->compact_range(nullptr, nullptr);
-  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog->require(table));
+  if (table.empty()) return db()->compact_range(nullptr, nullptr);
+  PAIRDB_ASSIGN_OR_RETURN(auto info, catalog()->require(table));
   const std::string begin = replication::encode_table_prefix(info->id);
   const std::string end = replication::table_end(info->id);
-  return db->compact_range(&begin, &end);
+  return db()->compact_range(&begin, &end);
 }
 
 void Node::Parts::begin_shutdown() {
@@ -513,12 +477,12 @@ void Node::Parts::begin_shutdown() {
   schema_sync->stop();
   // Poll for the in-flight requests to finish, bounded by shutdown_timeout_ms.
   auto timer = std::make_shared<asio::steady_timer>(io);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(config.network.shutdown_timeout_ms);
+  const Instant deadline =
+      clock->monotonic() + std::chrono::milliseconds(config.network.shutdown_timeout_ms);
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, timer, deadline, check] {
     const uint32_t busy = binary->in_flight() + http->in_flight();
-    if (busy == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (busy == 0 || clock->monotonic() >= deadline) {
       if (busy != 0) {
         PAIRDB_LOG_WARN("node", "shutdown timeout: abandoning {} in-flight requests", busy);
       }
@@ -546,7 +510,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   PAIRDB_TRY(parts->open_storage());
-  PAIRDB_TRY(parts->open_services());
+  PAIRDB_TRY(parts->create_default_table());
   PAIRDB_TRY(parts->bind_listeners());
   parts->register_metrics();
   return std::unique_ptr<Node>(new Node(std::move(parts)));
@@ -581,8 +545,8 @@ Status Node::run() {
   p.io.run();
   for (auto& thread : io_threads) thread.join();
 
-  p.workers->join();              // Work already queued finishes; nothing new arrives.
-  Status closed = p.db->close();  // Syncs the WAL.
+  p.workers->join();                   // Work already queued finishes; nothing new arrives.
+  Status closed = p.storage->close();  // Syncs the WAL.
   if (closed.is_ok()) {
     PAIRDB_LOG_INFO("node", "stopped cleanly");
   } else {

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "gossip/codec.h"
 #include "sim/lib/scenarios.h"
 
 using namespace pairdb;
@@ -156,4 +157,76 @@ TEST_CASE("steady-state traffic per node stays flat as the cluster grows", "[sim
     REQUIRE(r.messages_per_node_s <= 1.1 * reports.front().messages_per_node_s);
     REQUIRE(r.bytes_per_node_s <= 1.2 * reports.front().bytes_per_node_s);
   }
+}
+
+TEST_CASE("clusters that share seeds stay apart: the cluster-id filter drops the other's gossip",
+          "[sim]") {
+  for (uint64_t seed = 700; seed < 706; ++seed) {
+    ForeignClusterReport r = run_foreign_cluster(options(seed, 10, 0.01), 5);
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE_FALSE(r.crossed);
+    REQUIRE(r.foreign_dropped > 0);  // The seeds of both kept hearing from the other cluster.
+  }
+}
+
+TEST_CASE("load news is paced: one announcement per period at most, the last one reaches all",
+          "[sim]") {
+  for (uint64_t seed = 800; seed < 804; ++seed) {
+    ScenarioOptions o = options(seed, 10, 0.01);
+    o.duration = 120s;
+    LoadPacingReport r = run_load_pacing(o, 250ms);
+    INFO("seed=" << seed);
+    REQUIRE(r.formed);
+    REQUIRE(r.offered_changes == 480);  // 2 % more every 250 ms for 120 s.
+    // Ten nodes: the period is max(10 s, 1 s x 10 members) = 10 s, so 12 in 120 s (13 when a
+    // period boundary falls just inside the window).
+    REQUIRE(r.announcements >= 11);
+    REQUIRE(r.announcements <= 13);
+    REQUIRE(r.latest_reached_all);
+  }
+}
+
+TEST_CASE("malformed bytes, the wrong channel and another cluster's id never reach the core",
+          "[sim]") {
+  Simulation sim(900);
+  Network net(sim, NetworkConfig{});
+  ClusterOptions cluster;
+  cluster.nodes = 3;
+  GossipCluster c(sim, net, cluster);
+  c.start_all();
+  REQUIRE(run_until_converged(sim, c, 60s) >= 0);
+
+  const auto encoded = [](gossip::MessageBody body, uint64_t cluster_id) {
+    gossip::GossipMessage msg;
+    msg.sender = ring::NodeId::from_words(9, 9);
+    msg.body = std::move(body);
+    msg.cluster_id = cluster_id;
+    Result<std::string> bytes = gossip::encode_message(msg);
+    REQUIRE(bytes.is_ok());
+    return *bytes;
+  };
+  gossip::MetaResponse meta;
+  meta.meta = c.core(1)->self_meta();
+  meta.meta.id = ring::NodeId::from_words(9, 9);
+  const std::string from = "10.9.9.9:7000";
+  using gossip::Arrival;
+  using gossip::Channel;
+  const uint64_t wrong_before = c.arrivals(Arrival::kWrongChannel);
+  const uint64_t foreign_before = c.arrivals(Arrival::kForeignCluster);
+  const uint64_t malformed_before = c.arrivals(Arrival::kMalformed);
+  c.inject(from, 0, Channel::kDatagram, encoded(meta, cluster.cluster_id));  // Stream-only.
+  c.inject(from, 0, Channel::kStream, encoded(gossip::Ping{1, c.id(0)}, cluster.cluster_id));
+  c.inject(from, 0, Channel::kDatagram, encoded(gossip::Ping{2, c.id(0)}, cluster.cluster_id + 1));
+  c.inject(from, 0, Channel::kDatagram, "not a gossip message");
+  c.inject(from, 0, Channel::kDatagram, std::string(gossip::kDatagramBytesMax + 1, 'x'));
+  sim.run_until(sim.now() + 1s);
+
+  REQUIRE(c.arrivals(Arrival::kWrongChannel) - wrong_before == 2);
+  REQUIRE(c.arrivals(Arrival::kForeignCluster) - foreign_before == 1);
+  REQUIRE(c.arrivals(Arrival::kMalformed) - malformed_before == 2);
+  // The stranger became no member, and the cluster is as it was.
+  REQUIRE(c.core(0)->find(ring::NodeId::from_words(9, 9)) == nullptr);
+  REQUIRE(c.core(0)->members().size() == 2);
+  REQUIRE(c.converged());
 }

@@ -64,8 +64,7 @@ ItemService::ItemService(ItemServiceOptions options, Catalog* catalog,
                          replication::ReplicaStore* store, replication::HybridClock* clock)
     : options_(std::move(options)), catalog_(catalog), store_(store), clock_(clock) {
   PAIRDB_ASSERT(options_.run_blocking);
-  PAIRDB_ASSERT(options_.wall_ms);
-  PAIRDB_ASSERT(options_.monotonic_now);
+  PAIRDB_ASSERT(options_.clock != nullptr);
   PAIRDB_ASSERT(options_.contexts != nullptr);
 }
 
@@ -77,7 +76,7 @@ void ItemService::run(StorageWork kind, Instant deadline, std::function<Result<T
     return;
   }
   options_.run_blocking([this, deadline, work = std::move(work), done = std::move(done)] {
-    if (options_.monotonic_now() > deadline) {
+    if (options_.clock->monotonic() > deadline) {
       done(Status::timeout("the request waited past its deadline before it could start"));
       return;
     }
@@ -158,7 +157,7 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
       item_binding(table->id, command.key.partition_key, command.key.sort_key);
   replication::LocalWrite write;
   PAIRDB_ASSIGN_OR_RETURN(write.context, options_.contexts->open(command.context, binding));
-  const uint64_t now_ms = options_.wall_ms();
+  const uint64_t now_ms = options_.clock->wall_ms();
   const uint64_t ttl_ms = command.ttl_ms.value_or(table->spec.default_ttl_ms);
   // validate_write bounds a request's TTL and validate_table_spec a new table's default; a
   // table persisted before that bound existed is refused here rather than wrapping the expiry.
@@ -211,7 +210,7 @@ Result<ItemReply> ItemService::read_now(const ReadCommand& command) {
   const replication::ItemAddress address{table->id, command.key.partition_key,
                                          command.key.sort_key};
   PAIRDB_ASSIGN_OR_RETURN(auto record, store_->read(address));
-  auto view = replication::visible(record, options_.wall_ms());
+  auto view = replication::visible(record, options_.clock->wall_ms());
   ItemReply reply;
   reply.found = view.found();
   reply.context = options_.contexts->seal(
@@ -240,7 +239,7 @@ Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
   }
   scan.limit = command.limit == 0 ? limits.query_page_items_max : command.limit;
   scan.scanned_max = std::max(kScanRecordsMin, scan.limit * kScanRecordsPerItem);
-  scan.now_wall_ms = options_.wall_ms();
+  scan.now_wall_ms = options_.clock->wall_ms();
   PAIRDB_ASSIGN_OR_RETURN(auto page, store_->scan(scan));
 
   QueryReply reply;

@@ -20,6 +20,7 @@
 #include <pairdb/replication/version.h>
 #include <pairdb/status.h>
 
+#include "common/clock.h"
 #include "common/instant.h"
 #include "replication/replica_store.h"
 #include "server/api/reply.h"
@@ -104,8 +105,7 @@ struct ItemServiceOptions {
   // thread hand-off costs more than a point read or write that touches only memory and the
   // WAL's buffer. The daemon answers from the engine's state (see Node); unset = never.
   std::function<bool(StorageWork)> run_inline;
-  std::function<uint64_t()> wall_ms;  // Milliseconds since the Unix epoch.
-  std::function<Instant()> monotonic_now;
+  const Clock* clock = nullptr;  // Deadlines (monotonic) and TTL expiry (wall); must outlive.
   // Seals the contexts handed to clients and opens those they send back (context_auth.h).
   std::shared_ptr<const replication::ContextAuthenticator> contexts;
 };

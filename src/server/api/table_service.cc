@@ -6,13 +6,13 @@ namespace pairdb::server {
 
 TableService::TableService(TableDefaults defaults, Catalog* catalog,
                            std::function<void(std::function<void()>)> run_blocking,
-                           std::function<uint64_t()> wall_ms)
+                           const Clock* clock)
     : defaults_(std::move(defaults)),
       catalog_(catalog),
       run_blocking_(std::move(run_blocking)),
-      wall_ms_(std::move(wall_ms)) {
+      clock_(clock) {
   PAIRDB_ASSERT(catalog_ != nullptr);
-  PAIRDB_ASSERT(run_blocking_ && wall_ms_);
+  PAIRDB_ASSERT(run_blocking_ && clock_ != nullptr);
 }
 
 replication::TableSpec TableService::resolve(const CreateTableCommand& command) const {
@@ -41,7 +41,7 @@ replication::TableSpec TableService::resolve(const CreateTableCommand& command) 
 
 void TableService::create(CreateTableCommand command, Reply<replication::TableInfo> done) {
   run_blocking_([this, command = std::move(command), done = std::move(done)] {
-    done(catalog_->create(resolve(command), command.if_not_exists, wall_ms_()));
+    done(catalog_->create(resolve(command), command.if_not_exists, clock_->wall_ms()));
   });
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "server/api/item_service.h"
 #include "server/catalog/catalog.h"
 
@@ -38,7 +39,7 @@ class TableService {
  public:
   TableService(TableDefaults defaults, Catalog* catalog,
                std::function<void(std::function<void()>)> run_blocking,
-               std::function<uint64_t()> wall_ms);
+               const Clock* clock);  // Stamps schema changes (wall time); must outlive.
 
   // The spec a create request resolves to, defaults applied (exposed for tests).
   replication::TableSpec resolve(const CreateTableCommand& command) const;
@@ -52,7 +53,7 @@ class TableService {
   const TableDefaults defaults_;
   Catalog* const catalog_;
   const std::function<void(std::function<void()>)> run_blocking_;
-  const std::function<uint64_t()> wall_ms_;
+  const Clock* const clock_;
 };
 
 }  // namespace pairdb::server

@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "gossip/codec.h"
 #include "net/endpoint.h"
 #include "server/log.h"
@@ -27,28 +28,17 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto kHousekeepingPeriod = 250ms;
-// A node announces its load at most every max(10 s, 1 s per member), and only when it moved by
-// at least 1 % (or from zero): cluster-wide, load news then arrives at about one per second
-// whatever the size, and it rides on probes only (SwimCore::set_load). At 1,000 nodes the load
+// Load news is paced by the endpoint (gossip_endpoint.h): at 1,000 nodes the load
 // `pairdb-admin status` shows may be ~17 minutes old; each node's /metrics is current.
-constexpr Duration kLoadUpdatePeriodMin = 10s;
-constexpr Duration kLoadUpdatePeriodPerMember = 1s;
-
-bool load_moved(uint64_t announced, uint64_t now) {
-  const uint64_t delta = now > announced ? now - announced : announced - now;
-  return delta != 0 && (announced == 0 || delta >= announced / 100);
-}
 constexpr Duration kPublishPeriod = 1s;
 constexpr size_t kBindAttemptsMax = 16;  // Port 0: TCP's free port may be taken for UDP.
 constexpr size_t kStreamHeaderBytes = 4;
 // Large enough that an oversized datagram arrives whole and is rejected, not silently cut.
 constexpr size_t kReceiveBufferBytes = 65536;
 
-Instant steady_now() {
-  return Instant::from_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now().time_since_epoch())
-                              .count());
-}
+// The driver arms steady_timers at the core's deadlines, so it reads the system's monotonic
+// clock (steady_clock) through the Clock seam; to_time_point() below relies on that.
+Instant steady_now() { return SystemClock::instance().monotonic(); }
 
 std::chrono::steady_clock::time_point to_time_point(Instant at) {
   if (at == Instant::max()) return std::chrono::steady_clock::time_point::max();
@@ -140,10 +130,8 @@ Result<std::shared_ptr<GossipDriver>> GossipDriver::open(asio::io_context& io,
   PAIRDB_TRY(driver->bind());
   gossip::SelfConfig self = driver->options_.self;
   self.gossip_addr = driver->gossip_addr_;
-  driver->core_ =
-      std::make_unique<gossip::SwimCore>(driver->options_.swim, self, driver->options_.rng_seed);
-  driver->announced_schema_ = self.schema_version;
-  driver->announced_load_ = self.load_bytes;
+  driver->endpoint_ = std::make_unique<gossip::GossipEndpoint>(
+      driver->options_.swim, self, driver->options_.rng_seed, driver->options_.cluster_id);
   return driver;
 }
 
@@ -187,7 +175,7 @@ void GossipDriver::start() {
     asio::co_spawn(self->strand_, self->housekeeping_loop(), asio::detached);
     asio::co_spawn(self->strand_, self->accept_loop(), asio::detached);
     self->outbox_.clear();
-    self->core_->start(steady_now(), self->outbox_);
+    self->endpoint_->start(steady_now(), self->outbox_);
     self->flush();
     self->publish_view();
     PAIRDB_LOG_INFO("gossip", "gossiping on {} (UDP and TCP) with {} seed(s)", self->gossip_addr_,
@@ -217,12 +205,8 @@ asio::awaitable<void> GossipDriver::receive_loop() {
     auto [ec, n] = co_await udp_.async_receive_from(asio::buffer(buffer), sender, kUseTuple);
     if (stopped_ || ec == asio::error::operation_aborted) break;
     if (ec) continue;  // A transient socket error; the next datagram may be fine.
-    if (n > gossip::kDatagramBytesMax) {
-      malformed_.inc();
-      continue;
-    }
     deliver(endpoint_text(sender.address(), sender.port()), std::string_view(buffer.data(), n),
-            /*from_stream=*/false);
+            gossip::Channel::kDatagram);
   }
 }
 
@@ -235,7 +219,7 @@ asio::awaitable<void> GossipDriver::timer_loop() {
     if (now >= next_tick_) {
       next_tick_ = Instant::max();
       outbox_.clear();
-      core_->tick(now, outbox_);
+      endpoint_->tick(now, outbox_);
       flush();
     }
     timer_.expires_at(to_time_point(next_tick_));
@@ -249,28 +233,10 @@ asio::awaitable<void> GossipDriver::housekeeping_loop() {
     co_await housekeeping_.async_wait(kUseTuple);
     if (stopped_) break;
     const Instant now = steady_now();
-    bool changed = false;
-    if (const uint64_t schema = options_.schema_version(); schema != announced_schema_) {
-      announced_schema_ = schema;
-      core_->set_schema_version(schema);
-      changed = true;
-    }
-    if (now >= next_load_update_) {
-      const auto members = static_cast<int64_t>(core_->alive_count() + 1);
-      next_load_update_ =
-          now + std::max(kLoadUpdatePeriodMin, kLoadUpdatePeriodPerMember * members);
-      if (const uint64_t load = options_.load_bytes(); load_moved(announced_load_, load)) {
-        announced_load_ = load;
-        core_->set_load(load);
-        changed = true;
-      }
-    }
-    if (changed) {
-      // The news is queued for dissemination; a tick now sends it without waiting for a probe.
-      outbox_.clear();
-      core_->tick(now, outbox_);
-      flush();
-    }
+    outbox_.clear();
+    const bool changed = endpoint_->offer_local_state(now, options_.schema_version(),
+                                                      options_.load_bytes(), outbox_);
+    if (changed) flush();
     if (changed || now >= next_publish_) publish_view();
   }
 }
@@ -311,58 +277,51 @@ asio::awaitable<void> GossipDriver::read_stream(tcp::socket accepted) {
   auto [body_ec, body_n] = co_await asio::async_read(*socket, asio::buffer(body), kUseTuple);
   deadline.cancel();
   if (body_ec || stopped_) co_return;
-  deliver(endpoint_text(peer.address(), peer.port()), body, /*from_stream=*/true);
+  deliver(endpoint_text(peer.address(), peer.port()), body, gossip::Channel::kStream);
 }
 
-void GossipDriver::deliver(const std::string& from, std::string_view bytes, bool from_stream) {
-  Result<gossip::GossipMessage> msg = gossip::decode_message(bytes);
-  // Each channel carries only its own kind of message: a datagram never a MetaResponse, the
-  // stream nothing else.
-  const bool right_channel =
-      msg.is_ok() && (gossip::channel_of(*msg) == gossip::Channel::kStream) == from_stream;
-  if (!right_channel) {
-    malformed_.inc();
-    if (log_enabled(LogLevel::kDebug)) {
-      PAIRDB_LOG_DEBUG("gossip", "dropped a malformed message of {} bytes from {}: {}",
-                       bytes.size(), from,
-                       msg.is_ok() ? "wrong channel" : msg.status().to_string());
-    }
-    return;
-  }
-  if (msg->cluster_id != options_.cluster_id) {
-    foreign_cluster_.inc();
-    // Misconfigured seeds keep sending; one line a minute is enough to find them.
-    if (const Instant now = steady_now(); now >= next_foreign_warning_) {
-      next_foreign_warning_ = now + std::chrono::minutes(1);
-      PAIRDB_LOG_WARN("gossip",
-                      "dropped gossip from {}: it belongs to another cluster (cluster_name "
-                      "differs); check the seeds of both clusters",
-                      from);
-    }
-    return;
-  }
-  messages_received_.inc();
-  bytes_received_.add(bytes.size());
+void GossipDriver::deliver(const std::string& from, std::string_view bytes,
+                           gossip::Channel channel) {
   outbox_.clear();
-  core_->on_message(from, *msg, steady_now(), outbox_);
-  flush();
+  const gossip::Arrival arrival = endpoint_->on_bytes(from, bytes, channel, steady_now(), outbox_);
+  switch (arrival) {
+    case gossip::Arrival::kAccepted:
+      messages_received_.inc();
+      bytes_received_.add(bytes.size());
+      flush();
+      return;
+    case gossip::Arrival::kMalformed:
+    case gossip::Arrival::kWrongChannel:
+      malformed_.inc();
+      PAIRDB_LOG_DEBUG("gossip", "dropped a message of {} bytes from {}: {}", bytes.size(), from,
+                       gossip::arrival_name(arrival));
+      return;
+    case gossip::Arrival::kForeignCluster:
+      foreign_cluster_.inc();
+      // Misconfigured seeds keep sending; one line a minute is enough to find them.
+      if (const Instant now = steady_now(); now >= next_foreign_warning_) {
+        next_foreign_warning_ = now + std::chrono::minutes(1);
+        PAIRDB_LOG_WARN("gossip",
+                        "dropped gossip from {}: it belongs to another cluster (cluster_name "
+                        "differs); check the seeds of both clusters",
+                        from);
+      }
+      return;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Output.
 
 void GossipDriver::flush() {
-  for (gossip::OutMessage& out : outbox_.messages) {
-    out.msg.cluster_id = options_.cluster_id;
-    Result<std::string> bytes = gossip::encode_message(out.msg);
-    if (!bytes.is_ok()) {
-      send_failures_.inc();
-      PAIRDB_LOG_WARN("gossip", "cannot encode a message to {}: {}", out.to_addr,
-                      bytes.status().to_string());
-      continue;
-    }
-    if (gossip::channel_of(out.msg) == gossip::Channel::kDatagram) {
-      send_datagram(out.to_addr, *bytes);
+  if (outbox_.encode_failures > 0) {
+    send_failures_.add(outbox_.encode_failures);
+    PAIRDB_LOG_WARN("gossip", "{} message(s) not sent: the codec refused them",
+                    outbox_.encode_failures);
+  }
+  for (gossip::WireMessage& out : outbox_.messages) {
+    if (out.channel == gossip::Channel::kDatagram) {
+      send_datagram(out.to_addr, out.bytes);
       continue;
     }
     const std::optional<udp::endpoint> to = endpoint_for(out.to_addr);
@@ -371,7 +330,7 @@ void GossipDriver::flush() {
       continue;
     }
     asio::co_spawn(strand_,
-                   send_stream(tcp::endpoint(to->address(), to->port()), std::move(bytes).value()),
+                   send_stream(tcp::endpoint(to->address(), to->port()), std::move(out.bytes)),
                    asio::detached);
   }
   if (!outbox_.events.empty()) handle_events();
@@ -458,7 +417,7 @@ void GossipDriver::handle_events() {
         ->counter("pairdb_gossip_member_events_total", "Membership events seen, by kind",
                   {{"event", name}})
         .inc();
-    const gossip::Member* member = core_->find(event.id);
+    const gossip::Member* member = endpoint_->core().find(event.id);
     const std::string address = member != nullptr ? member->state.gossip_addr : "?";
     if (event.kind == gossip::MemberEventKind::kMetadataChanged) {
       PAIRDB_LOG_DEBUG("gossip", "member {}: {} at {} (incarnation {})", name, event.id.to_string(),
@@ -473,7 +432,7 @@ void GossipDriver::handle_events() {
 
 void GossipDriver::publish_view() {
   next_publish_ = steady_now() + kPublishPeriod;
-  queued_updates_.set(static_cast<int64_t>(core_->queued_broadcasts()));
+  queued_updates_.set(static_cast<int64_t>(endpoint_->core().queued_broadcasts()));
   std::unordered_map<ring::NodeId, std::shared_ptr<const gossip::NodeMeta>> metas;
   // Reuses the shared copy of a member's metadata until its meta_version changes.
   auto shared_meta = [&](const gossip::NodeMeta& meta) {
@@ -497,12 +456,12 @@ void GossipDriver::publish_view() {
     return m;
   };
   std::vector<replication::ClusterMember> members;
-  members.reserve(core_->members().size() + 1);
-  replication::ClusterMember self = member_of(core_->self_state());
-  self.meta = shared_meta(core_->self_meta());
+  members.reserve(endpoint_->core().members().size() + 1);
+  replication::ClusterMember self = member_of(endpoint_->core().self_state());
+  self.meta = shared_meta(endpoint_->core().self_meta());
   self.is_self = true;
   members.push_back(std::move(self));
-  for (const auto& [id, m] : core_->members()) {
+  for (const auto& [id, m] : endpoint_->core().members()) {
     replication::ClusterMember member = member_of(m.state);
     if (m.meta) member.meta = shared_meta(*m.meta);
     members.push_back(std::move(member));

@@ -1,9 +1,10 @@
-// GossipDriver: runs a SwimCore for real. It owns the gossip UDP socket, the TCP listener of the
-// stream channel (same host:port) and a steady_timer, all on one strand. It decodes datagrams
-// (codec-verified; malformed ones are counted and dropped), feeds them and timer ticks to the
-// core, and sends the core's Outbox: datagrams over UDP, MetaResponses (addresses and tokens,
-// too large for a datagram) over a short TCP connection framed as a 4-byte big-endian length
-// and the encoded envelope. It makes no protocol decisions.
+// GossipDriver: runs a gossip::GossipEndpoint for real. It owns the gossip UDP socket, the TCP
+// listener of the stream channel (same host:port) and a steady_timer, all on one strand. It
+// hands received bytes, with the channel they came on, and timer ticks to the endpoint, and
+// sends the endpoint's WireOutbox: datagrams over UDP, MetaResponses (addresses and tokens, too
+// large for a datagram) over a short TCP connection framed as a 4-byte big-endian length and the
+// encoded envelope. It makes no protocol decisions: decoding, the channel check, the cluster-id
+// filter and the pacing of schema and load news are the endpoint's (and run in tests/sim).
 //
 // After membership events (and once a second, for load and incarnations) it publishes a new
 // ClusterView snapshot, logs one line per event and counts it in the metrics registry.
@@ -30,7 +31,7 @@
 
 #include <pairdb/status.h>
 
-#include "gossip/swim_core.h"
+#include "gossip/gossip_endpoint.h"
 #include "replication/cluster_view.h"
 #include "server/config/host_port.h"
 #include "server/metrics.h"
@@ -86,7 +87,7 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   boost::asio::awaitable<void> read_stream(tcp::socket socket);
   boost::asio::awaitable<void> send_stream(tcp::endpoint to, std::string bytes);
 
-  void deliver(const std::string& from, std::string_view bytes, bool from_stream);
+  void deliver(const std::string& from, std::string_view bytes, gossip::Channel channel);
   void flush();  // Sends outbox_, handles its events and reschedules the timer.
   void send_datagram(const std::string& to, const std::string& bytes);
   void handle_events();
@@ -103,14 +104,11 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer housekeeping_;
   std::string gossip_addr_;
-  std::unique_ptr<gossip::SwimCore> core_;
-  gossip::Outbox outbox_;
+  std::unique_ptr<gossip::GossipEndpoint> endpoint_;
+  gossip::WireOutbox outbox_;
   Instant next_tick_ = Instant::max();
   std::unordered_map<std::string, udp::endpoint> endpoints_;  // Resolved seeds and peers.
   std::unordered_map<ring::NodeId, std::shared_ptr<const gossip::NodeMeta>> metas_;
-  uint64_t announced_schema_ = 0;
-  uint64_t announced_load_ = 0;
-  Instant next_load_update_;
   Instant next_publish_;
   size_t streams_open_ = 0;
   bool stopped_ = false;

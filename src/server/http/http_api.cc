@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/assert.h"
 #include "common/base64.h"
 #include "common/utf8.h"
 #include "server/api/await_reply.h"
@@ -120,14 +121,16 @@ Result<uint32_t> limit_param(const HttpTarget& target, uint32_t page_items_max) 
 
 }  // namespace
 
-HttpApi::HttpApi(HttpApiDeps deps) : deps_(std::move(deps)) {}
+HttpApi::HttpApi(HttpApiDeps deps) : deps_(std::move(deps)) {
+  PAIRDB_ASSERT(deps_.items != nullptr && deps_.tables != nullptr && deps_.clock != nullptr);
+}
 
 Instant HttpApi::deadline() const {
-  return deps_.monotonic_now() + std::chrono::milliseconds(deps_.request_timeout_ms);
+  return deps_.clock->monotonic() + std::chrono::milliseconds(deps_.request_timeout_ms);
 }
 
 asio::awaitable<HttpResponse> HttpApi::handle(net::HttpRequest request) {
-  const auto started = std::chrono::steady_clock::now();
+  const Instant started = deps_.clock->monotonic();
   Call call;
   call.request = std::move(request);
   HttpResponse response;
@@ -145,10 +148,9 @@ asio::awaitable<HttpResponse> HttpApi::handle(net::HttpRequest request) {
                               call.version());
   }
   if (deps_.observe) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
+    const Duration took = deps_.clock->monotonic() - started;
     deps_.observe(call.op, static_cast<unsigned>(response.result()),
-                  static_cast<uint64_t>(micros.count()));
+                  static_cast<uint64_t>(took.count()));
   }
   co_return response;
 }

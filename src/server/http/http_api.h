@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 
+#include "common/clock.h"
 #include "net/http_server.h"
 #include "replication/cluster_view.h"
 #include "server/api/item_service.h"
@@ -29,7 +30,7 @@ struct HttpApiDeps {
   std::string default_table = "default";
   std::string node_id;
   uint32_t request_timeout_ms = 10'000;
-  std::function<Instant()> monotonic_now;
+  const Clock* clock = nullptr;  // Deadlines and latencies (monotonic); must outlive.
   std::function<std::string()> metrics_text;
   // Called once per request: operation name, HTTP status code, latency.
   std::function<void(std::string_view op, unsigned http_status, uint64_t micros)> observe;

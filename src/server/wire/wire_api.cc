@@ -87,7 +87,8 @@ Offset<flatbuffers::Vector<Offset<wire::KeyValue>>> key_values_to(FlatBufferBuil
 struct WireApi::Call {
   net::Frame frame;
   net::FrameResponder respond;
-  std::chrono::steady_clock::time_point started;
+  const Clock* clock = nullptr;
+  Instant started;
   std::function<void(std::string_view, StatusCode, uint64_t)> observe;
 
   Opcode opcode() const { return frame.header.opcode; }
@@ -95,9 +96,8 @@ struct WireApi::Call {
 
   void finish(StatusCode code, std::string response) {
     if (observe) {
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now() - started);
-      observe(net::opcode_name(opcode()), code, static_cast<uint64_t>(micros.count()));
+      const Duration took = clock->monotonic() - started;
+      observe(net::opcode_name(opcode()), code, static_cast<uint64_t>(took.count()));
     }
     respond(std::move(response));
   }
@@ -113,20 +113,21 @@ struct WireApi::Call {
 WireApi::WireApi(WireApiDeps deps) : deps_(std::move(deps)) {
   PAIRDB_ASSERT(deps_.items != nullptr && deps_.tables != nullptr);
   PAIRDB_ASSERT(deps_.cluster != nullptr);
-  PAIRDB_ASSERT(deps_.run_blocking && deps_.monotonic_now);
+  PAIRDB_ASSERT(deps_.run_blocking && deps_.clock != nullptr);
 }
 
 Instant WireApi::deadline_for(uint32_t timeout_ms) const {
   const uint32_t effective =
       timeout_ms == 0 ? deps_.request_timeout_ms : std::min(timeout_ms, deps_.request_timeout_ms);
-  return deps_.monotonic_now() + std::chrono::milliseconds(effective);
+  return deps_.clock->monotonic() + std::chrono::milliseconds(effective);
 }
 
 void WireApi::handle(net::Frame request, net::FrameResponder respond) {
   auto call = std::make_shared<Call>();
   call->frame = std::move(request);
   call->respond = std::move(respond);
-  call->started = std::chrono::steady_clock::now();
+  call->clock = deps_.clock;
+  call->started = deps_.clock->monotonic();
   call->observe = deps_.observe;
   // BinaryServer ran net::check_request on the frame: the payload verified as the opcode's
   // request table, so handlers read it with GetRoot. Debug builds check again.

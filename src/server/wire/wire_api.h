@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "net/binary_server.h"
 #include "net/frame.h"
 #include "replication/cluster_view.h"
@@ -53,7 +54,7 @@ struct WireApiDeps {
   uint32_t max_frame_bytes = net::kDefaultMaxFrameBytes;
   uint32_t request_timeout_ms = 10'000;
   std::function<void(std::function<void()>)> run_blocking;
-  std::function<Instant()> monotonic_now;
+  const Clock* clock = nullptr;  // Deadlines and latencies (monotonic); must outlive.
   // Called once per request with its opcode name, outcome and latency.
   std::function<void(std::string_view op, StatusCode code, uint64_t micros)> observe;
 };

@@ -42,6 +42,30 @@ double wait_for(Simulation& sim, Duration limit, const std::function<bool()>& co
   return -1;
 }
 
+// Whether every node in [begin, end) sees every other one there alive, with metadata.
+bool group_converged(GossipCluster& c, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    if (!c.is_up(i)) return false;
+    for (size_t j = begin; j < end; ++j) {
+      if (j == i) continue;
+      const gossip::Member* m = c.core(i)->find(c.id(j));
+      if (m == nullptr || m->state.liveness != gossip::Liveness::kAlive || !m->meta) return false;
+    }
+  }
+  return true;
+}
+
+// Whether any node in [begin, end) knows any node outside it, in any state.
+bool group_knows_outsider(GossipCluster& c, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    if (!c.is_up(i)) continue;
+    for (size_t j = 0; j < c.size(); ++j) {
+      if ((j < begin || j >= end) && c.core(i)->find(c.id(j)) != nullptr) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 double run_until_converged(Simulation& sim, GossipCluster& c, Duration limit, Duration step) {
@@ -94,7 +118,7 @@ DisseminationReport run_dissemination(const ScenarioOptions& o) {
   if (!r.formed) return r;
   const size_t origin = sim.rng().uniform(c.size());
   const uint64_t version = c.core(origin)->self_state().schema_version + 1;
-  c.core(origin)->set_schema_version(version);
+  c.set_schema_version(origin, version);  // Announced at the node's next housekeeping.
   double t = wait_for(sim, o.duration, [&] {
     return all_live_see(c, origin, [&](const gossip::Member* m) {
       return m != nullptr && m->state.schema_version >= version;
@@ -220,6 +244,63 @@ RestartReport run_restart(const ScenarioOptions& o) {
   r.incarnation_after = c.core(victim)->self_state().incarnation;
   const gossip::Member* seen = c.core(0)->find(c.id(victim));
   r.same_tokens = seen != nullptr && seen->meta && seen->meta->tokens == tokens;
+  return r;
+}
+
+ForeignClusterReport run_foreign_cluster(const ScenarioOptions& o, size_t other_nodes) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  const size_t first = c.size();
+  std::vector<size_t> seeds;
+  for (size_t s = 0; s < std::min(o.cluster.seeds, first); ++s) seeds.push_back(s);
+  seeds.push_back(first);
+  for (size_t k = 0; k < other_nodes; ++k) c.add_node(o.cluster.cluster_id + 1, seeds);
+  c.start_all();
+  ForeignClusterReport r;
+  const auto crossed = [&] {
+    return group_knows_outsider(c, 0, first) || group_knows_outsider(c, first, c.size());
+  };
+  r.formed = wait_for(sim, o.form_limit, [&] {
+               r.crossed = r.crossed || crossed();
+               return group_converged(c, 0, first) && group_converged(c, first, c.size());
+             }) >= 0;
+  wait_for(sim, o.duration, [&] {
+    r.crossed = r.crossed || crossed();
+    return false;
+  });
+  r.foreign_dropped = c.arrivals(gossip::Arrival::kForeignCluster);
+  return r;
+}
+
+LoadPacingReport run_load_pacing(const ScenarioOptions& o, Duration change_every) {
+  Simulation sim(o.seed);
+  Network net(sim, o.network);
+  GossipCluster c(sim, net, o.cluster);
+  uint64_t load = 1'000'000;
+  c.set_load(0, load);
+  c.start_all();
+  LoadPacingReport r;
+  r.formed = run_until_converged(sim, c, o.form_limit) >= 0;
+  if (!r.formed) return r;
+  const uint64_t announced_before = c.endpoint(0).load_announcements();
+  const Instant end = sim.now() + o.duration;
+  while (sim.now() < end) {
+    load += load / 50;
+    c.set_load(0, load);
+    ++r.offered_changes;
+    sim.run_until(sim.now() + change_every);
+  }
+  r.announcements = c.endpoint(0).load_announcements() - announced_before;
+  // The last change is announced within one pacing period, then spreads.
+  const Duration settle = gossip::kLoadAnnouncePeriodMin +
+                          gossip::kLoadAnnouncePeriodPerMember * static_cast<int64_t>(c.size()) +
+                          std::chrono::seconds(10);
+  r.latest_reached_all = wait_for(sim, settle, [&] {
+                           return all_live_see(c, 0, [&](const gossip::Member* m) {
+                             return m != nullptr && m->state.load_bytes == load;
+                           });
+                         }) >= 0;
   return r;
 }
 

@@ -89,6 +89,26 @@ struct RestartReport {
 };
 RestartReport run_restart(const ScenarioOptions& o);
 
+struct ForeignClusterReport {
+  bool formed = false;           // Each cluster converged on its own members.
+  bool crossed = false;          // Some node came to know a member of the other cluster.
+  uint64_t foreign_dropped = 0;  // Messages the endpoints dropped as another cluster's.
+};
+// The misconfiguration the cluster-id filter exists for: a second cluster of `other_nodes`
+// (another cluster id) whose nodes are seeded with the first cluster's seeds as well as with
+// the first node of their own. Runs for o.duration after both have formed.
+ForeignClusterReport run_foreign_cluster(const ScenarioOptions& o, size_t other_nodes);
+
+struct LoadPacingReport {
+  bool formed = false;
+  uint64_t offered_changes = 0;     // Load changes of >= 1 % node 0 was offered.
+  uint64_t announcements = 0;       // Of those, how many it announced.
+  bool latest_reached_all = false;  // At the end every live node sees its last announced load.
+};
+// Node 0's load grows by 2 % every `change_every` for o.duration; the endpoint's pacing decides
+// what is announced.
+LoadPacingReport run_load_pacing(const ScenarioOptions& o, Duration change_every);
+
 // Runs until the cluster converges or `limit` passes; returns the time taken or a negative
 // value on timeout. Checks convergence once per simulated `step`.
 double run_until_converged(Simulation& sim, GossipCluster& c, Duration limit,

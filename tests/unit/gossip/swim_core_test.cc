@@ -5,21 +5,14 @@
 #include <vector>
 
 #include "gossip/swim_core.h"
+#include "gossip_test_util.h"
 
 using namespace pairdb;
 using namespace pairdb::gossip;
+using pairdb::gossip::testing::self_config;
 using namespace std::chrono_literals;
 
 namespace {
-
-SelfConfig self_config(uint64_t n) {
-  SelfConfig s;
-  s.meta.id = NodeId::from_words(0, n);
-  s.meta.meta_version = 1;
-  s.gossip_addr = "node" + std::to_string(n);
-  s.status = NodeStatus::kNormal;
-  return s;
-}
 
 MemberUpdate about(uint64_t n, uint64_t incarnation, Liveness l) {
   MemberUpdate u;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "common/clock.h"
 #include "lsm_test_util.h"
 #include "replication/item_compaction_filter.h"
 #include "replication/replica_store.h"
@@ -29,14 +30,14 @@ class DroppedSet final : public DroppedTables {
 // One replica: an engine on a FaultyEnv with the item compaction filter attached.
 struct Replica {
   lsm::FaultyEnv env;
-  uint64_t now_ms = kNowMs;
+  ManualClock clock{kNowMs};
   DroppedSet dropped;
   std::shared_ptr<ItemCompactionFilter> filter;
   std::unique_ptr<lsm::DB> db;
   std::unique_ptr<ReplicaStore> store;
 
   explicit Replica(ring::NodeId self, uint64_t tombstone_grace_ms = 1000) {
-    filter = std::make_shared<ItemCompactionFilter>(tombstone_grace_ms, [this] { return now_ms; });
+    filter = std::make_shared<ItemCompactionFilter>(tombstone_grace_ms, &clock);
     lsm::Options options = lsm::testing::small_options(&env);
     options.compaction_filter = filter;
     db = lsm::testing::open_db(options);
@@ -46,8 +47,9 @@ struct Replica {
   ~Replica() { filter->attach(nullptr); }
 
   WriteOutcome write(std::string_view pk, const LocalWrite& write) {
-    auto outcome = store->apply_write({kTable, pk, ""}, write, WritePolicy{},
-                                      HlcTimestamp::from_parts(now_ms, 0), now_ms);
+    auto outcome =
+        store->apply_write({kTable, pk, ""}, write, WritePolicy{},
+                           HlcTimestamp::from_parts(clock.wall_ms(), 0), clock.wall_ms());
     REQUIRE(outcome.is_ok());
     return std::move(outcome).value();
   }
@@ -145,7 +147,7 @@ TEST_CASE("compaction removes a dropped table's records and purged tombstones, k
   CHECK(replica.read("deleted").siblings.size() == 1);  // Within the grace period: kept.
   CHECK(replica.filter->purged_records() == 0);
 
-  replica.now_ms += 1001;
+  replica.clock.advance(std::chrono::milliseconds(1001));
   replica.compact();
   CHECK(replica.read("deleted") == VersionRecord{});
   CHECK(replica.filter->purged_records() == 1);

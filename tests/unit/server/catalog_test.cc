@@ -12,23 +12,23 @@ TEST_CASE("created tables survive a reopen with their metadata", "[server][catal
   const replication::TableInfo carts = stack.create_table("carts");
   CHECK(users.id != carts.id);
   CHECK(users.id != replication::kSystemTableId);
-  CHECK(stack.catalog->schema_version() == 2);
+  CHECK(stack.catalog()->schema_version() == 2);
   stack.close();
   stack.open();
-  auto found = stack.catalog->find("users");
+  auto found = stack.catalog()->find("users");
   REQUIRE(found != nullptr);
   CHECK(*found == users);
-  CHECK(stack.catalog->list().size() == 2);
-  CHECK(stack.catalog->schema_version() == 2);
+  CHECK(stack.catalog()->list().size() == 2);
+  CHECK(stack.catalog()->schema_version() == 2);
 }
 
 TEST_CASE("a duplicate name is refused unless if_not_exists", "[server][catalog]") {
   Stack stack;
   const replication::TableInfo first = stack.create_table("t");
   replication::TableSpec spec = first.spec;
-  auto again = stack.catalog->create(spec, false, 1);
+  auto again = stack.catalog()->create(spec, false, 1);
   CHECK(again.status().code() == StatusCode::kTableExists);
-  auto idempotent = stack.catalog->create(spec, true, 1);
+  auto idempotent = stack.catalog()->create(spec, true, 1);
   REQUIRE(idempotent.is_ok());
   CHECK(idempotent->id == first.id);
 }
@@ -37,17 +37,17 @@ TEST_CASE("dropped tables are forgotten, their ids remembered, and never reused"
           "[server][catalog]") {
   Stack stack;
   const replication::TableInfo old_table = stack.create_table("t");
-  REQUIRE(stack.catalog->drop("t", false).is_ok());
-  CHECK(stack.catalog->find("t") == nullptr);
-  CHECK(stack.catalog->is_dropped(old_table.id));
-  CHECK(stack.catalog->drop("t", false).status().code() == StatusCode::kTableNotFound);
-  CHECK(stack.catalog->drop("t", true).is_ok());
+  REQUIRE(stack.catalog()->drop("t", false).is_ok());
+  CHECK(stack.catalog()->find("t") == nullptr);
+  CHECK(stack.catalog()->is_dropped(old_table.id));
+  CHECK(stack.catalog()->drop("t", false).status().code() == StatusCode::kTableNotFound);
+  CHECK(stack.catalog()->drop("t", true).is_ok());
   const replication::TableInfo new_table = stack.create_table("t");
   CHECK(new_table.id != old_table.id);
   stack.close();
   stack.open();
-  CHECK(stack.catalog->is_dropped(old_table.id));
-  CHECK_FALSE(stack.catalog->is_dropped(new_table.id));
+  CHECK(stack.catalog()->is_dropped(old_table.id));
+  CHECK_FALSE(stack.catalog()->is_dropped(new_table.id));
 }
 
 TEST_CASE("table specs are validated", "[server][catalog]") {

@@ -8,6 +8,27 @@ using namespace pairdb::server;
 using pairdb::server::testing::await_inline;
 using pairdb::server::testing::Stack;
 
+namespace {
+
+// A write of `value` to item "k" of table "t" (no sort key).
+WriteCommand write_to_k(std::string value) {
+  WriteCommand command;
+  command.key = {"t", "k", ""};
+  command.value = std::move(value);
+  return command;
+}
+
+// A delete of `key` by a client that has read `context`.
+WriteCommand remove_seen(ItemKey key, std::string context) {
+  WriteCommand remove;
+  remove.key = std::move(key);
+  remove.tombstone = true;
+  remove.context = std::move(context);
+  return remove;
+}
+
+}  // namespace
+
 TEST_CASE("a value written is read back with a context", "[server][items]") {
   Stack stack;
   stack.create_table("t");
@@ -76,11 +97,7 @@ TEST_CASE("deletes hide the item and a later write with the context replaces the
   Stack stack;
   stack.create_table("t");
   auto put = stack.put("t", "k", "v");
-  WriteCommand remove;
-  remove.key = {"t", "k", ""};
-  remove.tombstone = true;
-  remove.context = put->context;
-  auto removed = stack.write(remove);
+  auto removed = stack.write(remove_seen({"t", "k", ""}, put->context));
   REQUIRE(removed.is_ok());
   auto gone = stack.get("t", "k");
   REQUIRE(gone.is_ok());
@@ -94,9 +111,7 @@ TEST_CASE("deletes hide the item and a later write with the context replaces the
 TEST_CASE("idempotent retries return the first context and add nothing", "[server][items]") {
   Stack stack;
   stack.create_table("t");
-  WriteCommand command;
-  command.key = {"t", "k", ""};
-  command.value = "v";
+  WriteCommand command = write_to_k("v");
   command.idempotency_key = "retry-me";
   auto first = stack.write(command);
   auto second = stack.write(command);
@@ -111,13 +126,11 @@ TEST_CASE("idempotent retries return the first context and add nothing", "[serve
 TEST_CASE("TTL items expire on read and the table default applies", "[server][items]") {
   Stack stack;
   stack.create_table("t");
-  WriteCommand command;
-  command.key = {"t", "k", ""};
-  command.value = "v";
+  WriteCommand command = write_to_k("v");
   command.ttl_ms = 1000;
   REQUIRE(stack.write(command).is_ok());
   CHECK(stack.get("t", "k")->found);
-  stack.now_ms += 1000;
+  stack.clock.advance(std::chrono::milliseconds(1000));
   CHECK_FALSE(stack.get("t", "k")->found);
 }
 
@@ -164,17 +177,13 @@ TEST_CASE("compaction removes dropped tables' data and purges old tombstones", "
   stack.create_table("keep");
   for (int i = 0; i < 100; ++i) REQUIRE(stack.put("dropme", "k" + std::to_string(i), "v").is_ok());
   auto put = stack.put("keep", "deleted", "v");
-  WriteCommand remove;
-  remove.key = {"keep", "deleted", ""};
-  remove.tombstone = true;
-  remove.context = put->context;
-  REQUIRE(stack.write(remove).is_ok());
+  REQUIRE(stack.write(remove_seen({"keep", "deleted", ""}, put->context)).is_ok());
   REQUIRE(stack.put("keep", "live", "v").is_ok());
-  REQUIRE(stack.catalog->drop("dropme", false).is_ok());
-  stack.now_ms += 2000;  // Past the grace period.
-  REQUIRE(stack.db->compact_range(nullptr, nullptr).is_ok());
-  CHECK(stack.filter->dropped_table_records() == 100);
-  CHECK(stack.filter->purged_records() == 1);
+  REQUIRE(stack.catalog()->drop("dropme", false).is_ok());
+  stack.clock.advance(std::chrono::milliseconds(2000));  // Past the grace period.
+  REQUIRE(stack.db()->compact_range(nullptr, nullptr).is_ok());
+  CHECK(stack.storage->compaction_filter().dropped_table_records() == 100);
+  CHECK(stack.storage->compaction_filter().purged_records() == 1);
   CHECK(stack.get("keep", "live")->found);
 }
 
@@ -216,9 +225,7 @@ TEST_CASE("a TTL past the maximum is refused instead of wrapping the expiry",
           "[server][items][ttl]") {
   Stack stack;
   stack.create_table("t");
-  WriteCommand command;
-  command.key = {"t", "k", ""};
-  command.value = "v";
+  WriteCommand command = write_to_k("v");
   command.ttl_ms = UINT64_MAX;
   CHECK(stack.write(command).status().is_invalid_argument());
   command.ttl_ms = replication::kTtlMsMax + 1;

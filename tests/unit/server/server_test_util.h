@@ -1,16 +1,13 @@
-// A single-node storage stack on a FaultyEnv for the server's unit tests: engine, catalog,
-// store and services with inline "blocking" work and a hand-driven wall clock.
+// A single-node storage stack on a FaultyEnv for the server's unit tests: the daemon's own
+// StorageStack, with inline "blocking" work and a hand-driven clock.
 #pragma once
 
 #include <memory>
 #include <optional>
 
+#include "common/clock.h"
 #include "lsm_test_util.h"
-#include "replication/item_compaction_filter.h"
-#include "replication/replica_store.h"
-#include "server/api/item_service.h"
-#include "server/api/table_service.h"
-#include "server/catalog/catalog.h"
+#include "server/storage_stack.h"
 
 namespace pairdb::server::testing {
 
@@ -25,53 +22,47 @@ Result<T> await_inline(Start start) {
 
 struct Stack {
   lsm::FaultyEnv env;
-  uint64_t now_ms = 1'700'000'000'000;
-  std::shared_ptr<replication::ItemCompactionFilter> filter;
-  std::unique_ptr<lsm::DB> db;
-  std::unique_ptr<Catalog> catalog;
-  replication::HybridClock clock;
-  std::unique_ptr<replication::ReplicaStore> store;
-  std::unique_ptr<ItemService> items;
-  std::unique_ptr<TableService> tables;
+  ManualClock clock;  // Wall time starts at 1'700'000'000'000 ms; tests move it.
+  std::unique_ptr<StorageStack> storage;
+  ItemService* items = nullptr;
+  TableService* tables = nullptr;
   ring::NodeId self = ring::NodeId::from_words(1, 2);
 
-  explicit Stack(ItemLimits limits = {}, uint64_t tombstone_grace_ms = 1000) {
-    filter = std::make_shared<replication::ItemCompactionFilter>(tombstone_grace_ms,
-                                                                 [this] { return now_ms; });
-    open(limits);
+  explicit Stack(ItemLimits limits = {}, uint64_t tombstone_grace_ms = 1000)
+      : limits_(limits), tombstone_grace_ms_(tombstone_grace_ms) {
+    open();
   }
 
-  void open(ItemLimits limits = {}) {
-    lsm::Options options = lsm::testing::small_options(&env);
-    options.compaction_filter = filter;
-    db = lsm::testing::open_db(options);
-    auto opened = Catalog::open(db.get(), 7);
-    REQUIRE(opened.is_ok());
-    catalog = std::move(opened).value();
-    filter->attach(catalog.get());
-    store = std::make_unique<replication::ReplicaStore>(db.get(), self);
-    ItemServiceOptions item_options;
-    item_options.limits = limits;
-    item_options.run_blocking = [](std::function<void()> work) { work(); };
-    item_options.wall_ms = [this] { return now_ms; };
-    item_options.monotonic_now = [] { return Instant::from_us(0); };
-    item_options.contexts = std::make_shared<replication::ContextAuthenticator>(
+  void open() {
+    StorageStackOptions options;
+    options.db_path = "/db";
+    options.engine = lsm::testing::small_options(&env);
+    options.node_id = self;
+    options.tombstone_grace_ms = tombstone_grace_ms_;
+    options.catalog_seed = 7;
+    options.limits = limits_;
+    options.run_blocking = [](std::function<void()> work) { work(); };
+    options.clock = &clock;
+    options.contexts = std::make_shared<replication::ContextAuthenticator>(
         std::vector<std::string>{std::string(32, 'k')});
-    items = std::make_unique<ItemService>(item_options, catalog.get(), store.get(), &clock);
-    tables = std::make_unique<TableService>(
-        TableDefaults{}, catalog.get(), [](std::function<void()> work) { work(); },
-        [this] { return now_ms; });
+    auto opened = StorageStack::open(std::move(options));
+    INFO(opened.status().to_string());
+    REQUIRE(opened.is_ok());
+    storage = std::move(opened).value();
+    items = storage->items();
+    tables = storage->tables();
   }
 
   void close() {
-    filter->attach(nullptr);
-    items.reset();
-    tables.reset();
-    store.reset();
-    catalog.reset();
-    REQUIRE(db->close().is_ok());
-    db.reset();
+    items = nullptr;
+    tables = nullptr;
+    REQUIRE(storage->close().is_ok());
+    storage.reset();
   }
+
+  lsm::DB* db() const { return storage->db(); }
+  Catalog* catalog() const { return storage->catalog(); }
+  replication::ReplicaStore* store() const { return storage->store(); }
 
   replication::TableInfo create_table(
       const std::string& name,
@@ -113,6 +104,10 @@ struct Stack {
     return await_inline<QueryReply>(
         [&](Reply<QueryReply> done) { items->query(command, Instant::max(), std::move(done)); });
   }
+
+ private:
+  ItemLimits limits_;
+  uint64_t tombstone_grace_ms_;
 };
 
 }  // namespace pairdb::server::testing
