@@ -2,6 +2,8 @@
 // StorageStack, with inline "blocking" work and a hand-driven clock.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -27,10 +29,24 @@ struct Stack {
   ItemService* items = nullptr;
   TableService* tables = nullptr;
   ring::NodeId self = ring::NodeId::from_words(1, 2);
+  std::deque<std::function<void()>> pending;
 
-  explicit Stack(ItemLimits limits = {}, uint64_t tombstone_grace_ms = 1000)
-      : limits_(limits), tombstone_grace_ms_(tombstone_grace_ms) {
+  // queued: storage work waits in `pending` until run_pending() (else it runs inline, at once).
+  explicit Stack(ItemLimits limits = {}, uint64_t tombstone_grace_ms = 1000, bool queued = false)
+      : limits_(limits), tombstone_grace_ms_(tombstone_grace_ms), queued_(queued) {
     open();
+  }
+
+  // Runs the queued storage work, in order, including work it queues. Returns how much ran.
+  size_t run_pending() {
+    size_t ran = 0;
+    while (!pending.empty()) {
+      auto work = std::move(pending.front());
+      pending.pop_front();
+      work();
+      ++ran;
+    }
+    return ran;
   }
 
   void open() {
@@ -41,7 +57,13 @@ struct Stack {
     options.tombstone_grace_ms = tombstone_grace_ms_;
     options.catalog_seed = 7;
     options.limits = limits_;
-    options.run_blocking = [](std::function<void()> work) { work(); };
+    options.run_blocking = [this](std::function<void()> work) {
+      if (queued_) {
+        pending.push_back(std::move(work));
+      } else {
+        work();
+      }
+    };
     options.clock = &clock;
     options.contexts = std::make_shared<replication::ContextAuthenticator>(
         std::vector<std::string>{std::string(32, 'k')});
@@ -108,6 +130,7 @@ struct Stack {
  private:
   ItemLimits limits_;
   uint64_t tombstone_grace_ms_;
+  bool queued_;
 };
 
 }  // namespace pairdb::server::testing

@@ -1,0 +1,179 @@
+// WireApi in process: request frames in, response frames out, over the real StorageStack. No
+// sockets: frames are built and read with the independent test client's codec (wire_client.h),
+// and the clock and the storage queue are driven by hand.
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "server/wire/wire_api.h"
+#include "server_test_util.h"
+#include "support/wire_client.h"
+
+using namespace pairdb;
+using namespace pairdb::server;
+using namespace std::chrono_literals;
+using pairdb::server::testing::Stack;
+
+namespace {
+
+constexpr uint32_t kRequestTimeoutMs = 1000;
+
+net::Frame parse_frame(const std::string& bytes) {
+  REQUIRE(bytes.size() >= net::kFrameHeaderBytes);
+  net::Frame frame;
+  frame.header = net::decode_frame_header(std::span<const uint8_t, net::kFrameHeaderBytes>(
+      reinterpret_cast<const uint8_t*>(bytes.data()), net::kFrameHeaderBytes));
+  frame.payload = bytes.substr(net::kFrameHeaderBytes);
+  REQUIRE(frame.payload.size() == frame.header.payload_length);
+  return frame;
+}
+
+// A WireApi over a Stack, with admin hooks that count their calls.
+struct Rig {
+  Stack stack;
+  replication::ClusterView view;
+  int flushes = 0;
+  std::unique_ptr<WireApi> api;
+
+  explicit Rig(bool queued = false)
+      : stack(ItemLimits{}, 1000, queued), view(self_member(stack.self)) {
+    WireApiDeps deps;
+    deps.items = stack.items;
+    deps.tables = stack.tables;
+    deps.cluster = &view;
+    deps.facts.node_id = stack.self.to_string();
+    deps.facts.cluster_name = "test-cluster";
+    deps.facts.server_version = "0.1.0";
+    deps.admin.uptime_ms = [] { return uint64_t{1234}; };
+    deps.admin.flush = [this] {
+      ++flushes;
+      return Status::ok();
+    };
+    deps.request_timeout_ms = kRequestTimeoutMs;
+    deps.run_blocking = [this](std::function<void()> work) {
+      stack.pending.push_back(std::move(work));
+    };
+    deps.clock = &stack.clock;
+    api = std::make_unique<WireApi>(std::move(deps));
+  }
+
+  static replication::ClusterMember self_member(ring::NodeId id) {
+    replication::ClusterMember m;
+    m.id = id;
+    m.is_self = true;
+    return m;
+  }
+
+  // Hands the request to the API. The answer, if any yet, lands in the returned slot.
+  template <class Args>
+  std::shared_ptr<std::optional<std::string>> send(const Args& args, uint32_t stream = 1) {
+    auto answer = std::make_shared<std::optional<std::string>>();
+    api->handle(parse_frame(test::encode_request(stream, args)),
+                [answer](std::string frame) { answer->emplace(std::move(frame)); });
+    return answer;
+  }
+
+  // Sends, runs whatever storage work it queued, and decodes the one answer.
+  template <class Args>
+  test::Reply<typename test::RequestTraits<Args>::Response> call(const Args& args) {
+    auto answer = send(args);
+    stack.run_pending();
+    REQUIRE(answer->has_value());
+    return test::decode_reply<Args>(parse_frame(**answer));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("WireApi: a put then a get returns the value; an idempotent retry is a duplicate") {
+  Rig rig;
+  rig.stack.create_table("users");
+  test::PutArgs put{.table = "users",
+                    .partition_key = "alice",
+                    .value = "v1",
+                    .content_type = "text/plain",
+                    .idempotency_key = "req-1"};
+  auto first = rig.call(put);
+  INFO(first.describe());
+  REQUIRE(first.is_ok());
+  CHECK_FALSE(first->duplicate);
+  CHECK_FALSE(first->context.empty());
+
+  auto retry = rig.call(put);
+  REQUIRE(retry.is_ok());
+  CHECK(retry->duplicate);
+
+  auto got = rig.call(test::GetArgs{.table = "users", .partition_key = "alice"});
+  REQUIRE(got.is_ok());
+  REQUIRE(got->found);
+  REQUIRE(got->siblings.size() == 1);
+  CHECK(got->siblings[0].value == "v1");
+  CHECK(got->siblings[0].content_type == "text/plain");
+}
+
+TEST_CASE("WireApi answers Hello and Ping at once while storage work waits in the queue") {
+  Rig rig(/*queued=*/true);
+  auto table = rig.send(test::CreateTableArgs{.spec = {.name = "t"}});
+  REQUIRE_FALSE(table->has_value());  // Queued behind the storage workers.
+
+  auto ping = rig.send(test::PingArgs{});
+  REQUIRE(ping->has_value());
+  auto pong = test::decode_reply<test::PingArgs>(parse_frame(**ping));
+  REQUIRE(pong.is_ok());
+  CHECK(pong->node_id == rig.stack.self.to_string());
+
+  auto hello = rig.send(test::HelloArgs{});
+  REQUIRE(hello->has_value());
+  auto shake = test::decode_reply<test::HelloArgs>(parse_frame(**hello));
+  REQUIRE(shake.is_ok());
+  CHECK(shake->cluster_name == "test-cluster");
+
+  REQUIRE(rig.stack.run_pending() >= 1);
+  REQUIRE(table->has_value());
+  CHECK(test::decode_reply<test::CreateTableArgs>(parse_frame(**table)).is_ok());
+}
+
+TEST_CASE("WireApi: a request that waited past its deadline answers Timeout, and did nothing") {
+  Rig rig(/*queued=*/true);
+  auto table = rig.send(test::CreateTableArgs{.spec = {.name = "t"}});
+  rig.stack.run_pending();
+  REQUIRE(table->has_value());
+
+  auto put =
+      rig.send(test::PutArgs{.table = "t", .partition_key = "k", .value = "v", .timeout_ms = 100});
+  rig.stack.clock.advance(150ms);  // The workers were busy for longer than the timeout.
+  rig.stack.run_pending();
+  REQUIRE(put->has_value());
+  auto reply = test::decode_reply<test::PutArgs>(parse_frame(**put));
+  REQUIRE(reply.error_code() == wire::ErrorCode::Timeout);
+
+  auto get = rig.call(test::GetArgs{.table = "t", .partition_key = "k"});
+  REQUIRE(get.is_ok());
+  CHECK_FALSE(get->found);
+}
+
+TEST_CASE("WireApi answers errors with the codes of the one error table") {
+  Rig rig;
+  rig.stack.create_table("t");
+  CHECK(rig.call(test::GetArgs{.table = "missing", .partition_key = "k"}).error_code() ==
+        wire::ErrorCode::TableNotFound);
+  CHECK(rig.call(test::CreateTableArgs{.spec = {.name = "t"}}).error_code() ==
+        wire::ErrorCode::TableExists);
+  CHECK(rig.call(test::CreateTableArgs{.spec = {.name = "t"}, .if_not_exists = true}).is_ok());
+  CHECK(rig.call(test::PutArgs{
+                     .table = "t", .partition_key = std::string(100'000, 'k'), .value = "v"})
+            .error_code() == wire::ErrorCode::InvalidArgument);
+  CHECK(rig.call(test::HelloArgs{.protocol_versions = {7}}).error_code() ==
+        wire::ErrorCode::UnsupportedVersion);
+}
+
+TEST_CASE("WireApi runs admin operations through the node's hooks") {
+  Rig rig;
+  REQUIRE(rig.call(test::FlushArgs{}).is_ok());
+  CHECK(rig.flushes == 1);
+  auto ping = rig.call(test::PingArgs{});
+  REQUIRE(ping.is_ok());
+  CHECK(ping->uptime_ms == 1234);
+}
