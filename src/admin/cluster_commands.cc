@@ -3,6 +3,7 @@
 // commands.)
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 
@@ -21,28 +22,25 @@ using Align = TablePrinter::Align;
 // Schema versions are catalog digests; hex reads better and matches the logs.
 std::string schema_text(uint64_t version) { return fmt::format("{:016x}", version); }
 
-int run_gossipinfo(AdminContext& ctx) {
-  auto info = ctx.client().gossip_info(ctx.node());
-  if (!info) return ctx.fail(info.error());
-  if (ctx.json()) {
-    boost::json::array members;
-    for (const auto& m : info->members) {
-      members.push_back(boost::json::object{{"node_id", m.node_id},
-                                            {"gossip_address", m.gossip_address},
-                                            {"liveness", m.liveness},
-                                            {"status", m.status},
-                                            {"incarnation", m.incarnation},
-                                            {"dc", m.dc},
-                                            {"rack", m.rack},
-                                            {"load_bytes", m.load_bytes},
-                                            {"schema_version", schema_text(m.schema_version)},
-                                            {"software_version", m.software_version},
-                                            {"meta_version", m.meta_version}});
-    }
-    ctx.print_json(
-        boost::json::object{{"node_id", info->node_id}, {"members", std::move(members)}});
-    return kExitOk;
+boost::json::object gossip_json(const client::GossipInfo& info) {
+  boost::json::array members;
+  for (const auto& m : info.members) {
+    members.push_back(boost::json::object{{"node_id", m.node_id},
+                                          {"gossip_address", m.gossip_address},
+                                          {"liveness", m.liveness},
+                                          {"status", m.status},
+                                          {"incarnation", m.incarnation},
+                                          {"dc", m.dc},
+                                          {"rack", m.rack},
+                                          {"load_bytes", m.load_bytes},
+                                          {"schema_version", schema_text(m.schema_version)},
+                                          {"software_version", m.software_version},
+                                          {"meta_version", m.meta_version}});
   }
+  return boost::json::object{{"node_id", info.node_id}, {"members", std::move(members)}};
+}
+
+void print_gossip(std::ostream& out, const client::GossipInfo& info) {
   TablePrinter table({{"Gossip address"},
                       {"Liveness"},
                       {"Status"},
@@ -53,49 +51,53 @@ int run_gossipinfo(AdminContext& ctx) {
                       {"Schema"},
                       {"Version"},
                       {"Host ID"}});
-  for (const auto& m : info->members) {
+  for (const auto& m : info.members) {
     table.add_row({m.gossip_address, m.liveness, m.status, std::to_string(m.incarnation), m.dc,
                    m.rack, format_bytes(m.load_bytes), schema_text(m.schema_version),
                    m.software_version.empty() ? "-" : m.software_version,
-                   m.node_id + (m.node_id == info->node_id ? " (this node)" : "")});
+                   m.node_id + (m.node_id == info.node_id ? " (this node)" : "")});
   }
-  table.print(ctx.out());
-  return kExitOk;
+  table.print(out);
+}
+
+boost::json::object cluster_json(const client::ClusterDescription& cluster) {
+  boost::json::array versions;
+  for (const auto& v : cluster.schema_versions) {
+    boost::json::array ids;
+    for (const auto& id : v.node_ids) ids.push_back(boost::json::value(id));
+    versions.push_back(
+        boost::json::object{{"version", schema_text(v.version)}, {"node_ids", std::move(ids)}});
+  }
+  return boost::json::object{{"cluster_name", cluster.cluster_name},
+                             {"partitioner", cluster.partitioner},
+                             {"ring_version", cluster.ring_version},
+                             {"schema_agreement", cluster.schema_agreement},
+                             {"schema_versions", std::move(versions)}};
+}
+
+void print_cluster(std::ostream& out, const client::ClusterDescription& cluster) {
+  KeyValuePrinter printer;
+  printer.add("Cluster name", cluster.cluster_name);
+  printer.add("Partitioner", cluster.partitioner);
+  printer.add("Ring version", std::to_string(cluster.ring_version));
+  printer.add("Schema agreement", cluster.schema_agreement ? "yes" : "NO");
+  printer.print(out);
+  out << "Schema versions (live nodes):\n";
+  for (const auto& v : cluster.schema_versions) {
+    std::string ids;
+    for (const auto& id : v.node_ids) ids += (ids.empty() ? "" : ", ") + id;
+    out << "  " << schema_text(v.version) << ": [" << ids << "]\n";
+  }
+}
+
+int run_gossipinfo(AdminContext& ctx) {
+  return show(ctx, ctx.client().gossip_info(ctx.node()), gossip_json, print_gossip);
 }
 
 // Succeeds (exit 0) whether or not the schema agrees: disagreement is information, and the
 // JSON's schema_agreement says it for scripts.
 int run_describecluster(AdminContext& ctx) {
-  auto cluster = ctx.client().describe_cluster(ctx.node());
-  if (!cluster) return ctx.fail(cluster.error());
-  if (ctx.json()) {
-    boost::json::array versions;
-    for (const auto& v : cluster->schema_versions) {
-      boost::json::array ids;
-      for (const auto& id : v.node_ids) ids.push_back(boost::json::value(id));
-      versions.push_back(
-          boost::json::object{{"version", schema_text(v.version)}, {"node_ids", std::move(ids)}});
-    }
-    ctx.print_json(boost::json::object{{"cluster_name", cluster->cluster_name},
-                                       {"partitioner", cluster->partitioner},
-                                       {"ring_version", cluster->ring_version},
-                                       {"schema_agreement", cluster->schema_agreement},
-                                       {"schema_versions", std::move(versions)}});
-    return kExitOk;
-  }
-  KeyValuePrinter printer;
-  printer.add("Cluster name", cluster->cluster_name);
-  printer.add("Partitioner", cluster->partitioner);
-  printer.add("Ring version", std::to_string(cluster->ring_version));
-  printer.add("Schema agreement", cluster->schema_agreement ? "yes" : "NO");
-  printer.print(ctx.out());
-  ctx.out() << "Schema versions (live nodes):\n";
-  for (const auto& v : cluster->schema_versions) {
-    std::string ids;
-    for (const auto& id : v.node_ids) ids += (ids.empty() ? "" : ", ") + id;
-    ctx.out() << "  " << schema_text(v.version) << ": [" << ids << "]\n";
-  }
-  return kExitOk;
+  return show(ctx, ctx.client().describe_cluster(ctx.node()), cluster_json, print_cluster);
 }
 
 struct EndpointArgs {

@@ -5,14 +5,45 @@
 #pragma once
 
 #include <functional>
+#include <ostream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "admin/admin_context.h"
+#include "admin/views.h"
 
 namespace pairdb::admin {
 
 using Action = std::function<int(AdminContext&)>;
+
+// Ends a command that made one call: a failed call prints its error and exits 1; otherwise
+// --json prints json_of(value), the default print_text(ctx.out(), value), and it exits 0.
+template <class T, class JsonOf, class PrintText>
+int show(AdminContext& ctx, const client::Expected<T>& result, JsonOf json_of,
+         PrintText print_text) {
+  if (!result) return ctx.fail(result.error());
+  if (ctx.json()) {
+    ctx.print_json(json_of(*result));
+  } else {
+    print_text(ctx.out(), *result);
+  }
+  return kExitOk;
+}
+
+// The same, with --json printing to_json(value) (views.h).
+template <class T, class PrintText>
+int show(AdminContext& ctx, const client::Expected<T>& result, PrintText print_text) {
+  return show(
+      ctx, result, [](const T& value) { return to_json(value); }, print_text);
+}
+
+// CLI11 check of a consistency level name (see parse_consistency).
+inline const CLI::Validator kConsistencyLevel(
+    [](std::string& text) -> std::string {
+      return parse_consistency(text) ? "" : "unknown consistency level '" + text + "'";
+    },
+    "LEVEL");
 
 // version, status, ring, info, describe, flush, compact.
 void add_node_commands(CLI::App& app, Action* selected);

@@ -3,7 +3,9 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -27,12 +29,6 @@ struct ItemArgs {
   std::string context_text;  // base64url, as printed by get.
 };
 
-const CLI::Validator kConsistency(
-    [](std::string& text) -> std::string {
-      return parse_consistency(text) ? "" : "unknown consistency level '" + text + "'";
-    },
-    "LEVEL");
-
 const CLI::Validator kBase64Url(
     [](std::string& text) -> std::string {
       return base64url_decode(text) ? "" : "not base64url: '" + text + "'";
@@ -44,7 +40,7 @@ void add_item_options(CLI::App* cmd, ItemArgs* args, bool with_context) {
   cmd->add_option("partition_key", args->partition_key, "Partition key (text)")->required();
   cmd->add_option("--sort-key", args->sort_key, "Sort key (text); none when omitted");
   cmd->add_option("--consistency", args->consistency, "one, quorum, all, local_quorum, ...")
-      ->check(kConsistency);
+      ->check(kConsistencyLevel);
   if (with_context) {
     cmd->add_option("--context", args->context_text,
                     "Causal context from a previous get (base64url); blind write when omitted")
@@ -54,7 +50,7 @@ void add_item_options(CLI::App* cmd, ItemArgs* args, bool with_context) {
 
 std::string timestamp_text(uint64_t hlc) { return std::to_string(hlc); }
 
-void print_siblings(AdminContext& ctx, const std::vector<client::Sibling>& siblings) {
+void print_siblings(std::ostream& out, const std::vector<client::Sibling>& siblings) {
   TablePrinter printer(
       {{"#", Align::kRight}, {"Value"}, {"Content type"}, {"Timestamp"}, {"Expires at ms"}});
   size_t i = 0;
@@ -64,29 +60,43 @@ void print_siblings(AdminContext& ctx, const std::vector<client::Sibling>& sibli
                      sibling.content_type, timestamp_text(sibling.timestamp),
                      sibling.expires_at_ms ? std::to_string(sibling.expires_at_ms) : "-"});
   }
-  printer.print(ctx.out());
+  printer.print(out);
 }
 
+void print_item(std::ostream& out, const client::GetResult& got) {
+  if (!got.found) {
+    out << "not found\n";
+    return;
+  }
+  if (got.siblings.size() == 1 && !got.siblings[0].tombstone) {
+    out << display_bytes(got.siblings[0].value) << '\n';
+  } else {
+    print_siblings(out, got.siblings);
+  }
+  out << "context: " << base64url_encode(got.context) << '\n';
+}
+
+// A missing item is an answer, not a failure: exit 0 either way, as `found` says which.
 int run_get(AdminContext& ctx, const ItemArgs& args) {
   auto got = ctx.client().get({.table = args.table,
                                .partition_key = args.partition_key,
                                .sort_key = args.sort_key,
                                .consistency = *parse_consistency(args.consistency)});
-  if (!got) return ctx.fail(got.error());
-  if (ctx.json()) {
-    ctx.print_json(to_json(*got));
-  } else if (!got->found) {
-    ctx.out() << "not found\n";
-  } else {
-    if (got->siblings.size() == 1 && !got->siblings[0].tombstone) {
-      ctx.out() << display_bytes(got->siblings[0].value) << '\n';
-    } else {
-      print_siblings(ctx, got->siblings);
-    }
-    ctx.out() << "context: " << base64url_encode(got->context) << '\n';
-  }
-  // A missing item is an answer, not a failure: exit 0 either way, as `found` says which.
-  return kExitOk;
+  return show(ctx, got, print_item);
+}
+
+// put and delete answer with the item's new causal context, after `done` ("ok", "deleted").
+template <class Written>
+int show_context(AdminContext& ctx, const client::Expected<Written>& written,
+                 std::string_view done) {
+  return show(
+      ctx, written,
+      [](const Written& w) {
+        return boost::json::object{{"context", base64url_encode(w.context)}};
+      },
+      [done](std::ostream& out, const Written& w) {
+        out << done << ", context: " << base64url_encode(w.context) << '\n';
+      });
 }
 
 struct PutArgs {
@@ -111,13 +121,7 @@ int run_put(AdminContext& ctx, const PutArgs& args) {
                                .consistency = *parse_consistency(args.item.consistency),
                                .ttl_ms = args.ttl_ms,
                                .idempotency_key = args.idempotency_key});
-  if (!put) return ctx.fail(put.error());
-  if (ctx.json()) {
-    ctx.print_json(boost::json::object{{"context", base64url_encode(put->context)}});
-  } else {
-    ctx.out() << "ok, context: " << base64url_encode(put->context) << '\n';
-  }
-  return kExitOk;
+  return show_context(ctx, put, "ok");
 }
 
 int run_delete(AdminContext& ctx, const ItemArgs& args, const std::string& idempotency_key) {
@@ -127,13 +131,7 @@ int run_delete(AdminContext& ctx, const ItemArgs& args, const std::string& idemp
                                    .context = *base64url_decode(args.context_text),
                                    .consistency = *parse_consistency(args.consistency),
                                    .idempotency_key = idempotency_key});
-  if (!deleted) return ctx.fail(deleted.error());
-  if (ctx.json()) {
-    ctx.print_json(boost::json::object{{"context", base64url_encode(deleted->context)}});
-  } else {
-    ctx.out() << "deleted, context: " << base64url_encode(deleted->context) << '\n';
-  }
-  return kExitOk;
+  return show_context(ctx, deleted, "deleted");
 }
 
 struct QueryArgs {
@@ -146,6 +144,22 @@ struct QueryArgs {
   std::string consistency = "default";
 };
 
+void print_page(std::ostream& out, const client::QueryResult& page) {
+  TablePrinter printer({{"Sort key"}, {"Value"}, {"Siblings", Align::kRight}});
+  for (const auto& item : page.items) {
+    std::string value;
+    for (const auto& sibling : item.siblings) {
+      if (!value.empty()) value += " | ";
+      value += sibling.tombstone ? "(deleted)" : display_bytes(sibling.value);
+    }
+    printer.add_row({display_bytes(item.sort_key), value, std::to_string(item.siblings.size())});
+  }
+  printer.print(out);
+  if (!page.is_last_page()) {
+    out << "more: --page " << base64url_encode(page.next_page_token) << '\n';
+  }
+}
+
 int run_query(AdminContext& ctx, const QueryArgs& args) {
   auto page = ctx.client().query({.table = args.table,
                                   .partition_key = args.partition_key,
@@ -154,25 +168,7 @@ int run_query(AdminContext& ctx, const QueryArgs& args) {
                                   .limit = args.limit,
                                   .page_token = *base64url_decode(args.page),
                                   .consistency = *parse_consistency(args.consistency)});
-  if (!page) return ctx.fail(page.error());
-  if (ctx.json()) {
-    ctx.print_json(to_json(*page));
-    return kExitOk;
-  }
-  TablePrinter printer({{"Sort key"}, {"Value"}, {"Siblings", Align::kRight}});
-  for (const auto& item : page->items) {
-    std::string value;
-    for (const auto& sibling : item.siblings) {
-      if (!value.empty()) value += " | ";
-      value += sibling.tombstone ? "(deleted)" : display_bytes(sibling.value);
-    }
-    printer.add_row({display_bytes(item.sort_key), value, std::to_string(item.siblings.size())});
-  }
-  printer.print(ctx.out());
-  if (!page->is_last_page()) {
-    ctx.out() << "more: --page " << base64url_encode(page->next_page_token) << '\n';
-  }
-  return kExitOk;
+  return show(ctx, page, print_page);
 }
 
 }  // namespace
@@ -219,7 +215,7 @@ void add_data_commands(CLI::App& app, Action* selected) {
   query_cmd->add_option("--page", query->page, "Page token printed by the previous page")
       ->check(kBase64Url);
   query_cmd->add_option("--consistency", query->consistency, "one, quorum, all, ...")
-      ->check(kConsistency);
+      ->check(kConsistencyLevel);
   query_cmd->callback([selected, query] {
     *selected = [query](AdminContext& ctx) { return run_query(ctx, *query); };
   });

@@ -130,18 +130,13 @@ int run_ring(AdminContext& ctx) {
   return kExitOk;
 }
 
-int run_info(AdminContext& ctx) {
-  auto info = ctx.client().info(ctx.node());
-  if (!info) return ctx.fail(info.error());
-  if (ctx.json()) {
-    ctx.print_json(to_json(*info));
-    return kExitOk;
-  }
+void print_info(std::ostream& out, const client::KeyValues& info) {
   KeyValuePrinter printer;
-  for (const auto& [key, value] : info->entries) printer.add(key, value);
-  printer.print(ctx.out());
-  return kExitOk;
+  for (const auto& [key, value] : info.entries) printer.add(key, value);
+  printer.print(out);
 }
+
+int run_info(AdminContext& ctx) { return show(ctx, ctx.client().info(ctx.node()), print_info); }
 
 int run_describe(AdminContext& ctx) {
   auto hello = ctx.client().hello(ctx.node());
@@ -176,14 +171,14 @@ int run_describe(AdminContext& ctx) {
 }
 
 int run_flush(AdminContext& ctx) {
-  auto flushed = ctx.client().flush(ctx.node());
-  if (!flushed) return ctx.fail(flushed.error());
-  if (ctx.json()) {
-    ctx.print_json(boost::json::object{{"flushed", true}});
-  } else {
-    ctx.out() << "flushed memtables on " << ctx.address() << '\n';
-  }
-  return kExitOk;
+  return show(
+      ctx, ctx.client().flush(ctx.node()),
+      [](const client::Empty&) {
+        return boost::json::object{{"flushed", true}};
+      },
+      [&](std::ostream& out, const client::Empty&) {
+        out << "flushed memtables on " << ctx.address() << '\n';
+      });
 }
 
 uint64_t stat_of(const client::KeyValues& info, std::string_view key) {

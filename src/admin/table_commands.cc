@@ -2,6 +2,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -15,15 +16,13 @@ namespace {
 
 using Align = TablePrinter::Align;
 
-int run_list(AdminContext& ctx) {
-  auto tables = ctx.client().list_tables();
-  if (!tables) return ctx.fail(tables.error());
-  if (ctx.json()) {
-    boost::json::array out;
-    for (const auto& table : *tables) out.push_back(to_json(table));
-    ctx.print_json(out);
-    return kExitOk;
-  }
+boost::json::array tables_json(const std::vector<client::TableInfo>& tables) {
+  boost::json::array out;
+  for (const auto& table : tables) out.push_back(to_json(table));
+  return out;
+}
+
+void print_tables(std::ostream& out, const std::vector<client::TableInfo>& tables) {
   TablePrinter printer({{"Name"},
                         {"Conflicts"},
                         {"Replication"},
@@ -31,7 +30,7 @@ int run_list(AdminContext& ctx) {
                         {"Write"},
                         {"Default TTL ms", Align::kRight},
                         {"Id"}});
-  for (const auto& table : *tables) {
+  for (const auto& table : tables) {
     printer.add_row({table.spec.name, std::string(conflict_mode_name(table.spec.conflict_mode)),
                      replication_text(table.spec.replication),
                      std::string(consistency_name(table.spec.read_consistency)),
@@ -39,15 +38,14 @@ int run_list(AdminContext& ctx) {
                      std::to_string(table.spec.default_ttl_ms),
                      fmt::format("{:016x}", table.table_id)});
   }
-  printer.print(ctx.out());
-  return kExitOk;
+  printer.print(out);
 }
 
-void print_table(AdminContext& ctx, const client::TableInfo& table) {
-  if (ctx.json()) {
-    ctx.print_json(to_json(table));
-    return;
-  }
+int run_list(AdminContext& ctx) {
+  return show(ctx, ctx.client().list_tables(), tables_json, print_tables);
+}
+
+void print_table(std::ostream& out, const client::TableInfo& table) {
   KeyValuePrinter printer;
   printer.add("Name", table.spec.name);
   printer.add("Id", fmt::format("{:016x}", table.table_id));
@@ -61,7 +59,7 @@ void print_table(AdminContext& ctx, const client::TableInfo& table) {
               fmt::format("{}/{}", table.spec.siblings_warn, table.spec.siblings_max));
   printer.add("Created at ms", std::to_string(table.created_at_ms));
   printer.add("Schema version", std::to_string(table.schema_version));
-  printer.print(ctx.out());
+  printer.print(out);
 }
 
 struct CreateArgs {
@@ -100,12 +98,6 @@ client::TableSpec spec_of(const CreateArgs& args) {
   spec.siblings_max = args.siblings_max;
   return spec;
 }
-
-const CLI::Validator kConsistencyName(
-    [](std::string& text) -> std::string {
-      return parse_consistency(text) ? "" : "unknown consistency level '" + text + "'";
-    },
-    "LEVEL");
 
 const CLI::Validator kReplicationEntry(
     [](std::string& text) -> std::string {
@@ -175,10 +167,10 @@ void add_create_command(CLI::App* tables, Action* selected) {
   create_cmd
       ->add_option("--read-consistency", create->read_consistency,
                    "Default read level (one, quorum, local_quorum, all, ...)")
-      ->check(kConsistencyName)
+      ->check(kConsistencyLevel)
       ->capture_default_str();
   create_cmd->add_option("--write-consistency", create->write_consistency, "Default write level")
-      ->check(kConsistencyName)
+      ->check(kConsistencyLevel)
       ->capture_default_str();
   create_cmd->add_option("--default-ttl-ms", create->default_ttl_ms,
                          "Time to live of items written without one; 0 = forever");
@@ -191,10 +183,8 @@ void add_create_command(CLI::App* tables, Action* selected) {
                        "Succeed without change when the table exists");
   create_cmd->callback([selected, create] {
     *selected = [create](AdminContext& ctx) {
-      auto created = ctx.client().create_table(spec_of(*create), create->if_not_exists);
-      if (!created) return ctx.fail(created.error());
-      print_table(ctx, *created);
-      return kExitOk;
+      return show(ctx, ctx.client().create_table(spec_of(*create), create->if_not_exists),
+                  print_table);
     };
   });
 }
@@ -207,14 +197,14 @@ void add_drop_describe_stats_commands(CLI::App& app, CLI::App* tables, Action* s
   drop_cmd->add_flag("--if-exists", *drop_if_exists, "Succeed when there is no such table");
   drop_cmd->callback([selected, drop_name, drop_if_exists] {
     *selected = [drop_name, drop_if_exists](AdminContext& ctx) {
-      auto dropped = ctx.client().drop_table(*drop_name, *drop_if_exists);
-      if (!dropped) return ctx.fail(dropped.error());
-      if (ctx.json()) {
-        ctx.print_json(boost::json::object{{"dropped", *drop_name}});
-      } else {
-        ctx.out() << "dropped table " << *drop_name << '\n';
-      }
-      return kExitOk;
+      return show(
+          ctx, ctx.client().drop_table(*drop_name, *drop_if_exists),
+          [&](const client::Empty&) {
+            return boost::json::object{{"dropped", *drop_name}};
+          },
+          [&](std::ostream& out, const client::Empty&) {
+            out << "dropped table " << *drop_name << '\n';
+          });
     };
   });
 
@@ -223,10 +213,7 @@ void add_drop_describe_stats_commands(CLI::App& app, CLI::App* tables, Action* s
   describe_cmd->add_option("name", *describe_name, "Table name")->required();
   describe_cmd->callback([selected, describe_name] {
     *selected = [describe_name](AdminContext& ctx) {
-      auto table = ctx.client().describe_table(*describe_name);
-      if (!table) return ctx.fail(table.error());
-      print_table(ctx, *table);
-      return kExitOk;
+      return show(ctx, ctx.client().describe_table(*describe_name), print_table);
     };
   });
 

@@ -2,6 +2,8 @@
 #include "admin/views.h"
 
 #include <cctype>
+#include <initializer_list>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -174,29 +176,23 @@ boost::json::object to_json(const client::QueryResult& result) {
   return out;
 }
 
+namespace {
+
+// The letter `letters` gives `value`, or '?' for a value this version does not know.
+char letter_of(std::string_view value,
+               std::initializer_list<std::pair<std::string_view, char>> letters) {
+  for (const auto& [name, letter] : letters) {
+    if (name == value) return letter;
+  }
+  return '?';
+}
+
+}  // namespace
+
 std::string node_state_code(const client::NodeInfo& node) {
-  std::string code;
-  if (node.liveness == "alive") {
-    code += 'U';
-  } else if (node.liveness == "suspect") {
-    code += 'S';
-  } else if (node.liveness == "dead") {
-    code += 'D';
-  } else {
-    code += '?';
-  }
-  if (node.state == "normal") {
-    code += 'N';
-  } else if (node.state == "joining") {
-    code += 'J';
-  } else if (node.state == "leaving") {
-    code += 'L';
-  } else if (node.state == "left") {
-    code += 'X';
-  } else {
-    code += '?';
-  }
-  return code;
+  return {
+      letter_of(node.liveness, {{"alive", 'U'}, {"suspect", 'S'}, {"dead", 'D'}}),
+      letter_of(node.state, {{"normal", 'N'}, {"joining", 'J'}, {"leaving", 'L'}, {"left", 'X'}})};
 }
 
 }  // namespace pairdb::admin

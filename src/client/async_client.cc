@@ -34,9 +34,10 @@ namespace {
 
 // Completes through the handler's associated executor (the client's by default), keeping that
 // executor's work count up until then, so an io_context awaiting the result does not run dry.
-template <class T>
-void launch(const std::shared_ptr<ClientCore>& core, CallSpec spec,
-            Expected<T> (*decode)(const net::Frame&), Handler<T> handler) {
+// decode(frame) turns the response frame into the result.
+template <class T, class Decode>
+void launch(const std::shared_ptr<ClientCore>& core, CallSpec spec, Decode decode,
+            Handler<T> handler) {
   // Holding `work` keeps the handler's executor (say, the io_context of an awaiting coroutine)
   // from running out of work before the call completes.
   auto work = asio::prefer(asio::get_associated_executor(handler, core->executor()),
@@ -49,6 +50,17 @@ void launch(const std::shared_ptr<ClientCore>& core, CallSpec spec,
     asio::post(executor, asio::append(std::move(*shared_handler), std::move(result)));
   };
   core->run(std::move(spec));
+}
+
+// A decoder that takes the opcode it expects (decode_empty) gets the call's.
+template <class T>
+void launch(const std::shared_ptr<ClientCore>& core, CallSpec spec,
+            Expected<T> (*decode)(const net::Frame&, net::Opcode), Handler<T> handler) {
+  const net::Opcode opcode = spec.opcode;
+  launch(
+      core, std::move(spec),
+      [decode, opcode](const net::Frame& frame) { return decode(frame, opcode); },
+      std::move(handler));
 }
 
 uint32_t timeout_of(const ClientCore& core, uint32_t requested_ms) {
@@ -132,8 +144,7 @@ void start(const std::shared_ptr<ClientCore>& core, CreateTableArgs args, Handle
 
 void start(const std::shared_ptr<ClientCore>& core, DropTableArgs args, Handler<Empty> h) {
   const CallKind kind = args.if_exists ? CallKind::kRead : CallKind::kWrite;
-  launch(core, admin_spec(*core, net::Opcode::kDropTable, kind, args), &decode_drop_table,
-         std::move(h));
+  launch(core, admin_spec(*core, net::Opcode::kDropTable, kind, args), &decode_empty, std::move(h));
 }
 
 void start(const std::shared_ptr<ClientCore>& core, DescribeTableArgs args, Handler<TableInfo> h) {
@@ -145,11 +156,6 @@ void start(const std::shared_ptr<ClientCore>& core, ListTablesArgs args,
            Handler<std::vector<TableInfo>> h) {
   launch(core, admin_spec(*core, net::Opcode::kListTables, CallKind::kRead, args),
          &decode_list_tables, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, PingArgs args, Handler<PingResult> h) {
-  launch(core, admin_spec(*core, net::Opcode::kPing, CallKind::kRead, args, args.node.address),
-         &decode_ping, std::move(h));
 }
 
 void start(const std::shared_ptr<ClientCore>& core, HelloArgs args, Handler<HelloInfo> h) {
@@ -164,56 +170,25 @@ void start(const std::shared_ptr<ClientCore>& core, HelloArgs args, Handler<Hell
   launch(core, std::move(spec), &decode_hello, std::move(h));
 }
 
-void start(const std::shared_ptr<ClientCore>& core, TopologyArgs args, Handler<Topology> h) {
-  launch(core, admin_spec(*core, net::Opcode::kTopology, CallKind::kRead, args, args.node.address),
-         &decode_topology, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, StatusArgs args, Handler<ClusterStatus> h) {
-  launch(core, admin_spec(*core, net::Opcode::kStatus, CallKind::kRead, args, args.node.address),
-         &decode_status, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, InfoArgs args, Handler<KeyValues> h) {
-  launch(core, admin_spec(*core, net::Opcode::kInfo, CallKind::kRead, args, args.node.address),
-         &decode_info, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, TableStatsArgs args, Handler<KeyValues> h) {
-  launch(core,
-         admin_spec(*core, net::Opcode::kTableStats, CallKind::kRead, args, args.node.address),
-         &decode_table_stats, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, GetEndpointsArgs args, Handler<Endpoints> h) {
-  launch(core,
-         admin_spec(*core, net::Opcode::kGetEndpoints, CallKind::kRead, args, args.node.address),
-         &decode_get_endpoints, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, DescribeClusterArgs args,
-           Handler<ClusterDescription> h) {
-  launch(core,
-         admin_spec(*core, net::Opcode::kDescribeCluster, CallKind::kRead, args, args.node.address),
-         &decode_describe_cluster, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, GossipInfoArgs args, Handler<GossipInfo> h) {
-  launch(core,
-         admin_spec(*core, net::Opcode::kGossipInfo, CallKind::kRead, args, args.node.address),
-         &decode_gossip_info, std::move(h));
-}
-
-// Flushing or compacting twice leaves the same state as once, so they retry like reads.
-void start(const std::shared_ptr<ClientCore>& core, FlushArgs args, Handler<Empty> h) {
-  launch(core, admin_spec(*core, net::Opcode::kFlush, CallKind::kRead, args, args.node.address),
-         &decode_flush, std::move(h));
-}
-
-void start(const std::shared_ptr<ClientCore>& core, CompactArgs args, Handler<Empty> h) {
-  launch(core, admin_spec(*core, net::Opcode::kCompact, CallKind::kRead, args, args.node.address),
-         &decode_compact, std::move(h));
-}
+// The calls answered by one node: args.node, or any node when it is empty. Each reads, or
+// leaves the same state when repeated (flushing or compacting twice is flushing once), so each
+// retries like a read. One row a call: its arguments, result, opcode and decoder.
+#define PAIRDB_NODE_CALL(ArgsT, ResultT, opcode, decode)                                           \
+  void start(const std::shared_ptr<ClientCore>& core, ArgsT args, Handler<ResultT> h) {            \
+    launch(core, admin_spec(*core, net::Opcode::opcode, CallKind::kRead, args, args.node.address), \
+           &decode, std::move(h));                                                                 \
+  }
+PAIRDB_NODE_CALL(PingArgs, PingResult, kPing, decode_ping)
+PAIRDB_NODE_CALL(TopologyArgs, Topology, kTopology, decode_topology)
+PAIRDB_NODE_CALL(StatusArgs, ClusterStatus, kStatus, decode_status)
+PAIRDB_NODE_CALL(InfoArgs, KeyValues, kInfo, decode_info)
+PAIRDB_NODE_CALL(TableStatsArgs, KeyValues, kTableStats, decode_table_stats)
+PAIRDB_NODE_CALL(GetEndpointsArgs, Endpoints, kGetEndpoints, decode_get_endpoints)
+PAIRDB_NODE_CALL(DescribeClusterArgs, ClusterDescription, kDescribeCluster, decode_describe_cluster)
+PAIRDB_NODE_CALL(GossipInfoArgs, GossipInfo, kGossipInfo, decode_gossip_info)
+PAIRDB_NODE_CALL(FlushArgs, Empty, kFlush, decode_empty)
+PAIRDB_NODE_CALL(CompactArgs, Empty, kCompact, decode_empty)
+#undef PAIRDB_NODE_CALL
 
 }  // namespace detail
 }  // namespace pairdb::client

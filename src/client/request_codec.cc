@@ -28,6 +28,19 @@ Offset<flatbuffers::String> optional_text(FlatBufferBuilder& fbb, std::string_vi
   return s.empty() ? 0 : fbb.CreateString(s.data(), s.size());
 }
 
+// The fields that name an item, created in the order every item request lays them out.
+struct ItemKeyFields {
+  Offset<flatbuffers::String> table;
+  Offset<flatbuffers::Vector<uint8_t>> partition_key;
+  Offset<flatbuffers::Vector<uint8_t>> sort_key;
+};
+
+template <class Request>
+ItemKeyFields item_key_fields(FlatBufferBuilder& fbb, const Request& r) {
+  // Braced initialisers run in order: table, partition key, sort key.
+  return {fbb.CreateString(r.table), bytes(fbb, r.partition_key), optional_bytes(fbb, r.sort_key)};
+}
+
 wire::Consistency to_wire(Consistency c) { return static_cast<wire::Consistency>(c); }
 
 Offset<wire::TableSpec> table_spec(FlatBufferBuilder& fbb, const TableSpec& spec) {
@@ -51,41 +64,47 @@ std::string build(Create create) {
   return finished(fbb);
 }
 
+// The payload of a request whose one field is a string: create(fbb, offset of the string).
+template <class Create>
+std::string string_request(const std::string& text, Create create) {
+  return build([&](FlatBufferBuilder& fbb) { return create(fbb, fbb.CreateString(text)); });
+}
+
+// The payload of a request whose table has no fields.
+template <class WireRequest>
+std::string empty_request() {
+  return build([](FlatBufferBuilder& fbb) { return typename WireRequest::Builder(fbb).Finish(); });
+}
+
 }  // namespace
 
 std::string encode_payload(const PutRequest& r, uint32_t server_timeout_ms) {
   return build([&](FlatBufferBuilder& fbb) {
-    const auto table = fbb.CreateString(r.table);
-    const auto partition_key = bytes(fbb, r.partition_key);
-    const auto sort_key = optional_bytes(fbb, r.sort_key);
+    const ItemKeyFields key = item_key_fields(fbb, r);
     const auto value = bytes(fbb, r.value);
     const auto content_type = optional_text(fbb, r.content_type);
     const auto context = optional_bytes(fbb, r.context);
     const auto idempotency_key = optional_text(fbb, r.idempotency_key);
-    return wire::CreatePutRequest(fbb, table, partition_key, sort_key, value, content_type, context,
-                                  to_wire(r.consistency), r.ttl_ms, idempotency_key,
-                                  server_timeout_ms);
+    return wire::CreatePutRequest(fbb, key.table, key.partition_key, key.sort_key, value,
+                                  content_type, context, to_wire(r.consistency), r.ttl_ms,
+                                  idempotency_key, server_timeout_ms);
   });
 }
 
 std::string encode_payload(const GetRequest& r, uint32_t server_timeout_ms) {
   return build([&](FlatBufferBuilder& fbb) {
-    const auto table = fbb.CreateString(r.table);
-    const auto partition_key = bytes(fbb, r.partition_key);
-    const auto sort_key = optional_bytes(fbb, r.sort_key);
-    return wire::CreateGetRequest(fbb, table, partition_key, sort_key, to_wire(r.consistency),
-                                  server_timeout_ms);
+    const ItemKeyFields key = item_key_fields(fbb, r);
+    return wire::CreateGetRequest(fbb, key.table, key.partition_key, key.sort_key,
+                                  to_wire(r.consistency), server_timeout_ms);
   });
 }
 
 std::string encode_payload(const DeleteRequest& r, uint32_t server_timeout_ms) {
   return build([&](FlatBufferBuilder& fbb) {
-    const auto table = fbb.CreateString(r.table);
-    const auto partition_key = bytes(fbb, r.partition_key);
-    const auto sort_key = optional_bytes(fbb, r.sort_key);
+    const ItemKeyFields key = item_key_fields(fbb, r);
     const auto context = optional_bytes(fbb, r.context);
     const auto idempotency_key = optional_text(fbb, r.idempotency_key);
-    return wire::CreateDeleteRequest(fbb, table, partition_key, sort_key, context,
+    return wire::CreateDeleteRequest(fbb, key.table, key.partition_key, key.sort_key, context,
                                      to_wire(r.consistency), idempotency_key, server_timeout_ms);
   });
 }
@@ -118,18 +137,7 @@ std::string encode_payload(const detail::DropTableArgs& args) {
 }
 
 std::string encode_payload(const detail::DescribeTableArgs& args) {
-  return build([&](FlatBufferBuilder& fbb) {
-    const auto name = fbb.CreateString(args.name);
-    return wire::CreateDescribeTableRequest(fbb, name);
-  });
-}
-
-std::string encode_payload(const detail::ListTablesArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateListTablesRequest(fbb); });
-}
-
-std::string encode_payload(const detail::PingArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreatePingRequest(fbb); });
+  return string_request(args.name, &wire::CreateDescribeTableRequest);
 }
 
 std::string encode_hello_payload(const std::string& client_name) {
@@ -141,23 +149,8 @@ std::string encode_hello_payload(const std::string& client_name) {
   });
 }
 
-std::string encode_payload(const detail::TopologyArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateTopologyRequest(fbb); });
-}
-
-std::string encode_payload(const detail::StatusArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateStatusRequest(fbb); });
-}
-
-std::string encode_payload(const detail::InfoArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateInfoRequest(fbb); });
-}
-
 std::string encode_payload(const detail::TableStatsArgs& args) {
-  return build([&](FlatBufferBuilder& fbb) {
-    const auto table = fbb.CreateString(args.table);
-    return wire::CreateTableStatsRequest(fbb, table);
-  });
+  return string_request(args.table, &wire::CreateTableStatsRequest);
 }
 
 std::string encode_payload(const detail::GetEndpointsArgs& args) {
@@ -168,23 +161,27 @@ std::string encode_payload(const detail::GetEndpointsArgs& args) {
   });
 }
 
-std::string encode_payload(const detail::DescribeClusterArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateDescribeClusterRequest(fbb); });
-}
-
-std::string encode_payload(const detail::GossipInfoArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateGossipInfoRequest(fbb); });
-}
-
-std::string encode_payload(const detail::FlushArgs&) {
-  return build([](FlatBufferBuilder& fbb) { return wire::CreateFlushRequest(fbb); });
-}
-
 std::string encode_payload(const detail::CompactArgs& args) {
   return build([&](FlatBufferBuilder& fbb) {
     const auto table = optional_text(fbb, args.table);
     return wire::CreateCompactRequest(fbb, table);
   });
 }
+
+// The requests whose table has no fields, by name: the node, when there is one, only routes
+// them.
+#define PAIRDB_EMPTY_REQUEST(name)                        \
+  std::string encode_payload(const detail::name##Args&) { \
+    return empty_request<wire::name##Request>();          \
+  }
+PAIRDB_EMPTY_REQUEST(ListTables)
+PAIRDB_EMPTY_REQUEST(Ping)
+PAIRDB_EMPTY_REQUEST(Topology)
+PAIRDB_EMPTY_REQUEST(Status)
+PAIRDB_EMPTY_REQUEST(Info)
+PAIRDB_EMPTY_REQUEST(DescribeCluster)
+PAIRDB_EMPTY_REQUEST(GossipInfo)
+PAIRDB_EMPTY_REQUEST(Flush)
+#undef PAIRDB_EMPTY_REQUEST
 
 }  // namespace pairdb::client

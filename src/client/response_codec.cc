@@ -1,5 +1,6 @@
 #include "client/response_codec.h"
 
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -78,17 +79,22 @@ KeyValues entries_of(const Vector<Offset<wire::KeyValue>>* v) {
   return out;
 }
 
+// The Error a frame stands for when it is not the response to `opcode`: the error it carries,
+// or kProtocol for a frame of another kind or opcode. Nullopt for the response to `opcode`.
+std::optional<Error> error_of(const net::Frame& frame, net::Opcode opcode) {
+  if (frame.header.is_error()) return decode_error_frame(frame);
+  if (frame.header.is_response() && frame.header.opcode == opcode) return std::nullopt;
+  return Error{Errc::kProtocol,
+               fmt::format("expected a {} response, got opcode {} with flags {:#x}",
+                           net::opcode_name(opcode), static_cast<int>(frame.header.opcode),
+                           frame.header.flags)};
+}
+
 // Checks the frame answers `opcode`, verifies it as WireT and converts it.
 template <class WireT, class Convert>
 auto decode(const net::Frame& frame, net::Opcode opcode, Convert convert)
     -> Expected<decltype(convert(std::declval<const WireT&>()))> {
-  if (frame.header.is_error()) return decode_error_frame(frame);
-  if (!frame.header.is_response() || frame.header.opcode != opcode) {
-    return Error{Errc::kProtocol,
-                 fmt::format("expected a {} response, got opcode {} with flags {:#x}",
-                             net::opcode_name(opcode), static_cast<int>(frame.header.opcode),
-                             frame.header.flags)};
-  }
+  if (std::optional<Error> error = error_of(frame, opcode)) return *std::move(error);
   auto payload = net::verify_payload<WireT>(frame.payload_bytes());
   if (!payload.is_ok()) return Error{Errc::kProtocol, std::string(payload.status().message())};
   return convert(**payload);
@@ -147,9 +153,12 @@ Expected<TableInfo> decode_create_table(const net::Frame& frame) {
       [](const wire::CreateTableResponse& r) { return table_info_of(r.table()); });
 }
 
-Expected<Empty> decode_drop_table(const net::Frame& frame) {
-  return decode<wire::DropTableResponse>(frame, net::Opcode::kDropTable,
-                                         [](const wire::DropTableResponse&) { return Empty{}; });
+Expected<Empty> decode_empty(const net::Frame& frame, net::Opcode opcode) {
+  if (std::optional<Error> error = error_of(frame, opcode)) return *std::move(error);
+  // Verified as the response table of `opcode`, whichever it is.
+  Status verified = net::verify_response(opcode, frame.payload_bytes());
+  if (!verified.is_ok()) return Error{Errc::kProtocol, std::string(verified.message())};
+  return Empty{};
 }
 
 Expected<TableInfo> decode_describe_table(const net::Frame& frame) {
@@ -254,16 +263,6 @@ Expected<GossipInfo> decode_gossip_info(const net::Frame& frame) {
         }
         return info;
       });
-}
-
-Expected<Empty> decode_flush(const net::Frame& frame) {
-  return decode<wire::FlushResponse>(frame, net::Opcode::kFlush,
-                                     [](const wire::FlushResponse&) { return Empty{}; });
-}
-
-Expected<Empty> decode_compact(const net::Frame& frame) {
-  return decode<wire::CompactResponse>(frame, net::Opcode::kCompact,
-                                       [](const wire::CompactResponse&) { return Empty{}; });
 }
 
 }  // namespace pairdb::client

@@ -21,7 +21,8 @@ Expected<GetResult> decode_get(const net::Frame& frame);
 Expected<DeleteResult> decode_delete(const net::Frame& frame);
 Expected<QueryResult> decode_query(const net::Frame& frame);
 Expected<TableInfo> decode_create_table(const net::Frame& frame);
-Expected<Empty> decode_drop_table(const net::Frame& frame);
+// The responses that carry nothing (DropTable, Flush, Compact), checked against `opcode`.
+Expected<Empty> decode_empty(const net::Frame& frame, net::Opcode opcode);
 Expected<TableInfo> decode_describe_table(const net::Frame& frame);
 Expected<std::vector<TableInfo>> decode_list_tables(const net::Frame& frame);
 Expected<PingResult> decode_ping(const net::Frame& frame);
@@ -33,7 +34,5 @@ Expected<KeyValues> decode_table_stats(const net::Frame& frame);
 Expected<Endpoints> decode_get_endpoints(const net::Frame& frame);
 Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame);
 Expected<GossipInfo> decode_gossip_info(const net::Frame& frame);
-Expected<Empty> decode_flush(const net::Frame& frame);
-Expected<Empty> decode_compact(const net::Frame& frame);
 
 }  // namespace pairdb::client

@@ -8,11 +8,6 @@
 
 namespace pairdb::lsm {
 
-namespace {
-constexpr uint64_t kCompactionRetryMicrosMin = 100'000;
-constexpr uint64_t kCompactionRetryMicrosMax = 10'000'000;
-}  // namespace
-
 // The output table being written by a compaction.
 struct CompactionOutput {
   FileMetaData meta;
@@ -26,20 +21,10 @@ bool DBImpl::compaction_wanted_locked() const {
 }
 
 void DBImpl::compaction_loop() {
-  std::unique_lock lock(mutex_);
-  uint64_t retry_micros = kCompactionRetryMicrosMin;
-  while (true) {
-    background_work_cv_.wait(lock, [&] { return shutting_down_ || compaction_wanted_locked(); });
-    if (shutting_down_) break;
-    Status s = run_compaction_locked(lock, picker_->pick(versions_->current()));
-    if (s.is_ok()) {
-      retry_micros = kCompactionRetryMicrosMin;
-      continue;
-    }
-    background_work_cv_.wait_for(lock, std::chrono::microseconds(retry_micros),
-                                 [&] { return shutting_down_; });
-    retry_micros = std::min(retry_micros * 2, kCompactionRetryMicrosMax);
-  }
+  run_background_loop([&] { return compaction_wanted_locked(); },
+                      [&](std::unique_lock<std::mutex>& lock) {
+                        return run_compaction_locked(lock, picker_->pick(versions_->current()));
+                      });
 }
 
 // Runs compactions on this thread until every level is within its target (inline mode).
@@ -150,12 +135,8 @@ Status DBImpl::finish_compaction_output(CompactionOutput* out, std::vector<FileM
   return s;
 }
 
-// Merges the inputs into new tables of at most target_file_bytes (cut only between user keys),
-// dropping what no reader can see: versions shadowed below the oldest snapshot, and
-// tombstones with nothing left beneath them. Runs without the DB mutex.
-Status DBImpl::merge_compaction_inputs(const Compaction& const_c, SequenceNumber smallest_snapshot,
-                                       std::vector<FileMetaData>* outputs) {
-  Compaction& c = const_cast<Compaction&>(const_c);  // Only its cursors advance.
+// One merged stream over every input table of the compaction.
+Result<std::unique_ptr<Iterator>> DBImpl::compaction_input(const Compaction& c) {
   std::vector<std::unique_ptr<Iterator>> children;
   for (int which = 0; which < 2; ++which) {
     for (const auto& f : c.inputs(which)) {
@@ -163,9 +144,54 @@ Status DBImpl::merge_compaction_inputs(const Compaction& const_c, SequenceNumber
       children.push_back(table->new_iterator());
     }
   }
-  auto input = new_merging_iterator(&internal_comparator_, std::move(children));
-  const Comparator* ucmp = options_.comparator;
+  return new_merging_iterator(&internal_comparator_, std::move(children));
+}
+
+// Asks the compaction filter about the newest visible value of a key. Returns false when the
+// entry is to vanish outright; otherwise *key and *value are what to write (a changed value, or
+// a tombstone hiding older versions in deeper levels), backed by *new_value / *rewritten_key.
+bool DBImpl::apply_compaction_filter(Compaction& c, const ParsedInternalKey& ikey,
+                                     std::string_view* key, std::string_view* value,
+                                     std::string* new_value, std::string* rewritten_key) {
   CompactionFilter* filter = options_.compaction_filter.get();
+  switch (filter->filter(c.output_level(), ikey.user_key, *value, new_value)) {
+    case CompactionFilter::Decision::kKeep:
+      return true;
+    case CompactionFilter::Decision::kChangeValue:
+      *value = *new_value;
+      ++stats_filter_changed_;
+      return true;
+    case CompactionFilter::Decision::kRemove:
+      ++stats_filter_removed_;
+      if (c.is_base_level_for_key(ikey.user_key)) return false;
+      // Older versions may sit in deeper levels: leave a tombstone to hide them.
+      *rewritten_key = make_internal_key(ikey.user_key, ikey.sequence, ValueType::kDeletion);
+      *key = *rewritten_key;
+      *value = {};
+      return true;
+  }
+  return true;
+}
+
+// Appends one entry to the current output table, opening one when none is open.
+Status DBImpl::add_compaction_entry(CompactionOutput* out, std::string_view key,
+                                    std::string_view value) {
+  if (!out->builder) PAIRDB_TRY(open_compaction_output(out));
+  if (out->meta.smallest.empty()) out->meta.smallest.assign(key);
+  out->meta.largest.assign(key);
+  out->builder->add(key, value);
+  return Status::ok();
+}
+
+// Merges the inputs into new tables of at most target_file_bytes (cut only between user keys),
+// dropping what no reader can see: versions shadowed below the oldest snapshot, and
+// tombstones with nothing left beneath them. Runs without the DB mutex.
+Status DBImpl::merge_compaction_inputs(const Compaction& const_c, SequenceNumber smallest_snapshot,
+                                       std::vector<FileMetaData>* outputs) {
+  Compaction& c = const_cast<Compaction&>(const_c);  // Only its cursors advance.
+  PAIRDB_ASSIGN_OR_RETURN(auto input, compaction_input(c));
+  const Comparator* ucmp = options_.comparator;
+  const bool filtering = options_.compaction_filter != nullptr;
   CompactionOutput out;
   std::string current_user_key, new_value, rewritten_key;
   bool has_current = false;
@@ -182,55 +208,31 @@ Status DBImpl::merge_compaction_inputs(const Compaction& const_c, SequenceNumber
       s = Status::corruption("malformed internal key in a compaction input");
       break;
     }
-    const bool first_of_key = !has_current || ucmp->compare(ikey.user_key, current_user_key) != 0;
-    if (first_of_key) {
+    if (!has_current || ucmp->compare(ikey.user_key, current_user_key) != 0) {
       current_user_key.assign(ikey.user_key);
       has_current = true;
       last_sequence_for_key = kMaxSequenceNumber;
-      bool cut = c.should_stop_before(key);
+      const bool cut = c.should_stop_before(key);
       if (out.builder && (cut || out.builder->file_size() >= options_.target_file_bytes)) {
         s = finish_compaction_output(&out, outputs);
         if (!s.is_ok()) break;
       }
     }
-    bool drop = false;
-    if (last_sequence_for_key <= smallest_snapshot) {
-      drop = true;  // A newer entry of this key is visible to every reader.
-    } else if (ikey.type == ValueType::kDeletion && ikey.sequence <= smallest_snapshot &&
-               c.is_base_level_for_key(ikey.user_key)) {
-      drop = true;  // Nothing older can exist below; the later entries of this key go too.
-    }
+    // A newer entry of this key visible to every reader shadows this one; a tombstone that old
+    // with nothing below it goes too (and the later entries of its key with it).
+    const bool drop = last_sequence_for_key <= smallest_snapshot ||
+                      (ikey.type == ValueType::kDeletion && ikey.sequence <= smallest_snapshot &&
+                       c.is_base_level_for_key(ikey.user_key));
     const bool newest_of_key = last_sequence_for_key == kMaxSequenceNumber;
     last_sequence_for_key = ikey.sequence;
     if (drop) continue;
-
     std::string_view value = input->value();
-    if (filter != nullptr && newest_of_key && ikey.type == ValueType::kValue &&
-        ikey.sequence <= smallest_snapshot) {
-      switch (filter->filter(c.output_level(), ikey.user_key, value, &new_value)) {
-        case CompactionFilter::Decision::kKeep:
-          break;
-        case CompactionFilter::Decision::kChangeValue:
-          value = new_value;
-          ++stats_filter_changed_;
-          break;
-        case CompactionFilter::Decision::kRemove:
-          ++stats_filter_removed_;
-          if (c.is_base_level_for_key(ikey.user_key)) continue;
-          // Older versions may sit in deeper levels: leave a tombstone to hide them.
-          rewritten_key = make_internal_key(ikey.user_key, ikey.sequence, ValueType::kDeletion);
-          key = rewritten_key;
-          value = {};
-          break;
-      }
+    if (filtering && newest_of_key && ikey.type == ValueType::kValue &&
+        ikey.sequence <= smallest_snapshot &&
+        !apply_compaction_filter(c, ikey, &key, &value, &new_value, &rewritten_key)) {
+      continue;
     }
-    if (!out.builder) {
-      s = open_compaction_output(&out);
-      if (!s.is_ok()) break;
-    }
-    if (out.meta.smallest.empty()) out.meta.smallest.assign(key);
-    out.meta.largest.assign(key);
-    out.builder->add(key, value);
+    s = add_compaction_entry(&out, key, value);
   }
   if (s.is_ok()) s = input->status();
   if (out.builder) {

@@ -14,8 +14,9 @@
 namespace pairdb::lsm {
 
 namespace {
-constexpr uint64_t kFlushRetryMicrosMin = 100'000;
-constexpr uint64_t kFlushRetryMicrosMax = 10'000'000;
+// Backoff between retries of failed background work (flushes and compactions).
+constexpr uint64_t kBackgroundRetryMicrosMin = 100'000;
+constexpr uint64_t kBackgroundRetryMicrosMax = 10'000'000;
 
 Options sanitize(const Options& in) {
   Options out = in;
@@ -182,15 +183,15 @@ Status DBImpl::replay_wal(uint64_t number, VersionEdit* edit, SequenceNumber* ma
     }
   }
   const LogReaderStats& stats = reader.stats();
+  stats_.torn_tail_bytes += stats.torn_tail_bytes;
+  stats_.skipped_records += stats.skipped_records;
   if (stats.torn_tail_bytes > 0) {
-    stats_.torn_tail_bytes += stats.torn_tail_bytes;
     log(LogLevel::kWarn,
         fmt::format("{}: dropped a torn tail of {} bytes at offset {} (a write cut off by a "
                     "crash before it was synced; it was never acknowledged as durable)",
                     path, stats.torn_tail_bytes, stats.torn_tail_offset));
   }
   if (stats.skipped_records > 0) {
-    stats_.skipped_records += stats.skipped_records;
     log(LogLevel::kError,
         fmt::format("{}: SKIPPED {} damaged record(s), {} bytes (salvage mode): writes in them "
                     "are lost",
@@ -247,24 +248,30 @@ Status DBImpl::install_edit_locked(VersionEdit* edit, std::unique_lock<std::mute
   return s;
 }
 
-void DBImpl::background_loop() {
+void DBImpl::run_background_loop(const std::function<bool()>& has_work,
+                                 const std::function<Status(std::unique_lock<std::mutex>&)>& work) {
   std::unique_lock lock(mutex_);
-  uint64_t retry_micros = kFlushRetryMicrosMin;
+  uint64_t retry_micros = kBackgroundRetryMicrosMin;
   while (true) {
-    background_work_cv_.wait(lock, [&] {
-      return shutting_down_ || (imm_ != nullptr && fenced_.is_ok() && !flush_running_);
-    });
+    background_work_cv_.wait(lock, [&] { return shutting_down_ || has_work(); });
     if (shutting_down_) break;
-    flush_immutable_locked(lock);
-    if (flush_error_.is_ok()) {
-      retry_micros = kFlushRetryMicrosMin;
+    if (work(lock).is_ok()) {
+      retry_micros = kBackgroundRetryMicrosMin;
       continue;
     }
-    // Back off before retrying a failed flush (e.g. the disk is full).
+    // Back off before retrying failed work (e.g. the disk is full).
     background_work_cv_.wait_for(lock, std::chrono::microseconds(retry_micros),
                                  [&] { return shutting_down_; });
-    retry_micros = std::min(retry_micros * 2, kFlushRetryMicrosMax);
+    retry_micros = std::min(retry_micros * 2, kBackgroundRetryMicrosMax);
   }
+}
+
+void DBImpl::background_loop() {
+  run_background_loop([&] { return imm_ != nullptr && fenced_.is_ok() && !flush_running_; },
+                      [&](std::unique_lock<std::mutex>& lock) {
+                        flush_immutable_locked(lock);
+                        return flush_error_;
+                      });
 }
 
 void DBImpl::periodic_sync_loop() {

@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,11 @@ class DBImpl final : public DB {
   Status compact_locked(std::unique_lock<std::mutex>& lock, const Compaction& c);
   Status merge_compaction_inputs(const Compaction& c, SequenceNumber smallest_snapshot,
                                  std::vector<FileMetaData>* outputs);
+  Result<std::unique_ptr<Iterator>> compaction_input(const Compaction& c);
+  bool apply_compaction_filter(Compaction& c, const ParsedInternalKey& ikey, std::string_view* key,
+                               std::string_view* value, std::string* new_value,
+                               std::string* rewritten_key);
+  Status add_compaction_entry(CompactionOutput* out, std::string_view key, std::string_view value);
   Status open_compaction_output(CompactionOutput* out);
   Status finish_compaction_output(CompactionOutput* out, std::vector<FileMetaData>* outputs);
 
@@ -143,6 +149,12 @@ class DBImpl final : public DB {
   Status install_edit_locked(VersionEdit* edit, std::unique_lock<std::mutex>& lock);
 
   // --- flush and recovery (db_impl.cc) ---
+  // A background thread's loop, until shutdown: waits until has_work() or shutdown, then runs
+  // work(lock), which may release mutex_ while it runs. After a failure it backs off (100 ms,
+  // doubling up to 10 s, cut short by shutdown) before trying again. Both callbacks run with
+  // mutex_ held. REQUIRES: mutex_ not held.
+  void run_background_loop(const std::function<bool()>& has_work,
+                           const std::function<Status(std::unique_lock<std::mutex>&)>& work);
   void background_loop();
   void periodic_sync_loop();
   void flush_immutable_locked(std::unique_lock<std::mutex>& lock);

@@ -42,19 +42,37 @@ std::string_view op_name(FaultOp op) {
   return "?";
 }
 
-class MemSequentialFile final : public SequentialFile {
+// What every in-memory file handle holds: the env (for its lock and fault checks), the path
+// the handle was opened with, and the file's shared state.
+class MemFileHandle {
  public:
-  MemSequentialFile(FaultyEnv* env, std::string path, std::shared_ptr<FaultyEnv::FileState> file)
+  MemFileHandle(FaultyEnv* env, std::string path, std::shared_ptr<FaultyEnv::FileState> file)
       : env_(env), path_(std::move(path)), file_(std::move(file)) {}
 
-  Result<std::string_view> read(size_t n, char* scratch) override {
+  // Copies up to n bytes from `offset` into scratch, after the env's read fault check.
+  Result<std::string_view> read_at(uint64_t offset, size_t n, char* scratch) const {
     std::lock_guard lock(env_->mutex());
     PAIRDB_TRY(env_->check_op_locked(FaultOp::kRead, path_));
-    if (pos_ >= file_->data.size()) return std::string_view();
-    size_t len = std::min<size_t>(n, file_->data.size() - pos_);
-    std::memcpy(scratch, file_->data.data() + pos_, len);
-    pos_ += len;
+    if (offset >= file_->data.size()) return std::string_view();
+    size_t len = std::min<size_t>(n, file_->data.size() - offset);
+    std::memcpy(scratch, file_->data.data() + offset, len);
     return std::string_view(scratch, len);
+  }
+
+ protected:
+  FaultyEnv* const env_;
+  const std::string path_;
+  const std::shared_ptr<FaultyEnv::FileState> file_;
+};
+
+class MemSequentialFile final : public SequentialFile, private MemFileHandle {
+ public:
+  using MemFileHandle::MemFileHandle;
+
+  Result<std::string_view> read(size_t n, char* scratch) override {
+    Result<std::string_view> data = read_at(pos_, n, scratch);
+    if (data.is_ok()) pos_ += data->size();
+    return data;
   }
 
   Status skip(uint64_t n) override {
@@ -64,36 +82,21 @@ class MemSequentialFile final : public SequentialFile {
   }
 
  private:
-  FaultyEnv* env_;
-  const std::string path_;
-  std::shared_ptr<FaultyEnv::FileState> file_;
   uint64_t pos_ = 0;
 };
 
-class MemRandomAccessFile final : public RandomAccessFile {
+class MemRandomAccessFile final : public RandomAccessFile, private MemFileHandle {
  public:
-  MemRandomAccessFile(FaultyEnv* env, std::string path, std::shared_ptr<FaultyEnv::FileState> file)
-      : env_(env), path_(std::move(path)), file_(std::move(file)) {}
+  using MemFileHandle::MemFileHandle;
 
   Result<std::string_view> read(uint64_t offset, size_t n, char* scratch) const override {
-    std::lock_guard lock(env_->mutex());
-    PAIRDB_TRY(env_->check_op_locked(FaultOp::kRead, path_));
-    if (offset >= file_->data.size()) return std::string_view();
-    size_t len = std::min<size_t>(n, file_->data.size() - offset);
-    std::memcpy(scratch, file_->data.data() + offset, len);
-    return std::string_view(scratch, len);
+    return read_at(offset, n, scratch);
   }
-
- private:
-  FaultyEnv* env_;
-  const std::string path_;
-  std::shared_ptr<FaultyEnv::FileState> file_;
 };
 
-class MemWritableFile final : public WritableFile {
+class MemWritableFile final : public WritableFile, private MemFileHandle {
  public:
-  MemWritableFile(FaultyEnv* env, std::string path, std::shared_ptr<FaultyEnv::FileState> file)
-      : env_(env), path_(std::move(path)), file_(std::move(file)) {}
+  using MemFileHandle::MemFileHandle;
 
   Status append(std::string_view data) override {
     std::lock_guard lock(env_->mutex());
@@ -116,11 +119,6 @@ class MemWritableFile final : public WritableFile {
     std::lock_guard lock(env_->mutex());
     return file_->data.size();
   }
-
- private:
-  FaultyEnv* env_;
-  const std::string path_;
-  std::shared_ptr<FaultyEnv::FileState> file_;
 };
 
 class MemFileLock final : public FileLock {

@@ -115,6 +115,11 @@ class SkipList {
   Node* find_less_than(const Key& key) const;
   // Returns the last node, or head_ when the list is empty.
   Node* find_last() const;
+  // Returns the last node for which before(node) holds, or head_ when there is none: descends
+  // from the top level, moving right while the next node is before. REQUIRES: before holds for
+  // a prefix of the list and for no node after it.
+  template <class Before>
+  Node* find_last_before(Before before) const;
 
   const Compare compare_;
   Arena* const arena_;
@@ -197,14 +202,14 @@ typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_greater_or_e
 }
 
 template <typename Key, class Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_less_than(
-    const Key& key) const {
+template <class Before>
+typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_last_before(
+    Before before) const {
   Node* x = head_;
   int level = max_height() - 1;
   while (true) {
-    PAIRDB_DASSERT(x == head_ || compare_(x->key, key) < 0);
     Node* next = x->next(level);
-    if (next != nullptr && compare_(next->key, key) < 0) {
+    if (next != nullptr && before(next)) {
       x = next;
     } else if (level == 0) {
       return x;
@@ -215,19 +220,16 @@ typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_less_than(
 }
 
 template <typename Key, class Compare>
+typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_less_than(
+    const Key& key) const {
+  Node* x = find_last_before([&](const Node* next) { return compare_(next->key, key) < 0; });
+  PAIRDB_DASSERT(x == head_ || compare_(x->key, key) < 0);
+  return x;
+}
+
+template <typename Key, class Compare>
 typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_last() const {
-  Node* x = head_;
-  int level = max_height() - 1;
-  while (true) {
-    Node* next = x->next(level);
-    if (next != nullptr) {
-      x = next;
-    } else if (level == 0) {
-      return x;
-    } else {
-      --level;
-    }
-  }
+  return find_last_before([](const Node*) { return true; });
 }
 
 template <typename Key, class Compare>

@@ -33,6 +33,13 @@ bool get_internal_key(std::string_view* input, std::string* key) {
   return true;
 }
 
+// Appends `tag` and the number, when the field is set.
+void put_number_field(std::string* out, Tag tag, const std::optional<uint64_t>& number) {
+  if (!number) return;
+  put_varint32(out, tag);
+  put_varint64(out, *number);
+}
+
 }  // namespace
 
 void VersionEdit::add_file(int level, FileMetaData file) {
@@ -51,18 +58,9 @@ std::string VersionEdit::encode() const {
     put_varint32(&out, kComparator);
     put_length_prefixed(&out, *comparator_name_);
   }
-  if (log_number_) {
-    put_varint32(&out, kLogNumber);
-    put_varint64(&out, *log_number_);
-  }
-  if (next_file_number_) {
-    put_varint32(&out, kNextFileNumber);
-    put_varint64(&out, *next_file_number_);
-  }
-  if (last_sequence_) {
-    put_varint32(&out, kLastSequence);
-    put_varint64(&out, *last_sequence_);
-  }
+  put_number_field(&out, kLogNumber, log_number_);
+  put_number_field(&out, kNextFileNumber, next_file_number_);
+  put_number_field(&out, kLastSequence, last_sequence_);
   for (const auto& [level, number] : deleted_files_) {
     put_varint32(&out, kDeletedFile);
     put_varint32(&out, static_cast<uint32_t>(level));

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -65,6 +66,27 @@ Offset<wire::TableSpec> build_spec(FlatBufferBuilder& fbb, const TableSpec& spec
                                spec.siblings_warn, spec.siblings_max);
 }
 
+// The offsets of an item's table, partition key and sort key, created in that order.
+template <class Args>
+auto item_key_fields(FlatBufferBuilder& fbb, const Args& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = bytes_field(fbb, a.partition_key);
+  const auto sk = bytes_field(fbb, a.sort_key);
+  return std::tuple(table, pk, sk);
+}
+
+// Finishes a request table whose one field is text: create(fbb, offset of the text).
+template <class Create>
+void finish_text_request(FlatBufferBuilder& fbb, std::string_view text, Create create) {
+  fbb.Finish(create(fbb, text_field(fbb, text)));
+}
+
+// Finishes a request table that has no fields.
+template <class WireRequest>
+void finish_empty_request(FlatBufferBuilder& fbb) {
+  fbb.Finish(typename WireRequest::Builder(fbb).Finish());
+}
+
 // ---- Reading responses: absent fields read as empty / zero.
 
 std::string bytes_of(const flatbuffers::Vector<uint8_t>* v) {
@@ -74,14 +96,18 @@ std::string bytes_of(const flatbuffers::Vector<uint8_t>* v) {
 
 std::string text_of(const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); }
 
-std::vector<Sibling> siblings_of(const flatbuffers::Vector<Offset<wire::Sibling>>* v) {
-  std::vector<Sibling> out;
+// Converts every element of a vector field; an absent vector reads as empty.
+template <class Element, class Convert>
+auto each_of(const flatbuffers::Vector<Element>* v, Convert convert) {
+  std::vector<decltype(convert(*v->begin()))> out;
   if (v == nullptr) return out;
-  for (const wire::Sibling* s : *v) {
-    out.push_back(Sibling{bytes_of(s->value()), text_of(s->content_type()), s->timestamp(),
-                          s->expires_at_ms(), s->tombstone()});
-  }
+  for (auto element : *v) out.push_back(convert(element));
   return out;
+}
+
+Sibling sibling_of(const wire::Sibling* s) {
+  return Sibling{bytes_of(s->value()), text_of(s->content_type()), s->timestamp(),
+                 s->expires_at_ms(), s->tombstone()};
 }
 
 TableSpec spec_of(const wire::TableSpec* s) {
@@ -89,11 +115,9 @@ TableSpec spec_of(const wire::TableSpec* s) {
   if (s == nullptr) return spec;
   spec.name = text_of(s->name());
   spec.owner = text_of(s->owner());
-  if (s->replication() != nullptr) {
-    for (const wire::DcReplication* r : *s->replication()) {
-      spec.replication.push_back(DcReplication{text_of(r->dc()), r->rf()});
-    }
-  }
+  spec.replication = each_of(s->replication(), [](const wire::DcReplication* r) {
+    return DcReplication{text_of(r->dc()), r->rf()};
+  });
   spec.read_consistency = s->read_consistency();
   spec.write_consistency = s->write_consistency();
   spec.conflict_mode = s->conflict_mode();
@@ -104,40 +128,28 @@ TableSpec spec_of(const wire::TableSpec* s) {
 }
 
 TableInfo table_info_of(const wire::TableInfo* t) {
-  TableInfo info;
-  if (t == nullptr) return info;
-  info.spec = spec_of(t->spec());
-  info.table_id = t->table_id();
-  info.created_at_ms = t->created_at_ms();
-  info.schema_version = t->schema_version();
-  return info;
+  if (t == nullptr) return {};
+  return TableInfo{spec_of(t->spec()), t->table_id(), t->created_at_ms(), t->schema_version()};
 }
 
-std::vector<NodeInfo> nodes_of(const flatbuffers::Vector<Offset<wire::NodeInfo>>* v) {
-  std::vector<NodeInfo> out;
-  if (v == nullptr) return out;
-  for (const wire::NodeInfo* n : *v) {
-    NodeInfo node;
-    node.node_id = text_of(n->node_id());
-    node.address = text_of(n->address());
-    node.http_address = text_of(n->http_address());
-    node.dc = text_of(n->dc());
-    node.rack = text_of(n->rack());
-    node.state = text_of(n->state());
-    if (n->tokens() != nullptr) node.tokens.assign(n->tokens()->begin(), n->tokens()->end());
-    node.liveness = text_of(n->liveness());
-    node.load_bytes = n->load_bytes();
-    out.push_back(std::move(node));
-  }
-  return out;
+NodeInfo node_of(const wire::NodeInfo* n) {
+  NodeInfo node;
+  node.node_id = text_of(n->node_id());
+  node.address = text_of(n->address());
+  node.http_address = text_of(n->http_address());
+  node.dc = text_of(n->dc());
+  node.rack = text_of(n->rack());
+  node.state = text_of(n->state());
+  if (n->tokens() != nullptr) node.tokens.assign(n->tokens()->begin(), n->tokens()->end());
+  node.liveness = text_of(n->liveness());
+  node.load_bytes = n->load_bytes();
+  return node;
 }
 
 KeyValues entries_of(const flatbuffers::Vector<Offset<wire::KeyValue>>* v) {
-  KeyValues out;
-  if (v == nullptr) return out;
-  for (const wire::KeyValue* kv : *v)
-    out.entries.emplace_back(text_of(kv->key()), text_of(kv->value()));
-  return out;
+  return KeyValues{each_of(v, [](const wire::KeyValue* kv) {
+    return std::pair(text_of(kv->key()), text_of(kv->value()));
+  })};
 }
 
 }  // namespace
@@ -165,14 +177,8 @@ void build_request(FlatBufferBuilder& fbb, const HelloArgs& a) {
   fbb.Finish(wire::CreateHelloRequest(fbb, name, versions, token));
 }
 
-void build_request(FlatBufferBuilder& fbb, const PingArgs&) {
-  fbb.Finish(wire::CreatePingRequest(fbb));
-}
-
 void build_request(FlatBufferBuilder& fbb, const PutArgs& a) {
-  const auto table = text_field(fbb, a.table);
-  const auto pk = bytes_field(fbb, a.partition_key);
-  const auto sk = bytes_field(fbb, a.sort_key);
+  const auto [table, pk, sk] = item_key_fields(fbb, a);
   const auto value = bytes_field(fbb, a.value);
   const auto type = text_field(fbb, a.content_type);
   const auto context = bytes_field(fbb, a.context);
@@ -182,16 +188,12 @@ void build_request(FlatBufferBuilder& fbb, const PutArgs& a) {
 }
 
 void build_request(FlatBufferBuilder& fbb, const GetArgs& a) {
-  const auto table = text_field(fbb, a.table);
-  const auto pk = bytes_field(fbb, a.partition_key);
-  const auto sk = bytes_field(fbb, a.sort_key);
+  const auto [table, pk, sk] = item_key_fields(fbb, a);
   fbb.Finish(wire::CreateGetRequest(fbb, table, pk, sk, a.consistency, a.timeout_ms));
 }
 
 void build_request(FlatBufferBuilder& fbb, const DeleteArgs& a) {
-  const auto table = text_field(fbb, a.table);
-  const auto pk = bytes_field(fbb, a.partition_key);
-  const auto sk = bytes_field(fbb, a.sort_key);
+  const auto [table, pk, sk] = item_key_fields(fbb, a);
   const auto context = bytes_field(fbb, a.context);
   const auto key = text_field(fbb, a.idempotency_key);
   fbb.Finish(
@@ -219,39 +221,16 @@ void build_request(FlatBufferBuilder& fbb, const DropTableArgs& a) {
   fbb.Finish(wire::CreateDropTableRequest(fbb, name, a.if_exists));
 }
 
-void build_request(FlatBufferBuilder& fbb, const ListTablesArgs&) {
-  fbb.Finish(wire::CreateListTablesRequest(fbb));
-}
-
 void build_request(FlatBufferBuilder& fbb, const DescribeTableArgs& a) {
-  const auto name = text_field(fbb, a.name);
-  fbb.Finish(wire::CreateDescribeTableRequest(fbb, name));
-}
-
-void build_request(FlatBufferBuilder& fbb, const TopologyArgs&) {
-  fbb.Finish(wire::CreateTopologyRequest(fbb));
-}
-
-void build_request(FlatBufferBuilder& fbb, const StatusArgs&) {
-  fbb.Finish(wire::CreateStatusRequest(fbb));
-}
-
-void build_request(FlatBufferBuilder& fbb, const InfoArgs&) {
-  fbb.Finish(wire::CreateInfoRequest(fbb));
+  finish_text_request(fbb, a.name, &wire::CreateDescribeTableRequest);
 }
 
 void build_request(FlatBufferBuilder& fbb, const TableStatsArgs& a) {
-  const auto table = text_field(fbb, a.table);
-  fbb.Finish(wire::CreateTableStatsRequest(fbb, table));
-}
-
-void build_request(FlatBufferBuilder& fbb, const FlushArgs&) {
-  fbb.Finish(wire::CreateFlushRequest(fbb));
+  finish_text_request(fbb, a.table, &wire::CreateTableStatsRequest);
 }
 
 void build_request(FlatBufferBuilder& fbb, const CompactArgs& a) {
-  const auto table = text_field(fbb, a.table);
-  fbb.Finish(wire::CreateCompactRequest(fbb, table));
+  finish_text_request(fbb, a.table, &wire::CreateCompactRequest);
 }
 
 void build_request(FlatBufferBuilder& fbb, const GetEndpointsArgs& a) {
@@ -261,17 +240,21 @@ void build_request(FlatBufferBuilder& fbb, const GetEndpointsArgs& a) {
   fbb.Finish(wire::CreateGetEndpointsRequest(fbb, table, key, a.fallbacks));
 }
 
-void build_request(FlatBufferBuilder& fbb, const DescribeClusterArgs&) {
-  fbb.Finish(wire::CreateDescribeClusterRequest(fbb));
-}
-
-void build_request(FlatBufferBuilder& fbb, const GossipInfoArgs&) {
-  fbb.Finish(wire::CreateGossipInfoRequest(fbb));
-}
-
-void build_request(FlatBufferBuilder& fbb, const SchemaPullArgs&) {
-  fbb.Finish(wire::CreateSchemaPullRequest(fbb));
-}
+// The requests without fields, by name: an empty request table.
+#define PAIRDB_TEST_EMPTY_REQUEST(name)                           \
+  void build_request(FlatBufferBuilder& fbb, const name##Args&) { \
+    finish_empty_request<wire::name##Request>(fbb);               \
+  }
+PAIRDB_TEST_EMPTY_REQUEST(Ping)
+PAIRDB_TEST_EMPTY_REQUEST(ListTables)
+PAIRDB_TEST_EMPTY_REQUEST(Topology)
+PAIRDB_TEST_EMPTY_REQUEST(Status)
+PAIRDB_TEST_EMPTY_REQUEST(Info)
+PAIRDB_TEST_EMPTY_REQUEST(Flush)
+PAIRDB_TEST_EMPTY_REQUEST(DescribeCluster)
+PAIRDB_TEST_EMPTY_REQUEST(GossipInfo)
+PAIRDB_TEST_EMPTY_REQUEST(SchemaPull)
+#undef PAIRDB_TEST_EMPTY_REQUEST
 
 // ---- from_wire --------------------------------------------------------------------------------
 
@@ -289,7 +272,7 @@ PutResult from_wire(const wire::PutResponse& r) {
 }
 
 GetResult from_wire(const wire::GetResponse& r) {
-  return GetResult{r.found(), siblings_of(r.siblings()), bytes_of(r.context())};
+  return GetResult{r.found(), each_of(r.siblings(), sibling_of), bytes_of(r.context())};
 }
 
 DeleteResult from_wire(const wire::DeleteResponse& r) {
@@ -298,12 +281,10 @@ DeleteResult from_wire(const wire::DeleteResponse& r) {
 
 QueryResult from_wire(const wire::QueryResponse& r) {
   QueryResult out;
-  if (r.items() != nullptr) {
-    for (const wire::QueryItem* item : *r.items()) {
-      out.items.push_back(QueryItem{bytes_of(item->sort_key()), siblings_of(item->siblings()),
-                                    bytes_of(item->context())});
-    }
-  }
+  out.items = each_of(r.items(), [](const wire::QueryItem* item) {
+    return QueryItem{bytes_of(item->sort_key()), each_of(item->siblings(), sibling_of),
+                     bytes_of(item->context())};
+  });
   out.next_page_token = bytes_of(r.next_page_token());
   return out;
 }
@@ -313,21 +294,17 @@ TableInfo from_wire(const wire::CreateTableResponse& r) { return table_info_of(r
 Empty from_wire(const wire::DropTableResponse&) { return {}; }
 
 ListTablesResult from_wire(const wire::ListTablesResponse& r) {
-  ListTablesResult out;
-  if (r.tables() != nullptr) {
-    for (const wire::TableInfo* t : *r.tables()) out.tables.push_back(table_info_of(t));
-  }
-  return out;
+  return ListTablesResult{each_of(r.tables(), table_info_of)};
 }
 
 TableInfo from_wire(const wire::DescribeTableResponse& r) { return table_info_of(r.table()); }
 
 TopologyResult from_wire(const wire::TopologyResponse& r) {
-  return TopologyResult{text_of(r.partitioner()), nodes_of(r.nodes()), r.ring_version()};
+  return TopologyResult{text_of(r.partitioner()), each_of(r.nodes(), node_of), r.ring_version()};
 }
 
 StatusResult from_wire(const wire::StatusResponse& r) {
-  return StatusResult{text_of(r.node_id()), nodes_of(r.nodes())};
+  return StatusResult{text_of(r.node_id()), each_of(r.nodes(), node_of)};
 }
 
 KeyValues from_wire(const wire::InfoResponse& r) { return entries_of(r.entries()); }
@@ -339,23 +316,17 @@ Empty from_wire(const wire::FlushResponse&) { return {}; }
 Empty from_wire(const wire::CompactResponse&) { return {}; }
 
 GetEndpointsResult from_wire(const wire::GetEndpointsResponse& r) {
-  return GetEndpointsResult{r.token(), nodes_of(r.nodes()), r.natural_count(), r.ring_version()};
+  return GetEndpointsResult{r.token(), each_of(r.nodes(), node_of), r.natural_count(),
+                            r.ring_version()};
 }
 
 DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r) {
   DescribeClusterResult out;
   out.cluster_name = text_of(r.cluster_name());
   out.partitioner = text_of(r.partitioner());
-  if (r.schema_versions() != nullptr) {
-    for (const wire::SchemaVersion* v : *r.schema_versions()) {
-      SchemaVersionInfo info;
-      info.version = v->version();
-      if (v->node_ids() != nullptr) {
-        for (const flatbuffers::String* id : *v->node_ids()) info.node_ids.push_back(text_of(id));
-      }
-      out.schema_versions.push_back(std::move(info));
-    }
-  }
+  out.schema_versions = each_of(r.schema_versions(), [](const wire::SchemaVersion* v) {
+    return SchemaVersionInfo{v->version(), each_of(v->node_ids(), text_of)};
+  });
   out.schema_agreement = r.schema_agreement();
   out.ring_version = r.ring_version();
   return out;
@@ -364,23 +335,25 @@ DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r) {
 GossipInfoResult from_wire(const wire::GossipInfoResponse& r) {
   GossipInfoResult out;
   out.node_id = text_of(r.node_id());
-  if (r.members() != nullptr) {
-    for (const wire::GossipMember* m : *r.members()) {
-      out.members.push_back(
-          GossipMemberInfo{text_of(m->node_id()), text_of(m->gossip_address()), m->incarnation(),
-                           text_of(m->status()), m->schema_version(), m->load_bytes(),
-                           text_of(m->software_version()), text_of(m->dc()), text_of(m->rack()),
-                           text_of(m->liveness()), m->meta_version()});
-    }
-  }
+  out.members = each_of(r.members(), [](const wire::GossipMember* m) {
+    return GossipMemberInfo{text_of(m->node_id()),
+                            text_of(m->gossip_address()),
+                            m->incarnation(),
+                            text_of(m->status()),
+                            m->schema_version(),
+                            m->load_bytes(),
+                            text_of(m->software_version()),
+                            text_of(m->dc()),
+                            text_of(m->rack()),
+                            text_of(m->liveness()),
+                            m->meta_version()};
+  });
   return out;
 }
 
 SchemaPullResult from_wire(const wire::SchemaPullResponse& r) {
   SchemaPullResult out;
-  if (r.tables() != nullptr) {
-    for (const wire::TableInfo* t : *r.tables()) out.tables.push_back(table_info_of(t));
-  }
+  out.tables = each_of(r.tables(), table_info_of);
   if (r.dropped_table_ids() != nullptr) {
     out.dropped_table_ids.assign(r.dropped_table_ids()->begin(), r.dropped_table_ids()->end());
   }
