@@ -2,14 +2,18 @@
 #pragma once
 
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 #include <pairdb/lsm/db.h>
 #include <catch2/catch.hpp>
 
 #include "lsm/faulty_env.h"
+#include "support/temp_dir.h"
 
 namespace pairdb::lsm::testing {
 
@@ -19,16 +23,22 @@ inline uint64_t env_knob(const char* name, uint64_t fallback) {
   return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
+// Options that create the DB if it is missing and drop its log lines: tests assert on
+// behaviour, not logs; PAIRDB_TEST_LOG=1 shows them when debugging.
+inline Options quiet_options() {
+  Options options;
+  options.create_if_missing = true;
+  if (env_knob("PAIRDB_TEST_LOG", 0) == 0) options.log = [](LogLevel, std::string_view) {};
+  return options;
+}
+
 // Options for an engine on a FaultyEnv with tiny memtables and deterministic flushes.
 inline Options small_options(FaultyEnv* env) {
-  Options options;
+  Options options = quiet_options();
   options.env = env;
-  options.create_if_missing = true;
   options.write_buffer_bytes = 64 << 10;
   options.block_bytes = 512;
   options.inline_background_work = true;
-  // Tests assert on behaviour, not logs; PAIRDB_TEST_LOG=1 shows them when debugging.
-  if (env_knob("PAIRDB_TEST_LOG", 0) == 0) options.log = [](LogLevel, std::string_view) {};
   return options;
 }
 
@@ -42,6 +52,23 @@ inline Options compacting_options(FaultyEnv* env) {
   options.compaction_free_disk_reserve_bytes = 0;
   return options;
 }
+
+// Test fixtures: `options` for an engine on the fixture's own FaultyEnv `env`.
+struct SmallEngineOnFaultyEnv {
+  FaultyEnv env;
+  Options options = small_options(&env);
+};
+struct CompactingEngineOnFaultyEnv {
+  FaultyEnv env;
+  Options options = compacting_options(&env);
+};
+
+// A fixture for tests of the engine on the real file system (the default Env): `db_path` is in
+// a fresh directory, removed with everything in it when the test ends.
+struct OnRealFileSystem {
+  const pairdb::test::TempDir temp;
+  const std::string db_path = temp.path() + "/db";
+};
 
 inline uint64_t property_number(DB& db, const std::string& name) {
   auto value = db.get_property(name);
@@ -66,6 +93,15 @@ inline std::string get_or(DB& db, std::string_view key, std::string fallback = "
   INFO(value.status().to_string());
   REQUIRE(value.status().is_not_found());
   return fallback;
+}
+
+// Requires each key to read as its expected value (get_or's "<absent>" for a missing key).
+inline void require_reads(
+    DB& db, std::initializer_list<std::pair<std::string_view, std::string_view>> expected) {
+  for (const auto& [key, value] : expected) {
+    INFO("key " << key);
+    REQUIRE(get_or(db, key) == value);
+  }
 }
 
 inline std::string key_of(uint64_t i) { return fmt::format("key{:08d}", i); }

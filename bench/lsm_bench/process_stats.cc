@@ -25,6 +25,18 @@ std::optional<uint64_t> read_proc_field(const char* path, std::string_view field
   return std::nullopt;
 }
 
+// Calls visit(entry) for every regular file below dir. Errors end the walk quietly: a file
+// deleted under us is skipped, an unreadable directory ends it early.
+template <typename Visit>
+void for_each_regular_file(const std::string& dir, Visit visit) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec)) visit(*it);
+  }
+}
+
 }  // namespace
 
 std::optional<uint64_t> process_bytes_written() {
@@ -45,30 +57,23 @@ bool reset_peak_rss() {
 }
 
 uint64_t directory_bytes(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
   uint64_t total = 0;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+  for_each_regular_file(dir, [&](const std::filesystem::directory_entry& file) {
     std::error_code size_ec;
-    if (!it->is_regular_file(size_ec)) continue;
-    uint64_t size = it->file_size(size_ec);
+    uint64_t size = file.file_size(size_ec);
     if (!size_ec) total += size;  // A file deleted under us counts as 0.
-  }
+  });
   return total;
 }
 
 int evict_directory_from_page_cache(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
   int advised = 0;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
-    int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
+  for_each_regular_file(dir, [&](const std::filesystem::directory_entry& file) {
+    int fd = ::open(file.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
     if (::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0) ++advised;
     ::close(fd);
-  }
+  });
   return advised;
 }
 

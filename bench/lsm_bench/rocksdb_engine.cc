@@ -8,37 +8,27 @@
 #include <rocksdb/write_batch.h>
 
 #include "engine.h"
+#include "leveldb_family.h"
 
 namespace pairdb::bench {
 namespace {
 
-Status to_status(const rocksdb::Status& s) {
-  if (s.ok()) return Status::ok();
-  if (s.IsNotFound()) return Status::not_found(s.ToString());
-  return Status::io_error("rocksdb: " + s.ToString());
-}
-
-rocksdb::Slice to_slice(std::string_view s) { return {s.data(), s.size()}; }
-
-class RocksdbIterator final : public EngineIterator {
- public:
-  explicit RocksdbIterator(rocksdb::Iterator* it) : it_(it) {}
-  void seek_to_first() override { it_->SeekToFirst(); }
-  void seek(std::string_view target) override { it_->Seek(to_slice(target)); }
-  bool valid() const override { return it_->Valid(); }
-  void next() override { it_->Next(); }
-  std::string_view key() const override { return it_->key().ToStringView(); }
-  std::string_view value() const override { return it_->value().ToStringView(); }
-  Status status() const override { return to_status(it_->status()); }
-
- private:
-  std::unique_ptr<rocksdb::Iterator> it_;
+struct RocksdbApi {
+  static constexpr std::string_view kName = "rocksdb";
+  using DB = rocksdb::DB;
+  using Iterator = rocksdb::Iterator;
+  using Slice = rocksdb::Slice;
+  using NativeStatus = rocksdb::Status;
+  using ReadOptions = rocksdb::ReadOptions;
+  using WriteOptions = rocksdb::WriteOptions;
+  using WriteBatch = rocksdb::WriteBatch;
+  static NativeStatus batch_put(WriteBatch& batch, const Slice& key, const Slice& value) {
+    return batch.Put(key, value);
+  }
 };
 
-class RocksdbEngine final : public Engine {
+class RocksdbEngine final : public LeveldbFamilyEngine<RocksdbApi> {
  public:
-  std::string_view name() const override { return "rocksdb"; }
-
   Status open(const EngineConfig& config, const std::string& dir) override {
     rocksdb::BlockBasedTableOptions table;
     table.block_size = config.block_bytes;
@@ -51,55 +41,20 @@ class RocksdbEngine final : public Engine {
     options.compression = rocksdb::kNoCompression;
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
-    if (!s.ok()) return to_status(s);
-    db_.reset(db);
-    return Status::ok();
+    const rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
+    return adopt(s, db);
   }
 
-  Status put(std::string_view key, std::string_view value, bool sync) override {
-    rocksdb::WriteOptions options;
-    options.sync = sync;
-    return to_status(db_->Put(options, to_slice(key), to_slice(value)));
-  }
-
-  Status write_batch(std::span<const KeyValue> entries, bool sync) override {
-    batch_.Clear();
-    for (const KeyValue& entry : entries) {
-      rocksdb::Status s = batch_.Put(to_slice(entry.key), to_slice(entry.value));
-      if (!s.ok()) return to_status(s);
-    }
-    rocksdb::WriteOptions options;
-    options.sync = sync;
-    return to_status(db_->Write(options, &batch_));
-  }
-
-  Status get(std::string_view key, std::string* value) override {
-    return to_status(db_->Get(rocksdb::ReadOptions(), to_slice(key), value));
-  }
-
-  std::unique_ptr<EngineIterator> new_iterator() override {
-    return std::make_unique<RocksdbIterator>(db_->NewIterator(rocksdb::ReadOptions()));
-  }
-
-  Status flush() override { return to_status(db_->Flush(rocksdb::FlushOptions())); }
-
-  std::string native_stats() override {
-    std::string stats;
-    if (!db_->GetProperty("rocksdb.stats", &stats)) return "(no rocksdb.stats)";
-    return stats;
+  Status flush() override {
+    return native_to_status<RocksdbApi>(db_->Flush(rocksdb::FlushOptions()));
   }
 
   Status close() override {
     if (db_ == nullptr) return Status::ok();
     rocksdb::Status s = db_->Close();
     db_.reset();
-    return to_status(s);
+    return native_to_status<RocksdbApi>(s);
   }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::WriteBatch batch_;  // Reused by write_batch (single writer thread), as in pairdb's.
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Parsing of pairdb-bench's --workload.
 #include "workload_mix.h"
 
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <optional>
 
@@ -16,25 +18,25 @@ std::optional<uint64_t> parse_count(std::string_view text) {
   return value;
 }
 
+// YCSB's core workloads, by their letter: the share of operations that are reads.
+struct LetterMix {
+  char letter;
+  double read_fraction;
+};
+constexpr std::array<LetterMix, 4> kLetterMixes = {{
+    {'A', 0.50},
+    {'B', 0.95},
+    {'C', 1.0},
+    {'W', 0.0},
+}};
+
 }  // namespace
 
 Result<WorkloadMix> parse_workload(std::string_view text) {
   if (text.size() == 1) {
-    switch (text[0]) {
-      case 'A':
-      case 'a':
-        return WorkloadMix{"A", 0.50};
-      case 'B':
-      case 'b':
-        return WorkloadMix{"B", 0.95};
-      case 'C':
-      case 'c':
-        return WorkloadMix{"C", 1.0};
-      case 'W':
-      case 'w':
-        return WorkloadMix{"W", 0.0};
-      default:
-        break;
+    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    for (const LetterMix& mix : kLetterMixes) {
+      if (mix.letter == letter) return WorkloadMix{std::string(1, letter), mix.read_fraction};
     }
   }
   const size_t colon = text.find(':');

@@ -38,33 +38,30 @@ void JsonWriter::append_escaped(std::string_view text) {
   out_ += '"';
 }
 
-JsonWriter& JsonWriter::begin_object() {
+JsonWriter& JsonWriter::open_scope(char bracket) {
   before_value();
-  out_ += '{';
+  out_ += bracket;
   first_in_scope_.push_back(true);
   return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+JsonWriter& JsonWriter::close_scope(char bracket) {
   PAIRDB_ASSERT(!first_in_scope_.empty());
   first_in_scope_.pop_back();
-  out_ += '}';
+  out_ += bracket;
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_array() {
+JsonWriter& JsonWriter::literal(std::string_view text) {
   before_value();
-  out_ += '[';
-  first_in_scope_.push_back(true);
+  out_ += text;
   return *this;
 }
 
-JsonWriter& JsonWriter::end_array() {
-  PAIRDB_ASSERT(!first_in_scope_.empty());
-  first_in_scope_.pop_back();
-  out_ += ']';
-  return *this;
-}
+JsonWriter& JsonWriter::begin_object() { return open_scope('{'); }
+JsonWriter& JsonWriter::end_object() { return close_scope('}'); }
+JsonWriter& JsonWriter::begin_array() { return open_scope('['); }
+JsonWriter& JsonWriter::end_array() { return close_scope(']'); }
 
 JsonWriter& JsonWriter::key(std::string_view name) {
   PAIRDB_ASSERT(!after_key_);
@@ -83,34 +80,13 @@ JsonWriter& JsonWriter::value(std::string_view text) {
 
 JsonWriter& JsonWriter::value(double number) {
   if (!std::isfinite(number)) return null();
-  before_value();
-  out_ += fmt::format("{}", number);
-  return *this;
+  return literal(fmt::format("{}", number));
 }
 
-JsonWriter& JsonWriter::value(uint64_t number) {
-  before_value();
-  out_ += std::to_string(number);
-  return *this;
-}
-
-JsonWriter& JsonWriter::value(int64_t number) {
-  before_value();
-  out_ += std::to_string(number);
-  return *this;
-}
-
-JsonWriter& JsonWriter::value(bool flag) {
-  before_value();
-  out_ += flag ? "true" : "false";
-  return *this;
-}
-
-JsonWriter& JsonWriter::null() {
-  before_value();
-  out_ += "null";
-  return *this;
-}
+JsonWriter& JsonWriter::value(uint64_t number) { return literal(std::to_string(number)); }
+JsonWriter& JsonWriter::value(int64_t number) { return literal(std::to_string(number)); }
+JsonWriter& JsonWriter::value(bool flag) { return literal(flag ? "true" : "false"); }
+JsonWriter& JsonWriter::null() { return literal("null"); }
 
 const std::string& JsonWriter::str() const {
   PAIRDB_ASSERT(first_in_scope_.empty());

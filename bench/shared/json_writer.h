@@ -33,6 +33,11 @@ class JsonWriter {
  private:
   void before_value();
   void append_escaped(std::string_view text);
+  // Opens or closes an object ('{', '}') or an array ('[', ']').
+  JsonWriter& open_scope(char bracket);
+  JsonWriter& close_scope(char bracket);
+  // Writes a number, true, false or null as given.
+  JsonWriter& literal(std::string_view text);
 
   std::string out_;
   std::vector<bool> first_in_scope_;  // One entry per open object or array.

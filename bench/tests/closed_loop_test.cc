@@ -86,18 +86,29 @@ class FakeDriver : public Driver {
   std::vector<Operation> issued_;
 };
 
+// Options for `clients` clients over records [0, records), each with up to `pipeline` requests
+// in flight; the rest keep their defaults.
+ClosedLoopOptions options_for(size_t clients, uint64_t records,
+                              size_t pipeline = ClosedLoopOptions{}.pipeline) {
+  ClosedLoopOptions options;
+  options.clients = clients;
+  options.pipeline = pipeline;
+  options.records = records;
+  return options;
+}
+
+const OpStats& stats_of(const PhaseResult& result, OpKind kind) {
+  return result.ops[static_cast<size_t>(kind)];
+}
+
 }  // namespace
 
 TEST_CASE("load writes every record exactly once") {
   FakeDriver driver(2);
-  ClosedLoopOptions options;
-  options.clients = 7;
-  options.pipeline = 3;
-  options.records = 5000;
-  ClosedLoop loop(&driver, options);
+  ClosedLoop loop(&driver, options_for(/*clients=*/7, /*records=*/5000, /*pipeline=*/3));
   const PhaseResult result = loop.load();
-  CHECK(result.ops[static_cast<size_t>(OpKind::kUpdate)].ok == 5000);
-  CHECK(result.ops[static_cast<size_t>(OpKind::kRead)].ok == 0);
+  CHECK(stats_of(result, OpKind::kUpdate).ok == 5000);
+  CHECK(stats_of(result, OpKind::kRead).ok == 0);
   std::set<uint64_t> records;
   for (const Operation& op : driver.issued()) {
     CHECK(op.kind == OpKind::kUpdate);
@@ -109,17 +120,14 @@ TEST_CASE("load writes every record exactly once") {
 
 TEST_CASE("a run with an operation count issues exactly that many, in the workload's mix") {
   FakeDriver driver(2);
-  ClosedLoopOptions options;
-  options.clients = 10;
-  options.pipeline = 4;
-  options.records = 1000;
+  ClosedLoopOptions options = options_for(/*clients=*/10, /*records=*/1000, /*pipeline=*/4);
   options.mix = parse_workload("B").value();
   options.ops = 20000;
   options.duration = std::chrono::minutes(5);  // The count, not the clock, ends this run.
   ClosedLoop loop(&driver, options);
   const PhaseResult result = loop.run();
-  const OpStats& reads = result.ops[static_cast<size_t>(OpKind::kRead)];
-  const OpStats& updates = result.ops[static_cast<size_t>(OpKind::kUpdate)];
+  const OpStats& reads = stats_of(result, OpKind::kRead);
+  const OpStats& updates = stats_of(result, OpKind::kUpdate);
   CHECK(reads.ok + updates.ok == 20000);
   CHECK(driver.issued().size() == 20000);
   CHECK(reads.latency.count() == reads.ok);
@@ -132,23 +140,19 @@ TEST_CASE("a run with an operation count issues exactly that many, in the worklo
 
 TEST_CASE("failed operations are counted as errors, not as latencies") {
   FakeDriver driver(1, /*fail_every=*/10);
-  ClosedLoopOptions options;
-  options.clients = 2;
-  options.records = 100;
+  ClosedLoopOptions options = options_for(/*clients=*/2, /*records=*/100);
   options.mix = parse_workload("C").value();
   options.ops = 1000;
   ClosedLoop loop(&driver, options);
   const PhaseResult result = loop.run();
   CHECK(result.total_errors() == 100);
   CHECK(result.total_ok() == 900);
-  CHECK(result.ops[static_cast<size_t>(OpKind::kRead)].latency.count() == 900);
+  CHECK(stats_of(result, OpKind::kRead).latency.count() == 900);
 }
 
 TEST_CASE("a timed run stops at its duration and reports progress") {
   FakeDriver driver(1);
-  ClosedLoopOptions options;
-  options.clients = 1;
-  options.records = 10;
+  ClosedLoopOptions options = options_for(/*clients=*/1, /*records=*/10);
   options.duration = std::chrono::milliseconds(1500);
   std::vector<std::string> lines;
   options.progress = [&](const std::string& line) { lines.push_back(line); };

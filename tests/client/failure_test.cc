@@ -8,12 +8,9 @@
 using namespace pairdb::client;
 using namespace pairdb::client::test;
 
-TEST_CASE("sdk: a request to a frozen node completes with kTimeout at its deadline",
-          "[sdk][e2e][failure]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
+TEST_CASE_METHOD(NodeWithKvTable,
+                 "sdk: a request to a frozen node completes with kTimeout at its deadline",
+                 "[sdk][e2e][failure]") {
   ok(client.put({.table = "kv", .partition_key = "k", .value = "before"}));
 
   REQUIRE(node->freeze());
@@ -37,13 +34,9 @@ TEST_CASE("sdk: a request to a frozen node completes with kTimeout at its deadli
   }
 }
 
-TEST_CASE("sdk: a write that timed out and is retried with its idempotency key lands once",
-          "[sdk][e2e][failure]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
-
+TEST_CASE_METHOD(NodeWithKvTable,
+                 "sdk: a write that timed out and is retried with its idempotency key lands once",
+                 "[sdk][e2e][failure]") {
   PutRequest put{.table = "kv",
                  .partition_key = "order-7",
                  .value = "paid",

@@ -18,11 +18,8 @@ using namespace pairdb::client;
 using namespace pairdb::client::test;
 namespace asio = boost::asio;
 
-TEST_CASE("sdk: hello, ping, topology, status and info describe the node", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-
+TEST_CASE_METHOD(NodeAndClient, "sdk: hello, ping, topology, status and info describe the node",
+                 "[sdk][e2e]") {
   const HelloInfo hello = ok(client.hello());
   CHECK(hello.protocol_version == 1);
   CHECK(hello.node_id.size() == 36);
@@ -43,10 +40,8 @@ TEST_CASE("sdk: hello, ping, topology, status and info describe the node", "[sdk
   CHECK(*info.find("node_id") == hello.node_id);
 }
 
-TEST_CASE("sdk: gossip info, cluster description and endpoints of a key", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
+TEST_CASE_METHOD(NodeAndClient, "sdk: gossip info, cluster description and endpoints of a key",
+                 "[sdk][e2e]") {
   const std::string self = ok(client.hello()).node_id;
 
   const GossipInfo gossip = ok(client.gossip_info());
@@ -75,11 +70,8 @@ TEST_CASE("sdk: gossip info, cluster description and endpoints of a key", "[sdk]
   CHECK(client.get_endpoints("no_such_table", "k").is(Errc::kTableNotFound));
 }
 
-TEST_CASE("sdk: tables are created, listed, described, inspected and dropped", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-
+TEST_CASE_METHOD(NodeAndClient, "sdk: tables are created, listed, described, inspected and dropped",
+                 "[sdk][e2e]") {
   const TableInfo created = ok(client.create_table(
       {.name = "accounts", .conflict_mode = ConflictMode::kLww, .default_ttl_ms = 0}));
   CHECK(created.spec.name == "accounts");
@@ -108,20 +100,19 @@ TEST_CASE("sdk: tables are created, listed, described, inspected and dropped", "
   ok(client.drop_table("accounts", /*if_exists=*/true));
 }
 
-TEST_CASE("sdk: items are put, read with siblings, resolved with the context and deleted",
-          "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
-
+TEST_CASE_METHOD(NodeWithKvTable,
+                 "sdk: items are put, read with siblings, resolved with the context and deleted",
+                 "[sdk][e2e]") {
+  // Every step below writes or reads the one item "user:1"/"profile".
+  const auto read_profile = [&] {
+    return ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  };
   const PutResult first = ok(client.put({.table = "kv",
                                          .partition_key = "user:1",
                                          .sort_key = "profile",
                                          .value = "v1",
                                          .content_type = "text/plain"}));
-  const GetResult got =
-      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const GetResult got = read_profile();
   REQUIRE(got.found);
   REQUIRE(got.siblings.size() == 1);
   CHECK(got.siblings[0].value == "v1");
@@ -130,8 +121,7 @@ TEST_CASE("sdk: items are put, read with siblings, resolved with the context and
 
   // A blind write is concurrent with v1: two siblings, then one after writing with the context.
   ok(client.put({.table = "kv", .partition_key = "user:1", .sort_key = "profile", .value = "v2"}));
-  const GetResult both =
-      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const GetResult both = read_profile();
   REQUIRE(both.siblings.size() == 2);
   ok(client.put({.table = "kv",
                  .partition_key = "user:1",
@@ -148,8 +138,7 @@ TEST_CASE("sdk: items are put, read with siblings, resolved with the context and
 
   ok(client.del(
       {.table = "kv", .partition_key = "user:1", .sort_key = "profile", .context = one.context}));
-  const GetResult gone =
-      ok(client.get({.table = "kv", .partition_key = "user:1", .sort_key = "profile"}));
+  const GetResult gone = read_profile();
   CHECK_FALSE(gone.found);
   CHECK_FALSE(gone.context.empty());
 
@@ -159,11 +148,8 @@ TEST_CASE("sdk: items are put, read with siblings, resolved with the context and
   CHECK(temp.siblings[0].expires_at_ms > 0);
 }
 
-TEST_CASE("sdk: a write with a fixed idempotency key lands once", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
+TEST_CASE_METHOD(NodeWithKvTable, "sdk: a write with a fixed idempotency key lands once",
+                 "[sdk][e2e]") {
   const PutRequest put{
       .table = "kv", .partition_key = "pay", .value = "10", .idempotency_key = "payment-0001"};
   const PutResult first = ok(client.put(put));
@@ -180,11 +166,8 @@ TEST_CASE("sdk: a write with a fixed idempotency key lands once", "[sdk][e2e]") 
   CHECK(ok(client.get({.table = "kv", .partition_key = "auto"})).siblings.size() == 2);
 }
 
-TEST_CASE("sdk: a partition is queried page by page with inclusive bounds", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
+TEST_CASE_METHOD(NodeWithKvTable, "sdk: a partition is queried page by page with inclusive bounds",
+                 "[sdk][e2e]") {
   for (int i = 0; i < 25; ++i) {
     ok(client.put({.table = "kv",
                    .partition_key = "p",
@@ -215,11 +198,8 @@ TEST_CASE("sdk: a partition is queried page by page with inclusive bounds", "[sd
   CHECK(pages >= 4);
 }
 
-TEST_CASE("sdk: server errors arrive typed with the server's message", "[sdk][e2e]") {
-  TempDir dir;
-  auto node = start_node(dir.path() + "/data");
-  Client client(options_for(*node));
-  ok(client.create_table({.name = "kv"}));
+TEST_CASE_METHOD(NodeWithKvTable, "sdk: server errors arrive typed with the server's message",
+                 "[sdk][e2e]") {
   auto no_table = client.get({.table = "nope", .partition_key = "k"});
   REQUIRE(no_table.is(Errc::kTableNotFound));
   CHECK_FALSE(no_table.error().message.empty());

@@ -46,6 +46,19 @@ T ok(Expected<T> result) {
   return std::move(result).value();
 }
 
+// A test fixture: a fresh node with its data in a temporary directory, and a blocking client
+// connected to it.
+struct NodeAndClient {
+  TempDir dir;
+  std::unique_ptr<PairdbProcess> node = start_node(dir);
+  Client client{options_for(*node)};
+};
+
+// The same, with the table "kv" created.
+struct NodeWithKvTable : NodeAndClient {
+  NodeWithKvTable() { ok(client.create_table({.name = "kv"})); }
+};
+
 // Polls `condition` until it holds or timeout_ms passes (support/poll.h).
 inline bool eventually(uint32_t timeout_ms, const std::function<bool()>& condition) {
   return pairdb::test::poll_until(std::chrono::milliseconds(timeout_ms), condition);

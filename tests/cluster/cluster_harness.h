@@ -141,20 +141,16 @@ class TestCluster {
     return std::move(*c);
   }
 
-  std::optional<StatusResult> status(size_t i) {
-    auto c = client(i);
-    if (!c) return std::nullopt;
-    auto reply = c->status();
-    if (!reply.is_ok()) return std::nullopt;
-    return std::move(reply).value();
-  }
+  std::optional<StatusResult> status(size_t i) { return ask(i, &WireClient::status); }
+  std::optional<TopologyResult> topology(size_t i) { return ask(i, &WireClient::topology); }
 
-  std::optional<TopologyResult> topology(size_t i) {
-    auto c = client(i);
-    if (!c) return std::nullopt;
-    auto reply = c->topology();
-    if (!reply.is_ok()) return std::nullopt;
-    return std::move(reply).value();
+  // Whether every node answers and `holds(client)` is true on a new connection to each.
+  bool every_node(const std::function<bool(WireClient&)>& holds) {
+    for (size_t i = 0; i < size(); ++i) {
+      auto c = client(i);
+      if (!c || !holds(*c)) return false;
+    }
+    return true;
   }
 
   // The liveness node `observer` reports for `target`, or "" if it does not know it (or did
@@ -200,6 +196,16 @@ class TestCluster {
   }
 
  private:
+  // Node i's answer to `request` on a new connection, or nullopt if it does not answer.
+  template <class Result>
+  std::optional<Result> ask(size_t i, Reply<Result> (WireClient::*request)()) {
+    auto c = client(i);
+    if (!c) return std::nullopt;
+    auto reply = ((*c).*request)();
+    if (!reply.is_ok()) return std::nullopt;
+    return std::move(reply).value();
+  }
+
   std::vector<Node> nodes_;
 };
 

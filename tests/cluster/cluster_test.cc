@@ -286,13 +286,10 @@ TEST_CASE("a table created on one node becomes visible on all, and its drop too"
 
   const auto created_at = SteadyClock::now();
   const bool visible = cluster_poll(15s, [&] {
-    for (size_t i = 0; i < cluster.size(); ++i) {
-      auto client = cluster.client(i);
-      if (!client) return false;
-      auto described = client->describe_table("orders");
-      if (!described.is_ok() || described->table_id != created.table_id) return false;
-    }
-    return true;
+    return cluster.every_node([&](WireClient& client) {
+      auto described = client.describe_table("orders");
+      return described.is_ok() && described->table_id == created.table_id;
+    });
   });
   REQUIRE(visible);
   std::printf("cluster: a new table was visible on all nodes in %.2f s\n",
@@ -304,13 +301,9 @@ TEST_CASE("a table created on one node becomes visible on all, and its drop too"
   REQUIRE(cluster.connect(3).drop_table("orders").is_ok());
   const auto dropped_at = SteadyClock::now();
   const bool gone = cluster_poll(15s, [&] {
-    for (size_t i = 0; i < cluster.size(); ++i) {
-      auto client = cluster.client(i);
-      if (!client) return false;
-      auto described = client->describe_table("orders");
-      if (described.error_code() != pairdb::wire::ErrorCode::TableNotFound) return false;
-    }
-    return true;
+    return cluster.every_node([](WireClient& client) {
+      return client.describe_table("orders").error_code() == pairdb::wire::ErrorCode::TableNotFound;
+    });
   });
   REQUIRE(gone);
   std::printf("cluster: the drop reached all nodes in %.2f s\n", seconds_since(dropped_at));

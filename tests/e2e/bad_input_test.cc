@@ -98,6 +98,18 @@ std::string header_bytes(uint32_t length, uint8_t version, uint8_t flags, uint16
   return std::string(reinterpret_cast<char*>(bytes), sizeof(bytes));
 }
 
+RawSocket connect_raw(uint16_t port) {
+  auto socket = RawSocket::connect(port);
+  REQUIRE(socket.is_ok());
+  return std::move(socket).value();
+}
+
+// The start of the server's answer on `socket`: up to `bytes_max` bytes, within 10 s.
+std::string answer_on(RawSocket& socket, size_t bytes_max) {
+  bool closed = false;
+  return socket.receive(10'000, bytes_max, &closed);
+}
+
 wire::ErrorCode error_of(const net::Frame& frame) {
   REQUIRE(frame.header.is_error());
   auto error = decode_error(frame);
@@ -160,15 +172,13 @@ TEST_CASE("malformed binary frames get error frames or a close, never a crash", 
     CHECK(client->ping().is_ok());
   }
   SECTION("garbage bytes are answered and the connection closed") {
-    auto socket = RawSocket::connect(node->binary_port());
-    REQUIRE(socket.is_ok());
-    REQUIRE(socket->send("GET / HTTP/1.1\r\nHost: x\r\n\r\nmore garbage follows here").is_ok());
-    CHECK(socket->wait_closed(10'000));
+    RawSocket socket = connect_raw(node->binary_port());
+    REQUIRE(socket.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nmore garbage follows here").is_ok());
+    CHECK(socket.wait_closed(10'000));
   }
   SECTION("a truncated frame followed by a hang-up harms nobody") {
-    auto socket = RawSocket::connect(node->binary_port());
-    REQUIRE(socket.is_ok());
-    REQUIRE(socket->send(header_bytes(100, 1, 0, 10, 1) + "only-part").is_ok());
+    RawSocket socket = connect_raw(node->binary_port());
+    REQUIRE(socket.send(header_bytes(100, 1, 0, 10, 1) + "only-part").is_ok());
   }
   expect_progress(good, 20);
   good.stop();
@@ -192,37 +202,30 @@ TEST_CASE("broken HTTP clients get errors or are cut off while others are served
     CHECK(reply->body.find("\"InvalidArgument\"") != std::string::npos);
   }
   SECTION("a 10 MiB header is refused with 431") {
-    auto socket = RawSocket::connect(http);
-    REQUIRE(socket.is_ok());
+    RawSocket socket = connect_raw(http);
     const std::string huge(10u << 20, 'a');
     // The server may close before the whole header is sent; only its answer matters.
-    (void)socket->send("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + huge + "\r\n\r\n");
-    bool closed = false;
-    const std::string answer = socket->receive(10'000, 1 << 20, &closed);
-    CHECK(answer.rfind("HTTP/1.1 431", 0) == 0);
+    (void)socket.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + huge + "\r\n\r\n");
+    CHECK(answer_on(socket, 1 << 20).rfind("HTTP/1.1 431", 0) == 0);
   }
   SECTION("an oversized body is refused with 413 from its Content-Length") {
-    auto socket = RawSocket::connect(http);
-    REQUIRE(socket.is_ok());
+    RawSocket socket = connect_raw(http);
     REQUIRE(socket
-                ->send("PUT /v1/tables/default/items/k HTTP/1.1\r\nHost: x\r\n"
-                       "Content-Type: text/plain\r\nContent-Length: 5242880\r\n\r\n" +
-                       std::string(1024, 'x'))
+                .send("PUT /v1/tables/default/items/k HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: text/plain\r\nContent-Length: 5242880\r\n\r\n" +
+                      std::string(1024, 'x'))
                 .is_ok());
-    bool closed = false;
-    const std::string answer = socket->receive(10'000, 1 << 16, &closed);
-    CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(answer_on(socket, 1 << 16).rfind("HTTP/1.1 413", 0) == 0);
   }
   SECTION("a slowloris client is cut off by the read timeout") {
-    auto socket = RawSocket::connect(http);
-    REQUIRE(socket.is_ok());
-    REQUIRE(socket->send("GET /health HTTP/1.1\r\nHost: x\r\n").is_ok());
+    RawSocket socket = connect_raw(http);
+    REQUIRE(socket.send("GET /health HTTP/1.1\r\nHost: x\r\n").is_ok());
     const auto started = Clock::now();
     bool cut_off = false;
     for (int i = 0; i < 100 && !cut_off; ++i) {
-      if (!socket->send("X-Drip: 1\r\n").is_ok()) break;
+      if (!socket.send("X-Drip: 1\r\n").is_ok()) break;
       bool closed = false;
-      socket->receive(200, 1 << 16, &closed);
+      socket.receive(200, 1 << 16, &closed);
       cut_off = closed;
     }
     CHECK(cut_off);
@@ -254,9 +257,7 @@ TEST_CASE("1,000 idle connections neither starve nor crash the node", "[e2e][bad
   expect_progress(good, 10);
   std::vector<RawSocket> idle;
   for (int i = 0; i < 1000; ++i) {
-    auto socket = RawSocket::connect(i % 2 == 0 ? node->binary_port() : node->http_port());
-    REQUIRE(socket.is_ok());
-    idle.push_back(std::move(socket).value());
+    idle.push_back(connect_raw(i % 2 == 0 ? node->binary_port() : node->http_port()));
   }
   // Connections beyond the limit are answered (an Overloaded frame or a 503) and closed; the
   // others stay open and idle. The good client keeps being served throughout.

@@ -32,6 +32,12 @@ RawExchange raw_exchange(const PairdbProcess& node, const std::string& bytes,
   return result;
 }
 
+// Sends two requests back to back on one connection, the second before the first is answered.
+RawExchange raw_pipelined(const PairdbProcess& node, const std::string& first,
+                          const std::string& second) {
+  return raw_exchange(node, first + second);
+}
+
 size_t count_of(const std::string& text, const std::string& needle) {
   size_t count = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
@@ -40,23 +46,34 @@ size_t count_of(const std::string& text, const std::string& needle) {
   return count;
 }
 
+// Checks that the node sent one response, a 400, and closed the connection: nothing after the
+// refused request was run as a request of its own.
+void check_one_400_then_closed(const RawExchange& result) {
+  CHECK(result.answer.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(count_of(result.answer, "HTTP/1.1 ") == 1);
+  CHECK(result.closed);
+}
+
 const HttpHeaders kJson = {{"Content-Type", "application/json"}};
+
+// A test fixture: a node with the default settings and its data in a temporary directory.
+struct DefaultNode {
+  TempDir dir;
+  std::unique_ptr<PairdbProcess> node = start_node(dir);
+};
 
 }  // namespace
 
-TEST_CASE("defect 1: a Transfer-Encoding that is not chunked is refused and closes",
-          "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode,
+                 "defect 1: a Transfer-Encoding that is not chunked is refused and closes",
+                 "[e2e][http][hostile]") {
   SECTION("a final coding other than chunked: 400, the body is never run as a request") {
     for (const std::string coding : {"gzip", "identity", "chunked, identity"}) {
       INFO(coding);
       const auto result = raw_exchange(
           *node, "POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
                      "\r\n\r\nGET /v1/tables/users/items/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n");
-      CHECK(result.answer.rfind("HTTP/1.1 400", 0) == 0);
-      CHECK(count_of(result.answer, "HTTP/1.1 ") == 1);
-      CHECK(result.closed);
+      check_one_400_then_closed(result);
     }
   }
   SECTION("a PUT with Transfer-Encoding: gzip stores nothing") {
@@ -73,9 +90,7 @@ TEST_CASE("defect 1: a Transfer-Encoding that is not chunked is refused and clos
         raw_exchange(*node,
                      "POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
                      "Content-Length: 5\r\n\r\nhelloGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-    CHECK(xchunked.answer.rfind("HTTP/1.1 400", 0) == 0);
-    CHECK(count_of(xchunked.answer, "HTTP/1.1 ") == 1);
-    CHECK(xchunked.closed);
+    check_one_400_then_closed(xchunked);
     const auto old = raw_exchange(*node,
                                   "POST /health HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "0\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -98,10 +113,8 @@ TEST_CASE("defect 1: a Transfer-Encoding that is not chunked is refused and clos
   }
 }
 
-TEST_CASE("defects 2 and 3: forged contexts are refused and keys stay writable",
-          "[e2e][http][hostile][context]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "defects 2 and 3: forged contexts are refused and keys stay writable",
+                 "[e2e][http][hostile][context]") {
   REQUIRE(call(*node, "PUT", "/v1/tables/users", "{}", kJson).status == 201);
   REQUIRE(call(*node, "PUT", "/v1/tables/users/items/alice", "v1").status == 200);
   // The report's forged context: this format's counter at 2^64 - 2, and a tag of ones.
@@ -155,10 +168,9 @@ TEST_CASE("defects 2 and 3 hold across a restart: the context key is kept",
   CHECK(call(*node, "GET", "/v1/tables/default/items/k").body == "v2");
 }
 
-TEST_CASE("defect 4: a TTL whose expiry would overflow is refused, writes and tables alike",
-          "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode,
+                 "defect 4: a TTL whose expiry would overflow is refused, writes and tables alike",
+                 "[e2e][http][hostile]") {
   const HttpReply wrap =
       call(*node, "PUT", "/v1/tables/default/items/ttlwrap?ttl_ms=18446744073709551615", "x");
   CHECK(wrap.status == 400);
@@ -174,9 +186,8 @@ TEST_CASE("defect 4: a TTL whose expiry would overflow is refused, writes and ta
   CHECK(call(*node, "GET", "/v1/tables/default/items/long").status == 200);
 }
 
-TEST_CASE("defect 5: every response body is valid UTF-8 JSON", "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "defect 5: every response body is valid UTF-8 JSON",
+                 "[e2e][http][hostile]") {
   REQUIRE(call(*node, "PUT", "/v1/tables/t", "{}", kJson).status == 201);
   // A surrogate and a code point above U+10FFFF as sort keys; a value of raw bytes.
   for (const std::string sort : {"%ED%A0%80", "%F4%90%80%80", "%C0%AF"}) {
@@ -207,9 +218,8 @@ TEST_CASE("defect 5: every response body is valid UTF-8 JSON", "[e2e][http][host
   CHECK(pairdb::is_utf8(raw_path.answer.substr(body_at + 4)));
 }
 
-TEST_CASE("defect 6: /api/v1/put stores numbers exactly as sent", "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "defect 6: /api/v1/put stores numbers exactly as sent",
+                 "[e2e][http][hostile]") {
   for (const std::string number :
        {"1e999999", "18446744073709551616", "1e-999999", "0.1", "-0", "123456789012345678901234"}) {
     INFO(number);
@@ -249,12 +259,10 @@ TEST_CASE("defect 7: a half-sent second request is cut off by read_timeout_ms",
   CHECK(held.count() < 5000);  // The keep-alive timeout (60 s) no longer applies.
 }
 
-TEST_CASE("defect 8: HEAD answers carry the header and no body", "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
-  const auto result = raw_exchange(*node,
-                                   "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
-                                   "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+TEST_CASE_METHOD(DefaultNode, "defect 8: HEAD answers carry the header and no body",
+                 "[e2e][http][hostile]") {
+  const auto result = raw_pipelined(*node, "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                    "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   // Exactly two responses: the HEAD's header (with the GET's Content-Length) and the GET.
   REQUIRE(count_of(result.answer, "HTTP/1.1 200") == 2);
   const size_t head_end = result.answer.find("\r\n\r\n");
@@ -263,9 +271,8 @@ TEST_CASE("defect 8: HEAD answers carry the header and no body", "[e2e][http][ho
   CHECK(result.answer.substr(0, head_end).find("Content-Length: ") != std::string::npos);
 }
 
-TEST_CASE("status codes and messages the report asked for", "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "status codes and messages the report asked for",
+                 "[e2e][http][hostile]") {
   const HttpReply limit = call(*node, "GET", "/v1/tables/default/items/p?limit=5000");
   CHECK(limit.status == 400);
   CHECK_THAT(error_message(limit), Catch::Contains("page maximum of 1000"));
@@ -301,10 +308,8 @@ TEST_CASE("status codes and messages the report asked for", "[e2e][http][hostile
   CHECK(two_hosts.answer.rfind("HTTP/1.1 400", 0) == 0);
 }
 
-TEST_CASE("a client that expects 100-continue gets it before sending its body",
-          "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "a client that expects 100-continue gets it before sending its body",
+                 "[e2e][http][hostile]") {
   auto socket = RawSocket::connect(node->http_port());
   REQUIRE(socket.is_ok());
   REQUIRE(socket
@@ -320,10 +325,8 @@ TEST_CASE("a client that expects 100-continue gets it before sending its body",
   CHECK(call(*node, "GET", "/v1/tables/default/items/big").body == "hello");
 }
 
-TEST_CASE("requests the HTTP parser refuses are counted in the request metrics",
-          "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
+TEST_CASE_METHOD(DefaultNode, "requests the HTTP parser refuses are counted in the request metrics",
+                 "[e2e][http][hostile]") {
   (void)raw_exchange(*node, "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
   (void)raw_exchange(*node, "BAD\x01 / HTTP/1.1\r\n\r\n");
   const HttpReply metrics = call(*node, "GET", "/metrics");
@@ -331,13 +334,10 @@ TEST_CASE("requests the HTTP parser refuses are counted in the request metrics",
   CHECK(metrics.body.find(R"(code="400")") != std::string::npos);
 }
 
-TEST_CASE("an HTTP/1.0 client that asks for keep-alive keeps its connection",
-          "[e2e][http][hostile]") {
-  TempDir dir;
-  auto node = start_node(dir);
-  const auto result = raw_exchange(*node,
-                                   "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-                                   "GET /health HTTP/1.0\r\n\r\n");
+TEST_CASE_METHOD(DefaultNode, "an HTTP/1.0 client that asks for keep-alive keeps its connection",
+                 "[e2e][http][hostile]") {
+  const auto result = raw_pipelined(*node, "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                                    "GET /health HTTP/1.0\r\n\r\n");
   CHECK(count_of(result.answer, "HTTP/1.0 200") == 2);
   CHECK(result.closed);  // The second request did not ask to keep the connection.
 }

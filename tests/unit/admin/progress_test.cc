@@ -20,38 +20,41 @@ std::string contents(std::FILE* file) {
   return out;
 }
 
+// Calls write(file) on a fresh temporary file and returns everything it wrote there.
+template <typename Write>
+std::string output_of(Write write) {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  write(file);
+  std::string out = contents(file);
+  std::fclose(file);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("on a terminal the status line is rewritten in place") {
-  std::FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  {
+  const std::string out = output_of([](std::FILE* file) {
     ProgressReporter progress(file, /*interactive=*/true);
     progress.update("compacting: 1 s");
     progress.update("compacting: 1 s again");  // Within 100 ms of the last: skipped.
     progress.finish("compacting: done");
-  }
-  CHECK(contents(file) == "\rcompacting: 1 s\x1b[K\rcompacting: done\x1b[K\n");
-  std::fclose(file);
+  });
+  CHECK(out == "\rcompacting: 1 s\x1b[K\rcompacting: done\x1b[K\n");
 }
 
 TEST_CASE("elsewhere each shown status is a plain line, rate-limited") {
-  std::FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  {
+  const std::string out = output_of([](std::FILE* file) {
     ProgressReporter progress(file, /*interactive=*/false, std::chrono::hours(1));
     progress.update("first");
     progress.update("second");  // Within the interval: skipped.
     progress.finish("done");
-  }
-  CHECK(contents(file) == "first\ndone\n");
-  std::fclose(file);
+  });
+  CHECK(out == "first\ndone\n");
 }
 
 TEST_CASE("an unfinished in-place line is ended when the reporter goes away") {
-  std::FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  { ProgressReporter(file, true).update("working"); }
-  CHECK(contents(file) == "\rworking\x1b[K\n");
-  std::fclose(file);
+  const std::string out =
+      output_of([](std::FILE* file) { ProgressReporter(file, true).update("working"); });
+  CHECK(out == "\rworking\x1b[K\n");
 }

@@ -9,11 +9,11 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+#include <pairdb/client.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
-#include <pairdb/client.h>
 
 #include "net/wire.h"
 
@@ -73,8 +73,8 @@ class FakeNode {
         if (frame->header.opcode == net::Opcode::kHello) {
           flatbuffers::FlatBufferBuilder fbb;
           fbb.Finish(wire::CreateHelloResponse(fbb, 1, fbb.CreateString("fake-node")));
-          replies.push_back(net::encode_response_frame(frame->header.stream_id,
-                                                       net::Opcode::kHello, fbb));
+          replies.push_back(
+              net::encode_response_frame(frame->header.stream_id, net::Opcode::kHello, fbb));
         } else if (frame->header.opcode == net::Opcode::kTopology) {
           flatbuffers::FlatBufferBuilder fbb;
           const uint64_t tokens[] = {0};
@@ -84,8 +84,8 @@ class FakeNode {
           std::vector<flatbuffers::Offset<wire::NodeInfo>> nodes{node};
           fbb.Finish(wire::CreateTopologyResponse(fbb, fbb.CreateString("xxh3-64"),
                                                   fbb.CreateVector(nodes), 1));
-          replies.push_back(net::encode_response_frame(frame->header.stream_id,
-                                                       net::Opcode::kTopology, fbb));
+          replies.push_back(
+              net::encode_response_frame(frame->header.stream_id, net::Opcode::kTopology, fbb));
         } else {
           keep = script_(*frame, replies);
         }
@@ -124,6 +124,14 @@ std::string key_of(const net::Frame& get) {
                      request->partition_key()->size());
 }
 
+// A script that drops the connection on every request, without an answer, counting them.
+FakeNode::Script hang_up_on_every_request(std::atomic<int>* requests) {
+  return [requests](const net::Frame&, std::vector<std::string>&) {
+    ++*requests;
+    return false;
+  };
+}
+
 ClientOptions options_for(const FakeNode& node) {
   ClientOptions options;
   options.contact_points = {node.address()};
@@ -155,8 +163,9 @@ TEST_CASE("responses that arrive in reverse order reach their own requests",
   for (size_t i = 0; i < kRequests; ++i) {
     auto promise = std::make_shared<std::promise<Expected<GetResult>>>();
     results.push_back(promise->get_future());
-    client.async().async_get({.table = "t", .partition_key = fmt::format("k{}", i)},
-                             [promise](Expected<GetResult> r) { promise->set_value(std::move(r)); });
+    client.async().async_get(
+        {.table = "t", .partition_key = fmt::format("k{}", i)},
+        [promise](Expected<GetResult> r) { promise->set_value(std::move(r)); });
   }
   for (size_t i = 0; i < kRequests; ++i) {
     Expected<GetResult> got = results[i].get();
@@ -213,10 +222,7 @@ TEST_CASE("a write whose connection breaks is retried with the same generated id
 TEST_CASE("a write without an idempotency key is not retried after its connection breaks",
           "[client][connection][retry]") {
   std::atomic<int> puts{0};
-  FakeNode node([&](const net::Frame&, std::vector<std::string>&) {
-    ++puts;
-    return false;
-  });
+  FakeNode node(hang_up_on_every_request(&puts));
   ClientOptions options = options_for(node);
   options.generate_idempotency_keys = false;
   Client client(options);
@@ -228,10 +234,7 @@ TEST_CASE("a write without an idempotency key is not retried after its connectio
 TEST_CASE("a read whose connection breaks is retried until the retry budget is spent",
           "[client][connection][retry]") {
   std::atomic<int> gets{0};
-  FakeNode node([&](const net::Frame&, std::vector<std::string>&) {
-    ++gets;
-    return false;
-  });
+  FakeNode node(hang_up_on_every_request(&gets));
   ClientOptions options = options_for(node);
   options.retries_max = 2;
   Client client(options);

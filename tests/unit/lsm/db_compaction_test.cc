@@ -3,13 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
-#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -33,6 +31,21 @@ uint64_t total_table_bytes(DB& db) {
     total += property_number(db, fmt::format("pairdb.level{}.bytes", level));
   }
   return total;
+}
+
+// The 100-byte value the tests write as filler: `fill` repeated.
+std::string filler(char fill) { return std::string(100, fill); }
+
+// Puts filler(fill) under key_of(0) to key_of(count - 1).
+void put_filler(DB& db, int count, char fill) {
+  for (int i = 0; i < count; ++i) REQUIRE(db.put({}, key_of(i), filler(fill)).is_ok());
+}
+
+// Opens a DB with `options` and puts filler(fill) under its first `count` keys.
+std::unique_ptr<DB> open_with_filler(const Options& options, int count, char fill) {
+  auto db = open_db(options);
+  put_filler(*db, count, fill);
+  return db;
 }
 
 }  // namespace
@@ -93,7 +106,7 @@ TEST_CASE("a deleted key never comes back, whatever order its levels compact in"
     Options options = compacting_options(&env);
     auto db = open_db(options);
     REQUIRE(db->put({}, "victim", "old value").is_ok());
-    for (int i = 0; i < 300; ++i) REQUIRE(db->put({}, key_of(i), std::string(100, 'f')).is_ok());
+    put_filler(*db, 300, 'f');
     // Each full compact_range moves everything one level below the deepest in use.
     for (int pass = 0; pass < 3; ++pass) REQUIRE(db->compact_range(nullptr, nullptr).is_ok());
     REQUIRE(deepest_level_with_files(*db) >= 3);  // "victim" sits deep below.
@@ -120,7 +133,7 @@ TEST_CASE("a deleted key never comes back, whatever order its levels compact in"
         break;
     }
     REQUIRE(get_or(*db, "victim") == "<absent>");
-    for (int i = 0; i < 300; ++i) REQUIRE(db->put({}, key_of(i), std::string(100, 'g')).is_ok());
+    put_filler(*db, 300, 'g');
     REQUIRE(db->compact_range(nullptr, nullptr).is_ok());
     REQUIRE(get_or(*db, "victim") == "<absent>");
     auto it = db->new_iterator({});
@@ -147,10 +160,10 @@ class TestFilter final : public CompactionFilter {
 };
 }  // namespace
 
-TEST_CASE("the compaction filter drops and rewrites keys on compact_range and keeps the rest",
-          "[compaction]") {
-  FaultyEnv env;
-  Options options = compacting_options(&env);
+TEST_CASE_METHOD(
+    CompactingEngineOnFaultyEnv,
+    "the compaction filter drops and rewrites keys on compact_range and keeps the rest",
+    "[compaction]") {
   auto filter = std::make_shared<TestFilter>();
   options.compaction_filter = filter;
   auto db = open_db(options);
@@ -174,38 +187,34 @@ TEST_CASE("the compaction filter drops and rewrites keys on compact_range and ke
   REQUIRE(property_number(*db, "pairdb.compaction-filter-removed") >= 101);
 }
 
-TEST_CASE("a compaction that would not fit on disk is not started, and is reported",
-          "[compaction][fault]") {
-  FaultyEnv env;
-  Options options = compacting_options(&env);
+TEST_CASE_METHOD(CompactingEngineOnFaultyEnv,
+                 "a compaction that would not fit on disk is not started, and is reported",
+                 "[compaction][fault]") {
   options.compaction_free_disk_reserve_bytes = 1 << 20;
-  auto db = open_db(options);
-  for (int i = 0; i < 200; ++i) REQUIRE(db->put({}, key_of(i), std::string(100, 'd')).is_ok());
+  auto db = open_with_filler(options, 200, 'd');
   env.set_free_disk_bytes(512 << 10);
   Status s = db->compact_range(nullptr, nullptr);
   REQUIRE(s.is_no_space());
   INFO(s.to_string());
   REQUIRE(s.message().find("not started") != std::string_view::npos);
   REQUIRE(property_number(*db, "pairdb.compactions-refused-for-space") >= 1);
-  REQUIRE(get_or(*db, key_of(7)) == std::string(100, 'd'));
+  REQUIRE(get_or(*db, key_of(7)) == filler('d'));
   env.set_free_disk_bytes(uint64_t{1} << 40);
   REQUIRE(db->compact_range(nullptr, nullptr).is_ok());
-  REQUIRE(get_or(*db, key_of(7)) == std::string(100, 'd'));
+  REQUIRE(get_or(*db, key_of(7)) == filler('d'));
 }
 
-TEST_CASE("the block cache serves repeated reads and stays within its capacity",
-          "[compaction][cache]") {
-  FaultyEnv env;
-  Options options = compacting_options(&env);
+TEST_CASE_METHOD(CompactingEngineOnFaultyEnv,
+                 "the block cache serves repeated reads and stays within its capacity",
+                 "[compaction][cache]") {
   options.block_cache_bytes = 64 << 10;
-  auto db = open_db(options);
-  for (int i = 0; i < 3000; ++i) REQUIRE(db->put({}, key_of(i), std::string(100, 'c')).is_ok());
+  auto db = open_with_filler(options, 3000, 'c');
   REQUIRE(db->compact_range(nullptr, nullptr).is_ok());
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 50; ++i) REQUIRE(get_or(*db, key_of(i)) == std::string(100, 'c'));
+    for (int i = 0; i < 50; ++i) REQUIRE(get_or(*db, key_of(i)) == filler('c'));
   }
   REQUIRE(property_number(*db, "pairdb.block-cache-hits") > 100);
-  for (int i = 0; i < 3000; i += 3) REQUIRE(get_or(*db, key_of(i)) == std::string(100, 'c'));
+  for (int i = 0; i < 3000; i += 3) REQUIRE(get_or(*db, key_of(i)) == filler('c'));
   REQUIRE(property_number(*db, "pairdb.block-cache-usage-bytes") <=
           property_number(*db, "pairdb.block-cache-capacity-bytes"));
   REQUIRE(property_number(*db, "pairdb.bloom-checked") > 0);
@@ -225,12 +234,10 @@ uint64_t rss_bytes() {
 }
 }  // namespace
 
-TEST_CASE("a writer faster than compaction is slowed and stopped, and memory stays bounded",
-          "[compaction][throttle]") {
-  const pairdb::test::TempDir temp;
-  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
-  Options options;
-  options.create_if_missing = true;
+TEST_CASE_METHOD(OnRealFileSystem,
+                 "a writer faster than compaction is slowed and stopped, and memory stays bounded",
+                 "[compaction][throttle]") {
+  Options options = quiet_options();
   options.wal_sync_mode = WalSyncMode::kNone;
   options.write_buffer_bytes = 256 << 10;
   options.level0_compaction_trigger = 2;
@@ -240,8 +247,7 @@ TEST_CASE("a writer faster than compaction is slowed and stopped, and memory sta
   options.target_file_bytes = 256 << 10;
   options.block_cache_bytes = 1 << 20;
   options.compaction_free_disk_reserve_bytes = 0;
-  options.log = [](LogLevel, std::string_view) {};
-  auto db = open_db(options, dir.string());
+  auto db = open_db(options, db_path);
 
   const uint64_t rss_before = rss_bytes();
   const std::string value(1000, 'w');

@@ -3,10 +3,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string_view>
 
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
-#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -25,12 +26,45 @@ std::vector<std::string> files_of_type(FaultyEnv& env, FileType type) {
   return out;
 }
 
+// Opens a DB, puts "v" under key_of(0) to key_of(count - 1), and closes it cleanly.
+void write_keys_and_close(const Options& options, int count) {
+  auto db = open_db(options);
+  for (int i = 0; i < count; ++i) REQUIRE(db->put({}, key_of(i), "v").is_ok());
+  REQUIRE(db->close().is_ok());
+}
+
+// Puts "value-" + key_of(i) under key_of(i) for i below count, and flushes them to a table.
+void put_numbered_values_and_flush(DB& db, int count) {
+  for (int i = 0; i < count; ++i) REQUIRE(db.put({}, key_of(i), "value-" + key_of(i)).is_ok());
+  REQUIRE(db.flush().is_ok());
+}
+
+// Reads back what put_numbered_values_and_flush wrote: each key returns its own value or
+// Corruption, never a wrong value. A Corruption's message must contain `message_part`, when
+// given. Returns how many reads were Corruption.
+int count_corrupt_reads(DB& db, int count,
+                        std::optional<std::string_view> message_part = std::nullopt) {
+  int corrupt = 0;
+  for (int i = 0; i < count; ++i) {
+    auto value = db.get({}, key_of(i));
+    if (value.is_ok()) {
+      REQUIRE(*value == "value-" + key_of(i));
+    } else {
+      REQUIRE(value.status().is_corruption());
+      if (message_part) {
+        REQUIRE(value.status().message().find(*message_part) != std::string_view::npos);
+      }
+      ++corrupt;
+    }
+  }
+  return corrupt;
+}
+
 }  // namespace
 
-TEST_CASE("ENOSPC on WAL append fails the write clearly; the DB stays readable and recovers",
-          "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
+TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
+                 "ENOSPC on WAL append fails the write clearly; the DB stays readable and recovers",
+                 "[db][fault]") {
   {
     auto db = open_db(options);
     REQUIRE(db->put({}, "before", "1").is_ok());
@@ -40,8 +74,7 @@ TEST_CASE("ENOSPC on WAL append fails the write clearly; the DB stays readable a
     INFO(s.to_string());
     REQUIRE(s.message().find(".log") != std::string_view::npos);
     REQUIRE(s.message().find("not applied") != std::string_view::npos);
-    REQUIRE(get_or(*db, "before") == "1");
-    REQUIRE(get_or(*db, "during") == "<absent>");
+    require_reads(*db, {{"before", "1"}, {"during", "<absent>"}});
     REQUIRE(db->put({}, "still-full", "x").is_no_space());
 
     env.clear_faults();  // Space returns: the next write starts a fresh WAL segment.
@@ -49,15 +82,13 @@ TEST_CASE("ENOSPC on WAL append fails the write clearly; the DB stays readable a
     REQUIRE(db->close().is_ok());
   }
   auto db = open_db(options);
-  REQUIRE(get_or(*db, "before") == "1");
-  REQUIRE(get_or(*db, "during") == "<absent>");
-  REQUIRE(get_or(*db, "still-full") == "<absent>");
-  REQUIRE(get_or(*db, "after") == "3");
+  require_reads(
+      *db, {{"before", "1"}, {"during", "<absent>"}, {"still-full", "<absent>"}, {"after", "3"}});
 }
 
-TEST_CASE("a failed WAL fsync fences writes, keeps reads, and is never retried", "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
+TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
+                 "a failed WAL fsync fences writes, keeps reads, and is never retried",
+                 "[db][fault]") {
   {
     auto db = open_db(options);
     REQUIRE(db->put({}, "acked", "1").is_ok());
@@ -78,19 +109,14 @@ TEST_CASE("a failed WAL fsync fences writes, keeps reads, and is never retried",
     REQUIRE(it->key() == "acked");
   }
   auto db = open_db(options);
-  REQUIRE(get_or(*db, "acked") == "1");
-  REQUIRE(get_or(*db, "later") == "<absent>");
+  require_reads(*db, {{"acked", "1"}, {"later", "<absent>"}});
   REQUIRE(db->put({}, "after-reopen", "4").is_ok());
 }
 
-TEST_CASE("a torn WAL tail is dropped and counted; everything before it survives", "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
-  {
-    auto db = open_db(options);
-    for (int i = 0; i < 10; ++i) REQUIRE(db->put({}, key_of(i), "v").is_ok());
-    REQUIRE(db->close().is_ok());
-  }
+TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
+                 "a torn WAL tail is dropped and counted; everything before it survives",
+                 "[db][fault]") {
+  write_keys_and_close(options, 10);
   auto wals = files_of_type(env, FileType::kWal);
   REQUIRE(wals.size() == 1);
   uint64_t size = *env.file_size(wals[0]);
@@ -102,14 +128,9 @@ TEST_CASE("a torn WAL tail is dropped and counted; everything before it survives
   REQUIRE(std::stoull(*db->get_property("pairdb.wal-torn-tail-bytes")) > 0);
 }
 
-TEST_CASE("a bit flip in the middle of the WAL fails open with Corruption", "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
-  {
-    auto db = open_db(options);
-    for (int i = 0; i < 10; ++i) REQUIRE(db->put({}, key_of(i), "v").is_ok());
-    REQUIRE(db->close().is_ok());
-  }
+TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
+                 "a bit flip in the middle of the WAL fails open with Corruption", "[db][fault]") {
+  write_keys_and_close(options, 10);
   auto wals = files_of_type(env, FileType::kWal);
   REQUIRE(env.flip_bit(wals[0], 30, 3).is_ok());
   auto reopened = DB::open(options, "/db");
@@ -123,15 +144,14 @@ TEST_CASE("a bit flip in the middle of the WAL fails open with Corruption", "[db
   REQUIRE(get_or(*db, key_of(9)) == "v");
 }
 
-TEST_CASE("a bit flip in an SSTable data block makes Get return Corruption, never a wrong value",
-          "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
+TEST_CASE_METHOD(
+    SmallEngineOnFaultyEnv,
+    "a bit flip in an SSTable data block makes Get return Corruption, never a wrong value",
+    "[db][fault]") {
   options.bloom_bits_per_key = 0;  // Every lookup reaches the data block.
   {
     auto db = open_db(options);
-    for (int i = 0; i < 20; ++i) REQUIRE(db->put({}, key_of(i), "value-" + key_of(i)).is_ok());
-    REQUIRE(db->flush().is_ok());
+    put_numbered_values_and_flush(*db, 20);
     REQUIRE(db->close().is_ok());
   }
   auto tables = files_of_type(env, FileType::kTable);
@@ -139,27 +159,16 @@ TEST_CASE("a bit flip in an SSTable data block makes Get return Corruption, neve
   REQUIRE(env.flip_bit(tables[0], 40, 1).is_ok());  // Inside the first data block.
 
   auto db = open_db(options);
-  int corrupt = 0;
-  for (int i = 0; i < 20; ++i) {
-    auto value = db->get({}, key_of(i));
-    if (value.is_ok()) {
-      REQUIRE(*value == "value-" + key_of(i));
-    } else {
-      REQUIRE(value.status().is_corruption());
-      REQUIRE(value.status().message().find(".sst") != std::string_view::npos);
-      ++corrupt;
-    }
-  }
-  REQUIRE(corrupt > 0);
+  REQUIRE(count_corrupt_reads(*db, 20, ".sst") > 0);
   auto it = db->new_iterator({});
   for (it->seek_to_first(); it->valid(); it->next()) {
   }
   REQUIRE(it->status().is_corruption());
 }
 
-TEST_CASE("a table listed in the MANIFEST but missing fails open with Corruption", "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
+TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
+                 "a table listed in the MANIFEST but missing fails open with Corruption",
+                 "[db][fault]") {
   {
     auto db = open_db(options);
     REQUIRE(db->put({}, "k", "v").is_ok());
@@ -189,10 +198,10 @@ TEST_CASE("a failing flush is retried, reports its error, and succeeds once spac
   REQUIRE(files_of_type(env, FileType::kTable).size() == 1);  // The partial file was removed.
 }
 
-TEST_CASE("writes acknowledged into a new WAL segment survive a crash even if no flush follows",
-          "[db][fault]") {
-  FaultyEnv env;
-  Options options = small_options(&env);
+TEST_CASE_METHOD(
+    SmallEngineOnFaultyEnv,
+    "writes acknowledged into a new WAL segment survive a crash even if no flush follows",
+    "[db][fault]") {
   options.inline_background_work = false;
   // Flushes fail, so nothing but the WAL segment's own directory sync makes it durable.
   env.inject(FaultOp::kAppend, StatusCode::kNoSpace, ".sst");
@@ -211,22 +220,18 @@ TEST_CASE("writes acknowledged into a new WAL segment survive a crash even if no
   for (const auto& key : acknowledged) REQUIRE(get_or(*db, key) == std::string(100, 'w'));
 }
 
-TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corruption",
-          "[db][fault][posix]") {
-  const pairdb::test::TempDir temp;
-  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
-  Options options;
-  options.create_if_missing = true;
+TEST_CASE_METHOD(OnRealFileSystem,
+                 "a bit flip in a memory-mapped SSTable on the real file system is Corruption",
+                 "[db][fault][posix]") {
+  Options options = quiet_options();
   options.bloom_bits_per_key = 0;
   options.use_mmap_reads = true;
-  options.log = [](LogLevel, std::string_view) {};
   {
-    auto db = open_db(options, dir.string());
-    for (int i = 0; i < 20; ++i) REQUIRE(db->put({}, key_of(i), "value-" + key_of(i)).is_ok());
-    REQUIRE(db->flush().is_ok());
+    auto db = open_db(options, db_path);
+    put_numbered_values_and_flush(*db, 20);
   }
   std::filesystem::path table;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::directory_iterator(db_path)) {
     if (entry.path().extension() == ".sst") table = entry.path();
   }
   REQUIRE(!table.empty());
@@ -239,18 +244,8 @@ TEST_CASE("a bit flip in a memory-mapped SSTable on the real file system is Corr
     f.seekp(40);
     f.write(&c, 1);
   }
-  auto db = open_db(options, dir.string());
-  int corrupt = 0;
-  for (int i = 0; i < 20; ++i) {
-    auto value = db->get({}, key_of(i));
-    if (value.is_ok()) {
-      REQUIRE(*value == "value-" + key_of(i));
-    } else {
-      REQUIRE(value.status().is_corruption());
-      ++corrupt;
-    }
-  }
-  REQUIRE(corrupt > 0);
+  auto db = open_db(options, db_path);
+  REQUIRE(count_corrupt_reads(*db, 20) > 0);
   db.reset();
 }
 

@@ -1,11 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "lsm_test_util.h"
-#include "support/temp_dir.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -18,9 +16,7 @@ TEST_CASE("put, get, overwrite and delete", "[db]") {
   REQUIRE(db->put({}, "b", "2").is_ok());
   REQUIRE(db->put({}, "a", "3").is_ok());
   REQUIRE(db->remove({}, "b").is_ok());
-  REQUIRE(get_or(*db, "a") == "3");
-  REQUIRE(get_or(*db, "b") == "<absent>");
-  REQUIRE(get_or(*db, "c") == "<absent>");
+  require_reads(*db, {{"a", "3"}, {"b", "<absent>"}, {"c", "<absent>"}});
 }
 
 TEST_CASE("open fails cleanly without create_if_missing, and with error_if_exists", "[db]") {
@@ -111,8 +107,7 @@ TEST_CASE("write batches apply atomically across reopen", "[db]") {
     REQUIRE(db->write({}, batch).is_ok());
   }
   auto db = open_db(options);
-  REQUIRE(get_or(*db, "x") == "<absent>");
-  REQUIRE(get_or(*db, "y") == "2");
+  require_reads(*db, {{"x", "<absent>"}, {"y", "2"}});
 }
 
 TEST_CASE("concurrent synced writers share WAL syncs (group commit)", "[db]") {
@@ -177,24 +172,20 @@ TEST_CASE("periodic sync mode syncs the WAL without being asked", "[db]") {
   REQUIRE(std::stoull(*db->get_property("pairdb.wal-syncs")) >= 1);
 }
 
-TEST_CASE("the engine works on the real file system", "[db][posix]") {
-  const pairdb::test::TempDir temp;
-  const std::filesystem::path dir = std::filesystem::path(temp.path()) / "db";
-  Options options;
-  options.create_if_missing = true;
+TEST_CASE_METHOD(OnRealFileSystem, "the engine works on the real file system", "[db][posix]") {
+  Options options = quiet_options();
   options.write_buffer_bytes = 64 << 10;
-  options.log = [](LogLevel, std::string_view) {};
   {
-    auto db = open_db(options, dir.string());
+    auto db = open_db(options, db_path);
     for (int i = 0; i < 2000; ++i) REQUIRE(db->put({}, key_of(i), std::string(64, 'p')).is_ok());
     REQUIRE(db->flush().is_ok());
     REQUIRE(db->put({}, "tail", "in the WAL").is_ok());
   }
   {
-    auto db = open_db(options, dir.string());
+    auto db = open_db(options, db_path);
     REQUIRE(get_or(*db, key_of(1234)) == std::string(64, 'p'));
     REQUIRE(get_or(*db, "tail") == "in the WAL");
     REQUIRE(db->get_property("pairdb.stats")->find("L0") != std::string::npos);
   }
-  REQUIRE(destroy_db(options, dir.string()).is_ok());
+  REQUIRE(destroy_db(options, db_path).is_ok());
 }

@@ -15,8 +15,11 @@ using pairdb::lsm::testing::StringWritableFile;
 
 namespace {
 
-bool message_has(const Status& status, std::string_view text) {
-  return status.message().find(text) != std::string_view::npos;
+// Requires `status` to be Corruption with `text` in its message.
+void require_corruption_mentioning(const Status& status, std::string_view text) {
+  INFO(status.to_string());
+  REQUIRE(status.is_corruption());
+  REQUIRE(status.message().find(text) != std::string_view::npos);
 }
 
 Footer sample_footer() {
@@ -25,6 +28,12 @@ Footer sample_footer() {
   footer.properties = {1205, 150};
   footer.index = {1360, std::numeric_limits<uint64_t>::max()};
   return footer;
+}
+
+std::string encoding_of(const Footer& footer) {
+  std::string out;
+  footer.encode_to(&out);
+  return out;
 }
 
 }  // namespace
@@ -57,39 +66,28 @@ TEST_CASE("footer round-trips at its fixed size", "[format]") {
 }
 
 TEST_CASE("footer with bad magic is Corruption", "[format]") {
-  std::string encoded;
-  sample_footer().encode_to(&encoded);
-  encoded.back() ^= 0x01;
-  Status status = Footer::decode(encoded).status();
-  REQUIRE(status.is_corruption());
-  REQUIRE(message_has(status, "magic"));
+  std::string damaged = encoding_of(sample_footer());
+  damaged.back() ^= 0x01;
+  require_corruption_mentioning(Footer::decode(damaged).status(), "magic");
 }
 
 TEST_CASE("footer with any flipped bit before the magic is Corruption", "[format]") {
-  std::string encoded;
-  sample_footer().encode_to(&encoded);
+  const std::string sample = encoding_of(sample_footer());
   for (size_t bit = 0; bit < (Footer::kEncodedBytes - 8) * 8; ++bit) {
-    std::string damaged = encoded;
+    std::string damaged = sample;
     damaged[bit / 8] ^= static_cast<char>(1u << (bit % 8));
-    Status status = Footer::decode(damaged).status();
-    REQUIRE(status.is_corruption());
-    REQUIRE(message_has(status, "checksum"));
+    require_corruption_mentioning(Footer::decode(damaged).status(), "checksum");
   }
 }
 
 TEST_CASE("footer of the wrong size or version is Corruption", "[format]") {
-  std::string encoded;
-  sample_footer().encode_to(&encoded);
-  REQUIRE(Footer::decode(std::string_view(encoded).substr(1)).status().is_corruption());
+  const std::string sample = encoding_of(sample_footer());
+  REQUIRE(Footer::decode(std::string_view(sample).substr(1)).status().is_corruption());
   REQUIRE(Footer::decode("").status().is_corruption());
 
   Footer future = sample_footer();
   future.format_version = kTableFormatVersion + 1;
-  std::string future_encoded;
-  future.encode_to(&future_encoded);
-  Status status = Footer::decode(future_encoded).status();
-  REQUIRE(status.is_corruption());
-  REQUIRE(message_has(status, "version"));
+  require_corruption_mentioning(Footer::decode(encoding_of(future)).status(), "version");
 }
 
 TEST_CASE("written blocks read back verified, from scratch or file memory", "[format]") {
@@ -137,8 +135,7 @@ TEST_CASE("block read past the end of the file is Corruption", "[format]") {
   REQUIRE(handle.is_ok());
   StringRandomAccessFile file(sink.contents().substr(0, sink.contents().size() - 1));
   Status status = read_block(file, *handle, "000007.sst").status();
-  REQUIRE(status.is_corruption());
-  REQUIRE(message_has(status, "truncated"));
+  require_corruption_mentioning(status, "truncated");
   REQUIRE(
       read_block(file, BlockHandle{0, kBlockBytesMax + 1}, "000007.sst").status().is_corruption());
 }
@@ -151,7 +148,6 @@ TEST_CASE("block with an unknown type byte is Corruption even when its checksum 
   bytes.push_back(type);
   put_fixed32(&bytes, checksum32(contents, std::string_view(&type, 1)));
   Status status = verify_block_trailer(bytes, "test");
-  REQUIRE(status.is_corruption());
-  REQUIRE(message_has(status, "unknown block type 7"));
+  require_corruption_mentioning(status, "unknown block type 7");
   REQUIRE(verify_block_trailer(contents + make_block_trailer(contents), "test").is_ok());
 }

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <latch>
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "concurrent_readers.h"
 #include "lsm/dbformat.h"
 #include "lsm/memtable.h"
 
@@ -262,23 +261,18 @@ TEST_CASE("memtable readers find every published entry while one writer adds", "
   constexpr uint64_t kEntries = 5000;
   auto mem = new_memtable();
   std::atomic<uint64_t> published{0};
-  std::atomic<bool> done{false};
-  std::latch start(kReaders + 1);
   std::vector<ReaderFailures> failures(kReaders);
-  std::vector<std::thread> readers;
-  for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back([&, r] {
-      start.arrive_and_wait();
-      read_memtable(mem, published, done, 100 + r, &failures[r]);
-    });
-  }
-  start.arrive_and_wait();
-  for (uint64_t i = 0; i < kEntries; ++i) {
-    mem->add(i + 1, ValueType::kValue, concurrent_key(i), concurrent_value(i));
-    published.store(i + 1, std::memory_order_release);
-  }
-  done.store(true, std::memory_order_release);
-  for (auto& reader : readers) reader.join();
+  pairdb::lsm::testing::run_readers_alongside_writer(
+      kReaders,
+      [&](int r, const std::atomic<bool>& done) {
+        read_memtable(mem, published, done, 100 + r, &failures[r]);
+      },
+      [&] {
+        for (uint64_t i = 0; i < kEntries; ++i) {
+          mem->add(i + 1, ValueType::kValue, concurrent_key(i), concurrent_value(i));
+          published.store(i + 1, std::memory_order_release);
+        }
+      });
 
   for (const ReaderFailures& f : failures) {
     REQUIRE(f.lookups > 0);

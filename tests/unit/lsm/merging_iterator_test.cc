@@ -82,6 +82,29 @@ std::unique_ptr<Iterator> merge_of(Children... children) {
   return merge(std::move(list));
 }
 
+enum class Pass { kForward, kBackward };
+enum class Part { kKeys, kValues };
+
+// The keys or the values of every entry, concatenated in the order a full pass visits them:
+// forward from the first entry or backward from the last.
+std::string concatenated(Iterator& it, Pass pass, Part part) {
+  std::string out;
+  if (pass == Pass::kForward) {
+    it.seek_to_first();
+  } else {
+    it.seek_to_last();
+  }
+  while (it.valid()) {
+    out += part == Part::kKeys ? it.key() : it.value();
+    if (pass == Pass::kForward) {
+      it.next();
+    } else {
+      it.prev();
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("new_empty_iterator is never valid and reports its status", "[merging_iterator]") {
@@ -115,23 +138,15 @@ TEST_CASE("merging one child returns that child unwrapped", "[merging_iterator]"
 TEST_CASE("merging interleaves children in key order", "[merging_iterator]") {
   auto merged = merge_of(child({{"a", "0"}, {"d", "0"}}), child({{"b", "1"}, {"e", "1"}}),
                          child({{"c", "2"}}));
-  std::string keys;
-  for (merged->seek_to_first(); merged->valid(); merged->next()) keys += merged->key();
-  REQUIRE(keys == "abcde");
-  keys.clear();
-  for (merged->seek_to_last(); merged->valid(); merged->prev()) keys += merged->key();
-  REQUIRE(keys == "edcba");
+  REQUIRE(concatenated(*merged, Pass::kForward, Part::kKeys) == "abcde");
+  REQUIRE(concatenated(*merged, Pass::kBackward, Part::kKeys) == "edcba");
 }
 
 TEST_CASE("merging yields equal keys lower child first forward and mirrored backward",
           "[merging_iterator]") {
   auto merged = merge_of(child({{"k", "0"}}), child({{"k", "1"}}), child({{"k", "2"}}));
-  std::string values;
-  for (merged->seek_to_first(); merged->valid(); merged->next()) values += merged->value();
-  REQUIRE(values == "012");
-  values.clear();
-  for (merged->seek_to_last(); merged->valid(); merged->prev()) values += merged->value();
-  REQUIRE(values == "210");
+  REQUIRE(concatenated(*merged, Pass::kForward, Part::kValues) == "012");
+  REQUIRE(concatenated(*merged, Pass::kBackward, Part::kValues) == "210");
 }
 
 TEST_CASE("merging changes direction among equal keys without skipping or repeating",

@@ -5,12 +5,13 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
-#include <latch>
+#include <optional>
 #include <random>
+#include <ranges>
 #include <set>
-#include <thread>
 #include <vector>
 
+#include "concurrent_readers.h"
 #include "lsm/arena.h"
 #include "lsm/skiplist.h"
 
@@ -58,83 +59,101 @@ TEST_CASE("an empty skiplist contains nothing and its iterators are not valid", 
   REQUIRE_FALSE(iter.valid());
 }
 
-TEST_CASE("skiplist contains exactly the inserted keys", "[skiplist]") {
-  CAPTURE(kSeed);
+namespace {
+
+// How a test positions an iterator: seek() or seek_for_prev().
+enum class SeekTo { kFirstAtOrAfter, kLastAtOrBefore };
+
+// A list holding kSeed's random keys, and the same keys in a std::set to check it against.
+struct RandomKeysList {
   Arena arena;
-  U64List list(U64Compare{}, &arena);
+  U64List list{U64Compare{}, &arena};
   const std::set<uint64_t> model = insert_random_keys(&list, kSeed);
+
+  // Where the model says a seek to `target` must land; std::nullopt: past either end.
+  std::optional<uint64_t> expected_landing(SeekTo seek_to, uint64_t target) const {
+    if (seek_to == SeekTo::kFirstAtOrAfter) {
+      auto at_or_after = model.lower_bound(target);
+      if (at_or_after == model.end()) return std::nullopt;
+      return *at_or_after;
+    }
+    auto after = model.upper_bound(target);
+    if (after == model.begin()) return std::nullopt;
+    return *std::prev(after);
+  }
+
+  // Seeks to every 7th target across the key range and requires each to land where the model
+  // says.
+  void require_seeks_land_as_the_model_says(SeekTo seek_to) const {
+    U64List::Iterator iter(&list);
+    for (uint64_t target = 0; target <= kKeyRange; target += 7) {
+      CAPTURE(target);
+      if (seek_to == SeekTo::kFirstAtOrAfter) {
+        iter.seek(target);
+      } else {
+        iter.seek_for_prev(target);
+      }
+      const std::optional<uint64_t> landing = expected_landing(seek_to, target);
+      if (!landing) {
+        REQUIRE_FALSE(iter.valid());
+      } else {
+        REQUIRE(iter.valid());
+        REQUIRE(iter.key() == *landing);
+      }
+    }
+  }
+};
+
+// Requires iter, moved on by step(iter) after each key, to yield exactly `expected` from where
+// it stands and then to become invalid.
+template <typename Keys, typename Step>
+void require_yields(U64List::Iterator& iter, const Keys& expected, Step step) {
+  for (uint64_t key : expected) {
+    REQUIRE(iter.valid());
+    REQUIRE(iter.key() == key);
+    step(iter);
+  }
+  REQUIRE_FALSE(iter.valid());
+}
+
+void step_next(U64List::Iterator& iter) { iter.next(); }
+void step_prev(U64List::Iterator& iter) { iter.prev(); }
+
+}  // namespace
+
+TEST_CASE_METHOD(RandomKeysList, "skiplist contains exactly the inserted keys", "[skiplist]") {
+  CAPTURE(kSeed);
   for (uint64_t key = 0; key < kKeyRange; ++key) {
     CAPTURE(key);
     REQUIRE(list.contains(key) == (model.count(key) == 1));
   }
 }
 
-TEST_CASE("skiplist iterates forward in ascending order", "[skiplist]") {
+TEST_CASE_METHOD(RandomKeysList, "skiplist iterates forward in ascending order", "[skiplist]") {
   CAPTURE(kSeed);
-  Arena arena;
-  U64List list(U64Compare{}, &arena);
-  const std::set<uint64_t> model = insert_random_keys(&list, kSeed);
   U64List::Iterator iter(&list);
   iter.seek_to_first();
-  for (uint64_t expected : model) {
-    REQUIRE(iter.valid());
-    REQUIRE(iter.key() == expected);
-    iter.next();
-  }
-  REQUIRE_FALSE(iter.valid());
+  require_yields(iter, model, step_next);
 }
 
-TEST_CASE("skiplist iterates backward in descending order", "[skiplist]") {
+TEST_CASE_METHOD(RandomKeysList, "skiplist iterates backward in descending order", "[skiplist]") {
   CAPTURE(kSeed);
-  Arena arena;
-  U64List list(U64Compare{}, &arena);
-  const std::set<uint64_t> model = insert_random_keys(&list, kSeed);
   U64List::Iterator iter(&list);
   iter.seek_to_last();
-  for (auto it = model.rbegin(); it != model.rend(); ++it) {
-    REQUIRE(iter.valid());
-    REQUIRE(iter.key() == *it);
-    iter.prev();
-  }
-  REQUIRE_FALSE(iter.valid());
+  require_yields(iter, model | std::views::reverse, step_prev);
 }
 
-TEST_CASE("skiplist seek lands on the first key at or after the target", "[skiplist]") {
+TEST_CASE_METHOD(RandomKeysList, "skiplist seek lands on the first key at or after the target",
+                 "[skiplist]") {
   CAPTURE(kSeed);
-  Arena arena;
-  U64List list(U64Compare{}, &arena);
-  const std::set<uint64_t> model = insert_random_keys(&list, kSeed);
-  U64List::Iterator iter(&list);
-  for (uint64_t target = 0; target <= kKeyRange; target += 7) {
-    CAPTURE(target);
-    iter.seek(target);
-    auto expected = model.lower_bound(target);
-    if (expected == model.end()) {
-      REQUIRE_FALSE(iter.valid());
-    } else {
-      REQUIRE(iter.valid());
-      REQUIRE(iter.key() == *expected);
-    }
-  }
+  require_seeks_land_as_the_model_says(SeekTo::kFirstAtOrAfter);
 }
 
-TEST_CASE("skiplist seek_for_prev lands on the last key at or before the target", "[skiplist]") {
+TEST_CASE_METHOD(RandomKeysList,
+                 "skiplist seek_for_prev lands on the last key at or before the target",
+                 "[skiplist]") {
   CAPTURE(kSeed);
-  Arena arena;
-  U64List list(U64Compare{}, &arena);
-  const std::set<uint64_t> model = insert_random_keys(&list, kSeed);
-  U64List::Iterator iter(&list);
-  for (uint64_t target = 0; target <= kKeyRange; target += 7) {
-    CAPTURE(target);
-    iter.seek_for_prev(target);
-    auto after = model.upper_bound(target);
-    if (after == model.begin()) {
-      REQUIRE_FALSE(iter.valid());
-    } else {
-      REQUIRE(iter.valid());
-      REQUIRE(iter.key() == *std::prev(after));
-    }
-  }
+  require_seeks_land_as_the_model_says(SeekTo::kLastAtOrBefore);
 }
 
 TEST_CASE("skiplist keys inserted in descending order iterate ascending", "[skiplist]") {
@@ -143,12 +162,7 @@ TEST_CASE("skiplist keys inserted in descending order iterate ascending", "[skip
   for (uint64_t key = 1000; key > 0; --key) list.insert(key);
   U64List::Iterator iter(&list);
   iter.seek_to_first();
-  for (uint64_t expected = 1; expected <= 1000; ++expected) {
-    REQUIRE(iter.valid());
-    REQUIRE(iter.key() == expected);
-    iter.next();
-  }
-  REQUIRE_FALSE(iter.valid());
+  require_yields(iter, std::views::iota(uint64_t{1}, uint64_t{1001}), step_next);
 }
 
 TEST_CASE("skiplist built twice from the same seed uses the same memory", "[skiplist]") {
@@ -267,27 +281,22 @@ TEST_CASE("skiplist readers see sorted, intact keys while one writer inserts", "
   Arena arena;
   BytesList list(BytesCompare{}, &arena, seed);
   std::atomic<size_t> published{0};
-  std::atomic<bool> done{false};
-  std::latch start(kReaders + 1);
   std::vector<ReaderReport> reports(kReaders);
-  std::vector<std::thread> readers;
-  for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back([&, r] {
-      start.arrive_and_wait();
-      read_concurrently(list, keys, published, done, seed + r, &reports[r]);
-    });
-  }
-
-  start.arrive_and_wait();
-  for (size_t i = 0; i < keys.size(); ++i) {
-    // The writer copies each key into the arena just before linking it, as the memtable does.
-    char* stored = arena.allocate(kConcurrentKeyBytes);
-    std::memcpy(stored, keys[i].data(), kConcurrentKeyBytes);
-    list.insert(stored);
-    published.store(i + 1, std::memory_order_release);
-  }
-  done.store(true, std::memory_order_release);
-  for (auto& reader : readers) reader.join();
+  pairdb::lsm::testing::run_readers_alongside_writer(
+      kReaders,
+      [&](int r, const std::atomic<bool>& done) {
+        read_concurrently(list, keys, published, done, seed + r, &reports[r]);
+      },
+      [&] {
+        for (size_t i = 0; i < keys.size(); ++i) {
+          // The writer copies each key into the arena just before linking it, as the memtable
+          // does.
+          char* stored = arena.allocate(kConcurrentKeyBytes);
+          std::memcpy(stored, keys[i].data(), kConcurrentKeyBytes);
+          list.insert(stored);
+          published.store(i + 1, std::memory_order_release);
+        }
+      });
 
   for (const ReaderReport& report : reports) {
     REQUIRE(report.passes > 0);

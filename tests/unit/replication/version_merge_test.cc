@@ -18,6 +18,22 @@ VersionRecord merge_in(const VersionRecord& a, const VersionRecord& b, ConflictM
   return merge(a, b, mode, kHistoryKeysMax);
 }
 
+// All of `records` merged, in order, into one record.
+VersionRecord merge_all(const std::vector<VersionRecord>& records, ConflictMode mode) {
+  VersionRecord all;
+  for (const VersionRecord& record : records) all = merge_in(all, record, mode);
+  return all;
+}
+
+// Runs check(history) on a random history of `ops` operations over four nodes, once per seed.
+template <typename Check>
+void for_each_random_history(ConflictMode mode, int ops, Check check) {
+  for_each_seed(20, [&](uint64_t seed) {
+    Rng rng(seed);
+    check(random_history(rng, mode, 4, ops));
+  });
+}
+
 // Records to pick from: replicas, coordinator outputs and some partial merges.
 std::vector<VersionRecord> record_pool(Rng& rng, const History& h, ConflictMode mode) {
   std::vector<VersionRecord> pool = h.replicas;
@@ -63,9 +79,7 @@ VersionRecord converge_randomly(Rng& rng, const History& h, ConflictMode mode, s
     for (size_t i : subsets[v]) replicas[v] = merge_in(replicas[v], h.outputs[i], mode);
   }
   rng.shuffle(replicas.begin(), replicas.end());
-  VersionRecord all;
-  for (const auto& r : replicas) all = merge_in(all, r, mode);
-  return all;
+  return merge_all(replicas, mode);
 }
 
 }  // namespace
@@ -90,26 +104,20 @@ TEST_CASE("replicas that saw different subsets of writes converge regardless of 
     for_each_seed(20, [mode](uint64_t seed) {
       Rng rng(seed);
       const History h = random_history(rng, mode, 5, 150);
-      VersionRecord reference;
-      for (const auto& out : h.outputs) reference = merge_in(reference, out, mode);
+      const VersionRecord reference = merge_all(h.outputs, mode);
       for (int trial = 0; trial < 5; ++trial) {
         CHECK(converge_randomly(rng, h, mode, 2 + rng.uniform(4)) == reference);
       }
       // The replicas themselves, fully synced, agree with it as well.
-      VersionRecord synced;
-      for (const auto& r : h.replicas) synced = merge_in(synced, r, mode);
-      CHECK(merge_in(synced, reference, mode) == reference);
+      CHECK(merge_in(merge_all(h.replicas, mode), reference, mode) == reference);
     });
   }
 }
 
 TEST_CASE("after convergence exactly the writes no client had seen remain as siblings",
           "[version][merge]") {
-  for_each_seed(20, [](uint64_t seed) {
-    Rng rng(seed);
-    const History h = random_history(rng, ConflictMode::kSiblings, 4, 150);
-    VersionRecord all;
-    for (const auto& out : h.outputs) all = merge_in(all, out, ConflictMode::kSiblings);
+  for_each_random_history(ConflictMode::kSiblings, 150, [](const History& h) {
+    const VersionRecord all = merge_all(h.outputs, ConflictMode::kSiblings);
     std::set<Dot> expected;
     for (const HistoryWrite& w : h.writes) {
       const bool seen = std::any_of(h.writes.begin(), h.writes.end(), [&](const HistoryWrite& o) {
@@ -125,13 +133,10 @@ TEST_CASE("after convergence exactly the writes no client had seen remain as sib
 
 TEST_CASE("lww converges to the sibling with the highest timestamp of all writes",
           "[version][merge]") {
-  for_each_seed(20, [](uint64_t seed) {
-    Rng rng(seed);
-    const History h = random_history(rng, ConflictMode::kLww, 4, 150);
-    VersionRecord all;
+  for_each_random_history(ConflictMode::kLww, 150, [](const History& h) {
+    const VersionRecord all = merge_all(h.outputs, ConflictMode::kLww);
     const Sibling* best = nullptr;
     for (const auto& out : h.outputs) {
-      all = merge_in(all, out, ConflictMode::kLww);
       for (const Sibling& s : out.siblings) {
         if (best == nullptr ||
             std::tie(best->timestamp, best->dot) < std::tie(s.timestamp, s.dot)) {

@@ -54,12 +54,17 @@ struct Node {
   }
 };
 
+// Two nodes' catalogs that have not exchanged anything yet.
+struct TwoNodes {
+  Node a{1};
+  Node b{2};
+};
+
 }  // namespace
 
-TEST_CASE("merging two catalogs both ways gives both nodes the union and one digest",
-          "[server][catalog][merge]") {
-  Node a(1);
-  Node b(2);
+TEST_CASE_METHOD(TwoNodes,
+                 "merging two catalogs both ways gives both nodes the union and one digest",
+                 "[server][catalog][merge]") {
   const replication::TableInfo orders = a.create("orders", 100);
   const replication::TableInfo users = b.create("users", 200);
   CHECK(a.catalog->digest() != b.catalog->digest());
@@ -76,9 +81,8 @@ TEST_CASE("merging two catalogs both ways gives both nodes the union and one dig
   CHECK(a.catalog->schema_version() == b.catalog->schema_version());
 }
 
-TEST_CASE("a drop propagates and the dropped id never comes back", "[server][catalog][merge]") {
-  Node a(1);
-  Node b(2);
+TEST_CASE_METHOD(TwoNodes, "a drop propagates and the dropped id never comes back",
+                 "[server][catalog][merge]") {
   const replication::TableInfo t = a.create("t", 100);
   b.merge_from(a);
   REQUIRE(b.catalog->find("t") != nullptr);
@@ -97,10 +101,9 @@ TEST_CASE("a drop propagates and the dropped id never comes back", "[server][cat
   CHECK(a.catalog->find("t") == nullptr);
 }
 
-TEST_CASE("one name created concurrently on two nodes resolves to the earlier table everywhere",
-          "[server][catalog][merge]") {
-  Node a(1);
-  Node b(2);
+TEST_CASE_METHOD(
+    TwoNodes, "one name created concurrently on two nodes resolves to the earlier table everywhere",
+    "[server][catalog][merge]") {
   const replication::TableInfo early = a.create("events", 100);
   const replication::TableInfo late = b.create("events", 200);
   REQUIRE(early.id != late.id);
@@ -138,10 +141,8 @@ TEST_CASE("merge order does not matter across three nodes", "[server][catalog][m
   CHECK(a.names() == std::vector<std::string>{"x", "y"});
 }
 
-TEST_CASE("the default table created with a fixed id on every node is one table",
-          "[server][catalog][merge]") {
-  Node a(1);
-  Node b(2);
+TEST_CASE_METHOD(TwoNodes, "the default table created with a fixed id on every node is one table",
+                 "[server][catalog][merge]") {
   replication::TableSpec spec;
   spec.name = "default";
   spec.replication = {{"dc1", 3}};
@@ -176,10 +177,9 @@ TEST_CASE("a remote state that breaks the rules is refused whole", "[server][cat
   CHECK(a.catalog->list().empty());
 }
 
-TEST_CASE("a peer's table created before the TTL bound still merges, but none is created",
-          "[server][catalog][merge]") {
-  Node a(1);
-  Node b(2);
+TEST_CASE_METHOD(TwoNodes,
+                 "a peer's table created before the TTL bound still merges, but none is created",
+                 "[server][catalog][merge]") {
   replication::TableInfo old = b.create("old", 5);
   // As a node of an earlier version would have stored it: a default TTL past kTtlMsMax.
   old.spec.default_ttl_ms = UINT64_MAX;

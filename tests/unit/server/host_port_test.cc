@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "server/config/host_port.h"
 
 using namespace pairdb::server;
@@ -21,16 +26,35 @@ std::string parse_error(std::string_view text) {
   return std::string(r.status().message());
 }
 
+// An address parse_host_port must refuse, and what its message must contain.
+struct RefusedAddress {
+  std::string text;
+  std::string_view reason;
+};
+
+void require_refused_with_reasons(const std::vector<RefusedAddress>& cases) {
+  for (const RefusedAddress& c : cases) {
+    INFO(c.text);
+    REQUIRE_THAT(parse_error(c.text), Catch::Contains(std::string(c.reason)));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("host:port accepts IPv4, bracketed IPv6 and host names", "[host_port]") {
-  REQUIRE(parse_ok("127.0.0.1:7400") == HostPort{"127.0.0.1", 7400});
-  REQUIRE(parse_ok("0.0.0.0:0") == HostPort{"0.0.0.0", 0});
-  REQUIRE(parse_ok("[::1]:7400") == HostPort{"::1", 7400});
-  REQUIRE(parse_ok("[::]:65535") == HostPort{"::", 65535});
-  REQUIRE(parse_ok("[2001:db8::7]:1") == HostPort{"2001:db8::7", 1});
-  REQUIRE(parse_ok("localhost:80") == HostPort{"localhost", 80});
-  REQUIRE(parse_ok("db-1.dc1.example.com:7401") == HostPort{"db-1.dc1.example.com", 7401});
+  const std::pair<std::string_view, HostPort> cases[] = {
+      {"127.0.0.1:7400", {"127.0.0.1", 7400}},
+      {"0.0.0.0:0", {"0.0.0.0", 0}},
+      {"[::1]:7400", {"::1", 7400}},
+      {"[::]:65535", {"::", 65535}},
+      {"[2001:db8::7]:1", {"2001:db8::7", 1}},
+      {"localhost:80", {"localhost", 80}},
+      {"db-1.dc1.example.com:7401", {"db-1.dc1.example.com", 7401}},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    REQUIRE(parse_ok(text) == expected);
+  }
 }
 
 TEST_CASE("host:port prints back what it parsed, brackets included", "[host_port]") {
@@ -40,27 +64,31 @@ TEST_CASE("host:port prints back what it parsed, brackets included", "[host_port
 }
 
 TEST_CASE("host:port rejects bad ports with the reason", "[host_port]") {
-  REQUIRE_THAT(parse_error("127.0.0.1:65536"), Catch::Contains("above 65535"));
-  REQUIRE_THAT(parse_error("127.0.0.1:"), Catch::Contains("not a number"));
-  REQUIRE_THAT(parse_error("127.0.0.1:-1"), Catch::Contains("not a number"));
-  REQUIRE_THAT(parse_error("127.0.0.1:74a0"), Catch::Contains("not a number"));
-  REQUIRE_THAT(parse_error("127.0.0.1:123456"), Catch::Contains("not a number"));
-  REQUIRE_THAT(parse_error("127.0.0.1"), Catch::Contains("expected host:port"));
-  REQUIRE_THAT(parse_error(""), Catch::Contains("expected host:port"));
+  require_refused_with_reasons({
+      {"127.0.0.1:65536", "above 65535"},
+      {"127.0.0.1:", "not a number"},
+      {"127.0.0.1:-1", "not a number"},
+      {"127.0.0.1:74a0", "not a number"},
+      {"127.0.0.1:123456", "not a number"},
+      {"127.0.0.1", "expected host:port"},
+      {"", "expected host:port"},
+  });
 }
 
 TEST_CASE("host:port rejects bad hosts with the reason", "[host_port]") {
-  REQUIRE_THAT(parse_error("300.1.1.1:80"), Catch::Contains("invalid IPv4 address '300.1.1.1'"));
-  REQUIRE_THAT(parse_error("1.2.3:80"), Catch::Contains("invalid IPv4"));
-  REQUIRE_THAT(parse_error("::1:7400"), Catch::Contains("must be written in brackets"));
-  REQUIRE_THAT(parse_error("[zz::1]:80"), Catch::Contains("invalid IPv6 address 'zz::1'"));
-  REQUIRE_THAT(parse_error("[::1]7400"), Catch::Contains("expected [ipv6]:port"));
-  REQUIRE_THAT(parse_error("[::1:80"), Catch::Contains("expected [ipv6]:port"));
-  REQUIRE_THAT(parse_error("[]:80"), Catch::Contains("invalid IPv6"));
-  REQUIRE_THAT(parse_error(":80"), Catch::Contains("host is empty"));
-  REQUIRE_THAT(parse_error("bad_host:80"), Catch::Contains("invalid hostname 'bad_host'"));
-  REQUIRE_THAT(parse_error("-lead.example:80"), Catch::Contains("invalid hostname"));
-  REQUIRE_THAT(parse_error("a..b:80"), Catch::Contains("invalid hostname"));
-  REQUIRE_THAT(parse_error("trailing.:80"), Catch::Contains("invalid hostname"));
-  REQUIRE_THAT(parse_error(std::string(64, 'a') + ":80"), Catch::Contains("invalid hostname"));
+  require_refused_with_reasons({
+      {"300.1.1.1:80", "invalid IPv4 address '300.1.1.1'"},
+      {"1.2.3:80", "invalid IPv4"},
+      {"::1:7400", "must be written in brackets"},
+      {"[zz::1]:80", "invalid IPv6 address 'zz::1'"},
+      {"[::1]7400", "expected [ipv6]:port"},
+      {"[::1:80", "expected [ipv6]:port"},
+      {"[]:80", "invalid IPv6"},
+      {":80", "host is empty"},
+      {"bad_host:80", "invalid hostname 'bad_host'"},
+      {"-lead.example:80", "invalid hostname"},
+      {"a..b:80", "invalid hostname"},
+      {"trailing.:80", "invalid hostname"},
+      {std::string(64, 'a') + ":80", "invalid hostname"},
+  });
 }

@@ -14,6 +14,7 @@
 using namespace pairdb;
 using namespace pairdb::server;
 using namespace std::chrono_literals;
+using pairdb::server::testing::self_member;
 using pairdb::server::testing::Stack;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -39,13 +40,6 @@ struct Rig {
       observed_ops.emplace_back(op);
     };
     api = std::make_unique<HttpApi>(std::move(deps));
-  }
-
-  static replication::ClusterMember self_member(ring::NodeId id) {
-    replication::ClusterMember m;
-    m.id = id;
-    m.is_self = true;
-    return m;
   }
 
   net::HttpResponse call(http::verb verb, std::string target, std::string body = {},

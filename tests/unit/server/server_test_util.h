@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "lsm_test_util.h"
+#include "replication/cluster_view.h"
 #include "server/storage_stack.h"
 
 namespace pairdb::server::testing {
@@ -20,6 +21,14 @@ Result<T> await_inline(Start start) {
   start([&answer](Result<T> result) { answer.emplace(std::move(result)); });
   REQUIRE(answer.has_value());
   return std::move(*answer);
+}
+
+// The ClusterView member for a node alone in its view.
+inline replication::ClusterMember self_member(ring::NodeId id) {
+  replication::ClusterMember m;
+  m.id = id;
+  m.is_self = true;
+  return m;
 }
 
 struct Stack {

@@ -14,6 +14,7 @@
 using namespace pairdb;
 using namespace pairdb::server;
 using namespace std::chrono_literals;
+using pairdb::server::testing::self_member;
 using pairdb::server::testing::Stack;
 
 namespace {
@@ -57,13 +58,6 @@ struct Rig {
     };
     deps.clock = &stack.clock;
     api = std::make_unique<WireApi>(std::move(deps));
-  }
-
-  static replication::ClusterMember self_member(ring::NodeId id) {
-    replication::ClusterMember m;
-    m.id = id;
-    m.is_self = true;
-    return m;
   }
 
   // Hands the request to the API. The answer, if any yet, lands in the returned slot.
