@@ -23,6 +23,8 @@ namespace pairdb::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+// The idle watchdog arms an asio steady_timer, so it reads steady_clock directly: the same
+// clock as SystemClock::monotonic() (common/clock.h).
 using Clock = std::chrono::steady_clock;
 
 namespace {

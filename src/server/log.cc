@@ -6,6 +6,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/clock.h"
+
 namespace pairdb::server {
 namespace {
 
@@ -29,9 +31,7 @@ std::string_view level_name(LogLevel level) {
 }
 
 std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const uint64_t millis = SystemClock::instance().wall_ms();
   const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
   std::tm parts{};
   gmtime_r(&seconds, &parts);
