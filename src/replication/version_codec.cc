@@ -15,6 +15,7 @@
 
 #include "common/assert.h"
 #include "common/coding.h"
+#include "common/hash.h"
 #include "replication/context_vector_codec.h"
 
 namespace pairdb::replication {
@@ -166,5 +167,7 @@ void put_context_vector(std::string* dst, const VersionVector& context) {
 Result<VersionVector> get_context_vector(std::string_view* in, size_t entries_max) {
   return get_vector(in, entries_max);
 }
+
+uint64_t record_digest(const VersionRecord& record) { return hash64(encode_record(record)); }
 
 }  // namespace pairdb::replication

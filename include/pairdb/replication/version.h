@@ -163,6 +163,11 @@ std::string encode_record(const VersionRecord& record);
 // more than the input's size.
 Result<VersionRecord> decode_record(std::string_view bytes);
 
+// A stable 64-bit digest of a record's content: the hash of its canonical encoding, so equal
+// records (as merge leaves them on every replica) have equal digests on every node. What
+// anti-entropy's Merkle leaves and `getreplicas` compare. REQUIRES: validate_record(record).
+uint64_t record_digest(const VersionRecord& record);
+
 // The causal context handed to clients is sealed by ContextAuthenticator (context_auth.h).
 
 }  // namespace pairdb::replication

@@ -118,3 +118,16 @@ TEST_CASE("records that break an invariant are Corruption", "[version][codec]") 
   CHECK(decode_record(unknown_format).status().is_corruption());
   CHECK(decode_record("").status().is_corruption());
 }
+
+TEST_CASE("a record's digest is a function of its content: replicas that merged agree",
+          "[version][codec]") {
+  const VersionRecord a = apply_ok(VersionRecord{}, put_write("a"), node(1), 1000).record;
+  const VersionRecord b = apply_ok(VersionRecord{}, put_write("b"), node(2), 1001).record;
+  const VersionRecord ab = merge(a, b, ConflictMode::kSiblings);
+  const VersionRecord ba = merge(b, a, ConflictMode::kSiblings);
+  CHECK(record_digest(ab) == record_digest(ba));
+  CHECK(record_digest(merge(ab, ab, ConflictMode::kSiblings)) == record_digest(ab));
+  CHECK(record_digest(a) != record_digest(b));
+  CHECK(record_digest(a) != record_digest(ab));
+  CHECK(record_digest(VersionRecord{}) == record_digest(VersionRecord{}));
+}

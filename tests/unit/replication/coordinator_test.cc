@@ -1,0 +1,385 @@
+// The quorum coordinator with scripted replies: what it sends, when it answers, and what it
+// counts, for writes, reads, read repair, forwarding, speculative retry, timeouts, duplicate and
+// late replies.
+#include <catch2/catch.hpp>
+
+#include "replication/coordinator.h"
+#include "replication_test_util.h"
+
+using namespace pairdb;
+using namespace pairdb::replication;
+using namespace std::chrono_literals;
+using pairdb::replication::testing::apply_ok;
+using pairdb::replication::testing::node;
+using pairdb::replication::testing::put_write;
+
+namespace {
+
+constexpr OpId kOp = 7;
+const Instant kStart = Instant::from_us(1'000'000);
+const Instant kDeadline = kStart + 1s;
+
+// Replicas 0..n-1 in `dc` (node ids 1..n); the first is this node when self_first.
+std::vector<Replica> replicas_in(std::string dc, size_t n, bool self_first = true,
+                                 uint64_t first_id = 1) {
+  std::vector<Replica> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back({node(first_id + i), dc, /*alive=*/true, /*is_self=*/self_first && i == 0});
+  }
+  return out;
+}
+
+// Three dc1 replicas, this node first, with replica `dead` down.
+std::vector<Replica> three_with_dead(size_t dead) {
+  auto replicas = replicas_in("dc1", 3);
+  replicas[dead].alive = false;
+  return replicas;
+}
+
+QuorumRule rule(Consistency level, std::vector<ring::DcReplication> per_dc,
+                std::string_view local = "dc1") {
+  ring::ReplicationSpec spec;
+  spec.per_dc = std::move(per_dc);
+  auto r = quorum_rule(level, spec, local);
+  REQUIRE(r.is_ok());
+  return *r;
+}
+
+WriteRequest write_request(std::vector<Replica> replicas, QuorumRule r, std::string local = "dc1") {
+  return WriteRequest{std::move(replicas), std::move(r), std::move(local), kDeadline};
+}
+
+ReadRequest read_request(std::vector<Replica> replicas, QuorumRule r,
+                         ReadRepair repair = ReadRepair::kBlocking) {
+  ReadRequest request;
+  request.replicas = std::move(replicas);
+  request.rule = std::move(r);
+  request.local_dc = "dc1";
+  request.read_repair = repair;
+  request.deadline = kDeadline;
+  return request;
+}
+
+VersionRecord record_of(const std::string& value, uint64_t writer = 1, uint64_t wall_ms = 1000) {
+  return apply_ok(VersionRecord{}, put_write(value), node(writer), wall_ms).record;
+}
+
+std::vector<size_t> write_targets(const CoordinatorOutbox& out) {
+  std::vector<size_t> targets;
+  for (const ReplicaWrite& w : out.writes) targets.push_back(w.replica);
+  return targets;
+}
+
+std::vector<size_t> read_targets(const CoordinatorOutbox& out) {
+  std::vector<size_t> targets;
+  for (const ReplicaRead& r : out.reads) targets.push_back(r.replica);
+  return targets;
+}
+
+}  // namespace
+
+TEST_CASE("a QUORUM write applies locally, sends the record to the others, answers at 2 acks") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+                kStart, out);
+  REQUIRE(out.local_applies.size() == 1);
+  REQUIRE(out.writes.empty());  // Nothing leaves before the local replica minted the dot.
+  CHECK(out.next_tick == kDeadline);
+
+  out.clear();
+  const VersionRecord stored = record_of("v");
+  c.on_local_write(kOp, stored, kStart, out);
+  CHECK(write_targets(out) == std::vector<size_t>{1, 2});
+  for (const ReplicaWrite& w : out.writes) CHECK(w.record == stored);
+  CHECK(out.write_results.empty());
+
+  out.clear();
+  c.on_write_ack(kOp, 2, Status::ok(), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+  CHECK(out.write_results[0].acked == 2);
+  CHECK(out.write_results[0].required == 2);
+  CHECK(out.write_results[0].record == stored);
+
+  out.clear();
+  c.on_write_ack(kOp, 2, Status::ok(), kStart, out);  // A duplicate: ignored.
+  CHECK(c.counters().late_replies == 0);
+  c.on_write_ack(kOp, 1, Status::ok(), kStart, out);  // Late: counted, never waited for.
+  CHECK(c.counters().late_replies == 1);
+  CHECK(out.write_results.empty());
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("a write with too few live replicas is Unavailable at once and applies nothing") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(three_with_dead(2), rule(Consistency::kAll, {{"dc1", 3}})),
+                kStart, out);
+  CHECK(out.local_applies.empty());
+  CHECK(out.writes.empty());
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
+  CHECK(out.write_results[0].required == 3);
+  CHECK(c.counters().unavailable == 1);
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("a write at ONE answers after the local apply; a dead replica is a missed write") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(three_with_dead(1), rule(Consistency::kOne, {{"dc1", 3}})),
+                kStart, out);
+  out.clear();
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+  CHECK(write_targets(out) == std::vector<size_t>{2});
+  REQUIRE(out.missed_writes.size() == 1);
+  CHECK(out.missed_writes[0].replica == node(2));
+  CHECK(c.in_flight() == 1);  // Still waiting for replica 2, to count it.
+}
+
+TEST_CASE("a write short of its acks at the deadline answers Timeout: unknown outcome") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+                kStart, out);
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  out.clear();
+  c.tick(kDeadline - 1ms, out);
+  CHECK(out.write_results.empty());
+  CHECK(out.next_tick == kDeadline);
+  c.tick(kDeadline, out);
+  REQUIRE(out.write_results.size() == 1);
+  const WriteResult& result = out.write_results[0];
+  CHECK(result.status.code() == StatusCode::kTimeout);
+  CHECK(result.status.message().find("may have been applied") != std::string::npos);
+  CHECK(result.acked == 1);
+  CHECK(result.required == 2);
+  CHECK(c.counters().timeouts == 1);
+  CHECK(c.in_flight() == 0);
+  out.clear();
+  c.on_write_ack(kOp, 1, Status::ok(), kDeadline, out);  // After the op is gone: nothing.
+  CHECK(out.write_results.empty());
+}
+
+TEST_CASE("replica errors that make the quorum unreachable answer at once, as unknown outcome") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(replicas_in("dc1", 3), rule(Consistency::kAll, {{"dc1", 3}})),
+                kStart, out);
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  out.clear();
+  c.on_write_ack(kOp, 1, Status::busy("overloaded"), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kTimeout);
+  CHECK(out.write_results[0].acked == 1);
+}
+
+TEST_CASE("a write the local replica refuses answers that error and sends nothing") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+                kStart, out);
+  out.clear();
+  c.on_local_write(kOp, Status::invalid_argument("too many siblings"), kStart, out);
+  CHECK(out.writes.empty());
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kInvalidArgument);
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("a node that is not a replica forwards the write to a live one, local DC first") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  auto replicas = replicas_in("dc1", 2, /*self_first=*/false);
+  auto remote = replicas_in("dc2", 2, /*self_first=*/false, 10);
+  replicas.insert(replicas.end(), remote.begin(), remote.end());
+  replicas[2].alive = false;  // The first dc2 replica is down: the second is asked.
+  c.start_write(
+      kOp, write_request(replicas, rule(Consistency::kQuorum, {{"dc1", 2}, {"dc2", 2}}), "dc2"),
+      kStart, out);
+  CHECK(out.local_applies.empty());
+  REQUIRE(out.forwards.size() == 1);
+  CHECK(out.forwards[0].replica == 3);
+  CHECK(c.counters().forwards == 1);
+
+  out.clear();
+  WriteResult reply{kOp, Status::ok(), record_of("v", 11), 3, 3};
+  c.on_forward_reply(kOp, reply, kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+  CHECK(out.write_results[0].acked == 3);
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("EACH_QUORUM needs a majority in every DC; LOCAL_QUORUM only in the local one") {
+  auto replicas = replicas_in("dc1", 3);
+  auto remote = replicas_in("dc2", 3, /*self_first=*/false, 10);
+  replicas.insert(replicas.end(), remote.begin(), remote.end());
+  const std::vector<ring::DcReplication> spec{{"dc1", 3}, {"dc2", 3}};
+
+  Coordinator each;
+  CoordinatorOutbox out;
+  each.start_write(kOp, write_request(replicas, rule(Consistency::kEachQuorum, spec)), kStart, out);
+  each.on_local_write(kOp, record_of("v"), kStart, out);
+  out.clear();
+  each.on_write_ack(kOp, 1, Status::ok(), kStart, out);
+  each.on_write_ack(kOp, 2, Status::ok(), kStart, out);
+  each.on_write_ack(kOp, 3, Status::ok(), kStart, out);
+  CHECK(out.write_results.empty());  // All of dc1 and one of dc2.
+  each.on_write_ack(kOp, 4, Status::ok(), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].acked == 5);
+
+  Coordinator local;
+  out.clear();
+  local.start_write(kOp, write_request(replicas, rule(Consistency::kLocalQuorum, spec)), kStart,
+                    out);
+  local.on_local_write(kOp, record_of("v"), kStart, out);
+  out.clear();
+  local.on_write_ack(kOp, 3, Status::ok(), kStart, out);
+  local.on_write_ack(kOp, 4, Status::ok(), kStart, out);
+  CHECK(out.write_results.empty());  // dc2's acks do not count for dc1's LOCAL_QUORUM.
+  local.on_write_ack(kOp, 1, Status::ok(), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+}
+
+TEST_CASE("a QUORUM read asks this node and one more; equal answers need no repair") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+               kStart, out);
+  CHECK(read_targets(out) == std::vector<size_t>{0, 1});
+  const VersionRecord stored = record_of("v");
+  out.clear();
+  c.on_read_reply(kOp, 0, stored, kStart, out);
+  CHECK(out.read_results.empty());
+  c.on_read_reply(kOp, 1, stored, kStart, out);
+  REQUIRE(out.read_results.size() == 1);
+  CHECK(out.read_results[0].status.is_ok());
+  CHECK(out.read_results[0].record == stored);
+  CHECK(out.writes.empty());
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("blocking read repair answers only after the stale replica acked the merged record") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+               kStart, out);
+  const VersionRecord newer = record_of("new", 1, 2000);
+  out.clear();
+  c.on_read_reply(kOp, 0, newer, kStart, out);
+  c.on_read_reply(kOp, 1, VersionRecord{}, kStart, out);  // Replica 1 missed the write.
+  CHECK(out.read_results.empty());
+  REQUIRE(out.writes.size() == 1);
+  CHECK(out.writes[0].repair);
+  CHECK(out.writes[0].replica == 1);
+  CHECK(out.writes[0].record == newer);
+  CHECK(c.counters().read_repairs_blocking == 1);
+
+  out.clear();
+  c.on_repair_ack(kOp, 1, Status::ok(), kStart, out);
+  REQUIRE(out.read_results.size() == 1);
+  CHECK(out.read_results[0].status.is_ok());
+  CHECK(out.read_results[0].record == newer);
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("async read repair answers at once; off never repairs; ONE never blocks") {
+  const VersionRecord newer = record_of("new", 1, 2000);
+  for (const ReadRepair mode : {ReadRepair::kAsync, ReadRepair::kOff}) {
+    Coordinator c;
+    CoordinatorOutbox out;
+    c.start_read(
+        kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}}), mode),
+        kStart, out);
+    c.on_read_reply(kOp, 0, newer, kStart, out);
+    c.on_read_reply(kOp, 1, VersionRecord{}, kStart, out);
+    REQUIRE(out.read_results.size() == 1);
+    CHECK(out.read_results[0].record == newer);
+    CHECK(out.writes.size() == (mode == ReadRepair::kAsync ? 1u : 0u));
+    CHECK(c.counters().read_repairs_async == (mode == ReadRepair::kAsync ? 1u : 0u));
+  }
+  // A late stale reply to a ONE read is repaired without holding anything up.
+  Coordinator one({.speculative_delay = Duration::zero()});
+  CoordinatorOutbox out;
+  one.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kOne, {{"dc1", 3}})),
+                 kStart, out);
+  CHECK(read_targets(out) == std::vector<size_t>{0});
+  one.on_read_reply(kOp, 0, newer, kStart, out);
+  REQUIRE(out.read_results.size() == 1);
+  CHECK(one.in_flight() == 0);
+}
+
+TEST_CASE("a read short of its rule after the speculative delay asks one more replica") {
+  Coordinator c({.speculative_delay = 20ms});
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+               kStart, out);
+  CHECK(out.next_tick == kStart + 20ms);
+  const VersionRecord stored = record_of("v");
+  c.on_read_reply(kOp, 0, stored, kStart, out);
+  out.clear();
+  c.tick(kStart + 20ms, out);  // Replica 1 is slow.
+  CHECK(read_targets(out) == std::vector<size_t>{2});
+  CHECK(c.counters().speculative_retries == 1);
+  c.on_read_reply(kOp, 2, stored, kStart + 21ms, out);
+  REQUIRE(out.read_results.size() == 1);
+  CHECK(out.read_results[0].status.is_ok());
+  out.clear();
+  c.on_read_reply(kOp, 1, stored, kStart + 30ms, out);  // Late and equal: counted, no repair.
+  CHECK(c.counters().late_replies == 1);
+  CHECK(out.writes.empty());
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("a replica that fails a read, or answers an invalid record, is replaced") {
+  Coordinator c({.speculative_delay = Duration::zero()});
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+               kStart, out);
+  const VersionRecord stored = record_of("v");
+  c.on_read_reply(kOp, 0, stored, kStart, out);
+  out.clear();
+  VersionRecord invalid = stored;
+  invalid.siblings.push_back(invalid.siblings[0]);  // Two siblings with one dot.
+  c.on_read_reply(kOp, 1, invalid, kStart, out);
+  CHECK(read_targets(out) == std::vector<size_t>{2});
+  CHECK(out.read_results.empty());
+  c.on_read_reply(kOp, 2, Status::io_error("disk"), kStart, out);
+  REQUIRE(out.read_results.size() == 1);  // Nobody left to ask.
+  CHECK(out.read_results[0].status.code() == StatusCode::kUnavailable);
+  CHECK(out.read_results[0].answered == 1);
+}
+
+TEST_CASE("a read short of its rule at the deadline answers Timeout with its counts") {
+  Coordinator c({.speculative_delay = Duration::zero()});
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kAll, {{"dc1", 3}})),
+               kStart, out);
+  CHECK(read_targets(out) == std::vector<size_t>{0, 1, 2});
+  c.on_read_reply(kOp, 0, record_of("v"), kStart, out);
+  out.clear();
+  c.tick(kDeadline, out);
+  REQUIRE(out.read_results.size() == 1);
+  CHECK(out.read_results[0].status.code() == StatusCode::kTimeout);
+  CHECK(out.read_results[0].answered == 1);
+  CHECK(out.read_results[0].required == 3);
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("an EACH_QUORUM read asks enough replicas in every DC") {
+  auto replicas = replicas_in("dc1", 3);
+  auto remote = replicas_in("dc2", 3, /*self_first=*/false, 10);
+  replicas.insert(replicas.end(), remote.begin(), remote.end());
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_read(kOp,
+               read_request(replicas, rule(Consistency::kEachQuorum, {{"dc1", 3}, {"dc2", 3}})),
+               kStart, out);
+  CHECK(read_targets(out) == std::vector<size_t>{0, 1, 3, 4});
+}
