@@ -32,7 +32,7 @@ done
 
 echo "== libFuzzer: every decoder of outside bytes, ${FUZZ_SECONDS:=10} s each"
 cmake --preset fuzz >/dev/null
-FUZZ_TARGETS=(wal_reader block table manifest gossip_codec version_record frame context http_request)
+FUZZ_TARGETS=(wal_reader block table manifest gossip_codec version_record frame context http_request internode)
 # Only the fuzz targets: clang 14 cannot emit debug info for the daemon's coroutines
 # ("Cannot represent a difference across sections"), and the fuzzers do not need them.
 cmake --build --preset fuzz -j "$JOBS" --target "${FUZZ_TARGETS[@]/#/fuzz_}"
