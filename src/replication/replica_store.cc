@@ -92,7 +92,11 @@ Result<ScanPage> ReplicaStore::scan(const ScanRequest& request) {
     PAIRDB_ASSIGN_OR_RETURN(auto record, decode_record(it->value()));
     auto view = visible(record, request.now_wall_ms);
     page.resume_after = parts.sort_key;
-    if (view.found()) page.items.push_back({std::move(parts.sort_key), std::move(view)});
+    if (request.records) {
+      page.items.push_back({std::move(parts.sort_key), std::move(view), std::move(record)});
+    } else if (view.found()) {
+      page.items.push_back({std::move(parts.sort_key), std::move(view), {}});
+    }
   }
   PAIRDB_TRY(it->status());
   page.resume_after.reset();  // The partition (or the range) is exhausted.

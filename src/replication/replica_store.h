@@ -41,14 +41,19 @@ struct ScanRequest {
   std::optional<std::string> from_sort_key;   // Inclusive.
   std::optional<std::string> to_sort_key;     // Inclusive.
   std::optional<std::string> after_sort_key;  // Exclusive resume point (paging).
-  uint32_t limit = 0;                         // Items with something live; > 0.
+  uint32_t limit = 0;                         // Items returned; > 0.
   uint32_t scanned_max = 0;                   // Records examined, live or not; > 0.
   uint64_t now_wall_ms = 0;
+  // False (a client's query): only items with something live are returned, as views. True (a
+  // coordinator merging replicas' pages): every record examined, dead ones included (a
+  // tombstone here must supersede a value another replica still holds), with its record.
+  bool records = false;
 };
 
 struct ScannedItem {
   std::string sort_key;
   ItemView view;
+  VersionRecord record;  // Set when ScanRequest::records.
 };
 
 struct ScanPage {

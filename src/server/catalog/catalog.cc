@@ -294,7 +294,11 @@ uint64_t Catalog::digest() const {
 void Catalog::update_digest() {
   std::vector<std::shared_ptr<const replication::TableInfo>> tables;
   tables.reserve(by_name_.size());
-  for (const auto& [name, info] : by_name_) tables.push_back(info);
+  by_id_.clear();
+  for (const auto& [name, info] : by_name_) {
+    tables.push_back(info);
+    by_id_.emplace(info->id, info);
+  }
   std::sort(tables.begin(), tables.end(),
             [](const auto& a, const auto& b) { return a->id < b->id; });
   std::vector<TableId> dropped(dropped_ids_.begin(), dropped_ids_.end());
@@ -315,6 +319,12 @@ std::shared_ptr<const replication::TableInfo> Catalog::find(std::string_view nam
   std::shared_lock lock(mutex_);
   auto it = by_name_.find(std::string(name));
   return it == by_name_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const replication::TableInfo> Catalog::find_by_id(replication::TableId id) const {
+  std::shared_lock lock(mutex_);
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 Result<std::shared_ptr<const replication::TableInfo>> Catalog::require(

@@ -76,6 +76,9 @@ class Catalog final : public replication::DroppedTables {
 
   // Null when no live table has that name.
   std::shared_ptr<const replication::TableInfo> find(std::string_view name) const;
+  // Null when no live table has that id (a peer's newer table this node has not merged yet, or
+  // a dropped one).
+  std::shared_ptr<const replication::TableInfo> find_by_id(replication::TableId id) const;
   Result<std::shared_ptr<const replication::TableInfo>> require(std::string_view name) const;
   std::vector<replication::TableInfo> list() const;  // Sorted by name.
   uint64_t schema_version() const;
@@ -91,13 +94,16 @@ class Catalog final : public replication::DroppedTables {
   replication::TableId fresh_id();  // REQUIRES: mutex_ held exclusively.
   Result<replication::TableInfo> insert_locked(
       const replication::TableInfo& info);  // REQUIRES: mutex_ held exclusively.
-  void update_digest();                     // REQUIRES: mutex_ held exclusively.
+  // Recomputes what derives from the tables: the digest and the by-id index.
+  void update_digest();  // REQUIRES: mutex_ held exclusively.
 
   lsm::DB* const db_;
   mutable std::shared_mutex mutex_;
   Rng rng_;  // GUARDED_BY(mutex_)
   std::unordered_map<std::string, std::shared_ptr<const replication::TableInfo>>
-      by_name_;                                           // GUARDED_BY(mutex_)
+      by_name_;  // GUARDED_BY(mutex_)
+  std::unordered_map<replication::TableId, std::shared_ptr<const replication::TableInfo>>
+      by_id_;  // GUARDED_BY(mutex_); the same tables as by_name_.
   std::unordered_set<replication::TableId> live_ids_;     // GUARDED_BY(mutex_)
   std::unordered_set<replication::TableId> dropped_ids_;  // GUARDED_BY(mutex_)
   uint64_t schema_version_ = 0;                           // GUARDED_BY(mutex_)

@@ -1,0 +1,63 @@
+// ReplicaService: the replica side of the internode protocol. It answers the requests a peer's
+// coordinator sends this node as a replica of a key (ReplicaWrite: merge a record; ReplicaRead:
+// the stored record; RangeRead: a partition's records, dead ones included) against the
+// ReplicaStore, looking tables up by id in the catalog.
+//
+// Every record received is decoded and validated before it is merged; a bad one is refused
+// with MalformedFrame (Corruption) and changes nothing. A table this node does not know yet (the
+// peer's schema is newer) is refused with TableNotFound: the coordinator counts it as a failed
+// replica and schema sync catches up.
+//
+// Synchronous: each call does storage I/O, so the internode server runs it on the storage
+// workers; tests/sim calls it directly. Thread-safe (the store and catalog are).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "common/clock.h"
+#include "net/frame.h"
+#include "net/internode.h"
+#include "replication/replica_store.h"
+#include "server/catalog/catalog.h"
+
+namespace pairdb::server {
+
+// The most records one RangeRead answers, whatever its limit asks.
+inline constexpr uint32_t kRangeReadRecordsMax = 1000;
+
+class ReplicaService {
+ public:
+  // All three must outlive the service.
+  ReplicaService(const Catalog* catalog, replication::ReplicaStore* store, const Clock* clock);
+
+  // The answer to a replica request; InternodeError for Handshake and ForwardWrite (not a
+  // replica's job) and for every refusal.
+  net::internode::Response handle(const net::internode::Request& request);
+  // The same for a whole request frame: decodes it (a malformed one is refused), answers with a
+  // complete response frame on the same stream.
+  std::string handle_frame(const net::Frame& frame);
+
+  uint64_t merges_changed() const { return merges_changed_.load(); }
+  uint64_t merges_unchanged() const { return merges_unchanged_.load(); }
+  uint64_t repairs_received() const { return repairs_received_.load(); }
+
+ private:
+  net::internode::Response write(const net::internode::ReplicaWrite& request);
+  net::internode::Response read(const net::internode::ReplicaRead& request);
+  net::internode::Response range_read(const net::internode::RangeRead& request);
+  Result<std::shared_ptr<const replication::TableInfo>> table(replication::TableId id) const;
+
+  const Catalog* const catalog_;
+  replication::ReplicaStore* const store_;
+  const Clock* const clock_;
+  std::atomic<uint64_t> merges_changed_{0};
+  std::atomic<uint64_t> merges_unchanged_{0};
+  std::atomic<uint64_t> repairs_received_{0};
+};
+
+// A refusal carrying `status`'s wire error code and message.
+net::internode::InternodeError internode_error(const Status& status);
+
+}  // namespace pairdb::server
