@@ -201,7 +201,9 @@ void Coordinator::tick_reads(Instant now, CoordinatorOutbox& out) {
       it = reads_.erase(it);
       continue;
     }
-    if (!r.answered && !r.repairing && now >= r.speculate_at) {
+    if (r.answered || r.repairing) {
+      r.speculate_at = Instant::max();  // Nothing left to speculate for.
+    } else if (now >= r.speculate_at) {
       r.speculate_at = Instant::max();
       if (ask_next(it->first, r, out)) ++counters_.speculative_retries;
     }

@@ -383,3 +383,19 @@ TEST_CASE("an EACH_QUORUM read asks enough replicas in every DC") {
                kStart, out);
   CHECK(read_targets(out) == std::vector<size_t>{0, 1, 3, 4});
 }
+
+TEST_CASE("a read waiting for its repair does not ask to be woken for a passed speculation") {
+  // Regression (found by coordinator_random_test): the stale speculation time was rescheduled
+  // on every tick, so the driver's timer fired again at once, forever.
+  Coordinator c({.speculative_delay = 20ms});
+  CoordinatorOutbox out;
+  c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
+               kStart, out);
+  c.on_read_reply(kOp, 0, record_of("new", 1, 2000), kStart, out);
+  c.on_read_reply(kOp, 1, VersionRecord{}, kStart, out);  // Stale: a blocking repair goes out.
+  REQUIRE(out.writes.size() == 1);
+  out.clear();
+  c.tick(kStart + 30ms, out);
+  CHECK(out.reads.empty());  // No speculation while the repair is outstanding.
+  CHECK(out.next_tick == kDeadline);
+}
