@@ -20,6 +20,7 @@ ReplicaEndpoint endpoint_of(const ClusterSnapshot& cluster, const ring::NodeId& 
   if (m->meta) {
     e.address = m->meta->client_addr;
     e.http_address = m->meta->http_addr;
+    e.internode_address = m->meta->internode_addr;
     e.dc = m->meta->dc;
     e.rack = m->meta->rack;
   }
@@ -47,6 +48,22 @@ Result<std::vector<ReplicaEndpoint>> place(const ClusterSnapshot& cluster,
   }
   PAIRDB_ASSERT(out.size() <= ring::kPreferenceListMax);
   return out;
+}
+
+bool reachable(gossip::Liveness liveness) {
+  return liveness == gossip::Liveness::kAlive || liveness == gossip::Liveness::kSuspect;
+}
+
+std::vector<Replica> coordinator_replicas(const std::vector<ReplicaEndpoint>& placed,
+                                          const ring::NodeId& self) {
+  std::vector<Replica> replicas;
+  for (const ReplicaEndpoint& e : placed) {
+    if (!e.natural) continue;
+    const bool is_self = e.id == self;
+    const bool askable = is_self || (reachable(e.liveness) && !e.internode_address.empty());
+    replicas.push_back({e.id, e.dc, askable, is_self});
+  }
+  return replicas;
 }
 
 }  // namespace pairdb::replication

@@ -18,6 +18,7 @@
 #include <pairdb/status.h>
 
 #include "replication/cluster_view.h"
+#include "replication/coordinator.h"
 
 namespace pairdb::replication {
 
@@ -26,6 +27,7 @@ struct ReplicaEndpoint {
   ring::NodeId id;
   std::string address;  // Binary protocol host:port (empty until metadata is known).
   std::string http_address;
+  std::string internode_address;  // Where replicas talk to each other.
   std::string dc;
   std::string rack;
   gossip::Liveness liveness = gossip::Liveness::kAlive;
@@ -38,5 +40,15 @@ struct ReplicaEndpoint {
 Result<std::vector<ReplicaEndpoint>> place(const ClusterSnapshot& cluster,
                                            const ring::ReplicationSpec& spec,
                                            std::string_view partition_key, size_t fallbacks = 0);
+
+// Whether a coordinator may send to a member in this state: alive, or suspected but not yet
+// declared dead (a suspicion is not a verdict; the member may be answering everyone else).
+bool reachable(gossip::Liveness liveness);
+
+// The coordinator's view of the natural replicas in `placed` (fallbacks are left out): each
+// one's DC, whether it can be asked (reachable, with a known internode address, or self), and
+// which one is `self`.
+std::vector<Replica> coordinator_replicas(const std::vector<ReplicaEndpoint>& placed,
+                                          const ring::NodeId& self);
 
 }  // namespace pairdb::replication

@@ -21,6 +21,7 @@ ClusterMember member(uint64_t n, bool is_self = false) {
   meta->id = m.id;
   meta->client_addr = fmt::format("127.0.0.{}:7400", n);
   meta->http_addr = fmt::format("127.0.0.{}:7480", n);
+  meta->internode_addr = fmt::format("127.0.0.{}:7402", n);
   meta->dc = "dc1";
   meta->rack = "rack1";
   for (uint64_t t = 0; t < 8; ++t) meta->tokens.push_back((t << 56) + n);
@@ -119,4 +120,27 @@ TEST_CASE("two members claiming one token keep the previous ring", "[replication
   CHECK_FALSE(view.publish(members).is_ok());
   CHECK(view.snapshot()->ring_version == version);
   CHECK(view.snapshot()->ring->node_count() == 5);
+}
+
+TEST_CASE("the coordinator asks natural replicas that are alive or suspect and can be reached",
+          "[replication][cluster_view]") {
+  ClusterView view(member(1, true));
+  auto members = five();
+  members[1].liveness = gossip::Liveness::kSuspect;
+  members[2].liveness = gossip::Liveness::kDead;
+  REQUIRE(view.publish(members).is_ok());
+  const auto snapshot = view.snapshot();
+  auto placed = place(*snapshot, ring::ReplicationSpec::simple(5), "k", /*fallbacks=*/0);
+  REQUIRE(placed.is_ok());
+  const std::vector<Replica> replicas = coordinator_replicas(*placed, members[0].id);
+  REQUIRE(replicas.size() == 5);
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const ReplicaEndpoint& e = (*placed)[i];
+    INFO("replica " << i);
+    CHECK(replicas[i].id == e.id);
+    CHECK(replicas[i].dc == "dc1");
+    CHECK(replicas[i].is_self == (e.id == members[0].id));
+    CHECK(replicas[i].alive == (e.id != members[2].id));  // Only the dead one is left out.
+  }
+  CHECK_FALSE(reachable(gossip::Liveness::kLeft));
 }
