@@ -75,7 +75,9 @@ void Coordinator::on_read_reply(OpId op, size_t replica, Result<VersionRecord> r
   ReadOp& r = it->second;
   if (!awaiting(r.replies, replica)) return;
   // A peer's bytes are never trusted: an invalid record counts as a failed replica.
-  if (record.is_ok() && !validate_record(*record).is_ok()) record = validate_record(*record);
+  if (record.is_ok()) {
+    if (Status valid = validate_record(*record); !valid.is_ok()) record = std::move(valid);
+  }
   if (!record.is_ok()) {
     r.replies[replica] = Reply::kFailed;
     if (r.answered) {

@@ -57,11 +57,11 @@ struct Peer {
     deps.run_blocking = [](std::function<void()> work) { work(); };
     deps.clock = &stack.clock;
     api = std::make_unique<WireApi>(std::move(deps));
-    server = std::make_unique<net::BinaryServer>(
-        io, net::BinaryServerOptions{}, &budget,
-        [this](net::Frame frame, net::FrameResponder respond) {
-          api->handle(std::move(frame), std::move(respond));
-        });
+    server =
+        std::make_unique<net::BinaryServer>(io, net::BinaryServerOptions{}, &budget,
+                                            [this](net::Frame frame, net::FrameResponder respond) {
+                                              api->handle(std::move(frame), std::move(respond));
+                                            });
     auto bound = server->listen(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     REQUIRE(bound.is_ok());
     address = "127.0.0.1:" + std::to_string(bound->port());
@@ -80,10 +80,8 @@ struct Puller {
 
   Puller(asio::io_context& io_context, const std::string& peer_address, uint64_t peer_digest)
       : io(io_context), view(member(stack.self, true, 0, "")) {
-    REQUIRE(view
-                .publish({member(stack.self, true, stack.catalog()->digest(), ""),
-                          member(ring::NodeId::from_words(9, 9), false, peer_digest,
-                                 peer_address)})
+    REQUIRE(view.publish({member(stack.self, true, stack.catalog()->digest(), ""),
+                          member(ring::NodeId::from_words(9, 9), false, peer_digest, peer_address)})
                 .is_ok());
     SchemaSyncOptions options;
     options.interval = 20ms;
@@ -126,9 +124,8 @@ TEST_CASE("SchemaSync pulls a peer's catalog over the binary protocol and merges
 
   IoThread running(io);
   puller.sync->start();
-  const bool merged = test::poll_until(10s, [&] {
-    return puller.stack.catalog()->digest() == peer.stack.catalog()->digest();
-  });
+  const bool merged = test::poll_until(
+      10s, [&] { return puller.stack.catalog()->digest() == peer.stack.catalog()->digest(); });
   puller.sync->stop();
   peer.server->stop();
   REQUIRE(merged);
@@ -141,7 +138,8 @@ TEST_CASE("SchemaSync counts a pull from an unreachable peer as failed and chang
           "[server][schema_sync]") {
   asio::io_context io;
   // A port that was free a moment ago: nothing listens there.
-  asio::ip::tcp::acceptor probe(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::acceptor probe(io,
+                                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const std::string address = "127.0.0.1:" + std::to_string(probe.local_endpoint().port());
   probe.close();
   Puller puller(io, address, 0x1234);
