@@ -2,27 +2,17 @@
 // is not a well-formed internode frame is refused before anyone reads it.
 #include <catch2/catch.hpp>
 
-#include <span>
 #include <string>
 
 #include "net/internode.h"
 #include "net/wire.h"
+#include "support/frame_bytes.h"
 
 using namespace pairdb;
 using namespace pairdb::net;
 using namespace pairdb::net::internode;
 
 namespace {
-
-Frame parse(const std::string& bytes) {
-  REQUIRE(bytes.size() >= kFrameHeaderBytes);
-  Frame frame;
-  frame.header = decode_frame_header(std::span<const uint8_t, kFrameHeaderBytes>(
-      reinterpret_cast<const uint8_t*>(bytes.data()), kFrameHeaderBytes));
-  frame.payload = bytes.substr(kFrameHeaderBytes);
-  REQUIRE(frame.header.payload_length == frame.payload.size());
-  return frame;
-}
 
 const ItemKey kKey{42, std::string("pk\0binary", 9), "sort"};
 
@@ -39,7 +29,7 @@ TEST_CASE("every internode request round-trips through its frame") {
       ForwardWrite{kKey, true, "", "", "", 0, "", 0, 0},
   };
   for (const Request& request : requests) {
-    const Frame frame = parse(encode_request(9, request));
+    const Frame frame = test::frame_of(encode_request(9, request));
     CHECK(frame.header.stream_id == 9);
     CHECK_FALSE(frame.header.is_response());
     CHECK(from_frame_opcode(frame.header.opcode) == op_of(request));
@@ -62,7 +52,7 @@ TEST_CASE("every internode response round-trips, an error with the frame's error
       {InternodeOp::kForwardWrite, InternodeError{6, "timed out", 2, 1}},
   };
   for (const auto& [op, response] : responses) {
-    const Frame frame = parse(encode_response(3, op, response));
+    const Frame frame = test::frame_of(encode_response(3, op, response));
     CHECK(frame.header.is_response());
     CHECK(frame.header.is_error() == std::holds_alternative<InternodeError>(response));
     auto decoded = decode_response(frame);
@@ -75,20 +65,21 @@ TEST_CASE("every internode response round-trips, an error with the frame's error
 TEST_CASE("a frame that is not a well-formed internode message is refused") {
   const std::string good = encode_request(1, ReplicaRead{kKey});
 
-  Frame client_op = parse(good);
+  Frame client_op = test::frame_of(good);
   client_op.header.opcode = Opcode::kGet;  // A client opcode on the internode listener.
   CHECK(decode_request(client_op).status().code() == StatusCode::kInvalidArgument);
 
-  CHECK(decode_response(parse(good)).status().code() == StatusCode::kInvalidArgument);
-  CHECK(decode_request(parse(encode_response(1, InternodeOp::kReplicaRead, ReplicaReadReply{})))
+  CHECK(decode_response(test::frame_of(good)).status().code() == StatusCode::kInvalidArgument);
+  CHECK(decode_request(
+            test::frame_of(encode_response(1, InternodeOp::kReplicaRead, ReplicaReadReply{})))
             .status()
             .code() == StatusCode::kInvalidArgument);
 
-  Frame truncated = parse(good);
+  Frame truncated = test::frame_of(good);
   truncated.payload.resize(truncated.payload.size() / 2);
   CHECK(decode_request(truncated).status().code() == StatusCode::kCorruption);
 
-  Frame garbage = parse(good);
+  Frame garbage = test::frame_of(good);
   garbage.payload = std::string(64, '\xff');
   CHECK(decode_request(garbage).status().code() == StatusCode::kCorruption);
 }

@@ -3,11 +3,10 @@
 // with dead ones included, and what is malformed or unknown is refused and changes nothing.
 #include <catch2/catch.hpp>
 
-#include <span>
-
 #include "net/wire.h"
 #include "server/cluster/replica_service.h"
 #include "server_test_util.h"
+#include "support/frame_bytes.h"
 
 using namespace pairdb;
 using namespace pairdb::server;
@@ -47,14 +46,6 @@ T as(const internode::Response& response) {
 uint16_t error_code(const internode::Response& response) {
   REQUIRE(std::holds_alternative<internode::InternodeError>(response));
   return std::get<internode::InternodeError>(response).code;
-}
-
-net::Frame parse(const std::string& bytes) {
-  net::Frame frame;
-  frame.header = net::decode_frame_header(std::span<const uint8_t, net::kFrameHeaderBytes>(
-      reinterpret_cast<const uint8_t*>(bytes.data()), net::kFrameHeaderBytes));
-  frame.payload = bytes.substr(net::kFrameHeaderBytes);
-  return frame;
 }
 
 }  // namespace
@@ -99,9 +90,10 @@ TEST_CASE("a malformed record or an unknown table is refused and changes nothing
         static_cast<uint16_t>(wire::ErrorCode::InvalidArgument));
 
   // A frame whose payload does not verify gets an error frame on its stream.
-  net::Frame garbage = parse(internode::encode_request(5, internode::ReplicaRead{p.key("x")}));
+  net::Frame garbage =
+      test::frame_of(internode::encode_request(5, internode::ReplicaRead{p.key("x")}));
   garbage.payload = std::string(32, '\xee');
-  const net::Frame answer = parse(p.service_b.handle_frame(garbage));
+  const net::Frame answer = test::frame_of(p.service_b.handle_frame(garbage));
   CHECK(answer.header.stream_id == 5);
   CHECK(answer.header.is_error());
   auto decoded = internode::decode_response(answer);

@@ -4,11 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <optional>
-#include <span>
 #include <string>
 
 #include "server/wire/wire_api.h"
 #include "server_test_util.h"
+#include "support/frame_bytes.h"
 #include "support/wire_client.h"
 
 using namespace pairdb;
@@ -20,16 +20,6 @@ using pairdb::server::testing::Stack;
 namespace {
 
 constexpr uint32_t kRequestTimeoutMs = 1000;
-
-net::Frame parse_frame(const std::string& bytes) {
-  REQUIRE(bytes.size() >= net::kFrameHeaderBytes);
-  net::Frame frame;
-  frame.header = net::decode_frame_header(std::span<const uint8_t, net::kFrameHeaderBytes>(
-      reinterpret_cast<const uint8_t*>(bytes.data()), net::kFrameHeaderBytes));
-  frame.payload = bytes.substr(net::kFrameHeaderBytes);
-  REQUIRE(frame.payload.size() == frame.header.payload_length);
-  return frame;
-}
 
 // A WireApi over a Stack, with admin hooks that count their calls.
 struct Rig {
@@ -64,7 +54,7 @@ struct Rig {
   template <class Args>
   std::shared_ptr<std::optional<std::string>> send(const Args& args, uint32_t stream = 1) {
     auto answer = std::make_shared<std::optional<std::string>>();
-    api->handle(parse_frame(test::encode_request(stream, args)),
+    api->handle(test::frame_of(test::encode_request(stream, args)),
                 [answer](std::string frame) { answer->emplace(std::move(frame)); });
     return answer;
   }
@@ -75,7 +65,7 @@ struct Rig {
     auto answer = send(args);
     stack.run_pending();
     REQUIRE(answer->has_value());
-    return test::decode_reply<Args>(parse_frame(**answer));
+    return test::decode_reply<Args>(test::frame_of(**answer));
   }
 };
 
@@ -114,19 +104,19 @@ TEST_CASE("WireApi answers Hello and Ping at once while storage work waits in th
 
   auto ping = rig.send(test::PingArgs{});
   REQUIRE(ping->has_value());
-  auto pong = test::decode_reply<test::PingArgs>(parse_frame(**ping));
+  auto pong = test::decode_reply<test::PingArgs>(test::frame_of(**ping));
   REQUIRE(pong.is_ok());
   CHECK(pong->node_id == rig.stack.self.to_string());
 
   auto hello = rig.send(test::HelloArgs{});
   REQUIRE(hello->has_value());
-  auto shake = test::decode_reply<test::HelloArgs>(parse_frame(**hello));
+  auto shake = test::decode_reply<test::HelloArgs>(test::frame_of(**hello));
   REQUIRE(shake.is_ok());
   CHECK(shake->cluster_name == "test-cluster");
 
   REQUIRE(rig.stack.run_pending() >= 1);
   REQUIRE(table->has_value());
-  CHECK(test::decode_reply<test::CreateTableArgs>(parse_frame(**table)).is_ok());
+  CHECK(test::decode_reply<test::CreateTableArgs>(test::frame_of(**table)).is_ok());
 }
 
 TEST_CASE("WireApi: a request that waited past its deadline answers Timeout, and did nothing") {
@@ -140,7 +130,7 @@ TEST_CASE("WireApi: a request that waited past its deadline answers Timeout, and
   rig.stack.clock.advance(150ms);  // The workers were busy for longer than the timeout.
   rig.stack.run_pending();
   REQUIRE(put->has_value());
-  auto reply = test::decode_reply<test::PutArgs>(parse_frame(**put));
+  auto reply = test::decode_reply<test::PutArgs>(test::frame_of(**put));
   REQUIRE(reply.error_code() == wire::ErrorCode::Timeout);
 
   auto get = rig.call(test::GetArgs{.table = "t", .partition_key = "k"});
