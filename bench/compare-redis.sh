@@ -82,6 +82,7 @@ PAIRDB_HTTP_PORT=$(free_port)
 PAIRDB_GOSSIP_PORT=$(free_port)
 build/bin/pairdb --data-dir "$WORK/pairdb" --listen "127.0.0.1:$PAIRDB_PORT" \
   --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
+  --internode-listen 127.0.0.1:0 --tables.default_replication_factor 1 \
   --storage.wal_sync none \
   --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/pairdb.log" &
 PIDS+=($!)

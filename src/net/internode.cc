@@ -105,7 +105,8 @@ void build(FlatBufferBuilder& fbb, const RangeReadReply& m) {
 }
 
 void build(FlatBufferBuilder& fbb, const ForwardWriteReply& m) {
-  fbb.Finish(fb::CreateForwardWriteResponse(fbb, bytes(fbb, m.record), m.required, m.acked));
+  fbb.Finish(
+      fb::CreateForwardWriteResponse(fbb, bytes(fbb, m.record), m.required, m.acked, m.duplicate));
 }
 
 void build(FlatBufferBuilder& fbb, const InternodeError& m) {
@@ -180,7 +181,7 @@ Result<Response> read_response(InternodeOp op, const Frame& frame) {
       });
     case InternodeOp::kForwardWrite:
       return read<Response, fb::ForwardWriteResponse>(frame, [](const fb::ForwardWriteResponse& t) {
-        return ForwardWriteReply{text(t.record()), t.required(), t.acked()};
+        return ForwardWriteReply{text(t.record()), t.required(), t.acked(), t.duplicate()};
       });
   }
   return Status::invalid_argument("not an internode opcode");

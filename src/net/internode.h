@@ -122,6 +122,7 @@ struct ForwardWriteReply {
   std::string record;
   uint32_t required = 0;
   uint32_t acked = 0;
+  bool duplicate = false;
   bool operator==(const ForwardWriteReply&) const = default;
 };
 // A refusal: a wire::ErrorCode number and why (with counts for Unavailable and Timeout).

@@ -170,4 +170,16 @@ Result<VersionVector> get_context_vector(std::string_view* in, size_t entries_ma
 
 uint64_t record_digest(const VersionRecord& record) { return hash64(encode_record(record)); }
 
+std::string encode_version_vector(const VersionVector& context) {
+  std::string out;
+  put_context_vector(&out, context);
+  return out;
+}
+
+Result<VersionVector> decode_version_vector(std::string_view bytes, size_t entries_max) {
+  PAIRDB_ASSIGN_OR_RETURN(auto context, get_context_vector(&bytes, entries_max));
+  if (!bytes.empty()) return Status::corruption("trailing bytes after a version vector");
+  return context;
+}
+
 }  // namespace pairdb::replication

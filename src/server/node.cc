@@ -10,8 +10,10 @@
 #include <boost/asio/thread_pool.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -22,6 +24,8 @@
 #include "net/binary_server.h"
 #include "net/endpoint.h"
 #include "net/http_server.h"
+#include "net/internode_client.h"
+#include "net/internode_server.h"
 #include "replication/cluster_view.h"
 #include "replication/item_compaction_filter.h"
 #include "replication/replica_store.h"
@@ -31,6 +35,8 @@
 #include "server/catalog/schema_sync.h"
 #include "server/cluster/gossip_driver.h"
 #include "server/cluster/node_identity.h"
+#include "server/cluster/replica_service.h"
+#include "server/cluster/replication_driver.h"
 #include "server/http/http_api.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -109,8 +115,18 @@ struct Node::Parts {
   std::unique_ptr<replication::ClusterView> cluster;
   std::shared_ptr<GossipDriver> gossip;
   std::shared_ptr<SchemaSync> schema_sync;
+  // Replication: the coordinator and the internode client run on replication_io, one thread;
+  // the internode listener on `io`, its replica work on the workers.
+  asio::io_context replication_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> replication_work;
+  std::thread replication_thread;
+  std::unique_ptr<net::InternodeClient> internode_client;
+  std::unique_ptr<ReplicaService> replica_service;
+  std::unique_ptr<ReplicationDriver> replication;
+  std::unique_ptr<net::InternodeServer> internode;
   asio::ip::tcp::endpoint binary_endpoint;
   asio::ip::tcp::endpoint http_endpoint;
+  asio::ip::tcp::endpoint internode_endpoint;
   ThreadCounts threads;
   Instant started = clock->monotonic();
   std::atomic<bool> stopping{false};
@@ -129,11 +145,18 @@ struct Node::Parts {
   Status bind_listeners();
   Status bind_binary();
   Status bind_http();
+  Status bind_internode();
+  Result<net::internode::HandshakeReply> accept_peer(const net::internode::Handshake& hello) const;
+  void serve_peer(uint32_t stream_id, net::internode::Request request,
+                  net::InternodeResponder respond);
+  void make_replication();
+  void stop_replication();
   void make_wire_api();
   void make_http_api();
   Status open_cluster();
   uint64_t load_bytes() const;
   void register_metrics();
+  void add_replication_samples(SampleSink& sink) const;
   void begin_shutdown();
   KeyValues info() const;
   Result<KeyValues> table_stats(const std::string& table) const;
@@ -189,7 +212,8 @@ StorageStackOptions Node::Parts::storage_options(
   o.limits.query_page_items_max = static_cast<uint32_t>(config.limits.query_page_items_max);
   o.limits.idempotency_window_ms = config.tables.idempotency_window_ms;
   o.table_defaults.dc = config.node.dc;
-  o.table_defaults.replication_factor = 3;
+  o.table_defaults.replication_factor =
+      static_cast<uint32_t>(config.tables.default_replication_factor);
   o.table_defaults.conflict_mode = config.tables.default_conflict_mode;
   o.table_defaults.siblings_warn = static_cast<uint32_t>(config.tables.siblings_warn);
   o.table_defaults.siblings_max = static_cast<uint32_t>(config.tables.siblings_max);
@@ -221,7 +245,9 @@ Status Node::Parts::bind_listeners() {
       static_cast<uint32_t>(config.network.max_connections));
   PAIRDB_TRY(bind_binary());
   PAIRDB_TRY(bind_http());
+  PAIRDB_TRY(bind_internode());
   PAIRDB_TRY(open_cluster());
+  make_replication();
   make_wire_api();
   make_http_api();
   return Status::ok();
@@ -267,6 +293,99 @@ Status Node::Parts::bind_http() {
       [this](unsigned status) { http_metrics.observe("refused", std::to_string(status), 0); });
   PAIRDB_ASSIGN_OR_RETURN(http_endpoint, http->listen(target));
   return Status::ok();
+}
+
+Status Node::Parts::bind_internode() {
+  PAIRDB_ASSIGN_OR_RETURN(auto target,
+                          net::resolve_listen_address(config.internode.listen.to_string()));
+  net::InternodeServerOptions options;
+  options.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  internode = std::make_unique<net::InternodeServer>(
+      io, options, [this](const net::internode::Handshake& hello) { return accept_peer(hello); },
+      [this](const std::string& /*peer*/, uint32_t stream_id, net::internode::Request request,
+             net::InternodeResponder respond) {
+        serve_peer(stream_id, std::move(request), std::move(respond));
+      });
+  PAIRDB_ASSIGN_OR_RETURN(internode_endpoint, internode->listen(target));
+  return Status::ok();
+}
+
+// A peer may talk to this node's replicas when it names this cluster and gossip knows it.
+Result<net::internode::HandshakeReply> Node::Parts::accept_peer(
+    const net::internode::Handshake& hello) const {
+  const uint64_t cluster_id = hash64(config.node.cluster_name);
+  if (hello.cluster_id != cluster_id) {
+    return Status::unauthorized("the peer belongs to another cluster (node.cluster_name)");
+  }
+  ring::NodeId peer;
+  if (hello.node_id.size() != peer.bytes.size()) {
+    return Status::invalid_argument("a handshake's node id must be 16 bytes");
+  }
+  std::memcpy(peer.bytes.data(), hello.node_id.data(), peer.bytes.size());
+  if (cluster->snapshot()->find(peer) == nullptr) {
+    return Status::unauthorized(
+        fmt::format("node {} is not a member this node knows (yet)", peer.to_string()));
+  }
+  net::internode::HandshakeReply reply;
+  reply.cluster_id = cluster_id;
+  reply.node_id.assign(reinterpret_cast<const char*>(node_id.bytes.data()), node_id.bytes.size());
+  return reply;
+}
+
+// A peer's request: replica work on the storage workers, a forwarded write to the coordinator.
+void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request,
+                             net::InternodeResponder respond) {
+  const auto op = net::internode::op_of(request);
+  auto answer = [stream_id, op, respond = std::move(respond)](net::internode::Response response) {
+    respond(net::internode::encode_response(stream_id, op, response));
+  };
+  if (auto* forward = std::get_if<net::internode::ForwardWrite>(&request)) {
+    replication->serve_forward(std::move(*forward), std::move(answer));
+    return;
+  }
+  asio::post(*workers, [this, request = std::move(request), answer = std::move(answer)] {
+    answer(replica_service->handle(request));
+  });
+}
+
+void Node::Parts::make_replication() {
+  net::InternodeClientOptions client;
+  client.cluster_id = hash64(config.node.cluster_name);
+  client.self_id.assign(reinterpret_cast<const char*>(node_id.bytes.data()), node_id.bytes.size());
+  client.connections_per_peer = static_cast<uint32_t>(config.internode.connections_per_peer);
+  client.max_inflight_per_peer = static_cast<uint32_t>(config.internode.max_inflight_per_peer);
+  client.max_inflight_bytes_per_peer = config.internode.max_inflight_bytes_per_peer;
+  client.connect_timeout_ms = static_cast<uint32_t>(config.internode.connect_timeout_ms);
+  client.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  internode_client =
+      std::make_unique<net::InternodeClient>(replication_io.get_executor(), std::move(client));
+  replica_service = std::make_unique<ReplicaService>(catalog(), storage->store(), clock);
+
+  ReplicationDriverOptions options;
+  options.self = node_id;
+  options.local_dc = config.node.dc;
+  options.write_timeout = std::chrono::milliseconds(config.replication.write_timeout_ms);
+  options.read_timeout = std::chrono::milliseconds(config.replication.read_timeout_ms);
+  options.coordinator.speculative_delay =
+      std::chrono::milliseconds(config.replication.speculative_retry_ms);
+  options.idempotency_window_ms = config.tables.idempotency_window_ms;
+  options.run_blocking = [pool = workers.get()](std::function<void()> work) {
+    asio::post(*pool, std::move(work));
+  };
+  options.clock = clock;
+  replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
+                                                    cluster.get(), catalog(), storage->store(),
+                                                    storage->hlc(), internode_client.get());
+  storage->items()->attach_replicator(replication.get());
+  replication_work.emplace(asio::make_work_guard(replication_io));
+}
+
+// After the listeners drained: no request is waiting on the coordinator any more.
+void Node::Parts::stop_replication() {
+  replication_work.reset();
+  replication_io.stop();
+  if (replication_thread.joinable()) replication_thread.join();
+  internode_client->close();  // The replication thread is gone: this thread owns it now.
 }
 
 void Node::Parts::make_wire_api() {
@@ -332,7 +451,7 @@ Status Node::Parts::open_cluster() {
   // have changed), so they fetch it again.
   meta.meta_version = clock->wall_ms();
   meta.client_addr = announced_address(binary_endpoint, config.gossip.listen);
-  meta.internode_addr = meta.client_addr;
+  meta.internode_addr = announced_address(internode_endpoint, config.gossip.listen);
   meta.http_addr = announced_address(http_endpoint, config.gossip.listen);
   meta.dc = config.node.dc;
   meta.rack = config.node.rack;
@@ -408,10 +527,76 @@ void Node::Parts::register_metrics() {
     sink.gauge("pairdb_compaction_dropped_table_records",
                "Records of dropped tables removed by compaction", {},
                static_cast<double>(storage->compaction_filter().dropped_table_records()));
+    add_replication_samples(sink);
     sink.gauge("pairdb_compaction_purged_records",
                "Expired or deleted records purged by compaction after the grace period", {},
                static_cast<double>(storage->compaction_filter().purged_records()));
   });
+}
+
+void Node::Parts::add_replication_samples(SampleSink& sink) const {
+  const ReplicationStats stats = replication->stats();
+  const replication::CoordinatorCounters& c = stats.coordinator;
+  struct Counter {
+    std::string_view name;
+    std::string_view help;
+    uint64_t value;
+  };
+  const Counter counters[] = {
+      {"pairdb_replication_writes", "Writes coordinated by this node", c.writes},
+      {"pairdb_replication_reads", "Reads coordinated by this node", c.reads},
+      {"pairdb_replication_forwards", "Writes forwarded to a replica of their key", c.forwards},
+      {"pairdb_replication_forwards_served", "Writes peers forwarded to this replica",
+       stats.forwards_served},
+      {"pairdb_replication_forwards_refused",
+       "Forwarded writes refused: not a replica by this node's ring", stats.forwards_refused},
+      {"pairdb_replication_unavailable", "Operations refused as Unavailable", c.unavailable},
+      {"pairdb_replication_timeouts", "Operations answered Timeout (unknown outcome)", c.timeouts},
+      {"pairdb_replication_late_replies", "Replica replies after the answer", c.late_replies},
+      {"pairdb_replication_read_repairs_blocking", "Replicas repaired before a read answered",
+       c.read_repairs_blocking},
+      {"pairdb_replication_read_repairs_async", "Replicas repaired after a read answered",
+       c.read_repairs_async},
+      {"pairdb_replication_speculative_retries", "Reads that asked one more replica",
+       c.speculative_retries},
+      {"pairdb_replication_missed_writes", "Replicas down when a write was sent",
+       stats.missed_writes},
+      {"pairdb_replication_range_reads", "Query pages coordinated by this node", stats.range_reads},
+      {"pairdb_replica_merges_changed", "Peer records that changed this replica",
+       replica_service->merges_changed()},
+      {"pairdb_replica_merges_unchanged", "Peer records this replica already held",
+       replica_service->merges_unchanged()},
+      {"pairdb_replica_repairs_received", "Read repairs received",
+       replica_service->repairs_received()},
+  };
+  for (const Counter& counter : counters)
+    sink.counter(counter.name, counter.help, {}, counter.value);
+  sink.gauge("pairdb_replication_in_flight", "Operations the coordinator is working on", {},
+             static_cast<double>(stats.in_flight));
+  const auto& server = internode->counters();
+  sink.counter("pairdb_internode_refused_handshakes",
+               "Peers refused: another cluster or an unknown node", {},
+               server.refused_handshakes.load());
+  sink.counter("pairdb_internode_malformed_frames", "Peer frames that closed their connection", {},
+               server.malformed_frames.load());
+  sink.gauge("pairdb_internode_connections", "Peer connections open to this node", {},
+             static_cast<double>(server.open.load()));
+  for (const auto& [peer, p] : replication->peer_stats()) {
+    const Labels labels = {{"peer", peer}};
+    sink.counter("pairdb_internode_peer_requests", "Requests sent to a peer", labels, p.requests);
+    sink.counter("pairdb_internode_peer_errors", "Requests a peer refused or never got", labels,
+                 p.errors);
+    sink.counter("pairdb_internode_peer_timeouts", "Requests a peer left unanswered", labels,
+                 p.timeouts);
+    sink.counter("pairdb_internode_peer_overloaded",
+                 "Requests refused here by the per-peer in-flight bounds", labels, p.overloaded);
+    sink.counter("pairdb_internode_peer_bytes_sent", "Request bytes sent to a peer", labels,
+                 p.bytes_sent);
+    sink.counter("pairdb_internode_peer_bytes_received", "Bytes received from a peer", labels,
+                 p.bytes_received);
+    sink.gauge("pairdb_internode_peer_in_flight", "Requests awaiting a peer's answer", labels,
+               static_cast<double>(p.in_flight));
+  }
 }
 
 KeyValues Node::Parts::info() const {
@@ -428,6 +613,7 @@ KeyValues Node::Parts::info() const {
   out.emplace_back("schema_version", std::to_string(catalog()->schema_version()));
   out.emplace_back("schema_digest", fmt::format("{:016x}", catalog()->digest()));
   out.emplace_back("gossip_listen", gossip->address());
+  out.emplace_back("internode_listen", to_address(internode_endpoint));
   for (const auto& [name, value] :
        parse_stats_map(db()->get_property("pairdb.stats-map").value_or(""))) {
     out.emplace_back("lsm." + name, std::to_string(value));
@@ -473,6 +659,7 @@ void Node::Parts::begin_shutdown() {
   (void)notify_stopping();
   binary->stop();
   http->stop();
+  internode->stop();
   gossip->stop();
   schema_sync->stop();
   // Poll for the in-flight requests to finish, bounded by shutdown_timeout_ms.
@@ -526,14 +713,16 @@ Status Node::run() {
   });
   p.binary->start();
   p.http->start();
+  p.internode->start();
+  p.replication_thread = std::thread([&p] { p.replication_io.run(); });
   p.gossip->start();
   p.schema_sync->start();
   PAIRDB_LOG_INFO("node",
-                  "ready: node {} serving binary protocol on {}, HTTP on {}, gossip on {}, "
-                  "data in {} ({} io threads, {} storage workers)",
+                  "ready: node {} serving binary protocol on {}, HTTP on {}, internode on {}, "
+                  "gossip on {}, data in {} ({} io threads, {} storage workers)",
                   p.node_id.to_string(), to_address(p.binary_endpoint), to_address(p.http_endpoint),
-                  p.gossip->address(), p.config.node.data_dir, p.threads.io_threads,
-                  p.threads.storage_workers);
+                  to_address(p.internode_endpoint), p.gossip->address(), p.config.node.data_dir,
+                  p.threads.io_threads, p.threads.storage_workers);
   (void)notify_ready();
 
   // One thread per connection io_context; this thread runs the rest (accepting, HTTP,
@@ -544,6 +733,7 @@ Status Node::run() {
   }
   p.io.run();
   for (auto& thread : io_threads) thread.join();
+  p.stop_replication();
 
   p.workers->join();                   // Work already queued finishes; nothing new arrives.
   Status closed = p.storage->close();  // Syncs the WAL.

@@ -57,6 +57,7 @@ class StorageStack {
   lsm::DB* db() const { return db_.get(); }
   Catalog* catalog() const { return catalog_.get(); }
   replication::ReplicaStore* store() const { return store_.get(); }
+  replication::HybridClock* hlc() { return &hlc_; }
   ItemService* items() const { return items_.get(); }
   TableService* tables() const { return tables_.get(); }
   const replication::ItemCompactionFilter& compaction_filter() const { return *filter_; }

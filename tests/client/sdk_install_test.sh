@@ -40,7 +40,8 @@ cmake --build "$scratch/build" -j1 >"$scratch/build.log" || { cat "$scratch/buil
 kv=$scratch/build/pairdb_kv
 
 "$pairdb" --data-dir "$scratch/data" --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-  2>"$scratch/node.log" &
+  --gossip-listen 127.0.0.1:0 --internode-listen 127.0.0.1:0 \
+  --tables.default_replication_factor 1 2>"$scratch/node.log" &
 node_pid=$!
 port=
 for _ in $(seq 1 300); do  # Poll the ready line for up to 30 s.

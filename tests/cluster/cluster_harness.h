@@ -57,6 +57,7 @@ class TestCluster {
     std::unique_ptr<PairdbProcess> process;
     std::string host;
     uint16_t gossip_port = 0;
+    uint16_t internode_port = 0;
     bool paused = false;
   };
 
@@ -66,11 +67,11 @@ class TestCluster {
     }
   }
 
-  // Starts kClusterNodes nodes (the seed first) and waits until every node sees every other
-  // alive with its metadata.
-  void start() {
-    nodes_.resize(kClusterNodes);
-    for (size_t i = 0; i < kClusterNodes; ++i) {
+  // Starts `count` nodes (the seed first) and waits until every node sees every other alive
+  // with its metadata.
+  void start(size_t count = kClusterNodes) {
+    nodes_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
       nodes_[i].dir = std::make_unique<TempDir>();
       nodes_[i].host = fmt::format("127.0.0.{}", i + 1);
       launch(i);
@@ -79,8 +80,8 @@ class TestCluster {
     const bool formed = cluster_poll(kFormBound, [&] { return all_see_all_alive(); });
     INFO(diagnostics());
     REQUIRE(formed);
-    std::printf("cluster: %zu nodes formed a cluster in %.2f s after the last start\n",
-                kClusterNodes, seconds_since(started));
+    std::printf("cluster: %zu nodes formed a cluster in %.2f s after the last start\n", count,
+                seconds_since(started));
   }
 
   // (Re)starts node i on its host, with its data dir and, after the first start, its gossip
@@ -90,6 +91,8 @@ class TestCluster {
     PairdbProcessOptions options;
     options.host = n.host;
     options.gossip_port = n.gossip_port;
+    options.internode_port = n.internode_port;
+    options.default_replication_factor = 3;
     options.extra_args = {"--gossip.protocol_period_ms", std::to_string(kProtocolPeriodMs),
                           "--network.io_threads",        "2",
                           "--storage.worker_threads",    "2",
@@ -103,6 +106,7 @@ class TestCluster {
     REQUIRE(process.is_ok());
     n.process = std::move(process).value();
     n.gossip_port = n.process->gossip_port();
+    n.internode_port = n.process->internode_port();
     n.paused = false;
   }
 

@@ -68,8 +68,17 @@ TEST_CASE("tables are created, described, listed and dropped over HTTP", "[e2e][
   const HttpReply bad_name = call(*node, "PUT", "/v1/tables/no%20spaces", "{}", kJson);
   CHECK(bad_name.status == 400);
 
-  REQUIRE(call(*node, "PUT", "/v1/tables/users/items/alice", R"({"age": 30})", kJson).status ==
-          200);
+  // Three replicas wanted, one node on the ring: QUORUM cannot be met, and the error says how
+  // to fix it; ONE can.
+  const HttpReply short_of_quorum =
+      call(*node, "PUT", "/v1/tables/users/items/alice", R"({"age": 30})", kJson);
+  CHECK(short_of_quorum.status == 503);
+  CHECK(error_code(short_of_quorum) == "Unavailable");
+  CHECK(short_of_quorum.body.find("smaller replication factor") != std::string::npos);
+  REQUIRE(
+      call(*node, "PUT", "/v1/tables/users/items/alice?consistency=ONE", R"({"age": 30})", kJson)
+          .status == 200);
+  CHECK(call(*node, "GET", "/v1/tables/users/items/alice?consistency=ONE").status == 200);
   CHECK(call(*node, "DELETE", "/v1/tables/users").status == 200);
   const HttpReply gone = call(*node, "GET", "/v1/tables/users");
   CHECK(gone.status == 404);

@@ -30,10 +30,19 @@ Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& d
 Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& data_dir,
                                                             const PairdbProcessOptions& options) {
   const std::string& host = options.host;
-  std::vector<std::string> args = {
-      pairdb_binary_path(), "--data-dir",      data_dir,
-      "--listen",           host + ":0",       "--http-listen",
-      host + ":0",          "--gossip-listen", host + ":" + std::to_string(options.gossip_port)};
+  std::vector<std::string> args = {pairdb_binary_path(),
+                                   "--data-dir",
+                                   data_dir,
+                                   "--listen",
+                                   host + ":0",
+                                   "--http-listen",
+                                   host + ":0",
+                                   "--gossip-listen",
+                                   host + ":" + std::to_string(options.gossip_port),
+                                   "--internode-listen",
+                                   host + ":" + std::to_string(options.internode_port),
+                                   "--tables.default_replication_factor",
+                                   std::to_string(options.default_replication_factor)};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   const uint32_t ready_timeout_ms = options.ready_timeout_ms;
   int pipe_fds[2];
@@ -55,7 +64,7 @@ Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& d
 
   static const std::regex kReady(
       R"(ready: node (\S+) serving binary protocol on [^ ]+:(\d+), HTTP on [^ ]+:(\d+), )"
-      R"(gossip on [^ ]+:(\d+),)");
+      R"(internode on [^ ]+:(\d+), gossip on [^ ]+:(\d+),)");
   const auto deadline = Clock::now() + std::chrono::milliseconds(ready_timeout_ms);
   while (Clock::now() < deadline) {
     std::smatch match;
@@ -64,7 +73,8 @@ Result<std::unique_ptr<PairdbProcess>> PairdbProcess::start(const std::string& d
       process->node_id_ = match[1];
       process->binary_port_ = static_cast<uint16_t>(std::stoi(match[2]));
       process->http_port_ = static_cast<uint16_t>(std::stoi(match[3]));
-      process->gossip_port_ = static_cast<uint16_t>(std::stoi(match[4]));
+      process->internode_port_ = static_cast<uint16_t>(std::stoi(match[4]));
+      process->gossip_port_ = static_cast<uint16_t>(std::stoi(match[5]));
       process->host_ = host;
       return process;
     }

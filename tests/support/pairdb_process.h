@@ -25,7 +25,10 @@ namespace pairdb::test {
 // all of 127/8 to lo, so node i of a cluster test can be 127.0.0.i).
 struct PairdbProcessOptions {
   std::string host = "127.0.0.1";
-  uint16_t gossip_port = 0;             // 0 = any free port (read back from the ready line).
+  uint16_t gossip_port = 0;     // 0 = any free port (read back from the ready line).
+  uint16_t internode_port = 0;  // Likewise.
+  // Replicas of tables created without a spec: 1 so a single test node serves QUORUM.
+  uint32_t default_replication_factor = 1;
   std::vector<std::string> extra_args;  // After the defaults, so they override them.
   uint32_t ready_timeout_ms = 30'000;
 };
@@ -33,8 +36,9 @@ struct PairdbProcessOptions {
 class PairdbProcess {
  public:
   // Starts `pairdb --data-dir DATA_DIR --listen 127.0.0.1:0 --http-listen 127.0.0.1:0
-  // --gossip-listen 127.0.0.1:0 <extra_args>` and waits (up to ready_timeout_ms) for its ready
-  // line.
+  // --gossip-listen 127.0.0.1:0 --internode-listen 127.0.0.1:0
+  // --tables.default_replication_factor 1 <extra_args>` and waits (up to ready_timeout_ms) for
+  // its ready line.
   static Result<std::unique_ptr<PairdbProcess>> start(const std::string& data_dir,
                                                       std::vector<std::string> extra_args = {},
                                                       uint32_t ready_timeout_ms = 30'000);
@@ -44,6 +48,7 @@ class PairdbProcess {
 
   uint16_t binary_port() const { return binary_port_; }
   uint16_t http_port() const { return http_port_; }
+  uint16_t internode_port() const { return internode_port_; }
   uint16_t gossip_port() const { return gossip_port_; }
   const std::string& host() const { return host_; }
   std::string gossip_address() const { return host_ + ":" + std::to_string(gossip_port_); }
@@ -72,6 +77,7 @@ class PairdbProcess {
   uint16_t binary_port_ = 0;
   uint16_t http_port_ = 0;
   uint16_t gossip_port_ = 0;
+  uint16_t internode_port_ = 0;
   std::string host_;
   std::string node_id_;
   std::thread reader_;

@@ -169,5 +169,9 @@ Result<VersionRecord> decode_record(std::string_view bytes);
 uint64_t record_digest(const VersionRecord& record);
 
 // The causal context handed to clients is sealed by ContextAuthenticator (context_auth.h).
+// Between nodes (a forwarded write) it travels opened, in this encoding.
+std::string encode_version_vector(const VersionVector& context);
+// Status::corruption for malformed bytes, trailing bytes, or more than entries_max entries.
+Result<VersionVector> decode_version_vector(std::string_view bytes, size_t entries_max);
 
 }  // namespace pairdb::replication

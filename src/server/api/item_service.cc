@@ -85,21 +85,77 @@ void ItemService::run(StorageWork kind, Instant deadline, std::function<Result<T
 }
 
 void ItemService::write(WriteCommand command, Instant deadline, Reply<WriteReply> done) {
-  run<WriteReply>(
-      StorageWork::kWrite, deadline,
-      [this, command = std::move(command)] { return write_now(command); }, std::move(done));
+  if (replicator_ == nullptr) {
+    run<WriteReply>(
+        StorageWork::kWrite, deadline,
+        [this, command = std::move(command)] { return write_now(command); }, std::move(done));
+    return;
+  }
+  auto write = prepare_write(command, deadline);
+  if (!write.is_ok()) {
+    done(write.status());
+    return;
+  }
+  // What the reply needs of the write, without keeping its value alive.
+  auto item = std::make_shared<CoordinatedWrite>();
+  item->table = write->table;
+  item->partition_key = write->partition_key;
+  item->sort_key = write->sort_key;
+  replicator_->write(std::move(write).value(),
+                     [this, item, done = std::move(done)](Result<CoordinatedWriteReply> applied) {
+                       if (!applied.is_ok()) {
+                         done(applied.status());
+                         return;
+                       }
+                       done(write_reply(*item, *applied));
+                     });
 }
 
 void ItemService::read(ReadCommand command, Instant deadline, Reply<ItemReply> done) {
-  run<ItemReply>(
-      StorageWork::kRead, deadline,
-      [this, command = std::move(command)] { return read_now(command); }, std::move(done));
+  if (replicator_ == nullptr) {
+    run<ItemReply>(
+        StorageWork::kRead, deadline,
+        [this, command = std::move(command)] { return read_now(command); }, std::move(done));
+    return;
+  }
+  auto read = prepare_read(command, deadline);
+  if (!read.is_ok()) {
+    done(read.status());
+    return;
+  }
+  auto item = std::make_shared<CoordinatedRead>(*read);
+  replicator_->read(std::move(read).value(), [this, item, done = std::move(done)](
+                                                 Result<replication::VersionRecord> record) {
+    if (!record.is_ok()) {
+      done(record.status());
+      return;
+    }
+    done(item_reply(*item, *record));
+  });
 }
 
 void ItemService::query(QueryCommand command, Instant deadline, Reply<QueryReply> done) {
-  run<QueryReply>(
-      StorageWork::kQuery, deadline,
-      [this, command = std::move(command)] { return query_now(command); }, std::move(done));
+  if (replicator_ == nullptr) {
+    run<QueryReply>(
+        StorageWork::kQuery, deadline,
+        [this, command = std::move(command)] { return query_now(command); }, std::move(done));
+    return;
+  }
+  auto range = prepare_query(command, deadline);
+  if (!range.is_ok()) {
+    done(range.status());
+    return;
+  }
+  auto request = std::make_shared<CoordinatedRange>(*range);
+  const uint32_t limit = range->limit;
+  replicator_->range(std::move(range).value(), [this, request, limit, done = std::move(done)](
+                                                   Result<CoordinatedRangeReply> page) {
+    if (!page.is_ok()) {
+      done(page.status());
+      return;
+    }
+    done(query_reply(*request, limit, std::move(page).value()));
+  });
 }
 
 Status ItemService::validate_key(const ItemKey& key) const {
@@ -150,13 +206,14 @@ Status ItemService::validate_write(const WriteCommand& command) const {
   return Status::ok();
 }
 
-Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
+Result<CoordinatedWrite> ItemService::prepare_write(const WriteCommand& command,
+                                                    Instant deadline) const {
   PAIRDB_TRY(validate_write(command));
   PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
+  CoordinatedWrite write;
   const std::string binding =
       item_binding(table->id, command.key.partition_key, command.key.sort_key);
-  replication::LocalWrite write;
-  PAIRDB_ASSIGN_OR_RETURN(write.context, options_.contexts->open(command.context, binding));
+  PAIRDB_ASSIGN_OR_RETURN(write.write.context, options_.contexts->open(command.context, binding));
   const uint64_t now_ms = options_.clock->wall_ms();
   const uint64_t ttl_ms = command.ttl_ms.value_or(table->spec.default_ttl_ms);
   // validate_write bounds a request's TTL and validate_table_spec a new table's default; a
@@ -166,20 +223,29 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
         "table '{}' has default_ttl_ms {} above the maximum of {}; recreate it with a smaller one",
         command.key.table, ttl_ms, replication::kTtlMsMax));
   }
-  write.tombstone = command.tombstone;
-  write.value = command.value;
-  write.content_type = command.content_type;
-  write.expires_at_ms = (ttl_ms == 0 || command.tombstone) ? 0 : now_ms + ttl_ms;
-  write.idempotency_key = command.idempotency_key;
+  write.write.tombstone = command.tombstone;
+  write.write.value = command.value;
+  write.write.content_type = command.content_type;
+  write.write.expires_at_ms = (ttl_ms == 0 || command.tombstone) ? 0 : now_ms + ttl_ms;
+  write.write.idempotency_key = command.idempotency_key;
+  write.ttl_ms = command.tombstone ? 0 : ttl_ms;
+  write.policy = write_policy_for(table->spec, options_.limits.idempotency_window_ms);
+  write.consistency = command.consistency == replication::Consistency::kDefault
+                          ? table->spec.write_consistency
+                          : command.consistency;
+  write.partition_key = command.key.partition_key;
+  write.sort_key = command.key.sort_key;
+  write.table = std::move(table);
+  write.deadline = deadline;
+  return write;
+}
 
-  replication::WritePolicy policy;
-  policy.mode = table->spec.conflict_mode;
-  policy.siblings_warn = table->spec.siblings_warn;
-  policy.siblings_max = table->spec.siblings_max;
-  policy.idempotency_window_ms = options_.limits.idempotency_window_ms;
-  const replication::ItemAddress address{table->id, command.key.partition_key,
-                                         command.key.sort_key};
-  auto outcome = store_->apply_write(address, write, policy, clock_->now(now_ms), now_ms);
+Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
+  PAIRDB_ASSIGN_OR_RETURN(auto write, prepare_write(command, Instant::max()));
+  const uint64_t now_ms = options_.clock->wall_ms();
+  const replication::ItemAddress address{write.table->id, write.partition_key, write.sort_key};
+  auto outcome =
+      store_->apply_write(address, write.write, write.policy, clock_->now(now_ms), now_ms);
   if (!outcome.is_ok()) {
     // Too many siblings is the client's to fix (read, merge, write back with the context).
     if (replication::is_sibling_limit(outcome.status())) {
@@ -187,11 +253,23 @@ Result<WriteReply> ItemService::write_now(const WriteCommand& command) {
     }
     return outcome.status();
   }
-  if (outcome->siblings_warn) warn_siblings(command, outcome->record.siblings.size(), now_ms);
-  return WriteReply{options_.contexts->seal(outcome->record.context, binding), outcome->duplicate};
+  return write_reply(write, CoordinatedWriteReply{std::move(outcome->record), outcome->duplicate,
+                                                  outcome->siblings_warn});
 }
 
-void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms) {
+WriteReply ItemService::write_reply(const CoordinatedWrite& write,
+                                    const CoordinatedWriteReply& applied) {
+  if (applied.siblings_warn) {
+    warn_siblings(write.table->spec.name, applied.record.siblings.size(),
+                  options_.clock->wall_ms());
+  }
+  return WriteReply{
+      options_.contexts->seal(applied.record.context,
+                              item_binding(write.table->id, write.partition_key, write.sort_key)),
+      applied.duplicate};
+}
+
+void ItemService::warn_siblings(const std::string& table, size_t siblings, uint64_t now_ms) {
   sibling_warnings_.fetch_add(1, std::memory_order_relaxed);
   // At most one line per second: a hot item in conflict must not flood the log.
   uint64_t last = last_sibling_warning_ms_.load(std::memory_order_relaxed);
@@ -201,25 +279,44 @@ void ItemService::warn_siblings(const WriteCommand& command, size_t siblings, ui
   PAIRDB_LOG_WARN("items",
                   "table '{}': an item has {} siblings (warn threshold crossed); clients should "
                   "read it and write back with the merged context",
-                  command.key.table, siblings);
+                  table, siblings);
+}
+
+Result<CoordinatedRead> ItemService::prepare_read(const ReadCommand& command,
+                                                  Instant deadline) const {
+  PAIRDB_TRY(validate_key(command.key));
+  PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
+  CoordinatedRead read;
+  read.consistency = command.consistency == replication::Consistency::kDefault
+                         ? table->spec.read_consistency
+                         : command.consistency;
+  read.table = std::move(table);
+  read.partition_key = command.key.partition_key;
+  read.sort_key = command.key.sort_key;
+  read.deadline = deadline;
+  return read;
 }
 
 Result<ItemReply> ItemService::read_now(const ReadCommand& command) {
-  PAIRDB_TRY(validate_key(command.key));
-  PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.key.table));
-  const replication::ItemAddress address{table->id, command.key.partition_key,
-                                         command.key.sort_key};
+  PAIRDB_ASSIGN_OR_RETURN(auto read, prepare_read(command, Instant::max()));
+  const replication::ItemAddress address{read.table->id, read.partition_key, read.sort_key};
   PAIRDB_ASSIGN_OR_RETURN(auto record, store_->read(address));
+  return item_reply(read, record);
+}
+
+ItemReply ItemService::item_reply(const CoordinatedRead& read,
+                                  const replication::VersionRecord& record) const {
   auto view = replication::visible(record, options_.clock->wall_ms());
   ItemReply reply;
   reply.found = view.found();
   reply.context = options_.contexts->seal(
-      view.context, item_binding(table->id, command.key.partition_key, command.key.sort_key));
+      view.context, item_binding(read.table->id, read.partition_key, read.sort_key));
   reply.siblings = take_live(view);
   return reply;
 }
 
-Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
+Result<CoordinatedRange> ItemService::prepare_query(const QueryCommand& command,
+                                                    Instant deadline) const {
   const ItemLimits& limits = options_.limits;
   PAIRDB_TRY(validate_key(ItemKey{command.table, command.partition_key, {}}));
   if (command.limit > limits.query_page_items_max) {
@@ -227,17 +324,34 @@ Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
                                                 command.limit, limits.query_page_items_max));
   }
   PAIRDB_ASSIGN_OR_RETURN(auto table, catalog_->require(command.table));
-  const uint64_t fingerprint = partition_fingerprint(table->id, command.partition_key);
-  replication::ScanRequest scan;
-  scan.table = table->id;
-  scan.partition_key = command.partition_key;
-  scan.from_sort_key = command.from_sort_key;
-  scan.to_sort_key = command.to_sort_key;
+  CoordinatedRange range;
   if (!command.page_token.empty()) {
-    PAIRDB_ASSIGN_OR_RETURN(scan.after_sort_key,
-                            decode_page_token(command.page_token, fingerprint));
+    PAIRDB_ASSIGN_OR_RETURN(
+        range.after_sort_key,
+        decode_page_token(command.page_token,
+                          partition_fingerprint(table->id, command.partition_key)));
   }
-  scan.limit = command.limit == 0 ? limits.query_page_items_max : command.limit;
+  range.consistency = command.consistency == replication::Consistency::kDefault
+                          ? table->spec.read_consistency
+                          : command.consistency;
+  range.table = std::move(table);
+  range.partition_key = command.partition_key;
+  range.from_sort_key = command.from_sort_key;
+  range.to_sort_key = command.to_sort_key;
+  range.limit = command.limit == 0 ? limits.query_page_items_max : command.limit;
+  range.deadline = deadline;
+  return range;
+}
+
+Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
+  PAIRDB_ASSIGN_OR_RETURN(auto range, prepare_query(command, Instant::max()));
+  replication::ScanRequest scan;
+  scan.table = range.table->id;
+  scan.partition_key = range.partition_key;
+  scan.from_sort_key = range.from_sort_key;
+  scan.to_sort_key = range.to_sort_key;
+  scan.after_sort_key = range.after_sort_key;
+  scan.limit = range.limit;
   scan.scanned_max = std::max(kScanRecordsMin, scan.limit * kScanRecordsPerItem);
   scan.now_wall_ms = options_.clock->wall_ms();
   PAIRDB_ASSIGN_OR_RETURN(auto page, store_->scan(scan));
@@ -246,10 +360,39 @@ Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
   reply.items.reserve(page.items.size());
   for (auto& item : page.items) {
     std::string context = options_.contexts->seal(
-        item.view.context, item_binding(table->id, command.partition_key, item.sort_key));
+        item.view.context, item_binding(range.table->id, range.partition_key, item.sort_key));
     reply.items.push_back({std::move(item.sort_key), take_live(item.view), std::move(context)});
   }
-  if (page.resume_after) reply.next_page_token = encode_page_token(fingerprint, *page.resume_after);
+  if (page.resume_after) {
+    reply.next_page_token = encode_page_token(
+        partition_fingerprint(range.table->id, range.partition_key), *page.resume_after);
+  }
+  return reply;
+}
+
+QueryReply ItemService::query_reply(const CoordinatedRange& range, uint32_t limit,
+                                    CoordinatedRangeReply page) const {
+  const uint64_t now_ms = options_.clock->wall_ms();
+  QueryReply reply;
+  std::optional<std::string> resume_after = std::move(page.resume_after);
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    RangeRecord& entry = page.records[i];
+    auto view = replication::visible(entry.record, now_ms);
+    if (!view.found()) continue;
+    std::string context = options_.contexts->seal(
+        view.context, item_binding(range.table->id, range.partition_key, entry.sort_key));
+    reply.items.push_back({entry.sort_key, take_live(view), std::move(context)});
+    // Replicas that disagree can give more records than the page holds: stop at the limit,
+    // resuming after the last item answered.
+    if (reply.items.size() == limit && (i + 1 < page.records.size() || resume_after)) {
+      resume_after = entry.sort_key;
+      break;
+    }
+  }
+  if (resume_after) {
+    reply.next_page_token = encode_page_token(
+        partition_fingerprint(range.table->id, range.partition_key), *resume_after);
+  }
   return reply;
 }
 

@@ -1,10 +1,12 @@
 // The request layer every frontend (binary protocol, HTTP) calls: validates requests against
-// the configured limits and the table catalog, then coordinates them. Today the local
-// replication::ReplicaStore is the only replica; the quorum coordinator goes behind this same
-// interface, which is why every call completes through a Reply (server/api/reply.h).
+// the configured limits and the table catalog, opens and seals causal contexts, then hands each
+// operation to the Replicator (server/api/replicator.h), which coordinates the key's replicas at
+// the requested consistency level. Without a Replicator (the in-process server tests) the local
+// replication::ReplicaStore is the only replica and the level is not checked.
 //
-// Thread-safe. Each callback runs at most once: on a worker thread, or inline in the caller's
-// thread before read()/write() returns when run_inline allowed that call.
+// Thread-safe. Each callback runs exactly once: on a worker or replication thread, or inline in
+// the caller's thread before read()/write() returns (a validation error, or local storage work
+// that run_inline allowed).
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include "common/clock.h"
 #include "common/instant.h"
 #include "replication/replica_store.h"
+#include "server/api/replicator.h"
 #include "server/api/reply.h"
 #include "server/catalog/catalog.h"
 
@@ -120,16 +123,28 @@ class ItemService {
   void read(ReadCommand command, Instant deadline, Reply<ItemReply> done);
   void query(QueryCommand command, Instant deadline, Reply<QueryReply> done);
 
+  // From now on every operation goes through `replicator` (which must outlive the service);
+  // until then this node's store is the only replica. REQUIRES: no call in flight or to come
+  // concurrently (the daemon attaches it before its listeners start).
+  void attach_replicator(Replicator* replicator) { replicator_ = replicator; }
+
   const ItemLimits& limits() const { return options_.limits; }
   // Writes that left an item above its table's siblings_warn threshold.
   uint64_t sibling_warnings() const { return sibling_warnings_.load(std::memory_order_relaxed); }
 
  private:
+  Result<CoordinatedWrite> prepare_write(const WriteCommand& command, Instant deadline) const;
+  Result<CoordinatedRead> prepare_read(const ReadCommand& command, Instant deadline) const;
+  Result<CoordinatedRange> prepare_query(const QueryCommand& command, Instant deadline) const;
   Result<WriteReply> write_now(const WriteCommand& command);
   Result<ItemReply> read_now(const ReadCommand& command);
   Result<QueryReply> query_now(const QueryCommand& command);
+  WriteReply write_reply(const CoordinatedWrite& write, const CoordinatedWriteReply& applied);
+  ItemReply item_reply(const CoordinatedRead& read, const replication::VersionRecord& record) const;
+  QueryReply query_reply(const CoordinatedRange& range, uint32_t limit,
+                         CoordinatedRangeReply page) const;
   Status validate_key(const ItemKey& key) const;
-  void warn_siblings(const WriteCommand& command, size_t siblings, uint64_t now_ms);
+  void warn_siblings(const std::string& table, size_t siblings, uint64_t now_ms);
   Status validate_write(const WriteCommand& command) const;
   // Runs `work` inline when run_inline allows `kind`; otherwise on the worker pool, unless the
   // deadline has passed by the time it starts there.
@@ -140,6 +155,7 @@ class ItemService {
   Catalog* const catalog_;
   replication::ReplicaStore* const store_;
   replication::HybridClock* const clock_;
+  Replicator* replicator_ = nullptr;
   std::atomic<uint64_t> sibling_warnings_{0};
   std::atomic<uint64_t> last_sibling_warning_ms_{0};
 };

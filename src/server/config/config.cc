@@ -47,7 +47,8 @@ Status check_distinct_listeners(const NodeConfig& config) {
   };
   const Listener listeners[] = {{"network.listen", &config.network.listen},
                                 {"network.http_listen", &config.network.http_listen},
-                                {"gossip.listen", &config.gossip.listen}};
+                                {"gossip.listen", &config.gossip.listen},
+                                {"internode.listen", &config.internode.listen}};
   for (size_t i = 0; i < std::size(listeners); ++i) {
     for (size_t j = i + 1; j < std::size(listeners); ++j) {
       const HostPort& a = *listeners[i].address;

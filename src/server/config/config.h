@@ -108,6 +108,8 @@ struct NodeConfig {
     uint64_t idempotency_window_ms = 86400000;
     uint64_t tombstone_grace_ms = 864000000;  // 10 days.
     std::string default_table = "default";    // The simple API's table, created as lww.
+    // Replicas per DC of a table created without a replication spec (and of default_table).
+    uint64_t default_replication_factor = 3;
     bool operator==(const Tables&) const = default;
   };
   struct Log {
@@ -125,6 +127,23 @@ struct NodeConfig {
     bool operator==(const Gossip&) const = default;
   };
 
+  // Replica-to-replica traffic: its own TCP listener, announced through gossip.
+  struct Internode {
+    HostPort listen{"127.0.0.1", 7402};
+    uint64_t connections_per_peer = 2;
+    uint64_t max_inflight_per_peer = 4096;               // Requests awaiting an answer.
+    uint64_t max_inflight_bytes_per_peer = 64ull << 20;  // Their request bytes.
+    uint64_t connect_timeout_ms = 1000;
+    bool operator==(const Internode&) const = default;
+  };
+  // The quorum coordinator.
+  struct Replication {
+    uint64_t write_timeout_ms = 2000;
+    uint64_t read_timeout_ms = 2000;
+    uint64_t speculative_retry_ms = 50;  // 0 = never ask an extra replica.
+    bool operator==(const Replication&) const = default;
+  };
+
   Node node;
   Network network;
   Http http;
@@ -133,6 +152,8 @@ struct NodeConfig {
   Tables tables;
   Log log;
   Gossip gossip;
+  Internode internode;
+  Replication replication;
 
   bool operator==(const NodeConfig&) const = default;
 };

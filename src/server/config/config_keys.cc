@@ -229,6 +229,10 @@ std::vector<KeyDescriptor> tables_keys() {
                365 * kDayMs, "How long deletes are kept before compaction may drop them"),
       string_key("tables", "default_table", PAIRDB_CONFIG_FIELD(tables, default_table),
                  StringRule::kName, "The simple API's table (created as lww on first start)"),
+      uint_key("tables", "default_replication_factor",
+               PAIRDB_CONFIG_FIELD(tables, default_replication_factor), 1,
+               ring::kReplicationFactorMax,
+               "Replicas in this node's DC of a table created without a replication spec"),
   };
 }
 
@@ -258,10 +262,43 @@ std::vector<KeyDescriptor> gossip_keys() {
   };
 }
 
+std::vector<KeyDescriptor> internode_keys() {
+  return {
+      host_port_key("internode", "listen", PAIRDB_CONFIG_FIELD(internode, listen),
+                    "Replica-to-replica TCP address (port 0 = any free port)",
+                    "--internode-listen"),
+      uint_key("internode", "connections_per_peer",
+               PAIRDB_CONFIG_FIELD(internode, connections_per_peer), 1, 64,
+               "TCP connections kept to each peer, requests spread over them"),
+      uint_key("internode", "max_inflight_per_peer",
+               PAIRDB_CONFIG_FIELD(internode, max_inflight_per_peer), 1, 1u << 20,
+               "Requests awaiting a peer's answer beyond which new ones fail as Overloaded"),
+      uint_key("internode", "max_inflight_bytes_per_peer",
+               PAIRDB_CONFIG_FIELD(internode, max_inflight_bytes_per_peer), kMiB, 64 * kGiB,
+               "Request bytes awaiting a peer's answer beyond which new ones fail as Overloaded"),
+      uint_key("internode", "connect_timeout_ms",
+               PAIRDB_CONFIG_FIELD(internode, connect_timeout_ms), 10, kHourMs,
+               "Connect and handshake deadline for a connection to a peer"),
+  };
+}
+
+std::vector<KeyDescriptor> replication_keys() {
+  return {
+      uint_key("replication", "write_timeout_ms",
+               PAIRDB_CONFIG_FIELD(replication, write_timeout_ms), 1, kHourMs,
+               "A write short of its consistency level this long answers Timeout"),
+      uint_key("replication", "read_timeout_ms", PAIRDB_CONFIG_FIELD(replication, read_timeout_ms),
+               1, kHourMs, "A read short of its consistency level this long answers Timeout"),
+      uint_key("replication", "speculative_retry_ms",
+               PAIRDB_CONFIG_FIELD(replication, speculative_retry_ms), 0, kHourMs,
+               "A read still short of its level this long asks one more replica (0 = never)"),
+  };
+}
+
 std::vector<KeyDescriptor> build_descriptors() {
   std::vector<KeyDescriptor> all;
   for (auto section : {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys,
-                       log_keys, gossip_keys}) {
+                       log_keys, gossip_keys, internode_keys, replication_keys}) {
     std::vector<KeyDescriptor> keys = section();
     all.insert(all.end(), std::make_move_iterator(keys.begin()),
                std::make_move_iterator(keys.end()));
