@@ -148,6 +148,19 @@ struct CoordinatorCounters {
   uint64_t read_repairs_blocking = 0;  // Replicas repaired before the read answered.
   uint64_t read_repairs_async = 0;     // Replicas repaired after (or without waiting).
   uint64_t speculative_retries = 0;
+
+  CoordinatorCounters& operator+=(const CoordinatorCounters& other) {
+    writes += other.writes;
+    reads += other.reads;
+    forwards += other.forwards;
+    unavailable += other.unavailable;
+    timeouts += other.timeouts;
+    late_replies += other.late_replies;
+    read_repairs_blocking += other.read_repairs_blocking;
+    read_repairs_async += other.read_repairs_async;
+    speculative_retries += other.speculative_retries;
+    return *this;
+  }
 };
 
 struct CoordinatorConfig {

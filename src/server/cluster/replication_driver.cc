@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
+#include <random>
 
 #include <pairdb/replication/context_auth.h>
 
@@ -112,12 +113,17 @@ ReplicationDriver::ReplicationDriver(asio::io_context& io, ReplicationDriverOpti
       hlc_(hlc),
       client_(client),
       coordinator_(options_.coordinator),
-      timer_(io) {
+      timer_(io),
+      forward_key_prefix_(std::random_device{}() * 0x100000001ull ^ std::random_device{}()) {
   PAIRDB_ASSERT(options_.run_blocking && options_.clock != nullptr);
   PAIRDB_ASSERT(cluster_ && catalog_ && store_ && hlc_ && client_);
 }
 
 ReplicationDriver::~ReplicationDriver() { timer_.cancel(); }
+
+std::string ReplicationDriver::forward_idempotency_key(OpId op) const {
+  return fmt::format("fwd:{:016x}:{}", forward_key_prefix_, op);
+}
 
 net::InternodeDeadline ReplicationDriver::transport_deadline(Instant deadline) const {
   // The daemon's Clock is SystemClock, whose monotonic time is steady_clock's.
@@ -311,7 +317,11 @@ void ReplicationDriver::send_forward(const replication::ForwardWrite& message,
   request.content_type = write.write.content_type;
   request.context = replication::encode_version_vector(write.write.context);
   request.ttl_ms = write.ttl_ms;
-  request.idempotency_key = write.write.idempotency_key;
+  // A write without a key gets one for its forward, so a forward delivered twice (or answered
+  // late and resent by a future transport) is applied once: the replica finds the key.
+  request.idempotency_key = write.write.idempotency_key.empty()
+                                ? forward_idempotency_key(message.op)
+                                : write.write.idempotency_key;
   request.consistency = static_cast<uint8_t>(write.consistency);
   const auto remaining =
       std::chrono::duration_cast<std::chrono::milliseconds>(op->deadline - now());

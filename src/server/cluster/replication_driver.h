@@ -97,6 +97,9 @@ class ReplicationDriver final : public Replicator {
   void start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done, bool forwarded);
   void start_read(CoordinatedRead read, Reply<replication::VersionRecord> done);
   void start_range(CoordinatedRange range, Reply<CoordinatedRangeReply> done);
+  // The idempotency key a forwarded write without one travels with: unique to this process
+  // (a random prefix) and op.
+  std::string forward_idempotency_key(OpId op) const;
   Result<CoordinatedWrite> forwarded_write(const net::internode::ForwardWrite& request) const;
   void drain();
   void apply_locally(replication::OpId id, const std::shared_ptr<Op>& op);
@@ -134,6 +137,8 @@ class ReplicationDriver final : public Replicator {
   uint64_t missed_writes_ = 0;
   uint64_t range_reads_ = 0;
   std::unordered_map<replication::OpId, std::shared_ptr<RangeOp>> ranges_;
+
+  const uint64_t forward_key_prefix_;
 
   mutable std::mutex stats_mutex_;
   ReplicationStats stats_;  // GUARDED_BY(stats_mutex_); a copy published after each drain.

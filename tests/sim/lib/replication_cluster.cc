@@ -1,0 +1,568 @@
+#include "sim/lib/replication_cluster.h"
+
+#include <fmt/format.h>
+
+#include <pairdb/replication/context_auth.h>
+
+#include "common/assert.h"
+#include "common/hash.h"
+#include "replication/quorum.h"
+#include "server/cluster/replication_driver.h"
+
+namespace pairdb::sim {
+
+namespace internode = net::internode;
+using replication::OpId;
+using replication::VersionRecord;
+
+namespace {
+
+constexpr uint64_t kWallBaseMs = 1'700'000'000'000;
+constexpr replication::TableId kTableId = 0x5151;
+enum PendingKind : int { kWrite = 0, kRepair = 1, kRead = 2, kForward = 3 };
+
+std::string raw(const ring::NodeId& id) {
+  return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+}
+
+Result<VersionRecord> record_of(std::string_view bytes) {
+  if (bytes.empty()) return VersionRecord{};
+  return replication::decode_record(bytes);
+}
+
+}  // namespace
+
+struct ReplicationCluster::Node {
+  size_t index = 0;
+  ring::NodeId id;
+  std::string addr;
+  std::vector<ring::Token> tokens;
+  std::unique_ptr<lsm::FaultyEnv> env;
+  std::unique_ptr<ManualClock> clock;
+  std::unique_ptr<server::StorageStack> stack;
+  std::unique_ptr<server::ReplicaService> service;
+  std::unique_ptr<replication::Coordinator> coordinator;
+  struct Op {
+    std::string key;
+    std::optional<replication::LocalWrite> write;
+    replication::Consistency level = replication::Consistency::kQuorum;
+    WriteDone write_done;
+    ReadDone read_done;
+    std::vector<size_t> replicas;  // Node indexes, same order as the coordinator's.
+    Instant deadline;
+  };
+  struct Pending {
+    OpId op = 0;
+    size_t replica = 0;
+    int kind = kWrite;
+  };
+  replication::CoordinatorOutbox outbox;
+  std::map<OpId, Op> ops;
+  std::map<uint32_t, Pending> pending;  // By stream id.
+  uint32_t next_stream = 1;
+  OpId next_op = 1;
+  uint64_t epoch = 0;  // Bumped by a crash: events scheduled before it are void.
+  bool up = true;
+  Instant paused_until;
+  int64_t skew_ms = 0;
+  replication::CoordinatorCounters retired;  // Counters of incarnations before a crash.
+};
+
+ReplicationCluster::ReplicationCluster(Simulation& sim, Network& net, ReplicationSimOptions options)
+    : sim_(sim), net_(net), options_(options) {
+  std::vector<ring::NodeDescriptor> descriptors;
+  for (size_t i = 0; i < options_.nodes; ++i) {
+    auto n = std::make_unique<Node>();
+    n->index = i;
+    n->id = ring::NodeId::from_words(0x5eed, i + 1);
+    n->addr = fmt::format("node{}:7402", i);
+    for (size_t t = 0; t < options_.num_tokens; ++t) n->tokens.push_back(sim_.rng().next_u64());
+    n->env = std::make_unique<lsm::FaultyEnv>(sim_.rng().next_u64());
+    n->clock = std::make_unique<ManualClock>(kWallBaseMs, sim_.now());
+    descriptors.push_back({n->id, "dc1", fmt::format("rack{}", i % 3), n->tokens});
+    index_of_id_[raw(n->id)] = i;
+    nodes_.push_back(std::move(n));
+  }
+  auto ring = ring::HashRing::build(std::move(descriptors));
+  PAIRDB_ASSERT(ring.is_ok());
+  ring_ = std::move(ring).value();
+  seen_alive_.assign(options_.nodes, true);
+
+  table_.spec.name = "sim";
+  table_.spec.replication = {{"dc1", options_.replication_factor}};
+  table_.spec.conflict_mode = options_.mode;
+  table_.spec.siblings_max = options_.siblings_max;
+  table_.spec.siblings_warn = std::min(table_.spec.siblings_warn, options_.siblings_max);
+  table_.id = kTableId;
+  for (auto& n : nodes_) {
+    open_storage(*n);
+    net_.attach(n->addr, [this, i = n->index](const std::string& from, const std::string& bytes) {
+      on_bytes(i, from, bytes);
+    });
+  }
+}
+
+ReplicationCluster::~ReplicationCluster() {
+  for (auto& n : nodes_) {
+    if (n->stack) (void)n->stack->close();
+  }
+}
+
+void ReplicationCluster::open_storage(Node& n) {
+  server::StorageStackOptions o;
+  o.db_path = fmt::format("/{}/db", n.index);
+  o.engine.env = n.env.get();
+  o.engine.wal_sync_mode = lsm::WalSyncMode::kPerWrite;
+  o.engine.log = [](lsm::LogLevel, std::string_view) {};  // Crashes are the point here.
+  o.node_id = n.id;
+  o.catalog_seed = n.index + 1;
+  o.run_blocking = [](std::function<void()> work) { work(); };
+  o.clock = n.clock.get();
+  o.contexts = std::make_shared<replication::ContextAuthenticator>(
+      std::vector<std::string>{std::string(32, 'k')});
+  auto stack = server::StorageStack::open(std::move(o));
+  PAIRDB_ASSERT(stack.is_ok());
+  n.stack = std::move(stack).value();
+  if (n.stack->catalog()->find_by_id(table_.id) == nullptr) {
+    auto created = n.stack->catalog()->create_with_id(table_.spec, table_.id);
+    PAIRDB_ASSERT(created.is_ok() && created->id == table_.id);
+  }
+  n.service =
+      std::make_unique<server::ReplicaService>(n.stack->catalog(), n.stack->store(), n.clock.get());
+  replication::CoordinatorConfig config;
+  config.speculative_delay = options_.speculative_delay;
+  n.coordinator = std::make_unique<replication::Coordinator>(config);
+}
+
+void ReplicationCluster::sync_clock(Node& n) {
+  const Duration behind = sim_.now() - n.clock->monotonic();
+  if (behind > Duration::zero()) n.clock->advance(behind);
+  n.clock->set_wall_ms(static_cast<uint64_t>(static_cast<int64_t>(kWallBaseMs) +
+                                             sim_.now().us() / 1000 + n.skew_ms));
+}
+
+const std::vector<size_t>& ReplicationCluster::replicas_of(const std::string& key) {
+  auto [it, inserted] = replicas_.try_emplace(key);
+  if (inserted) {
+    const auto list = ring_->preference_list(ring::HashRing::token_of(key),
+                                             replication::replication_spec_of(table_.spec));
+    for (size_t i = 0; i < list.natural_count(); ++i) {
+      it->second.push_back(index_of_id_.at(raw(list[i])));
+    }
+  }
+  return it->second;
+}
+
+std::vector<replication::Replica> ReplicationCluster::coordinator_view(size_t self,
+                                                                       const std::string& key) {
+  std::vector<replication::Replica> view;
+  for (size_t r : replicas_of(key)) {
+    view.push_back({nodes_[r]->id, "dc1", r == self || seen_alive_[r], r == self});
+  }
+  return view;
+}
+
+void ReplicationCluster::write(size_t via, const std::string& key, replication::LocalWrite write,
+                               replication::Consistency level, WriteDone done) {
+  Node& n = *nodes_[via];
+  PAIRDB_ASSERT(n.up);
+  start_write(n, key, std::move(write), level, std::move(done), /*forwarded=*/false);
+}
+
+void ReplicationCluster::start_write(Node& n, const std::string& key, replication::LocalWrite write,
+                                     replication::Consistency level, WriteDone done,
+                                     bool forwarded) {
+  sync_clock(n);
+  const OpId id = n.next_op++;
+  Node::Op& op = n.ops[id];
+  op.key = key;
+  op.write = std::move(write);
+  op.level = level;
+  op.write_done = std::move(done);
+  op.replicas = replicas_of(key);
+  op.deadline = sim_.now() + options_.write_timeout;
+  auto rule = replication::quorum_rule(level, replication::replication_spec_of(table_.spec), "dc1");
+  PAIRDB_ASSERT(rule.is_ok());
+  auto view = coordinator_view(n.index, key);
+  if (forwarded && std::none_of(view.begin(), view.end(),
+                                [](const replication::Replica& r) { return r.is_self; })) {
+    ++counters_.forwards_refused;
+    replication::WriteResult refused;
+    refused.op = id;
+    refused.status = Status::unavailable("not a replica");
+    auto callback = std::move(op.write_done);
+    n.ops.erase(id);
+    callback(refused);
+    return;
+  }
+  n.coordinator->start_write(id, {std::move(view), *rule, "dc1", op.deadline}, sim_.now(),
+                             n.outbox);
+  drain(n);
+}
+
+void ReplicationCluster::read(size_t via, const std::string& key, replication::Consistency level,
+                              ReadDone done) {
+  Node& n = *nodes_[via];
+  PAIRDB_ASSERT(n.up);
+  sync_clock(n);
+  const OpId id = n.next_op++;
+  Node::Op& op = n.ops[id];
+  op.key = key;
+  op.level = level;
+  op.read_done = std::move(done);
+  op.replicas = replicas_of(key);
+  op.deadline = sim_.now() + options_.read_timeout;
+  auto rule = replication::quorum_rule(level, replication::replication_spec_of(table_.spec), "dc1");
+  PAIRDB_ASSERT(rule.is_ok());
+  replication::ReadRequest request;
+  request.replicas = coordinator_view(n.index, key);
+  request.rule = *rule;
+  request.local_dc = "dc1";
+  request.mode = table_.spec.conflict_mode;
+  request.deadline = op.deadline;
+  n.coordinator->start_read(id, std::move(request), sim_.now(), n.outbox);
+  drain(n);
+}
+
+void ReplicationCluster::drain(Node& n) {
+  while (true) {
+    replication::CoordinatorOutbox out;
+    std::swap(out, n.outbox);
+    const bool empty = out.local_applies.empty() && out.writes.empty() && out.reads.empty() &&
+                       out.forwards.empty() && out.write_results.empty() &&
+                       out.read_results.empty() && out.next_tick == Instant::max();
+    if (empty) return;
+    carry_out(n, out);
+  }
+}
+
+// What ReplicationDriver::drain does, with simulated storage latency and frames on the Network.
+void ReplicationCluster::carry_out(Node& n, replication::CoordinatorOutbox& out) {
+  for (const auto& apply : out.local_applies) {
+    const OpId id = apply.op;
+    after_storage(n, [this, &n, id] {
+      auto it = n.ops.find(id);
+      if (it == n.ops.end()) return;
+      const uint64_t wall = n.clock->wall_ms();
+      replication::WritePolicy policy = server::write_policy_for(table_.spec, 24ull * 3600 * 1000);
+      auto outcome =
+          n.stack->store()->apply_write({table_.id, it->second.key, ""}, *it->second.write, policy,
+                                        n.stack->hlc()->now(wall), wall);
+      Result<VersionRecord> stored = outcome.is_ok() ? Result<VersionRecord>(outcome->record)
+                                                     : Result<VersionRecord>(outcome.status());
+      n.coordinator->on_local_write(id, std::move(stored), sim_.now(), n.outbox);
+    });
+  }
+  for (const auto& message : out.writes) {
+    const Node::Op& op = n.ops.at(message.op);
+    const size_t to = op.replicas[message.replica];
+    const int kind = message.repair ? kRepair : kWrite;
+    if (to == n.index) {
+      const OpId id = message.op;
+      const size_t replica = message.replica;
+      const VersionRecord record = message.record;
+      after_storage(n, [this, &n, id, replica, record, kind] {
+        auto it = n.ops.find(id);
+        if (it == n.ops.end()) return;
+        auto merged = n.stack->store()->merge({table_.id, it->second.key, ""}, record,
+                                              table_.spec.conflict_mode);
+        const Status status = merged.is_ok() ? Status::ok() : merged.status();
+        if (kind == kRepair) {
+          n.coordinator->on_repair_ack(id, replica, status, sim_.now(), n.outbox);
+        } else {
+          n.coordinator->on_write_ack(id, replica, status, sim_.now(), n.outbox);
+        }
+      });
+      continue;
+    }
+    send_request(
+        n, to, message.op, message.replica, kind,
+        internode::ReplicaWrite{
+            {table_.id, op.key, ""}, replication::encode_record(message.record), message.repair});
+  }
+  for (const auto& message : out.reads) {
+    const Node::Op& op = n.ops.at(message.op);
+    const size_t to = op.replicas[message.replica];
+    if (to == n.index) {
+      const OpId id = message.op;
+      const size_t replica = message.replica;
+      after_storage(n, [this, &n, id, replica] {
+        auto it = n.ops.find(id);
+        if (it == n.ops.end()) return;
+        auto record = n.stack->store()->read({table_.id, it->second.key, ""});
+        n.coordinator->on_read_reply(id, replica, std::move(record), sim_.now(), n.outbox);
+      });
+      continue;
+    }
+    send_request(n, to, message.op, message.replica, kRead,
+                 internode::ReplicaRead{{table_.id, op.key, ""}});
+  }
+  for (const auto& message : out.forwards) {
+    const Node::Op& op = n.ops.at(message.op);
+    internode::ForwardWrite forward;
+    forward.key = {table_.id, op.key, ""};
+    forward.tombstone = op.write->tombstone;
+    forward.value = op.write->value;
+    forward.content_type = op.write->content_type;
+    forward.context = replication::encode_version_vector(op.write->context);
+    // As ReplicationDriver: a forward always carries a key, so a duplicate applies once.
+    forward.idempotency_key = op.write->idempotency_key.empty()
+                                  ? fmt::format("fwd:{}:{}:{}", n.index, n.epoch, message.op)
+                                  : op.write->idempotency_key;
+    forward.consistency = static_cast<uint8_t>(op.level);
+    forward.timeout_ms = static_cast<uint32_t>((op.deadline - sim_.now()).count() / 1000);
+    send_request(n, op.replicas[message.replica], message.op, message.replica, kForward, forward);
+  }
+  for (const auto& result : out.write_results) {
+    auto it = n.ops.find(result.op);
+    if (it == n.ops.end() || !it->second.write_done) continue;
+    auto done = std::move(it->second.write_done);
+    it->second.write_done = nullptr;
+    done(result);
+  }
+  for (const auto& result : out.read_results) {
+    auto it = n.ops.find(result.op);
+    if (it == n.ops.end() || !it->second.read_done) continue;
+    auto done = std::move(it->second.read_done);
+    it->second.read_done = nullptr;
+    done(result);
+  }
+  if (out.next_tick != Instant::max()) schedule_tick(n, out.next_tick);
+}
+
+// Runs `work` on node n after a random storage latency, unless the node crashed meanwhile;
+// then carries out what the coordinator asked.
+void ReplicationCluster::after_storage(Node& n, std::function<void()> work) {
+  const auto latency = Duration(static_cast<int64_t>(
+      sim_.rng().uniform(static_cast<uint64_t>(options_.storage_latency_max.count()) + 1)));
+  sim_.schedule_after(latency, [this, &n, epoch = n.epoch, work = std::move(work)] {
+    if (n.epoch != epoch || !n.up) return;
+    sync_clock(n);
+    work();
+    drain(n);
+  });
+}
+
+void ReplicationCluster::send_request(Node& n, size_t to, OpId op, size_t replica, int kind,
+                                      const internode::Request& request) {
+  const uint32_t stream = n.next_stream++;
+  n.pending[stream] = {op, replica, kind};
+  ++counters_.frames_sent;
+  net_.send(n.addr, nodes_[to]->addr, internode::encode_request(stream, request));
+}
+
+void ReplicationCluster::on_bytes(size_t to, const std::string& from, const std::string& bytes) {
+  Node& n = *nodes_[to];
+  if (!n.up) return;
+  if (sim_.now() < n.paused_until) {  // Handled once the pause ends, in arrival order.
+    sim_.schedule(n.paused_until, [this, to, from, bytes, epoch = n.epoch] {
+      if (nodes_[to]->epoch == epoch) on_bytes(to, from, bytes);
+    });
+    return;
+  }
+  sync_clock(n);
+  net::FrameDecoder decoder;
+  decoder.feed(bytes);
+  std::optional<net::Frame> frame = decoder.next();
+  PAIRDB_ASSERT(frame.has_value());  // The network moves whole frames.
+  const size_t sender = [&] {
+    for (const auto& node : nodes_) {
+      if (node->addr == from) return node->index;
+    }
+    PAIRDB_ASSERT(false);
+    return size_t{0};
+  }();
+  if (frame->header.is_response()) {
+    on_response(n, *frame);
+  } else {
+    on_request(n, sender, *frame);
+  }
+  drain(n);
+}
+
+void ReplicationCluster::on_request(Node& n, size_t from, const net::Frame& frame) {
+  const uint32_t stream = frame.header.stream_id;
+  const auto op = internode::from_frame_opcode(frame.header.opcode);
+  auto request = internode::decode_request(frame);
+  PAIRDB_ASSERT(request.is_ok());  // Our own codec on a network that does not corrupt.
+  auto reply = [this, &n, from, stream, op, epoch = n.epoch](internode::Response response) {
+    if (n.epoch != epoch || !n.up) return;
+    ++counters_.frames_sent;
+    net_.send(n.addr, nodes_[from]->addr, internode::encode_response(stream, op, response));
+  };
+  if (const auto* forward = std::get_if<internode::ForwardWrite>(&*request)) {
+    ++counters_.forwards_served;
+    replication::LocalWrite write;
+    auto context = replication::decode_version_vector(forward->context, 1024);
+    PAIRDB_ASSERT(context.is_ok());
+    write.context = std::move(context).value();
+    write.tombstone = forward->tombstone;
+    write.value = forward->value;
+    write.content_type = forward->content_type;
+    write.idempotency_key = forward->idempotency_key;
+    start_write(
+        n, forward->key.partition_key, std::move(write),
+        static_cast<replication::Consistency>(forward->consistency),
+        [reply](const replication::WriteResult& result) {
+          if (!result.status.is_ok()) {
+            auto error = server::internode_error(result.status);
+            error.required = result.required;
+            error.achieved = result.acked;
+            reply(error);
+            return;
+          }
+          reply(internode::ForwardWriteReply{replication::encode_record(result.record),
+                                             result.required, result.acked, false});
+        },
+        /*forwarded=*/true);
+    return;
+  }
+  // Replica work runs against this node's store after a storage latency.
+  after_storage(
+      n, [&n, request = std::move(request).value(), reply] { reply(n.service->handle(request)); });
+}
+
+void ReplicationCluster::on_response(Node& n, const net::Frame& frame) {
+  auto it = n.pending.find(frame.header.stream_id);
+  if (it == n.pending.end()) return;  // A duplicate.
+  const Node::Pending pending = it->second;
+  n.pending.erase(it);
+  auto response = internode::decode_response(frame);
+  PAIRDB_ASSERT(response.is_ok());
+  const auto* error = std::get_if<internode::InternodeError>(&*response);
+  const Status status = error != nullptr ? server::status_of(*error) : Status::ok();
+  const Instant now = sim_.now();
+  switch (pending.kind) {
+    case kWrite:
+      n.coordinator->on_write_ack(pending.op, pending.replica, status, now, n.outbox);
+      break;
+    case kRepair:
+      n.coordinator->on_repair_ack(pending.op, pending.replica, status, now, n.outbox);
+      break;
+    case kRead: {
+      Result<VersionRecord> record = status;
+      if (status.is_ok()) {
+        record = record_of(std::get<internode::ReplicaReadReply>(*response).record);
+      }
+      n.coordinator->on_read_reply(pending.op, pending.replica, std::move(record), now, n.outbox);
+      break;
+    }
+    case kForward: {
+      replication::WriteResult result;
+      result.op = pending.op;
+      result.status = status;
+      if (error != nullptr) {
+        result.required = error->required;
+        result.acked = error->achieved;
+      } else {
+        const auto& reply = std::get<internode::ForwardWriteReply>(*response);
+        auto record = record_of(reply.record);
+        PAIRDB_ASSERT(record.is_ok());
+        result.record = std::move(record).value();
+        result.required = reply.required;
+        result.acked = reply.acked;
+      }
+      n.coordinator->on_forward_reply(pending.op, result, now, n.outbox);
+      break;
+    }
+  }
+}
+
+void ReplicationCluster::schedule_tick(Node& n, Instant at) {
+  sim_.schedule(std::max(at, sim_.now()), [this, &n, epoch = n.epoch] {
+    if (n.epoch != epoch || !n.up) return;
+    sync_clock(n);
+    n.coordinator->tick(sim_.now(), n.outbox);
+    drain(n);
+    expire_ops(n);
+  });
+}
+
+// The coordinator has forgotten an op by its deadline; so does the node (ReplicationDriver too).
+void ReplicationCluster::expire_ops(Node& n) {
+  for (auto it = n.ops.begin(); it != n.ops.end();) {
+    if (it->second.deadline <= sim_.now()) {
+      PAIRDB_ASSERT(!it->second.write_done && !it->second.read_done);  // tick() answered it.
+      it = n.ops.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ReplicationCluster::crash(size_t i) {
+  Node& n = *nodes_[i];
+  if (!n.up) return;
+  ++counters_.crashes;
+  n.up = false;
+  ++n.epoch;
+  net_.detach(n.addr);
+  // Power is lost now: nothing the engine does while it is torn down reaches the disk.
+  n.env->crash_after_ops(1);
+  n.retired += n.coordinator->counters();
+  n.coordinator.reset();
+  n.service.reset();
+  n.stack.reset();
+  n.env->crash();
+  n.pending.clear();
+  // Clients of the operations it coordinated never hear back: to them, unknown outcomes.
+  auto ops = std::move(n.ops);
+  n.ops.clear();
+  for (auto& [id, op] : ops) {
+    if (op.write_done) {
+      replication::WriteResult unknown;
+      unknown.op = id;
+      unknown.status = Status::timeout("the coordinator crashed");
+      op.write_done(unknown);
+    }
+    if (op.read_done) {
+      replication::ReadResult unknown;
+      unknown.op = id;
+      unknown.status = Status::timeout("the coordinator crashed");
+      op.read_done(unknown);
+    }
+  }
+  sim_.schedule_after(options_.detect_delay, [this, i, epoch = n.epoch] {
+    if (nodes_[i]->epoch == epoch && !nodes_[i]->up) seen_alive_[i] = false;
+  });
+}
+
+void ReplicationCluster::restart(size_t i) {
+  Node& n = *nodes_[i];
+  if (n.up) return;
+  open_storage(n);
+  n.up = true;
+  n.paused_until = Instant();
+  net_.attach(n.addr, [this, i](const std::string& from, const std::string& bytes) {
+    on_bytes(i, from, bytes);
+  });
+  sim_.schedule_after(options_.detect_delay / 2, [this, i, epoch = n.epoch] {
+    if (nodes_[i]->epoch == epoch && nodes_[i]->up) seen_alive_[i] = true;
+  });
+}
+
+bool ReplicationCluster::up(size_t i) const { return nodes_[i]->up; }
+
+void ReplicationCluster::set_clock_skew_ms(size_t i, int64_t skew_ms) {
+  nodes_[i]->skew_ms = skew_ms;
+}
+
+void ReplicationCluster::pause(size_t i, Duration d) {
+  nodes_[i]->paused_until = std::max(nodes_[i]->paused_until, sim_.now() + d);
+}
+
+Result<VersionRecord> ReplicationCluster::stored(size_t i, const std::string& key) {
+  PAIRDB_ASSERT(nodes_[i]->up);
+  return nodes_[i]->stack->store()->read({table_.id, key, ""});
+}
+
+replication::CoordinatorCounters ReplicationCluster::coordinator_counters() const {
+  replication::CoordinatorCounters sum;
+  for (const auto& n : nodes_) {
+    sum += n->retired;
+    if (n->coordinator) sum += n->coordinator->counters();
+  }
+  return sum;
+}
+
+}  // namespace pairdb::sim

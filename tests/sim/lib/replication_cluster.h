@@ -1,0 +1,122 @@
+// ReplicationCluster: N nodes running the real quorum Coordinator, the real ReplicaService and
+// ReplicaStore over the real LSM engine on a FaultyEnv (WAL synced per write, as the daemon's
+// default), exchanging real internode frames (net/internode.h) over the simulated Network. Each
+// node carries out its coordinator's outbox the way the daemon's ReplicationDriver does: local
+// applies and reads after a random storage latency, everything else as frames.
+//
+// Membership is a scripted failure detector: a crashed node is seen dead by every coordinator
+// detect_delay after the crash, and alive again detect_delay / 2 after its restart; partitions
+// and pauses are not detected (coordinators time out instead, as they would before SWIM
+// suspects). Crashes lose everything a node had not synced (FaultyEnv::crash); a crashed
+// coordinator's unanswered operations answer Timeout (unknown outcome) to their clients. A
+// paused node handles nothing until it resumes, then everything that arrived meanwhile. Each
+// node's wall clock may be skewed.
+//
+// Single-threaded, driven by the Simulation; every random choice comes from its Rng.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pairdb/ring/hash_ring.h>
+#include "lsm/faulty_env.h"
+
+#include "common/clock.h"
+#include "net/frame.h"
+#include "net/internode.h"
+#include "replication/coordinator.h"
+#include "replication/table_meta.h"
+#include "server/cluster/replica_service.h"
+#include "server/storage_stack.h"
+#include "sim/lib/network.h"
+#include "sim/lib/simulation.h"
+
+namespace pairdb::sim {
+
+struct ReplicationSimOptions {
+  size_t nodes = 5;
+  uint32_t replication_factor = 3;
+  size_t num_tokens = 8;
+  replication::ConflictMode mode = replication::ConflictMode::kSiblings;
+  uint32_t siblings_max = 100;
+  Duration write_timeout = std::chrono::milliseconds(500);
+  Duration read_timeout = std::chrono::milliseconds(500);
+  Duration speculative_delay = std::chrono::milliseconds(30);
+  Duration detect_delay = std::chrono::seconds(1);
+  Duration storage_latency_max = std::chrono::microseconds(300);
+};
+
+struct ReplicationSimCounters {
+  uint64_t frames_sent = 0;
+  uint64_t crashes = 0;
+  uint64_t forwards_served = 0;
+  uint64_t forwards_refused = 0;
+};
+
+class ReplicationCluster {
+ public:
+  using WriteDone = std::function<void(const replication::WriteResult&)>;
+  using ReadDone = std::function<void(const replication::ReadResult&)>;
+
+  ReplicationCluster(Simulation& sim, Network& net, ReplicationSimOptions options);
+  ~ReplicationCluster();
+
+  size_t size() const { return nodes_.size(); }
+  const replication::TableInfo& table() const { return table_; }
+  bool up(size_t i) const;
+  // The natural replicas of `key`, as node indexes in preference order.
+  const std::vector<size_t>& replicas_of(const std::string& key);
+
+  // A client operation coordinated by node `via` (which must be up). `done` runs exactly once.
+  void write(size_t via, const std::string& key, replication::LocalWrite write,
+             replication::Consistency level, WriteDone done);
+  void read(size_t via, const std::string& key, replication::Consistency level, ReadDone done);
+
+  void crash(size_t i);
+  void restart(size_t i);
+  void pause(size_t i, Duration d);
+  void set_clock_skew_ms(size_t i, int64_t skew_ms);
+
+  // Node i's own record of `key` (what its store holds), read directly. REQUIRES: up(i).
+  Result<replication::VersionRecord> stored(size_t i, const std::string& key);
+  const ReplicationSimCounters& counters() const { return counters_; }
+  // The coordinators' counters, summed over the nodes' current incarnations.
+  replication::CoordinatorCounters coordinator_counters() const;
+
+  struct Node;
+
+ private:
+  void open_storage(Node& n);
+  void sync_clock(Node& n);
+  std::vector<replication::Replica> coordinator_view(size_t self, const std::string& key);
+  void start_write(Node& n, const std::string& key, replication::LocalWrite write,
+                   replication::Consistency level, WriteDone done, bool forwarded);
+  void drain(Node& n);
+  void carry_out(Node& n, replication::CoordinatorOutbox& out);
+  void after_storage(Node& n, std::function<void()> work);
+  void send_request(Node& n, size_t to, replication::OpId op, size_t replica, int kind,
+                    const net::internode::Request& request);
+  void on_bytes(size_t to, const std::string& from, const std::string& bytes);
+  void on_request(Node& n, size_t from, const net::Frame& frame);
+  void on_response(Node& n, const net::Frame& frame);
+  void schedule_tick(Node& n, Instant at);
+  void expire_ops(Node& n);
+
+  Simulation& sim_;
+  Network& net_;
+  const ReplicationSimOptions options_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::shared_ptr<const ring::HashRing> ring_;
+  std::map<std::string, size_t> index_of_id_;  // Raw node id -> index.
+  std::map<std::string, std::vector<size_t>> replicas_;
+  std::vector<bool> seen_alive_;  // The scripted failure detector's verdicts.
+  replication::TableInfo table_;
+  ReplicationSimCounters counters_;
+};
+
+}  // namespace pairdb::sim
