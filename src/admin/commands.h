@@ -51,7 +51,7 @@ void add_node_commands(CLI::App& app, Action* selected);
 void add_cluster_commands(CLI::App& app, Action* selected);
 // tables list|create|drop|describe, tablestats.
 void add_table_commands(CLI::App& app, Action* selected);
-// get, put, delete, query.
+// get, put, delete, query, getreplicas.
 void add_data_commands(CLI::App& app, Action* selected);
 
 }  // namespace pairdb::admin

@@ -173,7 +173,81 @@ int run_query(AdminContext& ctx, const QueryArgs& args) {
 
 }  // namespace
 
+struct ReplicasArgs {
+  std::string table;
+  std::string partition_key;
+  std::string sort_key;
+};
+
+boost::json::object replicas_json(const client::ReplicaCopies& copies) {
+  boost::json::array replicas;
+  for (const client::ReplicaCopy& copy : copies.replicas) {
+    boost::json::object entry{
+        {"node_id", copy.node_id}, {"address", copy.address}, {"is_self", copy.is_self}};
+    if (!copy.error.empty()) {
+      entry["error"] = copy.error;
+    } else {
+      boost::json::array siblings;
+      for (const auto& sibling : copy.siblings) siblings.push_back(to_json(sibling));
+      entry["found"] = copy.found;
+      entry["siblings"] = std::move(siblings);
+      entry["context"] = copy.context;
+      entry["digest"] = fmt::format("{:016x}", copy.digest);
+      entry["agrees"] = copy.agrees;
+    }
+    replicas.push_back(std::move(entry));
+  }
+  return boost::json::object{{"token", copies.token}, {"replicas", std::move(replicas)}};
+}
+
+void print_replicas(std::ostream& out, const client::ReplicaCopies& copies) {
+  out << "Token: " << copies.token << '\n';
+  TablePrinter printer({{"#", Align::kRight},
+                        {"Host ID"},
+                        {"Address"},
+                        {"Agrees"},
+                        {"Digest"},
+                        {"Values"},
+                        {"Context"}});
+  for (size_t i = 0; i < copies.replicas.size(); ++i) {
+    const client::ReplicaCopy& copy = copies.replicas[i];
+    if (!copy.error.empty()) {
+      printer.add_row({std::to_string(i + 1), copy.node_id, copy.address, "?", "-",
+                       "error: " + copy.error, "-"});
+      continue;
+    }
+    std::string values;
+    for (const auto& sibling : copy.siblings) {
+      if (!values.empty()) values += " | ";
+      values += display_bytes(sibling.value);
+    }
+    printer.add_row({std::to_string(i + 1), copy.node_id, copy.address, copy.agrees ? "yes" : "NO",
+                     fmt::format("{:016x}", copy.digest), copy.found ? values : "(none)",
+                     copy.context.empty() ? "-" : copy.context});
+  }
+  printer.print(out);
+}
+
+int run_getreplicas(AdminContext& ctx, const ReplicasArgs& args) {
+  return show(ctx,
+              ctx.client().get_replicas(args.table, args.partition_key, args.sort_key, ctx.node()),
+              replicas_json, print_replicas);
+}
+
 void add_data_commands(CLI::App& app, Action* selected) {
+  auto replicas = std::make_shared<ReplicasArgs>();
+  auto* replicas_cmd = app.add_subcommand(
+      "getreplicas",
+      "Each replica's own copy of one item (values, context, digest, whether it agrees), read "
+      "without repairing anything");
+  replicas_cmd->add_option("table", replicas->table, "Table name")->required();
+  replicas_cmd->add_option("partition_key", replicas->partition_key, "Partition key (text)")
+      ->required();
+  replicas_cmd->add_option("sort_key", replicas->sort_key, "Sort key (text); none when omitted");
+  replicas_cmd->callback([selected, replicas] {
+    *selected = [replicas](AdminContext& ctx) { return run_getreplicas(ctx, *replicas); };
+  });
+
   auto get = std::make_shared<ItemArgs>();
   auto* get_cmd = app.add_subcommand("get", "Read one item (every sibling, and its context)");
   add_item_options(get_cmd, get.get(), /*with_context=*/false);

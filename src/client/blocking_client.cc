@@ -90,6 +90,14 @@ Expected<Endpoints> Client::get_endpoints(std::string table, std::string partiti
   });
 }
 
+Expected<ReplicaCopies> Client::get_replicas(std::string table, std::string partition_key,
+                                             std::string sort_key, NodeTarget node) {
+  return wait_for<ReplicaCopies>([&](auto done) {
+    async_->async_get_replicas(std::move(table), std::move(partition_key), std::move(sort_key),
+                               std::move(node), done);
+  });
+}
+
 Expected<ClusterDescription> Client::describe_cluster(NodeTarget node) {
   return wait_for<ClusterDescription>(
       [&](auto done) { async_->async_describe_cluster(std::move(node), done); });

@@ -161,6 +161,15 @@ std::string encode_payload(const detail::GetEndpointsArgs& args) {
   });
 }
 
+std::string encode_payload(const detail::GetReplicasArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = fbb.CreateString(args.table);
+    const auto partition_key = bytes(fbb, args.partition_key);
+    const auto sort_key = bytes(fbb, args.sort_key);
+    return wire::CreateGetReplicasRequest(fbb, table, partition_key, sort_key);
+  });
+}
+
 std::string encode_payload(const detail::CompactArgs& args) {
   return build([&](FlatBufferBuilder& fbb) {
     const auto table = optional_text(fbb, args.table);

@@ -27,6 +27,7 @@ std::string encode_payload(const detail::StatusArgs& args);
 std::string encode_payload(const detail::InfoArgs& args);
 std::string encode_payload(const detail::TableStatsArgs& args);
 std::string encode_payload(const detail::GetEndpointsArgs& args);
+std::string encode_payload(const detail::GetReplicasArgs& args);
 std::string encode_payload(const detail::DescribeClusterArgs& args);
 std::string encode_payload(const detail::GossipInfoArgs& args);
 std::string encode_payload(const detail::FlushArgs& args);

@@ -225,6 +225,22 @@ Expected<Endpoints> decode_get_endpoints(const net::Frame& frame) {
       });
 }
 
+Expected<ReplicaCopies> decode_get_replicas(const net::Frame& frame) {
+  return decode<wire::GetReplicasResponse>(
+      frame, net::Opcode::kGetReplicas, [](const wire::GetReplicasResponse& r) {
+        ReplicaCopies copies{r.token(), {}};
+        if (r.replicas() != nullptr) {
+          for (const wire::ReplicaCopy* c : *r.replicas()) {
+            copies.replicas.push_back(ReplicaCopy{text_of(c->node_id()), text_of(c->address()),
+                                                  text_of(c->error()), c->found(),
+                                                  siblings_of(c->siblings()), text_of(c->context()),
+                                                  c->digest(), c->agrees(), c->is_self()});
+          }
+        }
+        return copies;
+      });
+}
+
 Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame) {
   return decode<wire::DescribeClusterResponse>(
       frame, net::Opcode::kDescribeCluster, [](const wire::DescribeClusterResponse& r) {

@@ -32,6 +32,7 @@ Expected<ClusterStatus> decode_status(const net::Frame& frame);
 Expected<KeyValues> decode_info(const net::Frame& frame);
 Expected<KeyValues> decode_table_stats(const net::Frame& frame);
 Expected<Endpoints> decode_get_endpoints(const net::Frame& frame);
+Expected<ReplicaCopies> decode_get_replicas(const net::Frame& frame);
 Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame);
 Expected<GossipInfo> decode_gossip_info(const net::Frame& frame);
 

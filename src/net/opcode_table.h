@@ -28,6 +28,7 @@
   X(Topology, 30, kCluster)        \
   X(GetEndpoints, 31, kCluster)    \
   X(DescribeCluster, 32, kCluster) \
+  X(GetReplicas, 33, kCluster)     \
   X(Status, 40, kCluster)          \
   X(Info, 41, kAdmin)              \
   X(TableStats, 42, kAdmin)        \

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "cluster/cluster_harness.h"
 
@@ -50,6 +51,19 @@ std::string value_at(TestCluster& cluster, size_t i, const std::string& table,
   return got->siblings.front().value;
 }
 
+// Each replica's own copy of `key`, through node i (getreplicas).
+GetReplicasResult replicas_of(TestCluster& cluster, size_t i, const std::string& table,
+                              const std::string& key) {
+  return ok(cluster.connect(i).get_replicas({.table = table, .partition_key = key}));
+}
+
+bool all_agree_on(const GetReplicasResult& copies, const std::string& value) {
+  return std::all_of(copies.replicas.begin(), copies.replicas.end(), [&](const auto& copy) {
+    return copy.error.empty() && copy.agrees && copy.found && copy.siblings.size() == 1 &&
+           copy.siblings[0].value == value;
+  });
+}
+
 bool all_report_dead(TestCluster& cluster, const std::vector<size_t>& observers, size_t target) {
   return std::all_of(observers.begin(), observers.end(),
                      [&](size_t o) { return cluster.liveness(o, target) == "dead"; });
@@ -83,6 +97,13 @@ TEST_CASE("a QUORUM write through one node is held by every replica and read thr
   CHECK(everywhere);
   std::printf("replication: all %zu replicas answered the write at ONE within %.2f s\n", kNodes,
               seconds_since(written));
+  // getreplicas, through any node, shows each replica's own copy: all three hold v1 and agree.
+  const GetReplicasResult copies = replicas_of(cluster, 1, "users", "alice");
+  REQUIRE(copies.replicas.size() == kNodes);
+  CHECK(all_agree_on(copies, "v1"));
+  std::set<uint64_t> digests;
+  for (const auto& copy : copies.replicas) digests.insert(copy.digest);
+  CHECK(digests.size() == 1);
   // Delete through another node, with the context read there; the tombstone replicates too.
   WireClient deleter = cluster.connect(2);
   const GetResult read = ok(deleter.get(
@@ -135,10 +156,20 @@ TEST_CASE(
   cluster.launch(2);
   REQUIRE(cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); }));
   // The returning replica missed the writes (no hints yet): its own copy is empty...
-  CHECK(value_at(cluster, 2, "events", "k3", Consistency::One) == "");
-  // ...until a read at ALL through any node repairs it.
+  const GetReplicasResult before = replicas_of(cluster, 0, "events", "k3");
+  REQUIRE(before.replicas.size() == kNodes);
+  size_t stale = 0;
+  for (const auto& copy : before.replicas) {
+    if (copy.node_id != cluster.id(2)) continue;
+    ++stale;
+    CHECK(copy.error.empty());
+    CHECK_FALSE(copy.found);
+    CHECK_FALSE(copy.agrees);
+  }
+  CHECK(stale == 1);
+  // ...until a read at ALL through any node repairs it (blocking read repair).
   CHECK(value_at(cluster, 0, "events", "k3", Consistency::All) == "during");
-  CHECK(value_at(cluster, 2, "events", "k3", Consistency::One) == "during");
+  CHECK(all_agree_on(replicas_of(cluster, 1, "events", "k3"), "during"));
 }
 
 TEST_CASE("writes through a node that is not a replica are forwarded to one",

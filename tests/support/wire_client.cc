@@ -240,6 +240,15 @@ void build_request(FlatBufferBuilder& fbb, const GetEndpointsArgs& a) {
   fbb.Finish(wire::CreateGetEndpointsRequest(fbb, table, key, a.fallbacks));
 }
 
+void build_request(FlatBufferBuilder& fbb, const GetReplicasArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto pk = fbb.CreateVector(reinterpret_cast<const uint8_t*>(a.partition_key.data()),
+                                   a.partition_key.size());
+  const auto sk =
+      fbb.CreateVector(reinterpret_cast<const uint8_t*>(a.sort_key.data()), a.sort_key.size());
+  fbb.Finish(wire::CreateGetReplicasRequest(fbb, table, pk, sk));
+}
+
 // The requests without fields, by name: an empty request table.
 #define PAIRDB_TEST_EMPTY_REQUEST(name)                           \
   void build_request(FlatBufferBuilder& fbb, const name##Args&) { \
@@ -318,6 +327,20 @@ Empty from_wire(const wire::CompactResponse&) { return {}; }
 GetEndpointsResult from_wire(const wire::GetEndpointsResponse& r) {
   return GetEndpointsResult{r.token(), each_of(r.nodes(), node_of), r.natural_count(),
                             r.ring_version()};
+}
+
+GetReplicasResult from_wire(const wire::GetReplicasResponse& r) {
+  return GetReplicasResult{r.token(), each_of(r.replicas(), [](const wire::ReplicaCopy* c) {
+                             return ReplicaCopyInfo{text_of(c->node_id()),
+                                                    text_of(c->address()),
+                                                    text_of(c->error()),
+                                                    c->found(),
+                                                    each_of(c->siblings(), sibling_of),
+                                                    text_of(c->context()),
+                                                    c->digest(),
+                                                    c->agrees(),
+                                                    c->is_self()};
+                           })};
 }
 
 DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r) {

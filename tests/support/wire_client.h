@@ -200,6 +200,23 @@ struct GetEndpointsResult {
   uint64_t ring_version = 0;
 };
 
+struct ReplicaCopyInfo {
+  std::string node_id;
+  std::string address;
+  std::string error;
+  bool found = false;
+  std::vector<Sibling> siblings;
+  std::string context;
+  uint64_t digest = 0;
+  bool agrees = false;
+  bool is_self = false;
+};
+
+struct GetReplicasResult {
+  uint64_t token = 0;
+  std::vector<ReplicaCopyInfo> replicas;
+};
+
 struct SchemaVersionInfo {
   uint64_t version = 0;
   std::vector<std::string> node_ids;
@@ -338,6 +355,12 @@ struct GetEndpointsArgs {
   uint32_t fallbacks = 0;
 };
 
+struct GetReplicasArgs {
+  std::string table{};
+  std::string partition_key{};
+  std::string sort_key{};
+};
+
 struct DescribeClusterArgs {};
 
 struct GossipInfoArgs {};
@@ -374,6 +397,8 @@ PAIRDB_TEST_REQUEST_TRAITS(FlushArgs, kFlush, wire::FlushResponse, Empty);
 PAIRDB_TEST_REQUEST_TRAITS(CompactArgs, kCompact, wire::CompactResponse, Empty);
 PAIRDB_TEST_REQUEST_TRAITS(GetEndpointsArgs, kGetEndpoints, wire::GetEndpointsResponse,
                            GetEndpointsResult);
+PAIRDB_TEST_REQUEST_TRAITS(GetReplicasArgs, kGetReplicas, wire::GetReplicasResponse,
+                           GetReplicasResult);
 PAIRDB_TEST_REQUEST_TRAITS(DescribeClusterArgs, kDescribeCluster, wire::DescribeClusterResponse,
                            DescribeClusterResult);
 PAIRDB_TEST_REQUEST_TRAITS(GossipInfoArgs, kGossipInfo, wire::GossipInfoResponse, GossipInfoResult);
@@ -400,6 +425,7 @@ void build_request(flatbuffers::FlatBufferBuilder& fbb, const TableStatsArgs& ar
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const FlushArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const CompactArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const GetEndpointsArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const GetReplicasArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const DescribeClusterArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const GossipInfoArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const SchemaPullArgs& args);
@@ -422,6 +448,7 @@ KeyValues from_wire(const wire::TableStatsResponse& r);
 Empty from_wire(const wire::FlushResponse& r);
 Empty from_wire(const wire::CompactResponse& r);
 GetEndpointsResult from_wire(const wire::GetEndpointsResponse& r);
+GetReplicasResult from_wire(const wire::GetReplicasResponse& r);
 DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r);
 GossipInfoResult from_wire(const wire::GossipInfoResponse& r);
 SchemaPullResult from_wire(const wire::SchemaPullResponse& r);
@@ -541,6 +568,7 @@ class WireClient {
   Reply<Empty> flush() { return run(FlushArgs{}); }
   Reply<Empty> compact(std::string_view table = "");
   Reply<GetEndpointsResult> get_endpoints(const GetEndpointsArgs& args) { return run(args); }
+  Reply<GetReplicasResult> get_replicas(const GetReplicasArgs& args) { return run(args); }
   Reply<DescribeClusterResult> describe_cluster() { return run(DescribeClusterArgs{}); }
   Reply<GossipInfoResult> gossip_info() { return run(GossipInfoArgs{}); }
   Reply<SchemaPullResult> schema_pull() { return run(SchemaPullArgs{}); }

@@ -122,6 +122,28 @@ TEST_CASE_METHOD(AdminFixture, "gossipinfo, describecluster and getendpoints") {
   CHECK(admin({"getendpoints", "default", "k", "--fallbacks", "9"}).exit_code == 2);
 }
 
+TEST_CASE_METHOD(AdminFixture, "getreplicas shows each replica's own copy of an item") {
+  const std::string self = admin_json({"info"}).at("node_id").as_string().c_str();
+  REQUIRE(admin({"put", "default", "user:7", "hello"}).exit_code == 0);
+  const json::value copies = admin_json({"getreplicas", "default", "user:7"});
+  const auto& replicas = copies.at("replicas").as_array();
+  REQUIRE(replicas.size() == 1);
+  CHECK(replicas[0].at("node_id").as_string() == self);
+  CHECK(replicas[0].at("is_self").as_bool());
+  CHECK(replicas[0].at("found").as_bool());
+  CHECK(replicas[0].at("agrees").as_bool());
+  CHECK(replicas[0].at("siblings").as_array().at(0).at("value").as_string() == "hello");
+  CHECK(replicas[0].at("digest").as_string().size() == 16);
+  const CommandResult text = admin({"getreplicas", "default", "user:7"});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("hello") != std::string::npos);
+  CHECK(text.out.find("yes") != std::string::npos);
+  const json::value absent = admin_json({"getreplicas", "default", "nobody"});
+  CHECK_FALSE(absent.at("replicas").as_array().at(0).at("found").as_bool());
+  CHECK(admin({"getreplicas", "no_such_table", "k"}).exit_code == 1);
+  CHECK(admin({"getreplicas", "default"}).exit_code == 2);
+}
+
 TEST_CASE_METHOD(AdminFixture, "tables create, list, describe, tablestats and drop") {
   const json::value created = admin_json(
       {"tables", "create", "users", "--conflict-mode", "lww", "--default-ttl-ms", "60000"});

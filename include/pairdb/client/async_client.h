@@ -85,6 +85,12 @@ struct GetEndpointsArgs {
   uint32_t fallbacks = 0;
   NodeTarget node;
 };
+struct GetReplicasArgs {
+  std::string table;
+  std::string partition_key;
+  std::string sort_key;
+  NodeTarget node;
+};
 struct DescribeClusterArgs {
   NodeTarget node;
 };
@@ -111,6 +117,7 @@ void start(const std::shared_ptr<ClientCore>& core, StatusArgs args, Handler<Clu
 void start(const std::shared_ptr<ClientCore>& core, InfoArgs args, Handler<KeyValues> h);
 void start(const std::shared_ptr<ClientCore>& core, TableStatsArgs args, Handler<KeyValues> h);
 void start(const std::shared_ptr<ClientCore>& core, GetEndpointsArgs args, Handler<Endpoints> h);
+void start(const std::shared_ptr<ClientCore>& core, GetReplicasArgs args, Handler<ReplicaCopies> h);
 void start(const std::shared_ptr<ClientCore>& core, DescribeClusterArgs args,
            Handler<ClusterDescription> h);
 void start(const std::shared_ptr<ClientCore>& core, GossipInfoArgs args, Handler<GossipInfo> h);
@@ -207,6 +214,15 @@ class AsyncClient {
     return initiate<Endpoints>(std::forward<Token>(token),
                                detail::GetEndpointsArgs{std::move(table), std::move(partition_key),
                                                         fallbacks, std::move(node)});
+  }
+  // Each replica's own copy of an item, read without merging or repairing anything.
+  template <class Token>
+  auto async_get_replicas(std::string table, std::string partition_key, std::string sort_key,
+                          NodeTarget node, Token&& token) {
+    return initiate<ReplicaCopies>(
+        std::forward<Token>(token),
+        detail::GetReplicasArgs{std::move(table), std::move(partition_key), std::move(sort_key),
+                                std::move(node)});
   }
   template <class Token>
   auto async_describe_cluster(NodeTarget node, Token&& token) {

@@ -51,6 +51,8 @@ class Client {
   Expected<KeyValues> table_stats(std::string table, NodeTarget node = {});
   Expected<Endpoints> get_endpoints(std::string table, std::string partition_key,
                                     uint32_t fallbacks = 0, NodeTarget node = {});
+  Expected<ReplicaCopies> get_replicas(std::string table, std::string partition_key,
+                                       std::string sort_key = {}, NodeTarget node = {});
   Expected<ClusterDescription> describe_cluster(NodeTarget node = {});
   Expected<GossipInfo> gossip_info(NodeTarget node = {});
   Expected<Empty> flush(NodeTarget node = {});

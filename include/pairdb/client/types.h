@@ -180,6 +180,25 @@ struct Endpoints {
   uint64_t ring_version = 0;
 };
 
+// One replica's own copy of an item (GetReplicas), read as it holds it: nothing merged or
+// repaired.
+struct ReplicaCopy {
+  std::string node_id;
+  std::string address;            // Its internode address.
+  std::string error;              // Why its copy could not be read; empty when it was.
+  bool found = false;             // It holds a live value.
+  std::vector<Sibling> siblings;  // Its live values.
+  std::string context;            // Its causal context, for people: "node:counter ...".
+  uint64_t digest = 0;            // Equal digests: identical records.
+  bool agrees = false;            // It holds exactly the merge of every copy read.
+  bool is_self = false;           // The node that answered.
+};
+
+struct ReplicaCopies {
+  uint64_t token = 0;
+  std::vector<ReplicaCopy> replicas;  // Natural replicas, in preference order.
+};
+
 // One schema (catalog digest) and the live nodes that hold it.
 struct SchemaVersionHolders {
   uint64_t version = 0;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <pairdb/ring/hash_ring.h>
+
 #include "common/assert.h"
 #include "common/coding.h"
 #include "common/hash.h"
@@ -156,6 +158,73 @@ void ItemService::query(QueryCommand command, Instant deadline, Reply<QueryReply
     }
     done(query_reply(*request, limit, std::move(page).value()));
   });
+}
+
+void ItemService::inspect(ReadCommand command, Instant deadline, Reply<ReplicaReport> done) {
+  auto read = prepare_read(command, deadline);
+  if (!read.is_ok()) {
+    done(read.status());
+    return;
+  }
+  auto item = std::make_shared<CoordinatedRead>(*read);
+  auto report = [this, item, done = std::move(done)](Result<std::vector<ReplicaCopy>> copies) {
+    if (!copies.is_ok()) {
+      done(copies.status());
+      return;
+    }
+    done(replica_report(*item, *copies));
+  };
+  if (replicator_ != nullptr) {
+    replicator_->inspect(std::move(read).value(), std::move(report));
+    return;
+  }
+  options_.run_blocking([this, item, report = std::move(report)] {
+    ReplicaCopy self;
+    self.node_id = "local";
+    self.is_self = true;
+    auto record = store_->read({item->table->id, item->partition_key, item->sort_key});
+    if (record.is_ok()) {
+      self.record = std::move(record).value();
+    } else {
+      self.status = record.status();
+    }
+    report(std::vector<ReplicaCopy>{std::move(self)});
+  });
+}
+
+ReplicaReport ItemService::replica_report(const CoordinatedRead& read,
+                                          const std::vector<ReplicaCopy>& copies) const {
+  const uint64_t now_ms = options_.clock->wall_ms();
+  replication::VersionRecord merged;
+  for (const ReplicaCopy& copy : copies) {
+    if (copy.status.is_ok()) {
+      merged = replication::merge(merged, copy.record, read.table->spec.conflict_mode);
+    }
+  }
+  ReplicaReport report;
+  report.token = ring::HashRing::token_of(read.partition_key);
+  for (const ReplicaCopy& copy : copies) {
+    ReplicaReport::Copy out;
+    out.node_id = copy.node_id;
+    out.address = copy.address;
+    out.is_self = copy.is_self;
+    if (!copy.status.is_ok()) {
+      out.error = copy.status.to_string();
+      report.replicas.push_back(std::move(out));
+      continue;
+    }
+    auto view = replication::visible(copy.record, now_ms);
+    out.found = view.found();
+    out.siblings = take_live(view);
+    for (const replication::Dot& dot : copy.record.context.entries()) {
+      if (!out.context.empty()) out.context += ' ';
+      out.context += fmt::format("{}:{}", dot.node.to_string().substr(0, 8), dot.counter);
+    }
+    out.digest = replication::record_digest(copy.record);
+    out.agrees = copy.record == merged;
+    report.replicas.push_back(std::move(out));
+  }
+  return report;
 }
 
 Status ItemService::validate_key(const ItemKey& key) const {

@@ -96,6 +96,23 @@ struct QueryReply {
   std::string next_page_token;  // Empty on the last page.
 };
 
+// Each replica's own copy of one item (getreplicas), for operators and tests.
+struct ReplicaReport {
+  struct Copy {
+    std::string node_id;
+    std::string address;  // Internode address.
+    bool is_self = false;
+    std::string error;  // Why the copy could not be read; empty when it was.
+    bool found = false;
+    std::vector<replication::Sibling> siblings;  // Live values.
+    std::string context;                         // "node:counter ..." (node ids shortened).
+    uint64_t digest = 0;                         // replication::record_digest of the record.
+    bool agrees = false;                         // Holds exactly the merge of every copy read.
+  };
+  uint64_t token = 0;
+  std::vector<Copy> replicas;  // Natural replicas, preference order.
+};
+
 // The storage work of one call, for ItemServiceOptions::run_inline.
 enum class StorageWork : uint8_t { kRead, kWrite, kQuery };
 
@@ -122,6 +139,8 @@ class ItemService {
   void write(WriteCommand command, Instant deadline, Reply<WriteReply> done);
   void read(ReadCommand command, Instant deadline, Reply<ItemReply> done);
   void query(QueryCommand command, Instant deadline, Reply<QueryReply> done);
+  // Reads every replica's own record, merging and repairing nothing.
+  void inspect(ReadCommand command, Instant deadline, Reply<ReplicaReport> done);
 
   // From now on every operation goes through `replicator` (which must outlive the service);
   // until then this node's store is the only replica. REQUIRES: no call in flight or to come
@@ -141,6 +160,8 @@ class ItemService {
   Result<QueryReply> query_now(const QueryCommand& command);
   WriteReply write_reply(const CoordinatedWrite& write, const CoordinatedWriteReply& applied);
   ItemReply item_reply(const CoordinatedRead& read, const replication::VersionRecord& record) const;
+  ReplicaReport replica_report(const CoordinatedRead& read,
+                               const std::vector<ReplicaCopy>& copies) const;
   QueryReply query_reply(const CoordinatedRange& range, uint32_t limit,
                          CoordinatedRangeReply page) const;
   Status validate_key(const ItemKey& key) const;

@@ -82,6 +82,15 @@ inline replication::WritePolicy write_policy_for(const replication::TableSpec& s
   return policy;
 }
 
+// One replica's copy of an item, as an operator inspects it (getreplicas).
+struct ReplicaCopy {
+  std::string node_id;  // NodeId::to_string().
+  std::string address;  // Its internode address ("" for an unknown one).
+  bool is_self = false;
+  Status status;                      // Why its copy could not be read (down, no answer, ...).
+  replication::VersionRecord record;  // When status is OK; empty when it holds nothing.
+};
+
 class Replicator {
  public:
   virtual ~Replicator() = default;
@@ -89,6 +98,9 @@ class Replicator {
   // The merge of the replicas' records (empty when none holds the item).
   virtual void read(CoordinatedRead read, Reply<replication::VersionRecord> done) = 0;
   virtual void range(CoordinatedRange range, Reply<CoordinatedRangeReply> done) = 0;
+  // Every natural replica's own record of the item, read without merging or repairing
+  // anything (a replica gossip sees dead is not asked: its status says so).
+  virtual void inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done) = 0;
 };
 
 }  // namespace pairdb::server

@@ -78,6 +78,7 @@ class ReplicationDriver final : public Replicator {
   void write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done) override;
   void read(CoordinatedRead read, Reply<replication::VersionRecord> done) override;
   void range(CoordinatedRange range, Reply<CoordinatedRangeReply> done) override;
+  void inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done) override;
 
   // A peer's ForwardWrite; `respond` gets a ForwardWriteReply or an InternodeError.
   void serve_forward(net::internode::ForwardWrite request,
@@ -97,6 +98,7 @@ class ReplicationDriver final : public Replicator {
   void start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done, bool forwarded);
   void start_read(CoordinatedRead read, Reply<replication::VersionRecord> done);
   void start_range(CoordinatedRange range, Reply<CoordinatedRangeReply> done);
+  void start_inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done);
   // The idempotency key a forwarded write without one travels with: unique to this process
   // (a random prefix) and op.
   std::string forward_idempotency_key(OpId op) const;

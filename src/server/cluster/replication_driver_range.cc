@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/assert.h"
+#include "replication/placement.h"
 #include "server/cluster/replication_driver.h"
 #include "server/cluster/replication_driver_internal.h"
 
@@ -203,6 +204,79 @@ void ReplicationDriver::expire_ranges(Instant t) {
     finish_range(id, Status::timeout("too few replicas of the partition answered the query "
                                      "before the deadline"));
   }
+}
+
+void ReplicationDriver::inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done) {
+  asio::post(io_, [this, read = std::move(read), done = std::move(done)]() mutable {
+    start_inspect(std::move(read), std::move(done));
+  });
+}
+
+// getreplicas: asks every natural replica for its own record, through the same ReplicaRead a
+// coordinator uses, and reports each one's answer as it is.
+void ReplicationDriver::start_inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done) {
+  const auto snapshot = cluster_->snapshot();
+  auto endpoints = replication::place(*snapshot, replication::replication_spec_of(read.table->spec),
+                                      read.partition_key);
+  if (!endpoints.is_ok()) {
+    done(endpoints.status());
+    return;
+  }
+  struct Inspection {
+    std::vector<ReplicaCopy> copies;
+    size_t waiting = 0;
+    Reply<std::vector<ReplicaCopy>> done;
+  };
+  auto inspection = std::make_shared<Inspection>();
+  inspection->done = std::move(done);
+  const auto replicas = replication::coordinator_replicas(*endpoints, options_.self);
+  inspection->copies.resize(replicas.size());
+  inspection->waiting = replicas.size();
+  auto finish_one = [inspection](size_t i, Result<replication::VersionRecord> record) {
+    if (record.is_ok()) {
+      inspection->copies[i].record = std::move(record).value();
+    } else {
+      inspection->copies[i].status = record.status();
+    }
+    if (--inspection->waiting == 0) inspection->done(std::move(inspection->copies));
+  };
+  const auto deadline = std::min(read.deadline, now() + options_.read_timeout);
+  const replication::ItemAddress address{read.table->id, read.partition_key, read.sort_key};
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    ReplicaCopy& copy = inspection->copies[i];
+    copy.node_id = replicas[i].id.to_string();
+    copy.address = (*endpoints)[i].internode_address;
+    copy.is_self = replicas[i].is_self;
+    if (copy.is_self) {
+      options_.run_blocking(
+          [this, i, finish_one, table = read.table, pk = read.partition_key, sk = read.sort_key] {
+            auto record = store_->read({table->id, pk, sk});
+            asio::post(io_, [finish_one, i, record = std::move(record)]() mutable {
+              finish_one(i, std::move(record));
+            });
+          });
+    } else if (!replicas[i].alive) {
+      finish_one(i, Status::unavailable("down (by gossip), or its address is not known"));
+    } else {
+      client_->send(net::InternodePeer{raw_id(replicas[i].id), copy.address},
+                    internode::ReplicaRead{{address.table, read.partition_key, read.sort_key}},
+                    transport_deadline(deadline),
+                    [finish_one, i](Result<internode::Response> response) {
+                      finish_one(i, [&]() -> Result<replication::VersionRecord> {
+                        if (!response.is_ok()) return response.status();
+                        if (const auto* e = std::get_if<internode::InternodeError>(&*response)) {
+                          return status_of(*e);
+                        }
+                        const auto* r = std::get_if<internode::ReplicaReadReply>(&*response);
+                        if (r == nullptr) return Status::corruption("unexpected response");
+                        PAIRDB_ASSIGN_OR_RETURN(auto record, record_from(r->record));
+                        PAIRDB_TRY(replication::validate_record(record));
+                        return record;
+                      }());
+                    });
+    }
+  }
+  if (replicas.empty()) inspection->done(std::move(inspection->copies));
 }
 
 }  // namespace pairdb::server

@@ -141,6 +141,7 @@ void WireApi::handle(net::Frame request, net::FrameResponder respond) {
       return handle_tables(call);
     case net::OpcodeGroup::kCluster:
       if (call->opcode() == Opcode::kGetEndpoints) return get_endpoints(call);
+      if (call->opcode() == Opcode::kGetReplicas) return get_replicas(call);
       return handle_cluster(call);
     case net::OpcodeGroup::kAdmin:
       return handle_admin(call);
@@ -413,6 +414,32 @@ void WireApi::get_endpoints(const std::shared_ptr<Call>& call) {
                             cluster->ring_version);
         call->reply(builder);
       });
+}
+
+void WireApi::get_replicas(const std::shared_ptr<Call>& call) {
+  const auto* request = flatbuffers::GetRoot<wire::GetReplicasRequest>(call->payload().data());
+  ReadCommand command{{string_of(request->table()), bytes_of(request->partition_key()),
+                       bytes_of(request->sort_key())},
+                      replication::Consistency::kAll};
+  deps_.items->inspect(std::move(command), deadline_for(request->timeout_ms()),
+                       [call](Result<ReplicaReport> report) {
+                         if (!report.is_ok()) return call->fail(report.status());
+                         FlatBufferBuilder builder;
+                         std::vector<flatbuffers::Offset<wire::ReplicaCopy>> copies;
+                         for (const ReplicaReport::Copy& copy : report->replicas) {
+                           auto node_id = builder.CreateString(copy.node_id);
+                           auto address = builder.CreateString(copy.address);
+                           auto error = copy.error.empty() ? 0 : builder.CreateString(copy.error);
+                           auto siblings = siblings_to(builder, copy.siblings);
+                           auto context = builder.CreateString(copy.context);
+                           copies.push_back(wire::CreateReplicaCopy(
+                               builder, node_id, address, error, copy.found, siblings, context,
+                               copy.digest, copy.agrees, copy.is_self));
+                         }
+                         builder.Finish(wire::CreateGetReplicasResponse(
+                             builder, report->token, builder.CreateVector(copies)));
+                         call->reply(builder);
+                       });
 }
 
 }  // namespace pairdb::server

@@ -73,6 +73,7 @@ class WireApi {
   void handle_admin(const std::shared_ptr<Call>& call);
   void handle_cluster(const std::shared_ptr<Call>& call);
   void get_endpoints(const std::shared_ptr<Call>& call);
+  void get_replicas(const std::shared_ptr<Call>& call);
   void put(const std::shared_ptr<Call>& call);
   void get(const std::shared_ptr<Call>& call);
   void remove(const std::shared_ptr<Call>& call);
