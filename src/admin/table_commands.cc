@@ -71,6 +71,7 @@ struct CreateArgs {
   uint64_t default_ttl_ms = 0;
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
+  std::string read_repair = "blocking";
   std::string owner;
   bool if_not_exists = false;
 };
@@ -96,6 +97,9 @@ client::TableSpec spec_of(const CreateArgs& args) {
   spec.default_ttl_ms = args.default_ttl_ms;
   spec.siblings_warn = args.siblings_warn;
   spec.siblings_max = args.siblings_max;
+  spec.read_repair = args.read_repair == "async" ? client::ReadRepair::kAsync
+                     : args.read_repair == "off" ? client::ReadRepair::kOff
+                                                 : client::ReadRepair::kBlocking;
   return spec;
 }
 
@@ -178,6 +182,11 @@ void add_create_command(CLI::App* tables, Action* selected) {
                          "Warn when an item has more siblings; 0 = the server's default");
   create_cmd->add_option("--siblings-max", create->siblings_max,
                          "Refuse writes beyond this many siblings; 0 = the server's default");
+  create_cmd
+      ->add_option("--read-repair", create->read_repair,
+                   "When reads repair stale replicas: blocking (before answering), async, off")
+      ->check(CLI::IsMember({"blocking", "async", "off"}))
+      ->capture_default_str();
   create_cmd->add_option("--owner", create->owner, "Free-text owner (tenant) of the table");
   create_cmd->add_flag("--if-not-exists", create->if_not_exists,
                        "Succeed without change when the table exists");

@@ -101,6 +101,9 @@ boost::json::object to_json(const client::TableInfo& table) {
   out["default_ttl_ms"] = table.spec.default_ttl_ms;
   out["siblings_warn"] = table.spec.siblings_warn;
   out["siblings_max"] = table.spec.siblings_max;
+  out["read_repair"] = table.spec.read_repair == client::ReadRepair::kAsync ? "async"
+                       : table.spec.read_repair == client::ReadRepair::kOff ? "off"
+                                                                            : "blocking";
   out["created_at_ms"] = table.created_at_ms;
   out["schema_version"] = table.schema_version;
   return out;

@@ -54,7 +54,8 @@ Offset<wire::TableSpec> table_spec(FlatBufferBuilder& fbb, const TableSpec& spec
   return wire::CreateTableSpec(fbb, name, owner, replication_vector, to_wire(spec.read_consistency),
                                to_wire(spec.write_consistency),
                                static_cast<wire::ConflictMode>(spec.conflict_mode),
-                               spec.default_ttl_ms, spec.siblings_warn, spec.siblings_max);
+                               spec.default_ttl_ms, spec.siblings_warn, spec.siblings_max,
+                               static_cast<wire::ReadRepair>(spec.read_repair));
 }
 
 template <class Create>

@@ -50,6 +50,7 @@ TableInfo table_info_of(const wire::TableInfo* t) {
     info.spec.default_ttl_ms = s->default_ttl_ms();
     info.spec.siblings_warn = s->siblings_warn();
     info.spec.siblings_max = s->siblings_max();
+    info.spec.read_repair = static_cast<ReadRepair>(s->read_repair());
   }
   info.table_id = t->table_id();
   info.created_at_ms = t->created_at_ms();

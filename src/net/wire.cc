@@ -193,4 +193,8 @@ bool is_known(wire::ConflictMode mode) {
   return mode >= wire::ConflictMode::MIN && mode <= wire::ConflictMode::MAX;
 }
 
+bool is_known(wire::ReadRepair mode) {
+  return mode >= wire::ReadRepair::MIN && mode <= wire::ReadRepair::MAX;
+}
+
 }  // namespace pairdb::net

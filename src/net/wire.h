@@ -114,5 +114,6 @@ wire::ErrorCode error_code_for(StatusCode code);
 // False for a value outside the enum (an old server reading a newer client's request).
 bool is_known(wire::Consistency consistency);
 bool is_known(wire::ConflictMode mode);
+bool is_known(wire::ReadRepair mode);
 
 }  // namespace pairdb::net

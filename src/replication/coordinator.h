@@ -57,8 +57,6 @@ struct Replica {
   bool is_self = false;
 };
 
-enum class ReadRepair : uint8_t { kBlocking, kAsync, kOff };
-
 struct WriteRequest {
   std::vector<Replica> replicas;  // Natural replicas, preference order.
   QuorumRule rule;

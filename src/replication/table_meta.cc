@@ -101,8 +101,17 @@ bool decode_spec(std::string_view* in, TableSpec* spec) {
   if (!get_consistency(in, &spec->write_consistency)) return false;
   if (!get_byte(in, &mode) || mode > 1) return false;
   spec->conflict_mode = static_cast<replication::ConflictMode>(mode);
-  return get_varint64(in, &spec->default_ttl_ms) && get_varint32(in, &spec->siblings_warn) &&
-         get_varint32(in, &spec->siblings_max);
+  if (!get_varint64(in, &spec->default_ttl_ms) || !get_varint32(in, &spec->siblings_warn) ||
+      !get_varint32(in, &spec->siblings_max)) {
+    return false;
+  }
+  // Appended later, and written only when not the default (kBlocking): tables persisted before
+  // it, and tables that keep the default, encode (and digest) as they always did.
+  if (in->empty()) return true;
+  uint8_t read_repair = 0;
+  if (!get_byte(in, &read_repair) || read_repair == 0 || read_repair > 2) return false;
+  spec->read_repair = static_cast<replication::ReadRepair>(read_repair);
+  return true;
 }
 
 }  // namespace
@@ -155,6 +164,9 @@ std::string encode_table_info(const TableInfo& info) {
   put_varint64(&out, spec.default_ttl_ms);
   put_varint32(&out, spec.siblings_warn);
   put_varint32(&out, spec.siblings_max);
+  if (spec.read_repair != replication::ReadRepair::kBlocking) {
+    out.push_back(static_cast<char>(spec.read_repair));
+  }
   return out;
 }
 
@@ -187,6 +199,27 @@ ring::ReplicationSpec replication_spec_of(const TableSpec& spec) {
   ring::ReplicationSpec out;
   out.per_dc = spec.replication;
   return out;
+}
+
+std::string_view read_repair_name(replication::ReadRepair mode) {
+  switch (mode) {
+    case replication::ReadRepair::kBlocking:
+      return "blocking";
+    case replication::ReadRepair::kAsync:
+      return "async";
+    case replication::ReadRepair::kOff:
+      return "off";
+  }
+  return "blocking";
+}
+
+Result<replication::ReadRepair> parse_read_repair(std::string_view text) {
+  for (auto mode : {replication::ReadRepair::kBlocking, replication::ReadRepair::kAsync,
+                    replication::ReadRepair::kOff}) {
+    if (text == read_repair_name(mode)) return mode;
+  }
+  return Status::invalid_argument(
+      fmt::format("read_repair must be 'blocking', 'async' or 'off', got '{}'", text));
 }
 
 }  // namespace pairdb::replication

@@ -35,6 +35,7 @@ struct TableSpec {
   uint64_t default_ttl_ms = 0;  // 0 = items live until deleted.
   uint32_t siblings_warn = kSiblingsWarnDefault;
   uint32_t siblings_max = kSiblingsMaxDefault;
+  replication::ReadRepair read_repair = replication::ReadRepair::kBlocking;
 
   bool operator==(const TableSpec&) const = default;
 };
@@ -63,6 +64,9 @@ std::string encode_table_info(const TableInfo& info);
 Result<TableInfo> decode_table_info(std::string_view bytes);
 
 std::string_view conflict_mode_name(replication::ConflictMode mode);  // "siblings" | "lww"
+std::string_view read_repair_name(replication::ReadRepair mode);  // "blocking" | "async" | "off"
+// Status::invalid_argument for anything but "blocking", "async" or "off".
+Result<replication::ReadRepair> parse_read_repair(std::string_view text);
 // Status::invalid_argument for anything but "siblings" or "lww".
 Result<replication::ConflictMode> parse_conflict_mode(std::string_view text);
 

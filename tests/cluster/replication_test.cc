@@ -26,10 +26,12 @@ T ok(Reply<T> reply) {
 }
 
 // Creates `name` through node 0 and waits until every running node knows it.
-void create_table(TestCluster& cluster, const std::string& name, uint32_t replicas) {
+void create_table(TestCluster& cluster, const std::string& name, uint32_t replicas,
+                  pairdb::wire::ReadRepair read_repair = pairdb::wire::ReadRepair::Blocking) {
   TableSpec spec;
   spec.name = name;
   spec.replication = {{"dc1", replicas}};
+  spec.read_repair = read_repair;
   const TableInfo created = ok(cluster.connect(0).create_table(spec));
   const bool visible = cluster_poll(15s, [&] {
     return cluster.every_node([&](WireClient& client) {
@@ -124,6 +126,7 @@ TEST_CASE(
   TestCluster cluster;
   cluster.start(kNodes);
   create_table(cluster, "events", 3);
+  create_table(cluster, "unrepaired", 3, pairdb::wire::ReadRepair::Off);
   cluster.kill(2);
   const auto killed = SteadyClock::now();
   REQUIRE(cluster_poll(kDeadBound, [&] { return all_report_dead(cluster, {0, 1}, 2); }));
@@ -138,6 +141,10 @@ TEST_CASE(
                    .consistency = Consistency::Quorum}));
   }
   CHECK(value_at(cluster, 1, "events", "k7", Consistency::Quorum) == "during");
+  ok(client.put({.table = "unrepaired",
+                 .partition_key = "k",
+                 .value = "during",
+                 .consistency = Consistency::Quorum}));
 
   const auto asked = SteadyClock::now();
   auto refused = client.put(
@@ -170,6 +177,13 @@ TEST_CASE(
   // ...until a read at ALL through any node repairs it (blocking read repair).
   CHECK(value_at(cluster, 0, "events", "k3", Consistency::All) == "during");
   CHECK(all_agree_on(replicas_of(cluster, 1, "events", "k3"), "during"));
+  // A table with read_repair = off answers the merge and leaves the stale copy as it is.
+  CHECK(value_at(cluster, 0, "unrepaired", "k", Consistency::All) == "during");
+  const GetReplicasResult unrepaired = replicas_of(cluster, 1, "unrepaired", "k");
+  CHECK_FALSE(all_agree_on(unrepaired, "during"));
+  for (const auto& copy : unrepaired.replicas) {
+    if (copy.node_id == cluster.id(2)) CHECK_FALSE(copy.found);
+  }
 }
 
 TEST_CASE("writes through a node that is not a replica are forwarded to one",

@@ -116,6 +116,7 @@ struct TableSpec {
   uint64_t default_ttl_ms = 0;
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
+  wire::ReadRepair read_repair = wire::ReadRepair::Blocking;
 };
 
 struct TableInfo {

@@ -35,6 +35,13 @@ enum class ConflictMode : uint8_t {
   kLww = 1,       // Keep the one with the highest hybrid-logical-clock timestamp.
 };
 
+// When a read that found its replicas disagreeing repairs the stale ones.
+enum class ReadRepair : uint8_t {
+  kBlocking = 0,  // Before answering (above ONE): a later quorum read cannot go back in time.
+  kAsync = 1,     // After answering.
+  kOff = 2,       // Never.
+};
+
 // ---- Items ------------------------------------------------------------------------------
 
 // One concurrent version of an item.
@@ -137,6 +144,7 @@ struct TableSpec {
   uint64_t default_ttl_ms = 0;
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
+  ReadRepair read_repair = ReadRepair::kBlocking;
 };
 
 struct TableInfo {

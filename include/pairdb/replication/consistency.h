@@ -20,6 +20,11 @@ enum class Consistency : uint8_t {
   kEachQuorum,
 };
 
+// When a read that found replicas disagreeing writes the merge back to the stale ones (a table
+// option). kBlocking: before answering, at every level but ONE and LOCAL_ONE, so a later quorum
+// read cannot go back in time; kAsync: after answering; kOff: never.
+enum class ReadRepair : uint8_t { kBlocking = 0, kAsync = 1, kOff = 2 };
+
 // "ONE", "LOCAL_QUORUM", ... ("DEFAULT" for kDefault).
 std::string_view consistency_name(Consistency level);
 // Accepts the names above in any letter case; nullopt for anything else.

@@ -32,6 +32,7 @@ struct CreateTableCommand {
   uint64_t default_ttl_ms = 0;
   uint32_t siblings_warn = 0;  // 0 = default.
   uint32_t siblings_max = 0;   // 0 = default.
+  replication::ReadRepair read_repair = replication::ReadRepair::kBlocking;
   bool if_not_exists = false;
 };
 

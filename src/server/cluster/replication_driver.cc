@@ -206,7 +206,7 @@ void ReplicationDriver::start_read(CoordinatedRead read, Reply<VersionRecord> do
   request.rule = placed->rule;
   request.local_dc = options_.local_dc;
   request.mode = op->table->spec.conflict_mode;
-  request.read_repair = replication::ReadRepair::kBlocking;
+  request.read_repair = op->table->spec.read_repair;
   request.deadline = deadline;
   coordinator_.start_read(id, std::move(request), now(), outbox_);
   drain();

@@ -215,6 +215,7 @@ json::object table_info_to_json(const replication::TableInfo& info) {
       {"default_ttl_ms", info.spec.default_ttl_ms},
       {"siblings_warn", info.spec.siblings_warn},
       {"siblings_max", info.spec.siblings_max},
+      {"read_repair", replication::read_repair_name(info.spec.read_repair)},
       {"created_at_ms", info.created_at_ms},
       {"schema_version", info.schema_version},
   };
@@ -274,6 +275,11 @@ Result<CreateTableCommand> table_command_from_json(std::string name, std::string
     if (!mode->is_string()) return Status::invalid_argument("'conflict_mode' must be a string");
     PAIRDB_ASSIGN_OR_RETURN(command.conflict_mode,
                             replication::parse_conflict_mode(mode->as_string()));
+  }
+  if (const json::value* repair = object->if_contains("read_repair")) {
+    if (!repair->is_string()) return Status::invalid_argument("'read_repair' must be a string");
+    PAIRDB_ASSIGN_OR_RETURN(command.read_repair,
+                            replication::parse_read_repair(repair->as_string()));
   }
   PAIRDB_ASSIGN_OR_RETURN(command.read_consistency, get_consistency(*object, "read_consistency"));
   PAIRDB_ASSIGN_OR_RETURN(command.write_consistency, get_consistency(*object, "write_consistency"));

@@ -67,6 +67,8 @@ Result<CreateTableCommand> create_command_of(const wire::CreateTableRequest& req
   command.default_ttl_ms = spec->default_ttl_ms();
   command.siblings_warn = spec->siblings_warn();
   command.siblings_max = spec->siblings_max();
+  if (!net::is_known(spec->read_repair())) return Status::invalid_argument("unknown read_repair");
+  command.read_repair = static_cast<replication::ReadRepair>(spec->read_repair());
   command.if_not_exists = request.if_not_exists();
   return command;
 }

@@ -57,7 +57,8 @@ Offset<wire::TableInfo> table_info_to_wire(FlatBufferBuilder& builder,
       builder.CreateVector(replication), static_cast<wire::Consistency>(info.spec.read_consistency),
       static_cast<wire::Consistency>(info.spec.write_consistency),
       static_cast<wire::ConflictMode>(info.spec.conflict_mode), info.spec.default_ttl_ms,
-      info.spec.siblings_warn, info.spec.siblings_max);
+      info.spec.siblings_warn, info.spec.siblings_max,
+      static_cast<wire::ReadRepair>(info.spec.read_repair));
   return wire::CreateTableInfo(builder, spec, info.id, info.created_at_ms, info.schema_version);
 }
 
@@ -65,7 +66,7 @@ Result<replication::TableInfo> table_info_from_wire(const wire::TableInfo& wire_
   const wire::TableSpec* spec = wire_info.spec();
   if (spec == nullptr) return Status::corruption("table info without a spec");
   if (!net::is_known(spec->read_consistency()) || !net::is_known(spec->write_consistency()) ||
-      !net::is_known(spec->conflict_mode())) {
+      !net::is_known(spec->conflict_mode()) || !net::is_known(spec->read_repair())) {
     return Status::corruption("table info with an unknown enum value");
   }
   replication::TableInfo info;
@@ -82,6 +83,7 @@ Result<replication::TableInfo> table_info_from_wire(const wire::TableInfo& wire_
   info.spec.default_ttl_ms = spec->default_ttl_ms();
   info.spec.siblings_warn = spec->siblings_warn();
   info.spec.siblings_max = spec->siblings_max();
+  info.spec.read_repair = static_cast<replication::ReadRepair>(spec->read_repair());
   info.id = wire_info.table_id();
   info.created_at_ms = wire_info.created_at_ms();
   info.schema_version = wire_info.schema_version();

@@ -89,3 +89,26 @@ TEST_CASE("table metadata encoding round-trips and rejects garbage", "[server][c
   }
   CHECK(replication::decode_table_info(encoded + "x").status().is_corruption());
 }
+
+TEST_CASE("a table's read_repair round-trips and the default encodes as before it existed",
+          "[catalog]") {
+  replication::TableInfo info;
+  info.id = 7;
+  info.spec.name = "events";
+  info.spec.replication = {{"dc1", 3}};
+  const std::string plain = replication::encode_table_info(info);
+  for (auto mode : {replication::ReadRepair::kAsync, replication::ReadRepair::kOff}) {
+    info.spec.read_repair = mode;
+    const std::string encoded = replication::encode_table_info(info);
+    CHECK(encoded.size() == plain.size() + 1);  // One byte appended, only when not the default.
+    auto decoded = replication::decode_table_info(encoded);
+    REQUIRE(decoded.is_ok());
+    CHECK(decoded->spec.read_repair == mode);
+  }
+  auto defaulted = replication::decode_table_info(plain);
+  REQUIRE(defaulted.is_ok());
+  CHECK(defaulted->spec.read_repair == replication::ReadRepair::kBlocking);
+  CHECK(replication::decode_table_info(plain + std::string(1, '\0')).status().is_corruption());
+  CHECK(replication::parse_read_repair("off").value() == replication::ReadRepair::kOff);
+  CHECK(replication::parse_read_repair("sometimes").status().is_invalid_argument());
+}
