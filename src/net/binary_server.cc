@@ -17,6 +17,7 @@
 
 #include "common/assert.h"
 #include "net/endpoint.h"
+#include "net/frame_batch.h"
 #include "net/wire.h"
 
 namespace pairdb::net {
@@ -186,15 +187,8 @@ void BinaryConnection::enqueue(std::string frame) {
 
 asio::awaitable<void> BinaryConnection::write_loop(std::shared_ptr<BinaryConnection> self) {
   std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
   while (!outbox_.empty() && !closed_) {
-    batch.clear();
-    buffers.clear();
-    while (!outbox_.empty() && batch.size() < kWriteBatchFramesMax) {
-      batch.push_back(std::move(outbox_.front()));
-      outbox_.pop_front();
-    }
-    for (const auto& frame : batch) buffers.push_back(asio::buffer(frame));
+    const auto buffers = take_frame_batch(outbox_, batch, kWriteBatchFramesMax);
     auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
     if (ec) {
       read_done_ = true;

@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "common/assert.h"
-#include "net/endpoint.h"
+#include "net/frame_batch.h"
 
 namespace pairdb::net {
 
@@ -55,7 +55,13 @@ class InternodePeerConnection : public std::enable_shared_from_this<InternodePee
                           std::shared_ptr<InternodeClient::PeerState> peer)
       : socket_(executor), timer_(executor), options_(std::move(options)), peer_(std::move(peer)) {}
 
-  void start() { asio::co_spawn(socket_.get_executor(), run(shared_from_this()), asio::detached); }
+  // Posted: co_spawn would run the first steps (resolve, a failed connect) at once, inside the
+  // caller's send().
+  void start() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      asio::co_spawn(self->socket_.get_executor(), self->run(self), asio::detached);
+    });
+  }
   bool usable() const { return !closed_; }
   bool ready() const { return ready_; }
 
@@ -75,15 +81,19 @@ class InternodePeerConnection : public std::enable_shared_from_this<InternodePee
 
   // Completes every request past its deadline with Status::timeout.
   void expire(SteadyClock::time_point now) {
+    // Taken out first, called after: a callback may send again on this very connection.
+    std::vector<InternodeCallback> expired;
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.deadline > now) {
         ++it;
         continue;
       }
-      Pending p = take(it++);
+      expired.push_back(take(it++).done);
       peer_->stats.timeouts += 1;
-      p.done(Status::timeout(fmt::format("node {} did not answer before the deadline",
-                                         short_id(peer_->peer.node_id))));
+    }
+    for (const auto& done : expired) {
+      done(Status::timeout(fmt::format("node {} did not answer before the deadline",
+                                       short_id(peer_->peer.node_id))));
     }
   }
 
@@ -144,8 +154,24 @@ class InternodePeerConnection : public std::enable_shared_from_this<InternodePee
 };
 
 asio::awaitable<Status> InternodePeerConnection::connect_and_handshake(FrameDecoder& decoder) {
-  auto endpoint = resolve_listen_address(peer_->peer.address);
-  if (!endpoint.is_ok()) co_return endpoint.status();
+  // Resolved asynchronously: a slow or failing name lookup must not stall the coordinator.
+  const std::string& address = peer_->peer.address;
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    co_return Status::invalid_argument(fmt::format("bad peer address '{}'", address));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  tcp::resolver resolver(socket_.get_executor());
+  auto [resolve_ec, resolved] =
+      co_await resolver.async_resolve(host, address.substr(colon + 1), kUseTuple);
+  if (resolve_ec || resolved.empty()) {
+    co_return Status::unavailable(fmt::format("cannot resolve '{}': {}", address,
+                                              resolve_ec ? resolve_ec.message() : "no address"));
+  }
+  const tcp::endpoint endpoint = resolved.begin()->endpoint();
   // One timer bounds connect and handshake: on expiry it closes the socket, which ends the
   // pending operation with an error.
   auto expired = std::make_shared<bool>(false);
@@ -156,7 +182,7 @@ asio::awaitable<Status> InternodePeerConnection::connect_and_handshake(FrameDeco
     boost::system::error_code ignored;
     socket_.close(ignored);
   });
-  auto [connect_ec] = co_await socket_.async_connect(*endpoint, kUseTuple);
+  auto [connect_ec] = co_await socket_.async_connect(endpoint, kUseTuple);
   if (!connect_ec) {
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
@@ -244,15 +270,8 @@ void InternodePeerConnection::on_frame(Frame frame) {
 asio::awaitable<void> InternodePeerConnection::write_loop(
     std::shared_ptr<InternodePeerConnection> self) {
   std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
   while (!outbox_.empty() && !closed_) {
-    batch.clear();
-    buffers.clear();
-    while (!outbox_.empty() && batch.size() < kWriteBatchFramesMax) {
-      batch.push_back(std::move(outbox_.front()));
-      outbox_.pop_front();
-    }
-    for (const auto& frame : batch) buffers.push_back(asio::buffer(frame));
+    const auto buffers = take_frame_batch(outbox_, batch, kWriteBatchFramesMax);
     auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
     if (ec) {
       fail(Status::unavailable(
@@ -350,7 +369,7 @@ void InternodeClient::send(const InternodePeer& peer, const internode::Request& 
     return;
   }
   auto connection = pick_connection(state);
-  if (!connection) {
+  if (!connection || !connection->usable()) {
     state.stats.errors += 1;
     fail_later(std::move(done),
                Status::unavailable(fmt::format("node {} at {} is unreachable (retrying shortly)",

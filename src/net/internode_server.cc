@@ -15,6 +15,7 @@
 
 #include "common/assert.h"
 #include "net/endpoint.h"
+#include "net/frame_batch.h"
 #include "net/wire.h"
 
 namespace pairdb::net {
@@ -200,23 +201,18 @@ void InternodeConnection::enqueue(std::string frame) {
   outbox_.push_back(std::move(frame));
   if (!writing_) {
     writing_ = true;
-    // co_spawn starts the writer on a later turn, so every response ready in this turn goes out
-    // in its first write.
-    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    // Posted (co_spawn alone would start writing at once): every response ready in this turn
+    // goes out in the writer's first write.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      asio::co_spawn(self->socket_.get_executor(), self->write_loop(self), asio::detached);
+    });
   }
 }
 
 asio::awaitable<void> InternodeConnection::write_loop(std::shared_ptr<InternodeConnection> self) {
   std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
   while (!outbox_.empty() && !closed_) {
-    batch.clear();
-    buffers.clear();
-    while (!outbox_.empty() && batch.size() < kWriteBatchFramesMax) {
-      batch.push_back(std::move(outbox_.front()));
-      outbox_.pop_front();
-    }
-    for (const auto& frame : batch) buffers.push_back(asio::buffer(frame));
+    const auto buffers = take_frame_batch(outbox_, batch, kWriteBatchFramesMax);
     auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
     if (ec) {
       outbox_.clear();

@@ -295,11 +295,27 @@ Status Node::Parts::bind_http() {
   return Status::ok();
 }
 
+namespace {
+
+// The largest internode frame: a replica record may hold siblings_max values of the largest
+// size, far more than one client frame; a frame past this is refused and closes its connection.
+uint32_t internode_frame_bytes_max(const NodeConfig& config) {
+  constexpr uint64_t kRecordOverheadBytes = 1u << 20;
+  constexpr uint64_t kPerSiblingOverheadBytes = 4096;  // Dot, content type, timestamps.
+  const uint64_t record =
+      config.tables.siblings_max * (config.limits.value_bytes_max + kPerSiblingOverheadBytes) +
+      kRecordOverheadBytes;
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(std::max(record, config.network.max_frame_bytes), 1ull << 30));
+}
+
+}  // namespace
+
 Status Node::Parts::bind_internode() {
   PAIRDB_ASSIGN_OR_RETURN(auto target,
                           net::resolve_listen_address(config.internode.listen.to_string()));
   net::InternodeServerOptions options;
-  options.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  options.max_frame_bytes = internode_frame_bytes_max(config);
   internode = std::make_unique<net::InternodeServer>(
       io, options, [this](const net::internode::Handshake& hello) { return accept_peer(hello); },
       [this](const std::string& /*peer*/, uint32_t stream_id, net::internode::Request request,
@@ -356,7 +372,7 @@ void Node::Parts::make_replication() {
   client.max_inflight_per_peer = static_cast<uint32_t>(config.internode.max_inflight_per_peer);
   client.max_inflight_bytes_per_peer = config.internode.max_inflight_bytes_per_peer;
   client.connect_timeout_ms = static_cast<uint32_t>(config.internode.connect_timeout_ms);
-  client.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
+  client.max_frame_bytes = internode_frame_bytes_max(config);
   internode_client =
       std::make_unique<net::InternodeClient>(replication_io.get_executor(), std::move(client));
   replica_service = std::make_unique<ReplicaService>(catalog(), storage->store(), clock);
@@ -655,7 +671,7 @@ Status Node::Parts::compact(const std::string& table) {
 void Node::Parts::begin_shutdown() {
   if (stopping.exchange(true)) return;
   PAIRDB_LOG_INFO("node", "shutting down: no new connections; finishing {} in-flight requests",
-                  binary->in_flight() + http->in_flight());
+                  binary->in_flight() + http->in_flight() + internode->counters().in_flight.load());
   (void)notify_stopping();
   binary->stop();
   http->stop();
@@ -668,7 +684,10 @@ void Node::Parts::begin_shutdown() {
       clock->monotonic() + std::chrono::milliseconds(config.network.shutdown_timeout_ms);
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, timer, deadline, check] {
-    const uint32_t busy = binary->in_flight() + http->in_flight();
+    // Peers' forwarded writes this node coordinates count too: dropping them would turn writes
+    // that may succeed into unknown outcomes for their clients.
+    const uint32_t busy =
+        binary->in_flight() + http->in_flight() + internode->counters().in_flight.load();
     if (busy == 0 || clock->monotonic() >= deadline) {
       if (busy != 0) {
         PAIRDB_LOG_WARN("node", "shutdown timeout: abandoning {} in-flight requests", busy);

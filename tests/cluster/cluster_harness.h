@@ -58,6 +58,7 @@ class TestCluster {
     std::string host;
     uint16_t gossip_port = 0;
     uint16_t internode_port = 0;
+    std::string dc = "dc1";
     bool paused = false;
   };
 
@@ -68,10 +69,11 @@ class TestCluster {
   }
 
   // Starts `count` nodes (the seed first) and waits until every node sees every other alive
-  // with its metadata.
-  void start(size_t count = kClusterNodes) {
+  // with its metadata. `dcs` names each node's datacenter (empty: all in dc1).
+  void start(size_t count = kClusterNodes, std::vector<std::string> dcs = {}) {
     nodes_.resize(count);
     for (size_t i = 0; i < count; ++i) {
+      nodes_[i].dc = i < dcs.size() ? dcs[i] : "dc1";
       nodes_[i].dir = std::make_unique<TempDir>();
       nodes_[i].host = fmt::format("127.0.0.{}", i + 1);
       launch(i);
@@ -93,10 +95,16 @@ class TestCluster {
     options.gossip_port = n.gossip_port;
     options.internode_port = n.internode_port;
     options.default_replication_factor = 3;
-    options.extra_args = {"--gossip.protocol_period_ms", std::to_string(kProtocolPeriodMs),
-                          "--network.io_threads",        "2",
-                          "--storage.worker_threads",    "2",
-                          "--storage.wal_sync",          "none"};
+    options.extra_args = {"--gossip.protocol_period_ms",
+                          std::to_string(kProtocolPeriodMs),
+                          "--network.io_threads",
+                          "2",
+                          "--storage.worker_threads",
+                          "2",
+                          "--storage.wal_sync",
+                          "none",
+                          "--dc",
+                          n.dc};
     if (i != 0) {
       options.extra_args.push_back("--seeds");
       options.extra_args.push_back(nodes_[0].process->gossip_address());

@@ -209,3 +209,64 @@ TEST_CASE("writes through a node that is not a replica are forwarded to one",
     }
   }
 }
+
+TEST_CASE("QUORUM writes complete within their deadline while one replica is stopped",
+          "[cluster][replication]") {
+  TestCluster cluster;
+  cluster.start(kNodes);
+  create_table(cluster, "stopped", 3);
+  cluster.pause(2);
+  WireClient client = cluster.connect(0);
+  double slowest_ms = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto started = SteadyClock::now();
+    ok(client.put({.table = "stopped",
+                   .partition_key = "k" + std::to_string(i),
+                   .value = "v",
+                   .consistency = Consistency::Quorum}));
+    slowest_ms = std::max(slowest_ms, seconds_since(started) * 1000);
+  }
+  std::printf("replication: 20 QUORUM writes with a replica stopped, slowest %.1f ms\n",
+              slowest_ms);
+  CHECK(slowest_ms < 2000);  // Within replication.write_timeout_ms: two acks suffice.
+  cluster.resume(2);
+  REQUIRE(cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); }));
+  // The stopped replica read the writes queued for it once resumed: nothing to repair.
+  const bool caught_up = cluster_poll(
+      10s, [&] { return all_agree_on(replicas_of(cluster, 0, "stopped", "k5"), "v"); });
+  CHECK(caught_up);
+}
+
+TEST_CASE("two DCs: LOCAL_QUORUM goes on with the other DC stopped, EACH_QUORUM does not",
+          "[cluster][replication]") {
+  TestCluster cluster;
+  cluster.start(6, {"dc1", "dc1", "dc1", "dc2", "dc2", "dc2"});
+  TableSpec spec;
+  spec.name = "global";
+  spec.replication = {{"dc1", 3}, {"dc2", 3}};
+  ok(cluster.connect(0).create_table(spec));
+  REQUIRE(cluster_poll(15s, [&] {
+    return cluster.every_node([](WireClient& c) { return c.describe_table("global").is_ok(); });
+  }));
+  WireClient client = cluster.connect(0);
+  ok(client.put({.table = "global",
+                 .partition_key = "both",
+                 .value = "v",
+                 .consistency = Consistency::EachQuorum}));
+  for (size_t i = 3; i < 6; ++i) cluster.pause(i);
+  ok(client.put({.table = "global",
+                 .partition_key = "local",
+                 .value = "v",
+                 .consistency = Consistency::LocalQuorum}));
+  CHECK(value_at(cluster, 1, "global", "local", Consistency::LocalQuorum) == "v");
+  // A 1 s server deadline, well inside the test client's own call timeout.
+  auto each = client.put({.table = "global",
+                          .partition_key = "each",
+                          .value = "v",
+                          .consistency = Consistency::EachQuorum,
+                          .timeout_ms = 1000});
+  REQUIRE(each.is_server_error());
+  // Timeout while gossip only suspects dc2, Unavailable once it declared it dead.
+  CHECK((each.error().code == ErrorCode::Timeout || each.error().code == ErrorCode::Unavailable));
+  for (size_t i = 3; i < 6; ++i) cluster.resume(i);
+}

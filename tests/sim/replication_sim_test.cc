@@ -19,6 +19,7 @@
 #include <set>
 
 #include "sim/lib/replication_cluster.h"
+#include "unit/replication/replication_test_util.h"
 
 using namespace pairdb;
 using namespace pairdb::sim;
@@ -26,11 +27,6 @@ using namespace std::chrono_literals;
 using replication::Consistency;
 
 namespace {
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-  const char* text = std::getenv(name);
-  return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
-}
 
 constexpr Consistency kLevels[] = {Consistency::kOne, Consistency::kTwo, Consistency::kQuorum,
                                    Consistency::kAll};
@@ -342,14 +338,7 @@ class Workload {
 
 template <typename Fn>
 void for_each_seed(uint64_t default_seeds, Fn&& fn) {
-  const uint64_t only = env_u64("PAIRDB_REPLICATION_SIM_SEED", 0);
-  const uint64_t seeds = env_u64("PAIRDB_REPLICATION_SIM_SEEDS", default_seeds);
-  for (uint64_t seed = 1; seed <= seeds; ++seed) {
-    const uint64_t s = only != 0 ? only : seed;
-    INFO("seed=" << s << " (replay: PAIRDB_REPLICATION_SIM_SEED=" << s << ")");
-    fn(s);
-    if (only != 0) break;
-  }
+  replication::testing::for_each_seed(default_seeds, fn, "PAIRDB_REPLICATION_SIM");
 }
 
 }  // namespace

@@ -414,15 +414,10 @@ Result<CoordinatedRange> ItemService::prepare_query(const QueryCommand& command,
 
 Result<QueryReply> ItemService::query_now(const QueryCommand& command) {
   PAIRDB_ASSIGN_OR_RETURN(auto range, prepare_query(command, Instant::max()));
-  replication::ScanRequest scan;
-  scan.table = range.table->id;
-  scan.partition_key = range.partition_key;
-  scan.from_sort_key = range.from_sort_key;
-  scan.to_sort_key = range.to_sort_key;
-  scan.after_sort_key = range.after_sort_key;
-  scan.limit = range.limit;
+  // A client's query of this node alone: live items as views, over more records than items.
+  replication::ScanRequest scan = scan_request_of(range, options_.clock->wall_ms());
+  scan.records = false;
   scan.scanned_max = std::max(kScanRecordsMin, scan.limit * kScanRecordsPerItem);
-  scan.now_wall_ms = options_.clock->wall_ms();
   PAIRDB_ASSIGN_OR_RETURN(auto page, store_->scan(scan));
 
   QueryReply reply;

@@ -18,6 +18,7 @@
 #include <pairdb/status.h>
 
 #include "common/instant.h"
+#include "replication/replica_store.h"
 #include "replication/table_meta.h"
 #include "server/api/reply.h"
 
@@ -70,6 +71,23 @@ struct CoordinatedRangeReply {
   std::vector<RangeRecord> records;         // Sort-key order; dead records included.
   std::optional<std::string> resume_after;  // Set when the partition may hold more.
 };
+
+// The scan of this node's store a range asks for: every record examined, dead ones included,
+// as a coordinator merging replicas' pages needs them. A client's own query adjusts it.
+inline replication::ScanRequest scan_request_of(const CoordinatedRange& range,
+                                                uint64_t now_wall_ms) {
+  replication::ScanRequest scan;
+  scan.table = range.table->id;
+  scan.partition_key = range.partition_key;
+  scan.from_sort_key = range.from_sort_key;
+  scan.to_sort_key = range.to_sort_key;
+  scan.after_sort_key = range.after_sort_key;
+  scan.limit = range.limit;
+  scan.scanned_max = range.limit;
+  scan.now_wall_ms = now_wall_ms;
+  scan.records = true;
+  return scan;
+}
 
 // How a replica applies a client write to an item of a table with `spec`.
 inline replication::WritePolicy write_policy_for(const replication::TableSpec& spec,

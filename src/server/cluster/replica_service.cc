@@ -105,8 +105,14 @@ internode::Response ReplicaService::range_read(const internode::RangeRead& reque
   if (!page.is_ok()) return internode_error(page.status());
   internode::RangeReadReply reply;
   reply.items.reserve(page->items.size());
+  size_t bytes = 0;
   for (replication::ScannedItem& item : page->items) {
     reply.items.push_back({std::move(item.sort_key), record_bytes(item.record)});
+    bytes += reply.items.back().sort_key.size() + reply.items.back().record.size();
+    if (bytes >= kRangeReadBytesMax && reply.items.size() < page->items.size()) {
+      reply.resume_after = reply.items.back().sort_key;  // The rest comes with the next page.
+      return reply;
+    }
   }
   reply.resume_after = std::move(page->resume_after);
   return reply;

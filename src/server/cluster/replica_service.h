@@ -26,6 +26,9 @@ namespace pairdb::server {
 
 // The most records one RangeRead answers, whatever its limit asks.
 inline constexpr uint32_t kRangeReadRecordsMax = 1000;
+// A RangeRead answer stops after the record that takes it past this many bytes (resuming
+// there), so a page of large values never outgrows an internode frame.
+inline constexpr size_t kRangeReadBytesMax = 8u << 20;
 
 class ReplicaService {
  public:

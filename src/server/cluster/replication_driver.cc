@@ -243,6 +243,8 @@ void ReplicationDriver::apply_locally(OpId id, const std::shared_ptr<Op>& op) {
                                        hlc_->now(wall_ms), wall_ms);
     asio::post(io_, [this, id, op, outcome = std::move(outcome)]() mutable {
       Result<VersionRecord> stored = VersionRecord{};
+      // The stored record carries the value from here on; the op needs its own copy no more.
+      std::string().swap(op->write->write.value);
       if (outcome.is_ok()) {
         op->duplicate = outcome->duplicate;
         op->siblings_warn = outcome->siblings_warn;

@@ -40,18 +40,8 @@ Result<replication::RangePage> range_reply_page(const Result<internode::Response
 
 replication::RangePage local_page(replication::ReplicaStore* store, const CoordinatedRange& range,
                                   uint64_t now_wall_ms, Status* status) {
-  replication::ScanRequest scan;
-  scan.table = range.table->id;
-  scan.partition_key = range.partition_key;
-  scan.from_sort_key = range.from_sort_key;
-  scan.to_sort_key = range.to_sort_key;
-  scan.after_sort_key = range.after_sort_key;
-  scan.limit = range.limit;
-  scan.scanned_max = range.limit;
-  scan.now_wall_ms = now_wall_ms;
-  scan.records = true;
   replication::RangePage page;
-  auto scanned = store->scan(scan);
+  auto scanned = store->scan(scan_request_of(range, now_wall_ms));
   if (!scanned.is_ok()) {
     *status = scanned.status();
     return page;

@@ -48,13 +48,15 @@ inline uint64_t env_knob(const char* name, uint64_t fallback) {
   return text != nullptr ? std::strtoull(text, nullptr, 10) : fallback;
 }
 
+// The knobs are named `<prefix>_SEEDS` and `<prefix>_SEED`.
 template <typename Fn>
-void for_each_seed(uint64_t default_seeds, Fn&& fn) {
-  const uint64_t only = env_knob("PAIRDB_REPLICATION_SEED", 0);
-  const uint64_t seeds = env_knob("PAIRDB_REPLICATION_SEEDS", default_seeds);
+void for_each_seed(uint64_t default_seeds, Fn&& fn,
+                   const std::string& prefix = "PAIRDB_REPLICATION") {
+  const uint64_t only = env_knob((prefix + "_SEED").c_str(), 0);
+  const uint64_t seeds = env_knob((prefix + "_SEEDS").c_str(), default_seeds);
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     const uint64_t s = only != 0 ? only : seed;
-    INFO("seed=" << s << " (replay with PAIRDB_REPLICATION_SEED=" << s << ")");
+    INFO("seed=" << s << " (replay with " << prefix << "_SEED=" << s << ")");
     fn(s);
     if (only != 0) break;
   }

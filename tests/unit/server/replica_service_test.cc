@@ -129,3 +129,21 @@ TEST_CASE("a range read pages a partition's records in order, deleted items incl
   CHECK(page2.items[0].sort_key == "c");
   CHECK_FALSE(page2.resume_after.has_value());
 }
+
+TEST_CASE("a range read of large values stops at its byte budget and resumes there") {
+  Pair p;
+  const std::string big(1u << 20, 'x');  // The largest value a client may write.
+  for (char sk = 'a'; sk <= 'l'; ++sk) {
+    REQUIRE(p.a.put("users", "pk", big, "", std::string(1, sk)).is_ok());
+  }
+  internode::RangeRead all{p.table, "pk", std::nullopt, std::nullopt, std::nullopt, 100};
+  const auto page1 = as<internode::RangeReadReply>(p.service_a.handle(all));
+  // 12 values of 1 MiB: the page ends once it holds kRangeReadBytesMax, and says where.
+  REQUIRE(page1.items.size() == kRangeReadBytesMax / big.size());
+  REQUIRE(page1.resume_after == page1.items.back().sort_key);
+  internode::RangeRead rest = all;
+  rest.after_sort_key = page1.resume_after;
+  const auto page2 = as<internode::RangeReadReply>(p.service_a.handle(rest));
+  CHECK(page1.items.size() + page2.items.size() == 12);
+  CHECK_FALSE(page2.resume_after.has_value());
+}
