@@ -178,8 +178,8 @@ class Workload {
   void issue(size_t via, const std::string& key, replication::LocalWrite write, Consistency level,
              int retries, std::function<void()> then) {
     const size_t index = writes_.size();
-    writes_.push_back(
-        {key, write.tombstone ? "" : write.value, write.context, write.idempotency_key});
+    writes_.push_back({key, write.tombstone ? "" : write.value, write.context,
+                       write.idempotency_key, WriteLog::Outcome::kPending, std::nullopt});
     send(index, via, std::move(write), level, retries, std::move(then));
   }
 

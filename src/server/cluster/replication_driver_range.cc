@@ -231,7 +231,6 @@ void ReplicationDriver::start_inspect(CoordinatedRead read, Reply<std::vector<Re
     if (--inspection->waiting == 0) inspection->done(std::move(inspection->copies));
   };
   const auto deadline = std::min(read.deadline, now() + options_.read_timeout);
-  const replication::ItemAddress address{read.table->id, read.partition_key, read.sort_key};
   for (size_t i = 0; i < replicas.size(); ++i) {
     ReplicaCopy& copy = inspection->copies[i];
     copy.node_id = replicas[i].id.to_string();
@@ -249,7 +248,7 @@ void ReplicationDriver::start_inspect(CoordinatedRead read, Reply<std::vector<Re
       finish_one(i, Status::unavailable("down (by gossip), or its address is not known"));
     } else {
       client_->send(net::InternodePeer{raw_id(replicas[i].id), copy.address},
-                    internode::ReplicaRead{{address.table, read.partition_key, read.sort_key}},
+                    internode::ReplicaRead{{read.table->id, read.partition_key, read.sort_key}},
                     transport_deadline(deadline),
                     [finish_one, i](Result<internode::Response> response) {
                       finish_one(i, [&]() -> Result<replication::VersionRecord> {
