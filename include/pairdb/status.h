@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -41,6 +42,14 @@ enum class StatusCode : uint8_t {
 
 std::string_view status_code_name(StatusCode code);
 
+// What a replicated operation that answered Unavailable or Timeout was short of: the replicas
+// its consistency level needs, and those that were alive (Unavailable) or answered (Timeout).
+struct QuorumCount {
+  uint32_t required = 0;
+  uint32_t achieved = 0;
+  bool operator==(const QuorumCount&) const = default;
+};
+
 // Immutable, cheap to copy when OK (no allocation).
 class [[nodiscard]] Status {
  public:
@@ -56,7 +65,13 @@ class [[nodiscard]] Status {
   }
   static Status busy(std::string_view msg) { return {StatusCode::kBusy, msg}; }
   static Status timeout(std::string_view msg) { return {StatusCode::kTimeout, msg}; }
+  static Status timeout(std::string_view msg, QuorumCount quorum) {
+    return {StatusCode::kTimeout, msg, quorum};
+  }
   static Status unavailable(std::string_view msg) { return {StatusCode::kUnavailable, msg}; }
+  static Status unavailable(std::string_view msg, QuorumCount quorum) {
+    return {StatusCode::kUnavailable, msg, quorum};
+  }
   static Status not_supported(std::string_view msg) { return {StatusCode::kNotSupported, msg}; }
   static Status table_not_found(std::string_view msg) { return {StatusCode::kTableNotFound, msg}; }
   static Status too_large(std::string_view msg) { return {StatusCode::kTooLarge, msg}; }
@@ -73,20 +88,30 @@ class [[nodiscard]] Status {
   bool is_invalid_argument() const { return code_ == StatusCode::kInvalidArgument; }
 
   StatusCode code() const { return code_; }
-  std::string_view message() const { return message_ ? std::string_view(*message_) : ""; }
+  std::string_view message() const { return detail_ ? std::string_view(detail_->message) : ""; }
+  // Set on an Unavailable or Timeout of a replicated operation; absent otherwise.
+  std::optional<QuorumCount> quorum() const {
+    return detail_ ? detail_->quorum : std::nullopt;
+  }
 
   // "Corruption: bad block checksum in 000012.sst at offset 4096".
   std::string to_string() const;
 
-  // Returns a copy whose message is "<context>: <message>". OK stays OK.
+  // Returns a copy whose message is "<context>: <message>" (the quorum count kept). OK stays OK.
   Status with_context(std::string_view context) const;
 
  private:
-  Status(StatusCode code, std::string_view msg)
-      : code_(code), message_(std::make_shared<const std::string>(msg)) {}
+  struct Detail {
+    std::string message;
+    std::optional<QuorumCount> quorum;
+  };
+
+  Status(StatusCode code, std::string_view msg, std::optional<QuorumCount> quorum = std::nullopt)
+      : code_(code),
+        detail_(std::make_shared<const Detail>(Detail{std::string(msg), quorum})) {}
 
   StatusCode code_ = StatusCode::kOk;
-  std::shared_ptr<const std::string> message_;  // Null when OK.
+  std::shared_ptr<const Detail> detail_;  // Null when OK.
 };
 
 // Either a T or a non-OK Status; the small std::expected we need until C++23.

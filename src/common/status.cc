@@ -53,7 +53,7 @@ Status Status::with_context(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += message();
-  return Status(code_, msg);
+  return Status(code_, msg, quorum());
 }
 
 }  // namespace pairdb

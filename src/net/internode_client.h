@@ -33,6 +33,7 @@
 #include <pairdb/status.h>
 
 #include "net/internode.h"
+#include "net/partition_filter.h"
 
 namespace pairdb::net {
 
@@ -52,6 +53,9 @@ struct InternodeClientOptions {
   uint32_t backoff_max_ms = 5000;
   uint32_t max_frame_bytes = kDefaultMaxFrameBytes;
   uint32_t sweep_interval_ms = 20;  // How often expired requests are timed out.
+  // Test-only fault hook (never set in production): requests to a peer it blocks fail at once,
+  // as if the network to it were cut.
+  const PartitionFilter* partition = nullptr;
 };
 
 // Per peer, since the client started.

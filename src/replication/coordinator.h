@@ -9,7 +9,12 @@
 // sends the resulting record to every other live replica (which merges it: a join, so duplicates
 // and reordering are harmless) and answers once the rule's acks have arrived, the local one
 // included. When this node is not a replica it forwards the write to one (alive, local DC
-// first) and relays that replica's answer. Nothing is applied when too few replicas are alive:
+// first) and relays that replica's answer. A keyed write (one with an idempotency key) is
+// applied by its owner: the first live replica in preference order, local DC first, so a retry
+// through any coordinator of the DC meets the first attempt's idempotency entry; a replica that
+// is not the owner forwards it there. A forwarded write is applied where it arrives (the
+// sender's view of the owner wins; forwarding again could bounce). Nothing is applied when too
+// few replicas are alive:
 // the answer is Unavailable, at once. A deadline that passes short of the rule answers Timeout,
 // which means "unknown outcome": the write may have been applied. A live replica that is not
 // sent the write (none yet: every live replica is) and a dead one are reported in
@@ -62,6 +67,8 @@ struct WriteRequest {
   QuorumRule rule;
   std::string local_dc;
   Instant deadline;
+  bool keyed = false;      // Carries an idempotency key: applied by the key's owner.
+  bool forwarded = false;  // Another node forwarded it here: applied here when a replica.
 };
 
 struct ReadRequest {

@@ -20,7 +20,8 @@ void Coordinator::start_read(OpId op, ReadRequest request, Instant now, Coordina
                 Status::unavailable(
                     fmt::format("consistency {} needs {} live replica(s) of the key; {} alive",
                                 consistency_name(r.request.rule.level), r.request.rule.required(),
-                                quorum_relevant(r.request.rule, alive))),
+                                quorum_relevant(r.request.rule, alive)),
+                    {r.request.rule.required(), quorum_relevant(r.request.rule, alive)}),
                 out);
     reads_.erase(op);
     return;
@@ -91,7 +92,8 @@ void Coordinator::on_read_reply(OpId op, size_t replica, Result<VersionRecord> r
         answer_read(op, r,
                     Status::unavailable(fmt::format(
                         "{} of {} required replica(s) answered and the others failed ({})",
-                        answered(r), r.request.rule.required(), record.status().to_string())),
+                        answered(r), r.request.rule.required(), record.status().to_string()),
+                        {r.request.rule.required(), answered(r)}),
                     out);
       }
     }
@@ -165,7 +167,8 @@ void Coordinator::on_repair_ack(OpId op, size_t replica, const Status& status, I
       answer_read(op, r,
                   Status::timeout(fmt::format("read repair of a stale replica failed ({}); a "
                                               "later read may see the older value",
-                                              status.to_string())),
+                                              status.to_string()),
+                                  {r.request.rule.required(), answered(r)}),
                   out);
     } else {
       answer_read(op, r, Status::ok(), out);
@@ -197,7 +200,8 @@ void Coordinator::tick_reads(Instant now, CoordinatorOutbox& out) {
                     Status::timeout(
                         fmt::format("{} of {} required replica(s) answered before the deadline{}",
                                     answered(r), r.request.rule.required(),
-                                    r.repairing ? " (read repair still unacknowledged)" : "")),
+                                    r.repairing ? " (read repair still unacknowledged)" : ""),
+                        {r.request.rule.required(), answered(r)}),
                     out);
       }
       it = reads_.erase(it);

@@ -16,7 +16,8 @@ std::optional<size_t> self_index(const std::vector<Replica>& replicas) {
   return std::nullopt;
 }
 
-// The replica a non-replica coordinator forwards to: alive, in the local DC first.
+// The replica a write is forwarded to, and a keyed write's owner: the first live one in
+// preference order, in the local DC first.
 std::optional<size_t> forward_target(const std::vector<Replica>& replicas,
                                      std::string_view local_dc) {
   std::optional<size_t> any;
@@ -60,16 +61,21 @@ void Coordinator::start_write(OpId op, WriteRequest request, Instant /*now*/,
                      "consistency {} needs {} live replica(s) of the key; {} alive: nothing was "
                      "written",
                      consistency_name(w.request.rule.level), w.request.rule.required(),
-                     quorum_relevant(w.request.rule, alive))),
+                     quorum_relevant(w.request.rule, alive)),
+                     {w.request.rule.required(), quorum_relevant(w.request.rule, alive)}),
                  out);
     writes_.erase(op);
     return;
   }
-  if (const auto self = self_index(replicas)) {
+  const auto self = self_index(replicas);
+  const size_t owner = *forward_target(replicas, w.request.local_dc);  // Some replica is alive.
+  const bool apply_here =
+      self && (w.request.forwarded || !w.request.keyed || owner == *self);
+  if (apply_here) {
     w.replies[*self] = Reply::kAsked;
     out.local_applies.push_back({op});
   } else {
-    const size_t to = *forward_target(replicas, w.request.local_dc);  // Some replica is alive.
+    const size_t to = owner;
     ++counters_.forwards;
     w.forwarded_to = to;
     w.replies[to] = Reply::kAsked;
@@ -140,7 +146,8 @@ void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, In
                    Status::timeout(fmt::format(
                        "{} of {} required replica(s) acknowledged and the others failed ({}): the "
                        "write may have been applied",
-                       acked(w), w.request.rule.required(), status.to_string())),
+                       acked(w), w.request.rule.required(), status.to_string()),
+                       {w.request.rule.required(), acked(w)}),
                    out);
     }
   }
@@ -192,7 +199,8 @@ void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
                    Status::timeout(fmt::format(
                        "{} of {} required replica(s) acknowledged before the deadline: the write "
                        "may have been applied",
-                       acked(w), w.request.rule.required())),
+                       acked(w), w.request.rule.required()),
+                       {w.request.rule.required(), acked(w)}),
                    out);
     }
     it = writes_.erase(it);

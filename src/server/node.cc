@@ -26,6 +26,7 @@
 #include "net/http_server.h"
 #include "net/internode_client.h"
 #include "net/internode_server.h"
+#include "net/partition_filter.h"
 #include "replication/cluster_view.h"
 #include "replication/item_compaction_filter.h"
 #include "replication/replica_store.h"
@@ -99,6 +100,7 @@ struct Node::Parts {
   MetricsRegistry metrics;
   RequestMetrics binary_metrics{&metrics, "binary"};
   RequestMetrics http_metrics{&metrics, "http"};
+  RequestMetrics replicated_metrics{&metrics, RequestMetricsSpec::replicated()};
   asio::io_context io;
   std::unique_ptr<asio::thread_pool> workers;
   std::unique_ptr<net::ConnectionBudget> budget;
@@ -113,6 +115,9 @@ struct Node::Parts {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_work;
   std::atomic<size_t> next_connection_io{0};
   std::unique_ptr<replication::ClusterView> cluster;
+  // The test-only partition hook (testing.partition_file); null on every real node.
+  std::unique_ptr<net::PartitionFilter> partition;
+  std::unique_ptr<asio::steady_timer> partition_timer;
   std::shared_ptr<GossipDriver> gossip;
   std::shared_ptr<SchemaSync> schema_sync;
   // Replication: the coordinator and the internode client run on replication_io, one thread;
@@ -151,6 +156,8 @@ struct Node::Parts {
                   net::InternodeResponder respond);
   void make_replication();
   void stop_replication();
+  void open_test_hooks();
+  void watch_partition_file();
   void make_wire_api();
   void make_http_api();
   Status open_cluster();
@@ -373,6 +380,7 @@ void Node::Parts::make_replication() {
   client.max_inflight_bytes_per_peer = config.internode.max_inflight_bytes_per_peer;
   client.connect_timeout_ms = static_cast<uint32_t>(config.internode.connect_timeout_ms);
   client.max_frame_bytes = internode_frame_bytes_max(config);
+  client.partition = partition.get();
   internode_client =
       std::make_unique<net::InternodeClient>(replication_io.get_executor(), std::move(client));
   replica_service = std::make_unique<ReplicaService>(catalog(), storage->store(), clock);
@@ -389,6 +397,7 @@ void Node::Parts::make_replication() {
     asio::post(*pool, std::move(work));
   };
   options.clock = clock;
+  options.latency = &replicated_metrics;
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -494,6 +503,7 @@ Status Node::Parts::open_cluster() {
   options.cluster_id = hash64(config.node.cluster_name);
   options.schema_version = [this] { return catalog()->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
+  options.partition = partition.get();
 
   replication::ClusterMember self;
   self.id = node_id;
@@ -668,8 +678,29 @@ Status Node::Parts::compact(const std::string& table) {
   return db()->compact_range(&begin, &end);
 }
 
+void Node::Parts::open_test_hooks() {
+  if (config.testing.partition_file.empty()) return;
+  partition = std::make_unique<net::PartitionFilter>(config.testing.partition_file);
+  (void)partition->reload();
+  partition_timer = std::make_unique<asio::steady_timer>(io);
+  PAIRDB_LOG_WARN("node", "TEST fault hook on: traffic with the hosts listed in {} is dropped",
+                  config.testing.partition_file);
+}
+
+void Node::Parts::watch_partition_file() {
+  if (!partition || stopping) return;
+  partition_timer->expires_after(std::chrono::milliseconds(100));
+  partition_timer->async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping) return;
+    const Status reloaded = partition->reload();
+    if (!reloaded.is_ok()) PAIRDB_LOG_WARN("node", "{}", reloaded.to_string());
+    watch_partition_file();
+  });
+}
+
 void Node::Parts::begin_shutdown() {
   if (stopping.exchange(true)) return;
+  if (partition_timer) partition_timer->cancel();
   PAIRDB_LOG_INFO("node", "shutting down: no new connections; finishing {} in-flight requests",
                   binary->in_flight() + http->in_flight() + internode->counters().in_flight.load());
   (void)notify_stopping();
@@ -717,6 +748,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
   parts->config = config;
   PAIRDB_TRY(parts->open_storage());
   PAIRDB_TRY(parts->create_default_table());
+  parts->open_test_hooks();
   PAIRDB_TRY(parts->bind_listeners());
   parts->register_metrics();
   return std::unique_ptr<Node>(new Node(std::move(parts)));
@@ -736,6 +768,7 @@ Status Node::run() {
   p.replication_thread = std::thread([&p] { p.replication_io.run(); });
   p.gossip->start();
   p.schema_sync->start();
+  p.watch_partition_file();
   PAIRDB_LOG_INFO("node",
                   "ready: node {} serving binary protocol on {}, HTTP on {}, internode on {}, "
                   "gossip on {}, data in {} ({} io threads, {} storage workers)",

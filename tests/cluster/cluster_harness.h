@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -104,7 +105,9 @@ class TestCluster {
                           "--storage.wal_sync",
                           "none",
                           "--dc",
-                          n.dc};
+                          n.dc,
+                          "--testing.partition_file",
+                          partition_file(i)};
     if (i != 0) {
       options.extra_args.push_back("--seeds");
       options.extra_args.push_back(nodes_[0].process->gossip_address());
@@ -116,6 +119,22 @@ class TestCluster {
     n.gossip_port = n.process->gossip_port();
     n.internode_port = n.process->internode_port();
     n.paused = false;
+  }
+
+  // Cuts node i off from every other node, both ways, through the daemon's test partition hook
+  // (testing.partition_file, re-read every 100 ms): gossip and internode traffic is dropped.
+  void isolate(size_t i) {
+    std::vector<std::string> others;
+    for (size_t j = 0; j < nodes_.size(); ++j) {
+      if (j == i) continue;
+      others.push_back(nodes_[j].host);
+      write_partition_file(j, {nodes_[i].host});
+    }
+    write_partition_file(i, others);
+  }
+  // Ends every partition isolate() made.
+  void heal() {
+    for (size_t j = 0; j < nodes_.size(); ++j) write_partition_file(j, {});
   }
 
   void kill(size_t i) {
@@ -208,6 +227,18 @@ class TestCluster {
   }
 
  private:
+  std::string partition_file(size_t i) const { return nodes_[i].dir->path() + "/partition"; }
+  // Replaces the file in one rename, so the node never reads half of it.
+  void write_partition_file(size_t i, const std::vector<std::string>& hosts) {
+    const std::string path = partition_file(i);
+    {
+      std::ofstream out(path + ".tmp", std::ios::trunc);
+      for (const auto& host : hosts) out << host << "\n";
+      REQUIRE(out.good());
+    }
+    REQUIRE(std::rename((path + ".tmp").c_str(), path.c_str()) == 0);
+  }
+
   // Node i's answer to `request` on a new connection, or nullopt if it does not answer.
   template <class Result>
   std::optional<Result> ask(size_t i, Reply<Result> (WireClient::*request)()) {

@@ -1,14 +1,19 @@
 // Replication across real pairdb processes on 127.0.0.1-3 (RF 3): a QUORUM write through one
 // node is held by every replica and read through the others; with one replica killed, QUORUM
 // goes on and ALL is refused at once; the restarted replica is brought up to date by a read at
-// ALL (read repair); writes through a node that is not a replica are forwarded to one. Each
-// scenario prints its figures.
+// ALL (read repair); writes through a node that is not a replica are forwarded to one; a keyed
+// write retried through other coordinators stores one version; a node partitioned away for 30 s
+// (the daemon's test partition hook) refuses QUORUM while the majority writes on, and after the
+// heal a read at ALL finds every acknowledged write. Each scenario prints its figures.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <thread>
 
 #include "cluster/cluster_harness.h"
+#include "support/http_client.h"
 
 using namespace pairdb::test;
 using pairdb::wire::Consistency;
@@ -99,6 +104,15 @@ TEST_CASE("a QUORUM write through one node is held by every replica and read thr
   CHECK(everywhere);
   std::printf("replication: all %zu replicas answered the write at ONE within %.2f s\n", kNodes,
               seconds_since(written));
+  // The coordinator's latency histogram and outcome counter, by operation and consistency level
+  // (node 0 is the one on 127.0.0.1, where the HTTP helper connects).
+  const auto scraped = pairdb::test::http_request(cluster.process(0).http_port(), "GET", "/metrics");
+  REQUIRE(scraped.is_ok());
+  CHECK(scraped->body.find(
+            "pairdb_replicated_duration_seconds_count{op=\"write\",consistency=\"QUORUM\"} 1\n") !=
+        std::string::npos);
+  CHECK(scraped->body.find("pairdb_replicated_requests_total{op=\"read\",consistency=\"ONE\","
+                           "code=\"OK\"}") != std::string::npos);
   // getreplicas, through any node, shows each replica's own copy: all three hold v1 and agree.
   const GetReplicasResult copies = replicas_of(cluster, 1, "users", "alice");
   REQUIRE(copies.replicas.size() == kNodes);
@@ -152,13 +166,18 @@ TEST_CASE(
   const double refused_ms = seconds_since(asked) * 1000;
   REQUIRE(refused.is_server_error());
   CHECK(refused.error().code == ErrorCode::Unavailable);
+  CHECK(refused.error().required == 3);  // The counts reach the SDK's typed error.
+  CHECK(refused.error().achieved == 2);
   std::printf("replication: a write at ALL with a replica dead answered Unavailable in %.1f ms\n",
               refused_ms);
-  CHECK(refused_ms < 2000);  // At once, not after the 2 s write timeout.
+  // At once (the issue asks for 100 ms; seen: under 1 ms), not after the 2 s write timeout.
+  CHECK(refused_ms < 100);
   auto refused_read =
       client.get({.table = "events", .partition_key = "k7", .consistency = Consistency::All});
   REQUIRE(refused_read.is_server_error());
   CHECK(refused_read.error().code == ErrorCode::Unavailable);
+  CHECK(refused_read.error().required == 3);
+  CHECK(refused_read.error().achieved == 2);
 
   cluster.launch(2);
   REQUIRE(cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); }));
@@ -208,6 +227,29 @@ TEST_CASE("writes through a node that is not a replica are forwarded to one",
       CHECK(value_at(cluster, reader, "single", key, Consistency::One) == key);
     }
   }
+}
+
+TEST_CASE("a keyed write retried through other coordinators stores one version",
+          "[cluster][replication]") {
+  TestCluster cluster;
+  cluster.start(kNodes);
+  create_table(cluster, "keyed", 3);
+  // The first attempt through node 0, then the same write (same idempotency key) through the
+  // others: each coordinator hands a keyed write to the key's owner, which finds its entry.
+  for (size_t via = 0; via < kNodes; ++via) {
+    INFO("attempt through node " << via);
+    const PutResult put = ok(cluster.connect(via).put({.table = "keyed",
+                                                       .partition_key = "order-17",
+                                                       .value = "charged",
+                                                       .consistency = Consistency::Quorum,
+                                                       .idempotency_key = "pay-order-17"}));
+    // Only the first attempt stores anything; the others answer the first result.
+    CHECK(put.duplicate == (via != 0));
+  }
+  const bool settled = cluster_poll(10s, [&] {
+    return all_agree_on(replicas_of(cluster, 0, "keyed", "order-17"), "charged");
+  });
+  CHECK(settled);  // Every replica holds exactly one sibling.
 }
 
 TEST_CASE("QUORUM writes complete within their deadline while one replica is stopped",
@@ -269,4 +311,91 @@ TEST_CASE("two DCs: LOCAL_QUORUM goes on with the other DC stopped, EACH_QUORUM 
   // Timeout while gossip only suspects dc2, Unavailable once it declared it dead.
   CHECK((each.error().code == ErrorCode::Timeout || each.error().code == ErrorCode::Unavailable));
   for (size_t i = 3; i < 6; ++i) cluster.resume(i);
+}
+
+TEST_CASE("a node partitioned away for 30 s: the majority writes on, nothing acknowledged is lost",
+          "[cluster][replication][partition]") {
+  TestCluster cluster;
+  cluster.start(kNodes);
+  create_table(cluster, "parted", 3);
+  constexpr size_t kMinority = 2;
+  cluster.isolate(kMinority);
+  WireClient majority[] = {cluster.connect(0), cluster.connect(1)};
+  WireClient minority = cluster.connect(kMinority);
+  // The nodes re-read their partition files every 100 ms: wait until the minority has.
+  REQUIRE(cluster_poll(5s, [&] {
+    return !minority
+                .put({.table = "parted",
+                      .partition_key = "minority-first",
+                      .value = "x",
+                      .consistency = Consistency::Quorum})
+                .is_ok();
+  }));
+
+  std::vector<std::string> acknowledged;
+  size_t majority_failures = 0, minority_refused = 0, minority_probes = 0;
+  std::map<std::string, size_t> minority_outcomes;
+  const auto started = SteadyClock::now();
+  constexpr double kPartitionSeconds = 30;
+  constexpr int kWritesMax = 1500;  // Bounds the load whatever the pace.
+  for (int i = 0; seconds_since(started) < kPartitionSeconds && i < kWritesMax; ++i) {
+    const std::string key = "p" + std::to_string(i);
+    auto put = majority[i % 2].put(
+        {.table = "parted", .partition_key = key, .value = key, .consistency = Consistency::Quorum});
+    if (put.is_ok()) {
+      acknowledged.push_back(key);
+    } else {
+      ++majority_failures;
+    }
+    if (i % 25 == 0) {
+      // The minority can never meet QUORUM: refused (Unavailable, once it sees the others
+      // dead) or an unknown outcome (Timeout), never OK.
+      ++minority_probes;
+      auto refused = minority.put({.table = "parted",
+                                   .partition_key = "minority-" + key,
+                                   .value = "x",
+                                   .consistency = Consistency::Quorum});
+      const std::string outcome =
+          refused.is_ok() ? "OK"
+          : refused.is_server_error() ? std::string(pairdb::wire::EnumNameErrorCode(refused.error().code))
+                                      : "transport";
+      ++minority_outcomes[outcome];
+      if (refused.is_server_error() && (refused.error().code == ErrorCode::Unavailable ||
+                                        refused.error().code == ErrorCode::Timeout)) {
+        ++minority_refused;
+      }
+    }
+    // Pacing, not synchronisation: spreads the bounded load over the partition's 30 s.
+    std::this_thread::sleep_for(15ms);
+  }
+  const double partitioned_s = seconds_since(started);
+  CHECK(majority_failures == 0);
+  CHECK(minority_refused == minority_probes);
+  CHECK(all_report_dead(cluster, {0, 1}, kMinority));
+
+  cluster.heal();
+  const auto healed = SteadyClock::now();
+  REQUIRE(cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); }));
+  const double rejoin_s = seconds_since(healed);
+  // A read at ALL through the node that missed everything: it merges the replicas' copies and
+  // repairs its own. Every acknowledged write is there.
+  size_t lost = 0;
+  WireClient reader = cluster.connect(kMinority);
+  for (const std::string& key : acknowledged) {
+    auto got = reader.get({.table = "parted", .partition_key = key, .consistency = Consistency::All});
+    if (!got.is_ok() || !got->found || got->siblings.size() != 1 || got->siblings[0].value != key) {
+      ++lost;
+      UNSCOPED_INFO("lost " << key << ": " << got.describe());
+    }
+  }
+  CHECK(lost == 0);
+  // Read repair brought the minority's own copy up to date.
+  CHECK(all_agree_on(replicas_of(cluster, kMinority, "parted", acknowledged.back()),
+                     acknowledged.back()));
+  std::string outcomes;
+  for (const auto& [name, count] : minority_outcomes) outcomes += fmt::format(" {}={}", name, count);
+  std::printf("replication: partitioned %.1f s: %zu QUORUM writes acknowledged on the majority "
+              "(%zu failed); minority probes:%s; rejoined %.2f s after the heal; %zu lost\n",
+              partitioned_s, acknowledged.size(), majority_failures, outcomes.c_str(), rejoin_s,
+              lost);
 }

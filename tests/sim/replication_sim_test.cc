@@ -6,7 +6,8 @@
 //   - siblings tables: no acknowledged write is lost (it is a live sibling, or a write that may
 //     have been applied carried a context covering it);
 //   - every replica then holds the identical record; no record exceeds siblings_max;
-//   - a keyed write retried through the same replica coordinator applied at most once;
+//   - a keyed write retried through any coordinator while its owner (the first live replica)
+//     is unchanged applied at most once;
 //   - without faults, a client reads its own acknowledged write at R + W > N.
 // PAIRDB_REPLICATION_SIM_SEEDS=N runs N seeds (default 300); PAIRDB_REPLICATION_SIM_SEED=S
 // replays one. Each failure prints its seed.
@@ -41,6 +42,7 @@ struct WriteLog {
   std::string value;  // Unique; empty for a delete.
   replication::VersionVector context;
   std::string idempotency_key;
+  std::optional<size_t> owner;  // A keyed write's owner when it was first sent.
   enum class Outcome { kPending, kOk, kFailed, kUnknown } outcome = Outcome::kPending;
   std::optional<replication::Dot> dot;  // Once acknowledged.
 };
@@ -173,13 +175,15 @@ class Workload {
     REQUIRE(record.siblings.size() <= 100);
   }
 
-  // Sends a logged write; a keyed write that times out is retried through the same node when
-  // that node is a replica of the key (it then finds its own idempotency entry).
+  // Sends a logged write; a keyed write that times out is retried through a random node, which
+  // hands it to the key's owner; while the owner is the same node, the retry finds the first
+  // attempt's idempotency entry there.
   void issue(size_t via, const std::string& key, replication::LocalWrite write, Consistency level,
              int retries, std::function<void()> then) {
     const size_t index = writes_.size();
     writes_.push_back({key, write.tombstone ? "" : write.value, write.context,
-                       write.idempotency_key, WriteLog::Outcome::kPending, std::nullopt});
+                       write.idempotency_key, cluster_->owner_of(key),
+                       WriteLog::Outcome::kPending, std::nullopt});
     send(index, via, std::move(write), level, retries, std::move(then));
   }
 
@@ -188,7 +192,7 @@ class Workload {
     const std::string key = writes_[index].key;
     cluster_->write(
         via, key, write, level,
-        [this, index, via, write, level, retries, then](const replication::WriteResult& r) {
+        [this, index, write, level, retries, then](const replication::WriteResult& r) {
           WriteLog& w = writes_[index];
           if (r.status.is_ok()) {
             w.outcome = WriteLog::Outcome::kOk;
@@ -208,11 +212,10 @@ class Workload {
             }
           } else if (r.status.code() == StatusCode::kTimeout) {
             w.outcome = WriteLog::Outcome::kUnknown;
-            const auto& replicas = cluster_->replicas_of(w.key);
-            const bool via_replica =
-                std::find(replicas.begin(), replicas.end(), via) != replicas.end();
-            if (retries > 0 && !w.idempotency_key.empty() && via_replica && cluster_->up(via)) {
-              send(index, via, write, level, retries - 1, then);
+            const auto owner = cluster_->owner_of(w.key);
+            if (retries > 0 && !w.idempotency_key.empty() && owner && owner == w.owner &&
+                cluster_->up(*owner)) {
+              send(index, random_up_node(), write, level, retries - 1, then);
               return;
             }
           } else {

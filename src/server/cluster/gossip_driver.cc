@@ -205,6 +205,7 @@ asio::awaitable<void> GossipDriver::receive_loop() {
     auto [ec, n] = co_await udp_.async_receive_from(asio::buffer(buffer), sender, kUseTuple);
     if (stopped_ || ec == asio::error::operation_aborted) break;
     if (ec) continue;  // A transient socket error; the next datagram may be fine.
+    if (cut_off(sender.address().to_string())) continue;
     deliver(endpoint_text(sender.address(), sender.port()), std::string_view(buffer.data(), n),
             gossip::Channel::kDatagram);
   }
@@ -247,6 +248,9 @@ asio::awaitable<void> GossipDriver::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
     if (stopped_ || ec == asio::error::operation_aborted) break;
     if (ec) continue;
+    boost::system::error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    if (remote_ec || cut_off(remote.address().to_string())) continue;  // Closes it.
     if (streams_open_ >= kGossipStreamsMax) {
       send_failures_.inc();
       continue;  // The socket closes here; the peer's core retries its request later.
@@ -324,6 +328,7 @@ void GossipDriver::flush() {
       send_datagram(out.to_addr, out.bytes);
       continue;
     }
+    if (cut_off(out.to_addr)) continue;
     const std::optional<udp::endpoint> to = endpoint_for(out.to_addr);
     if (!to || streams_open_ >= kGossipStreamsMax) {
       send_failures_.inc();  // The requester asks again after meta_retry.
@@ -341,6 +346,7 @@ void GossipDriver::flush() {
 
 void GossipDriver::send_datagram(const std::string& to, const std::string& bytes) {
   PAIRDB_ASSERT(bytes.size() <= gossip::kDatagramBytesMax);
+  if (cut_off(to)) return;
   const std::optional<udp::endpoint> endpoint = endpoint_for(to);
   if (!endpoint || stopped_) {
     send_failures_.inc();

@@ -32,6 +32,7 @@
 #include <pairdb/status.h>
 
 #include "gossip/gossip_endpoint.h"
+#include "net/partition_filter.h"
 #include "replication/cluster_view.h"
 #include "server/config/host_port.h"
 #include "server/metrics.h"
@@ -55,6 +56,9 @@ struct GossipDriverOptions {
   // Polled every housekeeping period on the strand; a change is announced through gossip.
   std::function<uint64_t()> schema_version;
   std::function<uint64_t()> load_bytes;
+  // Test-only fault hook (never set in production): gossip to and from the hosts it blocks is
+  // dropped, as if the network to them were cut.
+  const net::PartitionFilter* partition = nullptr;
 };
 
 class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
@@ -94,6 +98,10 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   void publish_view();
   void schedule(Instant at);
   std::optional<udp::endpoint> endpoint_for(const std::string& address);
+  // Whether the test partition hook drops traffic with `host_or_address`.
+  bool cut_off(const std::string& host_or_address) const {
+    return options_.partition != nullptr && options_.partition->blocks(host_or_address);
+  }
 
   const GossipDriverOptions options_;
   Strand strand_;

@@ -29,6 +29,10 @@ internode::InternodeError internode_error(const Status& status) {
   internode::InternodeError error;
   error.code = static_cast<uint16_t>(net::error_code_for(status));
   error.message = std::string(status.message());
+  if (const auto quorum = status.quorum()) {
+    error.required = quorum->required;
+    error.achieved = quorum->achieved;
+  }
   return error;
 }
 

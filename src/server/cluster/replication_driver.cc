@@ -49,6 +49,8 @@ Result<VersionRecord> read_reply_record(const Result<internode::Response>& respo
 
 Status status_of(const internode::InternodeError& error) {
   const std::string_view message = error.message;
+  const QuorumCount quorum{error.required, error.achieved};
+  const bool counted = error.required != 0 || error.achieved != 0;
   switch (static_cast<wire::ErrorCode>(error.code)) {
     case wire::ErrorCode::NotFound:
       return Status::not_found(message);
@@ -59,9 +61,9 @@ Status status_of(const internode::InternodeError& error) {
     case wire::ErrorCode::TooLarge:
       return Status::too_large(message);
     case wire::ErrorCode::Unavailable:
-      return Status::unavailable(message);
+      return counted ? Status::unavailable(message, quorum) : Status::unavailable(message);
     case wire::ErrorCode::Timeout:
-      return Status::timeout(message);
+      return counted ? Status::timeout(message, quorum) : Status::timeout(message);
     case wire::ErrorCode::Overloaded:
       return Status::overloaded(message);
     case wire::ErrorCode::ShuttingDown:
@@ -96,7 +98,8 @@ Result<Placed> place_key(const replication::ClusterSnapshot& snapshot,
         "replication factor, e.g. \"replication\": {{\"{}\": {}}}",
         replication::consistency_name(level), placed.rule.required(), table.spec.name,
         spec.total_rf(), placed.replicas.size(), local_dc,
-        std::max<size_t>(1, placed.replicas.size())));
+        std::max<size_t>(1, placed.replicas.size())),
+        QuorumCount{placed.rule.required(), static_cast<uint32_t>(placed.replicas.size())});
   }
   return placed;
 }
@@ -130,19 +133,35 @@ net::InternodeDeadline ReplicationDriver::transport_deadline(Instant deadline) c
   return net::InternodeDeadline(std::chrono::microseconds(deadline.us()));
 }
 
+template <typename T>
+Reply<T> ReplicationDriver::timed(std::string_view op, replication::Consistency level,
+                                  Reply<T> done) const {
+  if (options_.latency == nullptr) return done;
+  return [this, op, level, started = now(), done = std::move(done)](Result<T> result) {
+    const std::string_view outcome =
+        result.is_ok() ? std::string_view("OK") : status_code_name(result.status().code());
+    options_.latency->observe(op, replication::consistency_name(level), outcome,
+                              static_cast<uint64_t>(std::max<int64_t>(0, (now() - started).count())));
+    done(std::move(result));
+  };
+}
+
 void ReplicationDriver::write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done) {
+  done = timed("write", write.consistency, std::move(done));
   asio::post(io_, [this, write = std::move(write), done = std::move(done)]() mutable {
     start_write(std::move(write), std::move(done), /*forwarded=*/false);
   });
 }
 
 void ReplicationDriver::read(CoordinatedRead read, Reply<VersionRecord> done) {
+  done = timed("read", read.consistency, std::move(done));
   asio::post(io_, [this, read = std::move(read), done = std::move(done)]() mutable {
     start_read(std::move(read), std::move(done));
   });
 }
 
 void ReplicationDriver::range(CoordinatedRange range, Reply<CoordinatedRangeReply> done) {
+  done = timed("query", range.consistency, std::move(done));
   asio::post(io_, [this, range = std::move(range), done = std::move(done)]() mutable {
     start_range(std::move(range), std::move(done));
   });
@@ -167,6 +186,10 @@ void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWri
     return;
   }
   const Instant deadline = std::min(write.deadline, now() + options_.write_timeout);
+  replication::WriteRequest request{std::move(placed->replicas), placed->rule, options_.local_dc,
+                                    deadline};
+  request.keyed = !write.write.idempotency_key.empty();
+  request.forwarded = forwarded;
   auto op = std::make_shared<Op>();
   op->table = write.table;
   op->partition_key = write.partition_key;
@@ -177,10 +200,7 @@ void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWri
   op->write_done = std::move(done);
   const OpId id = next_op_++;
   ops_[id] = op;
-  coordinator_.start_write(id,
-                           replication::WriteRequest{std::move(placed->replicas), placed->rule,
-                                                     options_.local_dc, deadline},
-                           now(), outbox_);
+  coordinator_.start_write(id, std::move(request), now(), outbox_);
   drain();
 }
 

@@ -42,6 +42,7 @@
 #include "replication/replica_store.h"
 #include "server/api/replicator.h"
 #include "server/catalog/catalog.h"
+#include "server/request_metrics.h"
 
 namespace pairdb::server {
 
@@ -54,6 +55,9 @@ struct ReplicationDriverOptions {
   uint64_t idempotency_window_ms = 24ull * 3600 * 1000;  // For forwarded writes' policy.
   std::function<void(std::function<void()>)> run_blocking;
   const Clock* clock = nullptr;
+  // Latency and outcome of every write, read and query a client asked this node to coordinate,
+  // by consistency level (RequestMetricsSpec::replicated()); none when null.
+  RequestMetrics* latency = nullptr;
 };
 
 // Totals since start, readable from any thread (metrics).
@@ -118,6 +122,9 @@ class ReplicationDriver final : public Replicator {
   void on_timer();
   void publish_stats();
   Instant now() const { return options_.clock->monotonic(); }
+  // `done`, recording the operation's latency and outcome first (options_.latency).
+  template <typename T>
+  Reply<T> timed(std::string_view op, replication::Consistency level, Reply<T> done) const;
   net::InternodeDeadline transport_deadline(Instant deadline) const;
 
   boost::asio::io_context& io_;

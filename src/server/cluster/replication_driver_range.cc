@@ -81,7 +81,8 @@ void ReplicationDriver::start_range(CoordinatedRange range, Reply<CoordinatedRan
         id, Status::unavailable(fmt::format(
                 "consistency {} needs {} live replica(s) of the partition; {} alive",
                 replication::consistency_name(op->placed.rule.level), op->placed.rule.required(),
-                replication::quorum_relevant(op->placed.rule, alive))));
+                replication::quorum_relevant(op->placed.rule, alive)),
+                {op->placed.rule.required(), replication::quorum_relevant(op->placed.rule, alive)}));
     return;
   }
   while (!replication::quorum_met(op->placed.rule, replication::dcs_where(replicas, [&](size_t i) {

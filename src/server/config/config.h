@@ -143,6 +143,11 @@ struct NodeConfig {
     uint64_t speculative_retry_ms = 50;  // 0 = never ask an extra replica.
     bool operator==(const Replication&) const = default;
   };
+  // Fault hooks for the test suites; empty (off) everywhere else.
+  struct Testing {
+    std::string partition_file;  // net/partition_filter.h.
+    bool operator==(const Testing&) const = default;
+  };
 
   Node node;
   Network network;
@@ -154,6 +159,7 @@ struct NodeConfig {
   Gossip gossip;
   Internode internode;
   Replication replication;
+  Testing testing;
 
   bool operator==(const NodeConfig&) const = default;
 };

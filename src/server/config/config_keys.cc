@@ -295,10 +295,20 @@ std::vector<KeyDescriptor> replication_keys() {
   };
 }
 
+std::vector<KeyDescriptor> testing_keys() {
+  return {
+      string_key("testing", "partition_file", PAIRDB_CONFIG_FIELD(testing, partition_file),
+                 StringRule::kPath,
+                 "TEST ONLY, never in production: a file listing hosts (one per line) whose "
+                 "gossip and internode traffic with this node is dropped, re-read every 100 ms "
+                 "(empty = off)"),
+  };
+}
+
 std::vector<KeyDescriptor> build_descriptors() {
   std::vector<KeyDescriptor> all;
   for (auto section : {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys,
-                       log_keys, gossip_keys, internode_keys, replication_keys}) {
+                       log_keys, gossip_keys, internode_keys, replication_keys, testing_keys}) {
     std::vector<KeyDescriptor> keys = section();
     all.insert(all.end(), std::make_move_iterator(keys.begin()),
                std::make_move_iterator(keys.end()));

@@ -41,6 +41,10 @@ net::HttpResponse error_response(const Status& status, unsigned version) {
   json::object error;
   error["code"] = error_code_name(status.code());
   error["message"] = printable_utf8(status.message());
+  if (const auto quorum = status.quorum()) {
+    error["required"] = quorum->required;
+    error["achieved"] = quorum->achieved;
+  }
   net::HttpResponse response =
       json_response(http_status_for(status.code()), json::object{{"error", error}}, version);
   // A node that is stopping refuses new requests; any other node can take them at once.

@@ -104,8 +104,10 @@ struct WireApi::Call {
     respond(std::move(response));
   }
   void fail(const Status& status) {
+    const QuorumCount quorum = status.quorum().value_or(QuorumCount{});
     finish(status.code(), net::encode_error_frame(frame.header.stream_id, opcode(),
-                                                  net::error_code_for(status), status.message()));
+                                                  net::error_code_for(status), status.message(),
+                                                  quorum.required, quorum.achieved));
   }
   void reply(const FlatBufferBuilder& builder) {
     finish(StatusCode::kOk, net::encode_response_frame(frame.header.stream_id, opcode(), builder));

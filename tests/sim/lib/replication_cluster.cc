@@ -195,8 +195,10 @@ void ReplicationCluster::start_write(Node& n, const std::string& key, replicatio
     callback(refused);
     return;
   }
-  n.coordinator->start_write(id, {std::move(view), *rule, "dc1", op.deadline}, sim_.now(),
-                             n.outbox);
+  replication::WriteRequest request{std::move(view), *rule, "dc1", op.deadline};
+  request.keyed = !op.write->idempotency_key.empty();
+  request.forwarded = forwarded;
+  n.coordinator->start_write(id, std::move(request), sim_.now(), n.outbox);
   drain(n);
 }
 
@@ -542,6 +544,13 @@ void ReplicationCluster::restart(size_t i) {
 }
 
 bool ReplicationCluster::up(size_t i) const { return nodes_[i]->up; }
+
+std::optional<size_t> ReplicationCluster::owner_of(const std::string& key) {
+  for (size_t r : replicas_of(key)) {
+    if (seen_alive_[r]) return r;
+  }
+  return std::nullopt;
+}
 
 void ReplicationCluster::set_clock_skew_ms(size_t i, int64_t skew_ms) {
   nodes_[i]->skew_ms = skew_ms;

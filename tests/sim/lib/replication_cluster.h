@@ -71,6 +71,9 @@ class ReplicationCluster {
   bool up(size_t i) const;
   // The natural replicas of `key`, as node indexes in preference order.
   const std::vector<size_t>& replicas_of(const std::string& key);
+  // The replica that applies a keyed write of `key` now: the first the (shared) failure
+  // detector sees alive, in preference order. None when all are seen dead.
+  std::optional<size_t> owner_of(const std::string& key);
 
   // A client operation coordinated by node `via` (which must be up). `done` runs exactly once.
   void write(size_t via, const std::string& key, replication::LocalWrite write,

@@ -121,11 +121,13 @@ TEST_CASE("a write with too few live replicas is Unavailable at once and applies
   REQUIRE(out.write_results.size() == 1);
   CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
   CHECK(out.write_results[0].required == 3);
+  // The counts travel on the Status too, so every front end can put them on the wire.
+  CHECK(out.write_results[0].status.quorum() == QuorumCount{3, 2});
   CHECK(c.counters().unavailable == 1);
   CHECK(c.in_flight() == 0);
 }
 
-TEST_CASE("a write at ONE answers after the local apply; a dead replica is a missed write") {
+TEST_CASE("a write at ONE answers after the local apply, a dead replica is a missed write") {
   Coordinator c;
   CoordinatorOutbox out;
   c.start_write(kOp, write_request(three_with_dead(1), rule(Consistency::kOne, {{"dc1", 3}})),
@@ -157,6 +159,7 @@ TEST_CASE("a write short of its acks at the deadline answers Timeout: unknown ou
   CHECK(result.status.message().find("may have been applied") != std::string::npos);
   CHECK(result.acked == 1);
   CHECK(result.required == 2);
+  CHECK(result.status.quorum() == QuorumCount{2, 1});
   CHECK(c.counters().timeouts == 1);
   CHECK(c.in_flight() == 0);
   out.clear();
@@ -214,7 +217,57 @@ TEST_CASE("a node that is not a replica forwards the write to a live one, local 
   CHECK(c.in_flight() == 0);
 }
 
-TEST_CASE("EACH_QUORUM needs a majority in every DC; LOCAL_QUORUM only in the local one") {
+TEST_CASE("a keyed write is applied by its owner, the first live replica, whoever receives it") {
+  const auto quorum = rule(Consistency::kQuorum, {{"dc1", 3}});
+  // This node is the third replica: an unkeyed write is applied here...
+  auto replicas = replicas_in("dc1", 3, /*self_first=*/false);
+  replicas[2].is_self = true;
+  {
+    Coordinator c;
+    CoordinatorOutbox out;
+    c.start_write(kOp, write_request(replicas, quorum), kStart, out);
+    CHECK(out.local_applies.size() == 1);
+    CHECK(out.forwards.empty());
+  }
+  // ...a keyed one goes to the owner (the first replica), so a retry through any node meets the
+  // first attempt's idempotency entry there...
+  {
+    Coordinator c;
+    CoordinatorOutbox out;
+    WriteRequest keyed = write_request(replicas, quorum);
+    keyed.keyed = true;
+    c.start_write(kOp, keyed, kStart, out);
+    CHECK(out.local_applies.empty());
+    REQUIRE(out.forwards.size() == 1);
+    CHECK(out.forwards[0].replica == 0);
+    CHECK(c.counters().forwards == 1);
+  }
+  // ...or to the next live one when the first is down...
+  {
+    Coordinator c;
+    CoordinatorOutbox out;
+    auto first_down = replicas;
+    first_down[0].alive = false;
+    WriteRequest keyed = write_request(first_down, quorum);
+    keyed.keyed = true;
+    c.start_write(kOp, keyed, kStart, out);
+    REQUIRE(out.forwards.size() == 1);
+    CHECK(out.forwards[0].replica == 1);
+  }
+  // ...and a forwarded keyed write is applied where it arrives: never forwarded again.
+  {
+    Coordinator c;
+    CoordinatorOutbox out;
+    WriteRequest forwarded = write_request(replicas, quorum);
+    forwarded.keyed = true;
+    forwarded.forwarded = true;
+    c.start_write(kOp, forwarded, kStart, out);
+    CHECK(out.local_applies.size() == 1);
+    CHECK(out.forwards.empty());
+  }
+}
+
+TEST_CASE("EACH_QUORUM needs a majority in every DC, LOCAL_QUORUM only in the local one") {
   auto replicas = replicas_in("dc1", 3);
   auto remote = replicas_in("dc2", 3, /*self_first=*/false, 10);
   replicas.insert(replicas.end(), remote.begin(), remote.end());
@@ -247,7 +300,7 @@ TEST_CASE("EACH_QUORUM needs a majority in every DC; LOCAL_QUORUM only in the lo
   CHECK(out.write_results[0].status.is_ok());
 }
 
-TEST_CASE("a QUORUM read asks this node and one more; equal answers need no repair") {
+TEST_CASE("a QUORUM read asks this node and one more, equal answers need no repair") {
   Coordinator c;
   CoordinatorOutbox out;
   c.start_read(kOp, read_request(replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})),
@@ -289,7 +342,7 @@ TEST_CASE("blocking read repair answers only after the stale replica acked the m
   CHECK(c.in_flight() == 0);
 }
 
-TEST_CASE("async read repair answers at once; off never repairs; ONE never blocks") {
+TEST_CASE("async read repair answers at once, off never repairs, ONE never blocks") {
   const VersionRecord newer = record_of("new", 1, 2000);
   for (const ReadRepair mode : {ReadRepair::kAsync, ReadRepair::kOff}) {
     Coordinator c;
@@ -368,6 +421,7 @@ TEST_CASE("a read short of its rule at the deadline answers Timeout with its cou
   REQUIRE(out.read_results.size() == 1);
   CHECK(out.read_results[0].status.code() == StatusCode::kTimeout);
   CHECK(out.read_results[0].answered == 1);
+  CHECK(out.read_results[0].status.quorum() == QuorumCount{3, 1});
   CHECK(out.read_results[0].required == 3);
   CHECK(c.in_flight() == 0);
 }

@@ -48,3 +48,17 @@ TEST_CASE("error bodies are valid UTF-8 whatever the message holds", "[http][jso
   CHECK(pairdb::is_utf8(response.body()));
   CHECK(response.body().find("\\\\xFF\\\\xFE") != std::string::npos);
 }
+
+TEST_CASE("an Unavailable or Timeout error body carries its quorum counts", "[http][json]") {
+  const auto counted = error_response(
+      pairdb::Status::unavailable("consistency ALL needs 3", pairdb::QuorumCount{3, 2}), 11);
+  CHECK(counted.result_int() == 503);
+  const auto body = boost::json::parse(counted.body()).as_object().at("error").as_object();
+  CHECK(body.at("code").as_string() == "Unavailable");
+  CHECK(body.at("required").to_number<int64_t>() == 3);
+  CHECK(body.at("achieved").to_number<int64_t>() == 2);
+
+  const auto plain = error_response(pairdb::Status::invalid_argument("bad"), 11);
+  const auto plain_body = boost::json::parse(plain.body()).as_object().at("error").as_object();
+  CHECK_FALSE(plain_body.contains("required"));
+}
