@@ -34,6 +34,8 @@ void print_row(std::ostream& out, const std::vector<std::string>& cells,
     }
     if (!last) line += "  ";
   }
+  // Empty trailing cells leave only padding: no line ends in spaces.
+  while (!line.empty() && line.back() == ' ') line.pop_back();
   out << line << '\n';
 }
 

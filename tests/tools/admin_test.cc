@@ -235,7 +235,7 @@ TEST_CASE_METHOD(AdminFixture, "flush and compact, with progress on stderr") {
   CHECK(admin_json({"tablestats", "t"}).at("t").at("records").as_string() == "20");
 }
 
-TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr; --help exits 0") {
+TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr, --help exits 0") {
   for (const std::vector<std::string>& bad :
        std::vector<std::vector<std::string>>{{},
                                              {"no-such-command"},

@@ -9,7 +9,7 @@ using namespace pairdb::admin;
 using pairdb::client::Consistency;
 using pairdb::client::NodeInfo;
 
-TEST_CASE("columns align to the widest cell; numbers align right; no trailing spaces") {
+TEST_CASE("columns align to the widest cell, numbers align right, no trailing spaces") {
   TablePrinter printer({{"Name"}, {"Count", TablePrinter::Align::kRight}, {"Note"}});
   printer.add_row({"a", "1", "x"});
   printer.add_row({"longer", "12345", ""});

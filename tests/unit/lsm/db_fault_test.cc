@@ -63,7 +63,7 @@ int count_corrupt_reads(DB& db, int count,
 }  // namespace
 
 TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
-                 "ENOSPC on WAL append fails the write clearly; the DB stays readable and recovers",
+                 "ENOSPC on WAL append fails the write clearly, the DB stays readable and recovers",
                  "[db][fault]") {
   {
     auto db = open_db(options);
@@ -114,7 +114,7 @@ TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
 }
 
 TEST_CASE_METHOD(SmallEngineOnFaultyEnv,
-                 "a torn WAL tail is dropped and counted; everything before it survives",
+                 "a torn WAL tail is dropped and counted, everything before it survives",
                  "[db][fault]") {
   write_keys_and_close(options, 10);
   auto wals = files_of_type(env, FileType::kWal);

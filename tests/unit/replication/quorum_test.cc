@@ -36,7 +36,7 @@ TEST_CASE("global levels count acks from any replica of any DC") {
   CHECK(rule_ok(Consistency::kQuorum, two_dcs).per_dc.empty());
 }
 
-TEST_CASE("local levels count only the coordinator's DC; EACH_QUORUM every DC") {
+TEST_CASE("local levels count only the coordinator's DC, EACH_QUORUM every DC") {
   const auto spec = dcs({{"dc1", 3}, {"dc2", 2}});
   const QuorumRule local = rule_ok(Consistency::kLocalQuorum, spec, "dc2");
   CHECK(local.total == 0);

@@ -58,7 +58,7 @@ TEST_CASE("unknown tables and oversized inputs get distinct errors", "[server][i
   CHECK(stack.put("t", "pk", std::string(10, 'x')).is_ok());
 }
 
-TEST_CASE("blind concurrent writes make siblings; a write with the context resolves them",
+TEST_CASE("blind concurrent writes make siblings, a write with the context resolves them",
           "[server][items]") {
   Stack stack;
   stack.create_table("t");

@@ -71,7 +71,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("WireApi: a put then a get returns the value; an idempotent retry is a duplicate") {
+TEST_CASE("WireApi: a put then a get returns the value, an idempotent retry is a duplicate") {
   Rig rig;
   rig.stack.create_table("users");
   test::PutArgs put{.table = "users",
