@@ -183,6 +183,12 @@ Status Node::Parts::open_storage() {
   threads = resolve_thread_counts(config, std::max(1u, std::thread::hardware_concurrency()));
   workers = std::make_unique<asio::thread_pool>(threads.storage_workers);
   PAIRDB_ASSIGN_OR_RETURN(storage, StorageStack::open(storage_options(contexts)));
+  if (storage->writer_id() != node_id) {
+    PAIRDB_LOG_INFO("node",
+                    "storage.wal_sync may lose acknowledged writes in a crash: this run mints "
+                    "version dots as writer {} (a fresh id per start, so no dot is ever reused)",
+                    storage->writer_id().to_string());
+  }
   PAIRDB_ASSIGN_OR_RETURN(tokens,
                           load_or_create_tokens(db(), config.node.num_tokens, node_id.high_word()));
   if (tokens.size() != config.node.num_tokens) {

@@ -1,6 +1,7 @@
 #include "server/storage_stack.h"
 
 #include "common/assert.h"
+#include "server/cluster/node_identity.h"
 
 namespace pairdb::server {
 
@@ -35,7 +36,11 @@ Result<std::unique_ptr<StorageStack>> StorageStack::open(StorageStackOptions opt
   PAIRDB_ASSIGN_OR_RETURN(stack->db_, lsm::DB::open(options.engine, options.db_path));
   PAIRDB_ASSIGN_OR_RETURN(stack->catalog_, Catalog::open(stack->db_.get(), options.catalog_seed));
   stack->filter_->attach(stack->catalog_.get());
-  stack->store_ = std::make_unique<replication::ReplicaStore>(stack->db_.get(), options.node_id);
+  const bool wal_may_lose_writes = options.engine.wal_sync_mode != lsm::WalSyncMode::kPerWrite;
+  PAIRDB_ASSIGN_OR_RETURN(stack->writer_id_,
+                          writer_id_for_this_start(stack->db_.get(), options.node_id,
+                                                   wal_may_lose_writes));
+  stack->store_ = std::make_unique<replication::ReplicaStore>(stack->db_.get(), stack->writer_id_);
 
   ItemServiceOptions items;
   items.limits = options.limits;

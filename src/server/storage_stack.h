@@ -31,7 +31,9 @@ struct StorageStackOptions {
   std::string db_path;
   // The engine's options; open() adds the compaction filter and create_if_missing.
   lsm::Options engine;
-  ring::NodeId node_id;  // Mints the dots of writes this node coordinates.
+  // The node; the dots of the writes it applies are minted under writer_id_for_this_start()
+  // (the node id itself unless the engine's wal_sync mode may lose acknowledged writes).
+  ring::NodeId node_id;
   uint64_t tombstone_grace_ms = 0;
   uint64_t catalog_seed = 0;  // Seeds the catalog's table ids.
   ItemLimits limits;
@@ -57,6 +59,8 @@ class StorageStack {
   lsm::DB* db() const { return db_.get(); }
   Catalog* catalog() const { return catalog_.get(); }
   replication::ReplicaStore* store() const { return store_.get(); }
+  // The id the store mints dots with for this run (writer_id_for_this_start).
+  const ring::NodeId& writer_id() const { return writer_id_; }
   replication::HybridClock* hlc() { return &hlc_; }
   ItemService* items() const { return items_.get(); }
   TableService* tables() const { return tables_.get(); }
@@ -69,6 +73,7 @@ class StorageStack {
   std::unique_ptr<lsm::DB> db_;
   std::unique_ptr<Catalog> catalog_;
   replication::HybridClock hlc_;
+  ring::NodeId writer_id_;
   std::unique_ptr<replication::ReplicaStore> store_;
   std::unique_ptr<ItemService> items_;
   std::unique_ptr<TableService> tables_;

@@ -148,4 +148,33 @@ Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count
   return tokens;
 }
 
+Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& node,
+                                              bool wal_may_lose_writes) {
+  if (!wal_may_lose_writes) return node;
+  const std::string key =
+      replication::encode_item_key(replication::kSystemTableId, "node.incarnation", "");
+  uint32_t incarnation = 0;
+  auto stored = db->get(lsm::ReadOptions{}, key);
+  if (stored.is_ok()) {
+    std::string_view in = *stored;
+    if (!get_fixed32(&in, &incarnation) || !in.empty()) {
+      return Status::corruption("the node's stored incarnation counter is damaged");
+    }
+  } else if (!stored.status().is_not_found()) {
+    return stored.status();
+  }
+  ++incarnation;  // 0 is never used: the first such start is 1.
+  if (incarnation == 0) return Status::corruption("the node's incarnation counter wrapped");
+  std::string encoded;
+  put_fixed32(&encoded, incarnation);
+  lsm::WriteOptions options;
+  options.sync = true;  // Durable before any dot is minted under it.
+  PAIRDB_TRY(db->put(options, key, encoded));
+  ring::NodeId writer = node;
+  for (size_t i = 0; i < 4; ++i) {
+    writer.bytes[12 + i] = static_cast<uint8_t>(incarnation >> (8 * (3 - i)));
+  }
+  return writer;
+}
+
 }  // namespace pairdb::server

@@ -28,4 +28,18 @@ Result<std::vector<std::string>> load_or_create_context_keys(const std::string& 
 // The node's tokens from the system table, or `count` fresh random ones persisted there.
 Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed);
 
+// The id this replica mints dots with (its "writer id") for this run of the process.
+//
+// A dot (writer, counter) must never name two different writes. The counter comes from the
+// replica's stored record, so a replica that loses acknowledged-but-unsynced WAL records in a
+// crash (wal_sync "none" or "periodic") would count again from an older value and re-mint dots
+// its peers already hold for other writes, and the merge would drop one of the two. With
+// `wal_may_lose_writes` each start therefore mints under a fresh writer id: the node id with
+// its last four bytes replaced by a per-start incarnation counter, which is kept in the system
+// table and synced before use (so it never repeats, even across crashes). Version vectors then
+// carry one entry per such start of the node (for the items written since). With wal_sync
+// "always" nothing acknowledged is ever lost, and the writer id is the node id itself.
+Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& node,
+                                              bool wal_may_lose_writes);
+
 }  // namespace pairdb::server
