@@ -14,8 +14,9 @@ PACKAGES=(
   # Benchmark-only: the engines pairdb-lsm-bench compares against. The engine never links them,
   # and the bench builds without them (their columns then say absent).
   librocksdb-dev libleveldb-dev
-  # Benchmark-only: the server bench/compare-redis.sh measures pairdb against (and its tools).
-  redis-server redis-tools
+  # Benchmark-only: the servers bench/compare-redis.sh and bench/compare-cluster.sh measure
+  # pairdb against (and their tools): redis-server, and etcd 3.4 for the cluster comparison.
+  redis-server redis-tools etcd-server
   # Wire schemas (gossip, later the client and internode protocols).
   flatbuffers-compiler libflatbuffers-dev
   # The daemon: Asio/Beast (Boost 1.81 for Boost.JSON), TOML config, sd_notify, TLS.
@@ -43,5 +44,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# redis-server and etcd-server ship a system service; the benchmarks start their own instances
+# on free ports, so none is started by the install: invoke-rc.d's policy hook refuses it while
+# apt runs (unless the machine already has a policy of its own).
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
+  trap '$SUDO rm -f "$POLICY"' EXIT
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

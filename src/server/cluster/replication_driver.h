@@ -118,7 +118,9 @@ class ReplicationDriver final : public Replicator {
   void on_range_page(OpId id, size_t replica, Result<replication::RangePage> page);
   void finish_range(OpId id, Status status);
   void expire_ranges(Instant now);
+  // Arms the timer for `at`, or kTickGranularity from now if sooner; keeps an earlier one.
   void arm_timer(Instant at);
+  static constexpr Duration kTickGranularity = std::chrono::milliseconds(5);
   void on_timer();
   void publish_stats();
   Instant now() const { return options_.clock->monotonic(); }
