@@ -90,9 +90,7 @@ class [[nodiscard]] Status {
   StatusCode code() const { return code_; }
   std::string_view message() const { return detail_ ? std::string_view(detail_->message) : ""; }
   // Set on an Unavailable or Timeout of a replicated operation; absent otherwise.
-  std::optional<QuorumCount> quorum() const {
-    return detail_ ? detail_->quorum : std::nullopt;
-  }
+  std::optional<QuorumCount> quorum() const { return detail_ ? detail_->quorum : std::nullopt; }
 
   // "Corruption: bad block checksum in 000012.sst at offset 4096".
   std::string to_string() const;
@@ -107,8 +105,7 @@ class [[nodiscard]] Status {
   };
 
   Status(StatusCode code, std::string_view msg, std::optional<QuorumCount> quorum = std::nullopt)
-      : code_(code),
-        detail_(std::make_shared<const Detail>(Detail{std::string(msg), quorum})) {}
+      : code_(code), detail_(std::make_shared<const Detail>(Detail{std::string(msg), quorum})) {}
 
   StatusCode code_ = StatusCode::kOk;
   std::shared_ptr<const Detail> detail_;  // Null when OK.

@@ -359,11 +359,11 @@ void InternodeClient::send(const InternodePeer& peer, const internode::Request& 
   }
   PeerState& state = peer_state(peer);
   state.stats.requests += 1;
-  if (options_.partition != nullptr && options_.partition->blocks(peer.address)) {
+  if (options_.TEST_partition != nullptr && options_.TEST_partition->blocks(peer.address)) {
     state.stats.errors += 1;
-    fail_later(std::move(done), Status::unavailable(fmt::format(
-                                    "node {} at {} is cut off (test partition)",
-                                    short_id(peer.node_id), peer.address)));
+    fail_later(std::move(done),
+               Status::unavailable(fmt::format("node {} at {} is cut off (test partition)",
+                                               short_id(peer.node_id), peer.address)));
     return;
   }
   if (state.stats.in_flight >= options_.max_inflight_per_peer ||

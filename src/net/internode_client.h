@@ -55,7 +55,7 @@ struct InternodeClientOptions {
   uint32_t sweep_interval_ms = 20;  // How often expired requests are timed out.
   // Test-only fault hook (never set in production): requests to a peer it blocks fail at once,
   // as if the network to it were cut.
-  const PartitionFilter* partition = nullptr;
+  const PartitionFilter* TEST_partition = nullptr;
 };
 
 // Per peer, since the client started.

@@ -24,7 +24,12 @@ PartitionFilter::PartitionFilter(std::string path) : path_(std::move(path)) {}
 
 Status PartitionFilter::reload() {
   std::vector<std::string> hosts;
+  errno = 0;
   std::ifstream in(path_);
+  if (!in.is_open() && errno != ENOENT) {
+    return Status::io_error(
+        fmt::format("opening test partition file {}: {}", path_, std::strerror(errno)));
+  }
   if (in.is_open()) {
     std::string line;
     while (std::getline(in, line)) {
@@ -58,7 +63,8 @@ std::string_view PartitionFilter::host_of(std::string_view host_or_address) {
   }
   const auto colon = host_or_address.find(':');
   // More than one colon without brackets: a bare IPv6 literal.
-  if (colon == std::string_view::npos || host_or_address.find(':', colon + 1) != std::string_view::npos) {
+  if (colon == std::string_view::npos ||
+      host_or_address.find(':', colon + 1) != std::string_view::npos) {
     return host_or_address;
   }
   return host_or_address.substr(0, colon);

@@ -1,8 +1,9 @@
-// PartitionFilter: the test-only network fault hook. A node started with
-// `--test-partition-file PATH` drops all gossip and internode traffic between itself and the
-// hosts that file lists, as if the network between them were cut: the cluster tests use it to
-// partition a node away and heal it, without root and without touching other processes.
-// Never enabled in production: without the flag the daemon builds no filter at all.
+// PartitionFilter: the test-only network fault hook. A node given a partition file drops all
+// gossip and internode traffic between itself and the hosts that file lists, as if the network
+// between them were cut: the cluster tests use it to partition a node away and heal it,
+// without root and without touching other processes.
+// Never enabled in production: without the config key testing.partition_file (flag
+// `--testing.partition_file PATH`) the daemon builds no filter at all.
 //
 // The file holds one host per line (an IP literal, as the peers' addresses spell it); blank
 // lines and lines starting with '#' are ignored; a missing or empty file blocks nothing. The
@@ -25,7 +26,8 @@ class PartitionFilter {
  public:
   explicit PartitionFilter(std::string path);
 
-  // Re-reads the file. An unreadable file keeps the previous set (and says why).
+  // Re-reads the file. A missing file blocks nothing; one that cannot be read keeps the
+  // previous set (and says why).
   Status reload();
 
   // Whether traffic with `host_or_address` ("10.0.0.3", "10.0.0.3:7402", "[::1]:7402") is cut.

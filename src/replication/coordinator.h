@@ -223,6 +223,7 @@ class Coordinator {
   void answer_write(OpId op, WriteOp& w, Status status, CoordinatorOutbox& out);
   bool write_done(const WriteOp& w) const;
   uint32_t acked(const WriteOp& w) const;
+  QuorumCount acked_count(const WriteOp& w) const;  // What the acks achieve toward the rule.
 
   // Reads (coordinator_read.cc).
   bool ask_next(OpId op, ReadOp& r, CoordinatorOutbox& out);
@@ -234,6 +235,7 @@ class Coordinator {
   void tick_reads(Instant now, CoordinatorOutbox& out);
   std::optional<size_t> next_to_ask(const ReadOp& r) const;
   uint32_t answered(const ReadOp& r) const;
+  QuorumCount answered_count(const ReadOp& r) const;
 
   void schedule(Instant at, CoordinatorOutbox& out) const;
   static uint32_t count(const std::vector<Reply>& replies, Reply kind);

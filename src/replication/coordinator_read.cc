@@ -21,7 +21,7 @@ void Coordinator::start_read(OpId op, ReadRequest request, Instant now, Coordina
                     fmt::format("consistency {} needs {} live replica(s) of the key; {} alive",
                                 consistency_name(r.request.rule.level), r.request.rule.required(),
                                 quorum_relevant(r.request.rule, alive)),
-                    {r.request.rule.required(), quorum_relevant(r.request.rule, alive)}),
+                    quorum_count(r.request.rule, alive)),
                 out);
     reads_.erase(op);
     return;
@@ -89,12 +89,13 @@ void Coordinator::on_read_reply(OpId op, size_t replica, Result<VersionRecord> r
       });
       if (!r.repairing && !quorum_met(r.request.rule, possible)) {
         ++counters_.unavailable;
-        answer_read(op, r,
-                    Status::unavailable(fmt::format(
-                        "{} of {} required replica(s) answered and the others failed ({})",
-                        answered(r), r.request.rule.required(), record.status().to_string()),
-                        {r.request.rule.required(), answered(r)}),
-                    out);
+        answer_read(
+            op, r,
+            Status::unavailable(
+                fmt::format("{} of {} required replica(s) answered and the others failed ({})",
+                            answered(r), r.request.rule.required(), record.status().to_string()),
+                answered_count(r)),
+            out);
       }
     }
   } else {
@@ -168,7 +169,7 @@ void Coordinator::on_repair_ack(OpId op, size_t replica, const Status& status, I
                   Status::timeout(fmt::format("read repair of a stale replica failed ({}); a "
                                               "later read may see the older value",
                                               status.to_string()),
-                                  {r.request.rule.required(), answered(r)}),
+                                  answered_count(r)),
                   out);
     } else {
       answer_read(op, r, Status::ok(), out);
@@ -190,6 +191,12 @@ bool Coordinator::read_done(const ReadOp& r) const {
 
 uint32_t Coordinator::answered(const ReadOp& r) const { return count(r.replies, Reply::kOk); }
 
+QuorumCount Coordinator::answered_count(const ReadOp& r) const {
+  return quorum_count(r.request.rule, dcs_where(r.request.replicas, [&](size_t i) {
+                        return r.replies[i] == Reply::kOk;
+                      }));
+}
+
 void Coordinator::tick_reads(Instant now, CoordinatorOutbox& out) {
   for (auto it = reads_.begin(); it != reads_.end();) {
     ReadOp& r = it->second;
@@ -201,7 +208,7 @@ void Coordinator::tick_reads(Instant now, CoordinatorOutbox& out) {
                         fmt::format("{} of {} required replica(s) answered before the deadline{}",
                                     answered(r), r.request.rule.required(),
                                     r.repairing ? " (read repair still unacknowledged)" : ""),
-                        {r.request.rule.required(), answered(r)}),
+                        answered_count(r)),
                     out);
       }
       it = reads_.erase(it);

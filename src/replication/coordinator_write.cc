@@ -56,21 +56,21 @@ void Coordinator::start_write(OpId op, WriteRequest request, Instant /*now*/,
   const auto alive = dcs_where(replicas, [&](size_t i) { return replicas[i].alive; });
   if (!quorum_met(w.request.rule, alive)) {
     ++counters_.unavailable;
-    answer_write(op, w,
-                 Status::unavailable(fmt::format(
-                     "consistency {} needs {} live replica(s) of the key; {} alive: nothing was "
-                     "written",
-                     consistency_name(w.request.rule.level), w.request.rule.required(),
-                     quorum_relevant(w.request.rule, alive)),
-                     {w.request.rule.required(), quorum_relevant(w.request.rule, alive)}),
-                 out);
+    answer_write(
+        op, w,
+        Status::unavailable(
+            fmt::format("consistency {} needs {} live replica(s) of the key; {} alive: nothing was "
+                        "written",
+                        consistency_name(w.request.rule.level), w.request.rule.required(),
+                        quorum_relevant(w.request.rule, alive)),
+            quorum_count(w.request.rule, alive)),
+        out);
     writes_.erase(op);
     return;
   }
   const auto self = self_index(replicas);
   const size_t owner = *forward_target(replicas, w.request.local_dc);  // Some replica is alive.
-  const bool apply_here =
-      self && (w.request.forwarded || !w.request.keyed || owner == *self);
+  const bool apply_here = self && (w.request.forwarded || !w.request.keyed || owner == *self);
   if (apply_here) {
     w.replies[*self] = Reply::kAsked;
     out.local_applies.push_back({op});
@@ -142,13 +142,15 @@ void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, In
       answer_write(op, w, Status::ok(), out);
     } else if (!quorum_met(w.request.rule, possible)) {
       ++counters_.timeouts;
-      answer_write(op, w,
-                   Status::timeout(fmt::format(
-                       "{} of {} required replica(s) acknowledged and the others failed ({}): the "
-                       "write may have been applied",
-                       acked(w), w.request.rule.required(), status.to_string()),
-                       {w.request.rule.required(), acked(w)}),
-                   out);
+      answer_write(
+          op, w,
+          Status::timeout(
+              fmt::format(
+                  "{} of {} required replica(s) acknowledged and the others failed ({}): the "
+                  "write may have been applied",
+                  acked(w), w.request.rule.required(), status.to_string()),
+              acked_count(w)),
+          out);
     }
   }
   if (write_done(w)) writes_.erase(it);
@@ -185,6 +187,12 @@ bool Coordinator::write_done(const WriteOp& w) const {
 
 uint32_t Coordinator::acked(const WriteOp& w) const { return count(w.replies, Reply::kOk); }
 
+QuorumCount Coordinator::acked_count(const WriteOp& w) const {
+  return quorum_count(w.request.rule, dcs_where(w.request.replicas, [&](size_t i) {
+                        return w.replies[i] == Reply::kOk;
+                      }));
+}
+
 void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
   for (auto it = writes_.begin(); it != writes_.end();) {
     WriteOp& w = it->second;
@@ -195,13 +203,15 @@ void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
     }
     if (!w.answered) {
       ++counters_.timeouts;
-      answer_write(it->first, w,
-                   Status::timeout(fmt::format(
-                       "{} of {} required replica(s) acknowledged before the deadline: the write "
-                       "may have been applied",
-                       acked(w), w.request.rule.required()),
-                       {w.request.rule.required(), acked(w)}),
-                   out);
+      answer_write(
+          it->first, w,
+          Status::timeout(
+              fmt::format(
+                  "{} of {} required replica(s) acknowledged before the deadline: the write "
+                  "may have been applied",
+                  acked(w), w.request.rule.required()),
+              acked_count(w)),
+          out);
     }
     it = writes_.erase(it);
   }

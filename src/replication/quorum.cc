@@ -91,4 +91,16 @@ uint32_t quorum_relevant(const QuorumRule& rule, const std::vector<std::string_v
   return n;
 }
 
+QuorumCount quorum_count(const QuorumRule& rule, const std::vector<std::string_view>& dcs) {
+  const auto any = std::min(static_cast<uint32_t>(dcs.size()), rule.total);
+  uint32_t within_dcs = 0;
+  for (const DcQuorum& need : rule.per_dc) {
+    const auto have = static_cast<uint32_t>(std::count(dcs.begin(), dcs.end(), need.dc));
+    within_dcs += std::min(have, need.acks);
+  }
+  uint32_t achieved = any;
+  if (!rule.per_dc.empty()) achieved = rule.total == 0 ? within_dcs : std::min(any, within_dcs);
+  return {rule.required(), std::min(achieved, rule.required())};
+}
+
 }  // namespace pairdb::replication

@@ -51,4 +51,10 @@ bool quorum_met(const QuorumRule& rule, const std::vector<std::string_view>& dcs
 // How many of the replicas in `dcs` count toward the rule (for error messages: "alive").
 uint32_t quorum_relevant(const QuorumRule& rule, const std::vector<std::string_view>& dcs);
 
+// What replicas in `dcs` achieve toward the rule, in the units of required(): each DC counts at
+// most the acks it needs, and all of them at most the rule's total. So the count never exceeds
+// required(), and falls short of it exactly when quorum_met is false: the figure an Unavailable
+// ("alive") or Timeout ("answered") error reports beside required().
+QuorumCount quorum_count(const QuorumRule& rule, const std::vector<std::string_view>& dcs);
+
 }  // namespace pairdb::replication

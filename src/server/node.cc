@@ -96,6 +96,7 @@ struct Node::Parts {
   std::shared_ptr<const replication::ContextAuthenticator> contexts;
   std::vector<ring::Token> tokens;
   const Clock* clock = &SystemClock::instance();
+  bool after_clean_stop = false;  // The last run left the clean-stop mark.
   std::unique_ptr<StorageStack> storage;
   MetricsRegistry metrics;
   RequestMetrics binary_metrics{&metrics, "binary"};
@@ -182,6 +183,7 @@ Status Node::Parts::open_storage() {
 
   threads = resolve_thread_counts(config, std::max(1u, std::thread::hardware_concurrency()));
   workers = std::make_unique<asio::thread_pool>(threads.storage_workers);
+  PAIRDB_ASSIGN_OR_RETURN(after_clean_stop, take_clean_shutdown_mark(data_dir));
   PAIRDB_ASSIGN_OR_RETURN(storage, StorageStack::open(storage_options(contexts)));
   if (storage->writer_id() != node_id) {
     PAIRDB_LOG_INFO("node",
@@ -217,6 +219,7 @@ StorageStackOptions Node::Parts::storage_options(
     if (log_enabled(mapped)) log_line(mapped, "lsm", line);
   };
   o.node_id = node_id;
+  o.after_clean_stop = after_clean_stop;
   o.tombstone_grace_ms = config.tables.tombstone_grace_ms;
   o.catalog_seed = node_id.low_word() ^ clock->wall_ms();
   o.limits.partition_key_bytes_max = static_cast<uint32_t>(config.limits.partition_key_bytes_max);
@@ -386,7 +389,7 @@ void Node::Parts::make_replication() {
   client.max_inflight_bytes_per_peer = config.internode.max_inflight_bytes_per_peer;
   client.connect_timeout_ms = static_cast<uint32_t>(config.internode.connect_timeout_ms);
   client.max_frame_bytes = internode_frame_bytes_max(config);
-  client.partition = partition.get();
+  client.TEST_partition = partition.get();
   internode_client =
       std::make_unique<net::InternodeClient>(replication_io.get_executor(), std::move(client));
   replica_service = std::make_unique<ReplicaService>(catalog(), storage->store(), clock);
@@ -509,7 +512,7 @@ Status Node::Parts::open_cluster() {
   options.cluster_id = hash64(config.node.cluster_name);
   options.schema_version = [this] { return catalog()->digest(); };
   options.load_bytes = [this] { return load_bytes(); };
-  options.partition = partition.get();
+  options.TEST_partition = partition.get();
 
   replication::ClusterMember self;
   self.id = node_id;
@@ -687,7 +690,8 @@ Status Node::Parts::compact(const std::string& table) {
 void Node::Parts::open_test_hooks() {
   if (config.testing.partition_file.empty()) return;
   partition = std::make_unique<net::PartitionFilter>(config.testing.partition_file);
-  (void)partition->reload();
+  const Status loaded = partition->reload();
+  if (!loaded.is_ok()) PAIRDB_LOG_WARN("node", "{}", loaded.to_string());
   partition_timer = std::make_unique<asio::steady_timer>(io);
   PAIRDB_LOG_WARN("node", "TEST fault hook on: traffic with the hosts listed in {} is dropped",
                   config.testing.partition_file);
@@ -795,6 +799,8 @@ Status Node::run() {
 
   p.workers->join();                   // Work already queued finishes; nothing new arrives.
   Status closed = p.storage->close();  // Syncs the WAL.
+  // Every dot this run minted is on disk: the next start may keep this run's writer id.
+  if (closed.is_ok()) closed = mark_clean_shutdown(p.config.node.data_dir);
   if (closed.is_ok()) {
     PAIRDB_LOG_INFO("node", "stopped cleanly");
   } else {

@@ -22,11 +22,11 @@
 namespace pairdb::server {
 
 struct RequestMetricsSpec {
-  std::string latency_name;    // Histogram family, labelled {fixed..., op[, consistency]}.
+  std::string latency_name;  // Histogram family, labelled {fixed..., op[, consistency]}.
   std::string latency_help;
-  std::string answered_name;   // Counter family, labelled {fixed..., op[, consistency], code}.
+  std::string answered_name;  // Counter family, labelled {fixed..., op[, consistency], code}.
   std::string answered_help;
-  Labels fixed;                // Labels every series carries, e.g. {"protocol", "binary"}.
+  Labels fixed;                 // Labels every series carries, e.g. {"protocol", "binary"}.
   bool by_consistency = false;  // Whether series carry a "consistency" label.
 
   // A frontend's requests: protocol is the "protocol" label ("binary", "http").

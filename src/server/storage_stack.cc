@@ -39,7 +39,7 @@ Result<std::unique_ptr<StorageStack>> StorageStack::open(StorageStackOptions opt
   const bool wal_may_lose_writes = options.engine.wal_sync_mode != lsm::WalSyncMode::kPerWrite;
   PAIRDB_ASSIGN_OR_RETURN(stack->writer_id_,
                           writer_id_for_this_start(stack->db_.get(), options.node_id,
-                                                   wal_may_lose_writes));
+                                                   wal_may_lose_writes, options.after_clean_stop));
   stack->store_ = std::make_unique<replication::ReplicaStore>(stack->db_.get(), stack->writer_id_);
 
   ItemServiceOptions items;

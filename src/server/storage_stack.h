@@ -34,6 +34,7 @@ struct StorageStackOptions {
   // The node; the dots of the writes it applies are minted under writer_id_for_this_start()
   // (the node id itself unless the engine's wal_sync mode may lose acknowledged writes).
   ring::NodeId node_id;
+  bool after_clean_stop = false;  // The last run stopped cleanly (take_clean_shutdown_mark).
   uint64_t tombstone_grace_ms = 0;
   uint64_t catalog_seed = 0;  // Seeds the catalog's table ids.
   ItemLimits limits;

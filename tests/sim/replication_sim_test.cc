@@ -182,50 +182,52 @@ class Workload {
              int retries, std::function<void()> then) {
     const size_t index = writes_.size();
     writes_.push_back({key, write.tombstone ? "" : write.value, write.context,
-                       write.idempotency_key, cluster_->owner_of(key),
-                       WriteLog::Outcome::kPending, std::nullopt});
+                       write.idempotency_key, cluster_->owner_of(key), WriteLog::Outcome::kPending,
+                       std::nullopt});
     send(index, via, std::move(write), level, retries, std::move(then));
   }
 
   void send(size_t index, size_t via, replication::LocalWrite write, Consistency level, int retries,
             std::function<void()> then) {
     const std::string key = writes_[index].key;
-    cluster_->write(
-        via, key, write, level,
-        [this, index, write, level, retries, then](const replication::WriteResult& r) {
-          WriteLog& w = writes_[index];
-          if (r.status.is_ok()) {
-            w.outcome = WriteLog::Outcome::kOk;
-            REQUIRE(r.acked >= acks_of(level));
-            for (const auto& s : r.record.siblings) {
-              if (!w.value.empty() && s.value == w.value) w.dot = s.dot;
-            }
-            // A keyed retry answers the record as it is now, which a later write may already
-            // have superseded: its idempotency entry still names the original dot.
-            for (const auto& entry : r.record.idempotency) {
-              if (!w.idempotency_key.empty() && entry.key == w.idempotency_key) w.dot = entry.dot;
-            }
-            // A delete leaves no sibling to name; a write the record superseded at once (LWW)
-            // neither.
-            if (mode_ == replication::ConflictMode::kSiblings && !w.value.empty()) {
-              REQUIRE(w.dot.has_value());
-            }
-          } else if (r.status.code() == StatusCode::kTimeout) {
-            w.outcome = WriteLog::Outcome::kUnknown;
-            const auto owner = cluster_->owner_of(w.key);
-            if (retries > 0 && !w.idempotency_key.empty() && owner && owner == w.owner &&
-                cluster_->up(*owner)) {
-              send(index, random_up_node(), write, level, retries - 1, then);
-              return;
-            }
-          } else {
-            // Unavailable: nothing was written. (A failure after a partial apply would be a
-            // bug: the coordinator answers those Timeout.)
-            REQUIRE(r.status.code() == StatusCode::kUnavailable);
-            if (w.outcome != WriteLog::Outcome::kUnknown) w.outcome = WriteLog::Outcome::kFailed;
-          }
-          then();
-        });
+    cluster_->write(via, key, write, level,
+                    [this, index, write, level, retries, then](const replication::WriteResult& r) {
+                      WriteLog& w = writes_[index];
+                      if (r.status.is_ok()) {
+                        w.outcome = WriteLog::Outcome::kOk;
+                        REQUIRE(r.acked >= acks_of(level));
+                        for (const auto& s : r.record.siblings) {
+                          if (!w.value.empty() && s.value == w.value) w.dot = s.dot;
+                        }
+                        // A keyed retry answers the record as it is now, which a later write may
+                        // already have superseded: its idempotency entry still names the original
+                        // dot.
+                        for (const auto& entry : r.record.idempotency) {
+                          if (!w.idempotency_key.empty() && entry.key == w.idempotency_key)
+                            w.dot = entry.dot;
+                        }
+                        // A delete leaves no sibling to name; a write the record superseded at once
+                        // (LWW) neither.
+                        if (mode_ == replication::ConflictMode::kSiblings && !w.value.empty()) {
+                          REQUIRE(w.dot.has_value());
+                        }
+                      } else if (r.status.code() == StatusCode::kTimeout) {
+                        w.outcome = WriteLog::Outcome::kUnknown;
+                        const auto owner = cluster_->owner_of(w.key);
+                        if (retries > 0 && !w.idempotency_key.empty() && owner &&
+                            owner == w.owner && cluster_->up(*owner)) {
+                          send(index, random_up_node(), write, level, retries - 1, then);
+                          return;
+                        }
+                      } else {
+                        // Unavailable: nothing was written. (A failure after a partial apply would
+                        // be a bug: the coordinator answers those Timeout.)
+                        REQUIRE(r.status.code() == StatusCode::kUnavailable);
+                        if (w.outcome != WriteLog::Outcome::kUnknown)
+                          w.outcome = WriteLog::Outcome::kFailed;
+                      }
+                      then();
+                    });
   }
 
   void schedule_faults() {

@@ -58,7 +58,7 @@ struct GossipDriverOptions {
   std::function<uint64_t()> load_bytes;
   // Test-only fault hook (never set in production): gossip to and from the hosts it blocks is
   // dropped, as if the network to them were cut.
-  const net::PartitionFilter* partition = nullptr;
+  const net::PartitionFilter* TEST_partition = nullptr;
 };
 
 class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
@@ -100,7 +100,7 @@ class GossipDriver : public std::enable_shared_from_this<GossipDriver> {
   std::optional<udp::endpoint> endpoint_for(const std::string& address);
   // Whether the test partition hook drops traffic with `host_or_address`.
   bool cut_off(const std::string& host_or_address) const {
-    return options_.partition != nullptr && options_.partition->blocks(host_or_address);
+    return options_.TEST_partition != nullptr && options_.TEST_partition->blocks(host_or_address);
   }
 
   const GossipDriverOptions options_;

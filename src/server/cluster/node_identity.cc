@@ -148,8 +148,29 @@ Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count
   return tokens;
 }
 
+Status mark_clean_shutdown(const std::string& data_dir) {
+  return write_file_durably(data_dir, std::string(kCleanShutdownFileName), "clean\n");
+}
+
+Result<bool> take_clean_shutdown_mark(const std::string& data_dir) {
+  const std::string path = data_dir + "/" + std::string(kCleanShutdownFileName);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    return Status::io_error(fmt::format("remove {}: {}", path, std::strerror(errno)));
+  }
+  // The removal must be durable before this run mints anything: a crash of this run must not
+  // find the mark again.
+  const int dir_fd = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
+    if (dir_fd >= 0) ::close(dir_fd);
+    return Status::io_error(fmt::format("sync directory {}: {}", data_dir, std::strerror(errno)));
+  }
+  ::close(dir_fd);
+  return true;
+}
+
 Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& node,
-                                              bool wal_may_lose_writes) {
+                                              bool wal_may_lose_writes, bool after_clean_stop) {
   if (!wal_may_lose_writes) return node;
   const std::string key =
       replication::encode_item_key(replication::kSystemTableId, "node.incarnation", "");
@@ -163,6 +184,13 @@ Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& n
   } else if (!stored.status().is_not_found()) {
     return stored.status();
   }
+  const auto writer_of = [&node](uint32_t n) {
+    ring::NodeId writer = node;
+    for (size_t i = 0; i < 4; ++i) writer.bytes[12 + i] = static_cast<uint8_t>(n >> (8 * (3 - i)));
+    return writer;
+  };
+  // After a clean stop every dot the last run minted is on disk: it may go on counting.
+  if (after_clean_stop && incarnation != 0) return writer_of(incarnation);
   ++incarnation;  // 0 is never used: the first such start is 1.
   if (incarnation == 0) return Status::corruption("the node's incarnation counter wrapped");
   std::string encoded;
@@ -170,11 +198,7 @@ Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& n
   lsm::WriteOptions options;
   options.sync = true;  // Durable before any dot is minted under it.
   PAIRDB_TRY(db->put(options, key, encoded));
-  ring::NodeId writer = node;
-  for (size_t i = 0; i < 4; ++i) {
-    writer.bytes[12 + i] = static_cast<uint8_t>(incarnation >> (8 * (3 - i)));
-  }
-  return writer;
+  return writer_of(incarnation);
 }
 
 }  // namespace pairdb::server

@@ -34,12 +34,22 @@ Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count
 // replica's stored record, so a replica that loses acknowledged-but-unsynced WAL records in a
 // crash (wal_sync "none" or "periodic") would count again from an older value and re-mint dots
 // its peers already hold for other writes, and the merge would drop one of the two. With
-// `wal_may_lose_writes` each start therefore mints under a fresh writer id: the node id with
-// its last four bytes replaced by a per-start incarnation counter, which is kept in the system
-// table and synced before use (so it never repeats, even across crashes). Version vectors then
-// carry one entry per such start of the node (for the items written since). With wal_sync
-// "always" nothing acknowledged is ever lost, and the writer id is the node id itself.
+// `wal_may_lose_writes` a start that follows a crash (not `after_clean_stop`) mints under a
+// fresh writer id: the node id with its last four bytes replaced by an incarnation counter,
+// kept in the system table and synced before use (so it never repeats, even across crashes);
+// a start after a clean stop (every dot of the last run synced) keeps the last writer id.
+// Version vectors thus gain one entry per crash of the node (for the items written since).
+// With wal_sync "always" nothing acknowledged is ever lost, and the writer id is the node id.
+// A data directory restored from a backup rolls the counter back: give it a new node id.
 Result<ring::NodeId> writer_id_for_this_start(lsm::DB* db, const ring::NodeId& node,
-                                              bool wal_may_lose_writes);
+                                              bool wal_may_lose_writes, bool after_clean_stop);
+
+// The clean-stop mark: written (durably) once the engine closed with its WAL synced, taken
+// (removed, durably) at the next start, which learns from it whether the last run stopped
+// cleanly. A crash leaves no mark.
+inline constexpr std::string_view kCleanShutdownFileName = "clean_shutdown";
+Status mark_clean_shutdown(const std::string& data_dir);
+// True when the mark was there (and is now removed); false when there was none.
+Result<bool> take_clean_shutdown_mark(const std::string& data_dir);
 
 }  // namespace pairdb::server

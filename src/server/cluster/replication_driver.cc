@@ -92,13 +92,14 @@ Result<Placed> place_key(const replication::ClusterSnapshot& snapshot,
     placed.peers.push_back({raw_id(endpoints[i].id), endpoints[i].internode_address});
   }
   if (placed.replicas.size() < placed.rule.required()) {
-    return Status::unavailable(fmt::format(
-        "consistency {} needs {} replica(s) of table '{}', but its replication ({} replica(s)) "
-        "finds only {} node(s) on the ring: add nodes, or create the table with a smaller "
-        "replication factor, e.g. \"replication\": {{\"{}\": {}}}",
-        replication::consistency_name(level), placed.rule.required(), table.spec.name,
-        spec.total_rf(), placed.replicas.size(), local_dc,
-        std::max<size_t>(1, placed.replicas.size())),
+    return Status::unavailable(
+        fmt::format(
+            "consistency {} needs {} replica(s) of table '{}', but its replication ({} replica(s)) "
+            "finds only {} node(s) on the ring: add nodes, or create the table with a smaller "
+            "replication factor, e.g. \"replication\": {{\"{}\": {}}}",
+            replication::consistency_name(level), placed.rule.required(), table.spec.name,
+            spec.total_rf(), placed.replicas.size(), local_dc,
+            std::max<size_t>(1, placed.replicas.size())),
         QuorumCount{placed.rule.required(), static_cast<uint32_t>(placed.replicas.size())});
   }
   return placed;
@@ -140,8 +141,9 @@ Reply<T> ReplicationDriver::timed(std::string_view op, replication::Consistency 
   return [this, op, level, started = now(), done = std::move(done)](Result<T> result) {
     const std::string_view outcome =
         result.is_ok() ? std::string_view("OK") : status_code_name(result.status().code());
-    options_.latency->observe(op, replication::consistency_name(level), outcome,
-                              static_cast<uint64_t>(std::max<int64_t>(0, (now() - started).count())));
+    options_.latency->observe(
+        op, replication::consistency_name(level), outcome,
+        static_cast<uint64_t>(std::max<int64_t>(0, (now() - started).count())));
     done(std::move(result));
   };
 }

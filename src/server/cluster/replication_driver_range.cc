@@ -78,11 +78,12 @@ void ReplicationDriver::start_range(CoordinatedRange range, Reply<CoordinatedRan
   const auto alive = replication::dcs_where(replicas, [&](size_t i) { return replicas[i].alive; });
   if (!replication::quorum_met(op->placed.rule, alive)) {
     finish_range(
-        id, Status::unavailable(fmt::format(
-                "consistency {} needs {} live replica(s) of the partition; {} alive",
-                replication::consistency_name(op->placed.rule.level), op->placed.rule.required(),
-                replication::quorum_relevant(op->placed.rule, alive)),
-                {op->placed.rule.required(), replication::quorum_relevant(op->placed.rule, alive)}));
+        id, Status::unavailable(
+                fmt::format("consistency {} needs {} live replica(s) of the partition; {} alive",
+                            replication::consistency_name(op->placed.rule.level),
+                            op->placed.rule.required(),
+                            replication::quorum_relevant(op->placed.rule, alive)),
+                replication::quorum_count(op->placed.rule, alive)));
     return;
   }
   while (!replication::quorum_met(op->placed.rule, replication::dcs_where(replicas, [&](size_t i) {

@@ -105,9 +105,9 @@ struct WireApi::Call {
   }
   void fail(const Status& status) {
     const QuorumCount quorum = status.quorum().value_or(QuorumCount{});
-    finish(status.code(), net::encode_error_frame(frame.header.stream_id, opcode(),
-                                                  net::error_code_for(status), status.message(),
-                                                  quorum.required, quorum.achieved));
+    finish(status.code(),
+           net::encode_error_frame(frame.header.stream_id, opcode(), net::error_code_for(status),
+                                   status.message(), quorum.required, quorum.achieved));
   }
   void reply(const FlatBufferBuilder& builder) {
     finish(StatusCode::kOk, net::encode_response_frame(frame.header.stream_id, opcode(), builder));

@@ -84,3 +84,24 @@ TEST_CASE("only ONE and LOCAL_ONE answer a read before its repair is acknowledge
   CHECK(rule_ok(Consistency::kAll, spec).blocks_on_repair());
   CHECK(rule_ok(Consistency::kLocalQuorum, spec).blocks_on_repair());
 }
+
+TEST_CASE(
+    "the reported count never exceeds what the rule requires, and falls short exactly when "
+    "the rule is not met") {
+  const auto two_dcs = dcs({{"dc1", 3}, {"dc2", 3}});
+  using Dcs = std::vector<std::string_view>;
+  // QUORUM of 6 needs 4 anywhere: three acks are 3 of 4; five report 4 of 4, not 5.
+  CHECK(quorum_count(rule_ok(Consistency::kQuorum, two_dcs), Dcs{"dc1", "dc1", "dc2"}) ==
+        QuorumCount{4, 3});
+  CHECK(quorum_count(rule_ok(Consistency::kQuorum, two_dcs),
+                     Dcs{"dc1", "dc1", "dc1", "dc2", "dc2"}) == QuorumCount{4, 4});
+  // LOCAL_QUORUM in dc1: remote acks count for nothing.
+  CHECK(quorum_count(rule_ok(Consistency::kLocalQuorum, two_dcs),
+                     Dcs{"dc1", "dc2", "dc2", "dc2"}) == QuorumCount{2, 1});
+  // EACH_QUORUM: each DC counts up to its own majority (dc1's third ack adds nothing).
+  const auto each = rule_ok(Consistency::kEachQuorum, two_dcs);
+  const Dcs alive{"dc1", "dc1", "dc1", "dc2"};
+  CHECK_FALSE(quorum_met(each, alive));
+  CHECK(quorum_count(each, alive) == QuorumCount{4, 3});
+  CHECK(quorum_count(each, Dcs{"dc1", "dc1", "dc2", "dc2"}) == QuorumCount{4, 4});
+}
