@@ -17,8 +17,9 @@
 // few replicas are alive:
 // the answer is Unavailable, at once. A deadline that passes short of the rule answers Timeout,
 // which means "unknown outcome": the write may have been applied. A live replica that is not
-// sent the write (none yet: every live replica is) and a dead one are reported in
-// `missed_writes`, the seam where hinted handoff will store hints.
+// sent the write (none yet: every live replica is), a dead one, one that answered with an error
+// and one that had not answered by the deadline are reported in `missed_writes`: the driver
+// keeps a hint for each (hinted handoff), even when the rule was met.
 //
 // Reads. Asks the fewest live replicas that can meet the rule (the local replica first, then the
 // local DC), merges their records with the one record merge, and answers the merged record.
@@ -107,7 +108,8 @@ struct ForwardWrite {
   size_t replica = 0;
   ring::NodeId to;
 };
-// A replica that did not receive a write's record (down): where hinted handoff will start.
+// A replica that may not have received a write's record (dead, failed, or silent until the
+// deadline): the driver keeps a hint of the record for it.
 struct MissedWrite {
   OpId op = 0;
   ring::NodeId replica;

@@ -130,6 +130,11 @@ void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, In
     return;  // Not asked, or already answered: a duplicate.
   }
   w.replies[replica] = status.is_ok() ? Reply::kOk : Reply::kFailed;
+  if (!status.is_ok()) {
+    // The replica may not hold the write: keep a hint for it (delivering one it already holds
+    // is a join, so a failure that was in fact applied costs nothing).
+    out.missed_writes.push_back({op, w.request.replicas[replica].id, w.record});
+  }
   if (w.answered) {
     ++counters_.late_replies;
   } else {
@@ -200,6 +205,15 @@ void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
       schedule(w.request.deadline, out);
       ++it;
       continue;
+    }
+    // Replicas that never answered keep a hint, whether or not the rule was met (so a write at
+    // ONE still reaches every replica eventually).
+    for (size_t i = 0; i < w.replies.size(); ++i) {
+      if (w.replies[i] != Reply::kAsked || w.forwarded_to == i || w.request.replicas[i].is_self) {
+        continue;
+      }
+      w.replies[i] = Reply::kFailed;
+      out.missed_writes.push_back({it->first, w.request.replicas[i].id, w.record});
     }
     if (!w.answered) {
       ++counters_.timeouts;

@@ -35,6 +35,7 @@
 #include "server/catalog/catalog.h"
 #include "server/catalog/schema_sync.h"
 #include "server/cluster/gossip_driver.h"
+#include "server/cluster/hinted_handoff.h"
 #include "server/cluster/node_identity.h"
 #include "server/cluster/replica_service.h"
 #include "server/cluster/replication_driver.h"
@@ -129,6 +130,10 @@ struct Node::Parts {
   std::unique_ptr<net::InternodeClient> internode_client;
   std::unique_ptr<ReplicaService> replica_service;
   std::unique_ptr<ReplicationDriver> replication;
+  // Hinted handoff: hints in their own engine (<data_dir>/hints), delivered on replication_io.
+  std::unique_ptr<lsm::DB> hints_db;
+  std::unique_ptr<replication::HintStore> hint_store;
+  std::unique_ptr<HintedHandoff> handoff;
   std::unique_ptr<net::InternodeServer> internode;
   asio::ip::tcp::endpoint binary_endpoint;
   asio::ip::tcp::endpoint http_endpoint;
@@ -138,6 +143,7 @@ struct Node::Parts {
   std::atomic<bool> stopping{false};
 
   Status open_storage();
+  Status open_hints();
   StorageStackOptions storage_options(
       std::shared_ptr<const replication::ContextAuthenticator> context_keys) const;
   lsm::DB* db() const { return storage->db(); }
@@ -165,6 +171,7 @@ struct Node::Parts {
   uint64_t load_bytes() const;
   void register_metrics();
   void add_replication_samples(SampleSink& sink) const;
+  void add_hint_samples(SampleSink& sink) const;
   void begin_shutdown();
   KeyValues info() const;
   Result<KeyValues> table_stats(const std::string& table) const;
@@ -191,6 +198,7 @@ Status Node::Parts::open_storage() {
                     "version dots as writer {} (a fresh id per start, so no dot is ever reused)",
                     storage->writer_id().to_string());
   }
+  PAIRDB_TRY(open_hints());
   PAIRDB_ASSIGN_OR_RETURN(tokens,
                           load_or_create_tokens(db(), config.node.num_tokens, node_id.high_word()));
   if (tokens.size() != config.node.num_tokens) {
@@ -198,6 +206,28 @@ Status Node::Parts::open_storage() {
                     "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
                     "applies only to a new data directory",
                     tokens.size(), data_dir, config.node.num_tokens);
+  }
+  return Status::ok();
+}
+
+// Hints live in an engine of their own, synced like the items' WAL, so that a hint
+// acknowledged as part of a write survives a crash of its holder exactly as the write would.
+Status Node::Parts::open_hints() {
+  lsm::Options engine = storage_options(contexts).engine;
+  engine.create_if_missing = true;
+  engine.write_buffer_bytes = std::min<uint64_t>(engine.write_buffer_bytes, 16u << 20);
+  engine.block_cache_bytes = std::min<uint64_t>(engine.block_cache_bytes, 8u << 20);
+  PAIRDB_ASSIGN_OR_RETURN(hints_db, lsm::DB::open(engine, config.node.data_dir + "/hints"));
+  replication::HintStoreOptions options;
+  options.max_bytes_per_target = config.hints.max_bytes_per_target;
+  options.max_bytes_total = config.hints.max_bytes_total;
+  PAIRDB_ASSIGN_OR_RETURN(hint_store, replication::HintStore::open(hints_db.get(), options));
+  const auto held = hint_store->targets();
+  if (!held.empty()) {
+    uint64_t count = 0;
+    for (const auto& target : held) count += target.count;
+    PAIRDB_LOG_INFO("node", "holding {} hint(s) for {} replica(s); delivering them once alive",
+                    count, held.size());
   }
   return Status::ok();
 }
@@ -407,6 +437,17 @@ void Node::Parts::make_replication() {
   };
   options.clock = clock;
   options.latency = &replicated_metrics;
+
+  HintedHandoffOptions hints;
+  hints.self = node_id;
+  hints.enabled = config.hints.max_window_ms > 0;
+  hints.max_window_ms = config.hints.max_window_ms;
+  hints.delivery.throttle_bytes_per_sec = config.hints.throttle_bytes_per_sec;
+  hints.run_blocking = options.run_blocking;
+  hints.clock = clock;
+  handoff = std::make_unique<HintedHandoff>(replication_io, std::move(hints), hint_store.get(),
+                                            cluster.get(), catalog(), internode_client.get());
+  options.handoff = handoff.get();
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -608,6 +649,40 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
     sink.counter(counter.name, counter.help, {}, counter.value);
   sink.gauge("pairdb_replication_in_flight", "Operations the coordinator is working on", {},
              static_cast<double>(stats.in_flight));
+  add_hint_samples(sink);
+}
+
+void Node::Parts::add_hint_samples(SampleSink& sink) const {
+  const HandoffStatus hints = handoff->status();
+  sink.counter("pairdb_hints_stored", "Hints stored for replicas that missed writes", {},
+               hints.stored);
+  sink.counter("pairdb_hints_delivered", "Hints merged at their target and deleted", {},
+               hints.delivered);
+  sink.counter("pairdb_hints_delivered_bytes", "Bytes of the hints delivered", {},
+               hints.delivered_bytes);
+  sink.counter("pairdb_hints_delivery_failures", "Hint deliveries that failed (retried later)", {},
+               hints.failed_attempts);
+  for (size_t r = 0; r < replication::kHintDropReasons; ++r) {
+    const auto reason = static_cast<replication::HintDropReason>(r);
+    sink.counter("pairdb_hints_dropped",
+                 "Hints not kept or not delivered, by reason (those that need repair mark their "
+                 "range: pairdb-admin handoff status)",
+                 {{"reason", std::string(replication::hint_drop_reason_name(reason))}},
+                 hints.dropped[r]);
+  }
+  sink.gauge("pairdb_hints_bytes", "Bytes of hints held for all targets", {},
+             static_cast<double>(hints.total_bytes));
+  const uint64_t wall = clock->wall_ms();
+  for (const auto& target : hints.targets) {
+    const Labels labels{{"target", target.target.to_string()}};
+    sink.gauge("pairdb_hints_pending", "Hints held for a target", labels,
+               static_cast<double>(target.hints));
+    sink.gauge("pairdb_hints_pending_bytes", "Bytes of hints held for a target", labels,
+               static_cast<double>(target.bytes));
+    const uint64_t oldest = target.oldest_created_wall_ms;
+    sink.gauge("pairdb_hints_oldest_age_seconds", "Age of the oldest hint held for a target",
+               labels, oldest == 0 || oldest > wall ? 0.0 : (wall - oldest) / 1000.0);
+  }
   const auto& server = internode->counters();
   sink.counter("pairdb_internode_refused_handshakes",
                "Peers refused: another cluster or an unknown node", {},
@@ -729,9 +804,16 @@ void Node::Parts::begin_shutdown() {
     // that may succeed into unknown outcomes for their clients.
     const uint32_t busy =
         binary->in_flight() + http->in_flight() + internode->counters().in_flight.load();
-    if (busy == 0 || clock->monotonic() >= deadline) {
+    // Hints for replicas that are alive are handed over before stopping; the rest are kept.
+    const bool hints_pending = !handoff->idle_for_live_targets();
+    if ((busy == 0 && !hints_pending) || clock->monotonic() >= deadline) {
       if (busy != 0) {
         PAIRDB_LOG_WARN("node", "shutdown timeout: abandoning {} in-flight requests", busy);
+      }
+      if (hints_pending) {
+        PAIRDB_LOG_WARN("node",
+                        "shutdown timeout: hints for live replicas are still being delivered; "
+                        "they are kept and delivered after the restart");
       }
       io.stop();
       connection_work.clear();
@@ -776,6 +858,7 @@ Status Node::run() {
   p.http->start();
   p.internode->start();
   p.replication_thread = std::thread([&p] { p.replication_io.run(); });
+  p.handoff->start();
   p.gossip->start();
   p.schema_sync->start();
   p.watch_partition_file();
@@ -799,6 +882,8 @@ Status Node::run() {
 
   p.workers->join();                   // Work already queued finishes; nothing new arrives.
   Status closed = p.storage->close();  // Syncs the WAL.
+  const Status hints_closed = p.hints_db->close();
+  if (closed.is_ok()) closed = hints_closed;
   // Every dot this run minted is on disk: the next start may keep this run's writer id.
   if (closed.is_ok()) closed = mark_clean_shutdown(p.config.node.data_dir);
   if (closed.is_ok()) {

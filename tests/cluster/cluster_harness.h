@@ -63,6 +63,9 @@ class TestCluster {
     bool paused = false;
   };
 
+  // More command-line flags for every node, set before start().
+  std::vector<std::string> extra_args;
+
   ~TestCluster() {
     for (Node& n : nodes_) {
       if (n.process && n.paused) n.process->signal(SIGCONT);  // So the kill -9 is reaped.
@@ -108,6 +111,7 @@ class TestCluster {
                           n.dc,
                           "--testing.partition_file",
                           partition_file(i)};
+    options.extra_args.insert(options.extra_args.end(), extra_args.begin(), extra_args.end());
     if (i != 0) {
       options.extra_args.push_back("--seeds");
       options.extra_args.push_back(nodes_[0].process->gossip_address());

@@ -7,11 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace pairdb::test {
 
@@ -34,17 +34,19 @@ std::string url_encode(std::string_view text) {
   return out;
 }
 
-Result<RawSocket> RawSocket::connect(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::io_error(fmt::format("socket: {}", std::strerror(errno)));
+Result<RawSocket> RawSocket::connect(uint16_t port, const std::string& host) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return Status::invalid_argument(fmt::format("not an IPv4 address: {}", host));
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::io_error(fmt::format("socket: {}", std::strerror(errno)));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     const int error = errno;
     ::close(fd);
-    return Status::io_error(fmt::format("connect 127.0.0.1:{}: {}", port, std::strerror(error)));
+    return Status::io_error(fmt::format("connect {}:{}: {}", host, port, std::strerror(error)));
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -82,7 +84,8 @@ std::string RawSocket::receive(uint32_t timeout_ms, size_t bytes_max, bool* clos
   char buffer[16384];
   bool first = true;  // Always look at the socket once, even with a tiny timeout.
   while (out.size() < bytes_max) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0 && !first) break;
     first = false;
     pollfd entry{fd_, POLLIN, 0};
@@ -122,8 +125,8 @@ Result<HttpReply> parse_reply(const std::string& raw) {
   while (line_end != std::string::npos) {
     const size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
-    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos
-                                                                              : line_end - start);
+    const std::string line =
+        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
@@ -147,9 +150,15 @@ Result<HttpReply> parse_reply(const std::string& raw) {
 Result<HttpReply> http_request(uint16_t port, const std::string& method, const std::string& target,
                                const std::string& body, const HttpHeaders& headers,
                                uint32_t timeout_ms) {
-  PAIRDB_ASSIGN_OR_RETURN(RawSocket socket, RawSocket::connect(port));
-  std::string request = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
-                                    method, target, port);
+  return http_request_at("127.0.0.1", port, method, target, body, headers, timeout_ms);
+}
+
+Result<HttpReply> http_request_at(const std::string& host, uint16_t port, const std::string& method,
+                                  const std::string& target, const std::string& body,
+                                  const HttpHeaders& headers, uint32_t timeout_ms) {
+  PAIRDB_ASSIGN_OR_RETURN(RawSocket socket, RawSocket::connect(port, host));
+  std::string request = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n",
+                                    method, target, host, port);
   bool has_type = false;
   for (const auto& [name, value] : headers) {
     request += fmt::format("{}: {}\r\n", name, value);
@@ -163,7 +172,8 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
   PAIRDB_TRY(socket.send(request));
   bool closed = false;
   const std::string raw = socket.receive(timeout_ms, 64u << 20, &closed);
-  if (!closed) return Status::timeout(fmt::format("{} {}: no complete answer in time", method, target));
+  if (!closed)
+    return Status::timeout(fmt::format("{} {}: no complete answer in time", method, target));
   return parse_reply(raw);
 }
 

@@ -25,13 +25,18 @@ Result<HttpReply> http_request(uint16_t port, const std::string& method, const s
                                const std::string& body = {}, const HttpHeaders& headers = {},
                                uint32_t timeout_ms = 10'000);
 
+// The same against `host` (an IPv4 address, for cluster nodes on 127.0.0.2 and up).
+Result<HttpReply> http_request_at(const std::string& host, uint16_t port, const std::string& method,
+                                  const std::string& target, const std::string& body = {},
+                                  const HttpHeaders& headers = {}, uint32_t timeout_ms = 10'000);
+
 // Percent-encodes every byte outside [A-Za-z0-9-._~].
 std::string url_encode(std::string_view text);
 
 // A raw TCP connection to 127.0.0.1:port for bad-input tests. Closes on destruction.
 class RawSocket {
  public:
-  static Result<RawSocket> connect(uint16_t port);
+  static Result<RawSocket> connect(uint16_t port, const std::string& host = "127.0.0.1");
   RawSocket(RawSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   RawSocket& operator=(RawSocket&& other) noexcept;
   ~RawSocket();

@@ -251,6 +251,12 @@ void ReplicationDriver::drain() {
     for (const auto& message : out.reads) send_read(message, op_of(message.op));
     for (const auto& message : out.forwards) send_forward(message, op_of(message.op));
     missed_writes_ += out.missed_writes.size();
+    for (const auto& missed : out.missed_writes) {
+      if (options_.handoff == nullptr) break;
+      const auto op = op_of(missed.op);
+      options_.handoff->keep(missed.replica, op->table->id, op->partition_key, op->sort_key,
+                             missed.record);
+    }
     for (const auto& result : out.write_results) answer_write(result);
     for (auto& result : out.read_results) answer_read(std::move(result));
     if (out.next_tick != Instant::max()) arm_timer(out.next_tick);

@@ -42,6 +42,7 @@
 #include "replication/replica_store.h"
 #include "server/api/replicator.h"
 #include "server/catalog/catalog.h"
+#include "server/cluster/hinted_handoff.h"
 #include "server/request_metrics.h"
 
 namespace pairdb::server {
@@ -58,6 +59,8 @@ struct ReplicationDriverOptions {
   // Latency and outcome of every write, read and query a client asked this node to coordinate,
   // by consistency level (RequestMetricsSpec::replicated()); none when null.
   RequestMetrics* latency = nullptr;
+  // Keeps a hint for each replica that missed a write (hinted handoff); none kept when null.
+  HintedHandoff* handoff = nullptr;
 };
 
 // Totals since start, readable from any thread (metrics).

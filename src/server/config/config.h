@@ -143,6 +143,14 @@ struct NodeConfig {
     uint64_t speculative_retry_ms = 50;  // 0 = never ask an extra replica.
     bool operator==(const Replication&) const = default;
   };
+  // Hinted handoff: hints kept for replicas that missed writes (replication/hint_store.h).
+  struct Hints {
+    uint64_t max_window_ms = 3ull * 3600 * 1000;  // 0 = keep no hints.
+    uint64_t max_bytes_per_target = 256ull << 20;
+    uint64_t max_bytes_total = 1ull << 30;
+    uint64_t throttle_bytes_per_sec = 0;  // 0 = unthrottled.
+    bool operator==(const Hints&) const = default;
+  };
   // Fault hooks for the test suites; empty (off) everywhere else.
   struct Testing {
     std::string partition_file;  // net/partition_filter.h.
@@ -158,6 +166,7 @@ struct NodeConfig {
   Log log;
   Gossip gossip;
   Internode internode;
+  Hints hints;
   Replication replication;
   Testing testing;
 

@@ -295,6 +295,23 @@ std::vector<KeyDescriptor> replication_keys() {
   };
 }
 
+std::vector<KeyDescriptor> hints_keys() {
+  return {
+      uint_key("hints", "max_window_ms", PAIRDB_CONFIG_FIELD(hints, max_window_ms), 0,
+               30 * 24 * kHourMs,
+               "No new hints for a replica dead longer than this; its ranges are marked for "
+               "repair instead (0 = keep no hints)"),
+      uint_key("hints", "max_bytes_per_target", PAIRDB_CONFIG_FIELD(hints, max_bytes_per_target),
+               kMiB, 1024 * kGiB,
+               "Hint bytes held for one replica; past it writes mark their ranges for repair"),
+      uint_key("hints", "max_bytes_total", PAIRDB_CONFIG_FIELD(hints, max_bytes_total), kMiB,
+               4096 * kGiB, "Hint bytes held for all replicas together; past it likewise"),
+      uint_key("hints", "throttle_bytes_per_sec",
+               PAIRDB_CONFIG_FIELD(hints, throttle_bytes_per_sec), 0, 64 * kGiB,
+               "Hint bytes delivered per second, all targets together (0 = unthrottled)"),
+  };
+}
+
 std::vector<KeyDescriptor> testing_keys() {
   return {
       string_key("testing", "partition_file", PAIRDB_CONFIG_FIELD(testing, partition_file),
@@ -307,8 +324,9 @@ std::vector<KeyDescriptor> testing_keys() {
 
 std::vector<KeyDescriptor> build_descriptors() {
   std::vector<KeyDescriptor> all;
-  for (auto section : {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys,
-                       log_keys, gossip_keys, internode_keys, replication_keys, testing_keys}) {
+  for (auto section :
+       {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys, log_keys,
+        gossip_keys, internode_keys, replication_keys, hints_keys, testing_keys}) {
     std::vector<KeyDescriptor> keys = section();
     all.insert(all.end(), std::make_move_iterator(keys.begin()),
                std::make_move_iterator(keys.end()));

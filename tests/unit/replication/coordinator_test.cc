@@ -142,6 +142,29 @@ TEST_CASE("a write at ONE answers after the local apply, a dead replica is a mis
   CHECK(c.in_flight() == 1);  // Still waiting for replica 2, to count it.
 }
 
+TEST_CASE("replicas that fail or stay silent past the deadline are missed writes (hints)") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, write_request(replicas_in("dc1", 4), rule(Consistency::kOne, {{"dc1", 4}})),
+                kStart, out);
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  REQUIRE(out.write_results.size() == 1);  // ONE: met by the local apply.
+  CHECK(out.missed_writes.empty());
+  out.clear();
+  c.on_write_ack(kOp, 1, Status::io_error("disk"), kStart, out);
+  REQUIRE(out.missed_writes.size() == 1);
+  CHECK(out.missed_writes[0].replica == node(2));
+  CHECK(out.missed_writes[0].record == record_of("v"));
+  out.clear();
+  c.on_write_ack(kOp, 2, Status::ok(), kStart, out);
+  CHECK(out.missed_writes.empty());
+  c.tick(kDeadline, out);  // Replica 3 never answered: a hint, although the write succeeded.
+  REQUIRE(out.missed_writes.size() == 1);
+  CHECK(out.missed_writes[0].replica == node(4));
+  CHECK(out.write_results.empty());  // Answered once, already.
+  CHECK(c.in_flight() == 0);
+}
+
 TEST_CASE("a write short of its acks at the deadline answers Timeout: unknown outcome") {
   Coordinator c;
   CoordinatorOutbox out;

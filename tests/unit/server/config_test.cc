@@ -426,7 +426,7 @@ TEST_CASE("config: key names are unique and every table is a NodeConfig section"
   REQUIRE(std::set<std::string>(names.begin(), names.end()).size() == names.size());
   const std::set<std::string> tables = {"node",      "network",     "http",   "storage",
                                         "limits",    "tables",      "log",    "gossip",
-                                        "internode", "replication", "testing"};
+                                        "internode", "replication", "hints", "testing"};
   for (const auto& desc : key_descriptors()) {
     INFO(desc.path());
     REQUIRE(tables.count(std::string(desc.table)) == 1);
