@@ -57,6 +57,7 @@ void print_table(std::ostream& out, const client::TableInfo& table) {
   printer.add("Default TTL ms", std::to_string(table.spec.default_ttl_ms));
   printer.add("Siblings warn/max",
               fmt::format("{}/{}", table.spec.siblings_warn, table.spec.siblings_max));
+  printer.add("Sloppy quorum", table.spec.sloppy_quorum ? "on" : "off");
   printer.add("Created at ms", std::to_string(table.created_at_ms));
   printer.add("Schema version", std::to_string(table.schema_version));
   printer.print(out);
@@ -72,6 +73,7 @@ struct CreateArgs {
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
   std::string read_repair = "blocking";
+  std::string sloppy_quorum = "on";
   std::string owner;
   bool if_not_exists = false;
 };
@@ -100,6 +102,7 @@ client::TableSpec spec_of(const CreateArgs& args) {
   spec.read_repair = args.read_repair == "async" ? client::ReadRepair::kAsync
                      : args.read_repair == "off" ? client::ReadRepair::kOff
                                                  : client::ReadRepair::kBlocking;
+  spec.sloppy_quorum = args.sloppy_quorum == "on";
   return spec;
 }
 
@@ -186,6 +189,12 @@ void add_create_command(CLI::App* tables, Action* selected) {
       ->add_option("--read-repair", create->read_repair,
                    "When reads repair stale replicas: blocking (before answering), async, off")
       ->check(CLI::IsMember({"blocking", "async", "off"}))
+      ->capture_default_str();
+  create_cmd
+      ->add_option("--sloppy-quorum", create->sloppy_quorum,
+                   "Whether fallbacks' acks (nodes keeping hints for dead replicas) count toward "
+                   "the write level: on, or off to count only natural replicas")
+      ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   create_cmd->add_option("--owner", create->owner, "Free-text owner (tenant) of the table");
   create_cmd->add_flag("--if-not-exists", create->if_not_exists,

@@ -104,6 +104,7 @@ boost::json::object to_json(const client::TableInfo& table) {
   out["read_repair"] = table.spec.read_repair == client::ReadRepair::kAsync ? "async"
                        : table.spec.read_repair == client::ReadRepair::kOff ? "off"
                                                                             : "blocking";
+  out["sloppy_quorum"] = table.spec.sloppy_quorum;
   out["created_at_ms"] = table.created_at_ms;
   out["schema_version"] = table.schema_version;
   return out;

@@ -55,7 +55,8 @@ Offset<wire::TableSpec> table_spec(FlatBufferBuilder& fbb, const TableSpec& spec
                                to_wire(spec.write_consistency),
                                static_cast<wire::ConflictMode>(spec.conflict_mode),
                                spec.default_ttl_ms, spec.siblings_warn, spec.siblings_max,
-                               static_cast<wire::ReadRepair>(spec.read_repair));
+                               static_cast<wire::ReadRepair>(spec.read_repair),
+                               /*sloppy_quorum_off=*/!spec.sloppy_quorum);
 }
 
 template <class Create>

@@ -51,6 +51,7 @@ TableInfo table_info_of(const wire::TableInfo* t) {
     info.spec.siblings_warn = s->siblings_warn();
     info.spec.siblings_max = s->siblings_max();
     info.spec.read_repair = static_cast<ReadRepair>(s->read_repair());
+    info.spec.sloppy_quorum = !s->sloppy_quorum_off();
   }
   info.table_id = t->table_id();
   info.created_at_ms = t->created_at_ms();

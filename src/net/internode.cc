@@ -58,7 +58,8 @@ void build(FlatBufferBuilder& fbb, const HandshakeReply& m) { build_handshake(fb
 void build(FlatBufferBuilder& fbb, const ReplicaWrite& m) {
   const auto key = item_key(fbb, m.key);
   const auto record = bytes(fbb, m.record);
-  fbb.Finish(fb::CreateReplicaWriteRequest(fbb, key, record, m.repair));
+  const auto hint_for = m.hint_for.empty() ? Offset<Bytes>() : bytes(fbb, m.hint_for);
+  fbb.Finish(fb::CreateReplicaWriteRequest(fbb, key, record, m.repair, hint_for));
 }
 
 void build(FlatBufferBuilder& fbb, const ReplicaRead& m) {
@@ -131,7 +132,7 @@ Result<Request> read_request(InternodeOp op, const Frame& frame) {
       });
     case InternodeOp::kReplicaWrite:
       return read<Request, fb::ReplicaWriteRequest>(frame, [](const fb::ReplicaWriteRequest& t) {
-        return ReplicaWrite{item_key(t.key()), text(t.record()), t.repair()};
+        return ReplicaWrite{item_key(t.key()), text(t.record()), t.repair(), text(t.hint_for())};
       });
     case InternodeOp::kReplicaRead:
       return read<Request, fb::ReplicaReadRequest>(

@@ -21,6 +21,16 @@
 // and one that had not answered by the deadline are reported in `missed_writes`: the driver
 // keeps a hint for each (hinted handoff), even when the rule was met.
 //
+// Sloppy quorum (WriteRequest::sloppy). A natural replica that is dead when the write starts, or
+// that answers with an error, gets a stand-in: the first live fallback of its own DC not yet
+// standing in for another (the ring's extended preference list). The fallback is sent the record
+// tagged with the replica it stands in for (ReplicaWrite::hint_for), keeps it as a hint and acks;
+// that ack counts toward the rule in the fallback's DC, so LOCAL_* levels count local fallbacks
+// only. A fallback that fails or stays silent is a missed write of its replica (the coordinator
+// keeps the hint). At least one natural replica must be alive (only a replica mints the dot).
+// Without `sloppy`, fallbacks are not used: dead replicas are missed writes at once and only
+// natural acks count (Cassandra's semantics).
+//
 // Reads. Asks the fewest live replicas that can meet the rule (the local replica first, then the
 // local DC), merges their records with the one record merge, and answers the merged record.
 // Replicas whose record differs from the merge are repaired with it: before answering when the
@@ -70,6 +80,10 @@ struct WriteRequest {
   Instant deadline;
   bool keyed = false;      // Carries an idempotency key: applied by the key's owner.
   bool forwarded = false;  // Another node forwarded it here: applied here when a replica.
+  // Sloppy quorum: the fallbacks (never a natural replica; is_self never set), preference
+  // order, and whether their acks count toward the rule.
+  std::vector<Replica> fallbacks;
+  bool sloppy = false;
 };
 
 struct ReadRequest {
@@ -91,10 +105,13 @@ struct LocalApply {
 // on_write_ack (for a repair of a read: on_repair_ack).
 struct ReplicaWrite {
   OpId op = 0;
-  size_t replica = 0;  // Index into the request's replicas.
+  // Index into the request's replicas; for a write, indexes past them name fallbacks
+  // (replicas.size() + i is fallbacks[i]).
+  size_t replica = 0;
   ring::NodeId to;
   VersionRecord record;
   bool repair = false;
+  std::optional<ring::NodeId> hint_for;  // `to` is a fallback: keep the record as this hint.
 };
 // Read the key from a replica (this node's own store when it is self), then on_read_reply.
 struct ReplicaRead {
@@ -204,7 +221,9 @@ class Coordinator {
 
   struct WriteOp {
     WriteRequest request;
-    std::vector<Reply> replies;  // Per replica.
+    std::vector<Reply> replies;  // Per natural replica, then per fallback.
+    // Per fallback: the natural replica it stands in for, once asked.
+    std::vector<std::optional<size_t>> stands_in;
     std::optional<size_t> forwarded_to;
     VersionRecord record;
     bool answered = false;
@@ -222,6 +241,15 @@ class Coordinator {
 
   // Writes (coordinator_write.cc).
   void send_record(OpId op, WriteOp& w, CoordinatorOutbox& out);
+  // Asks a fallback to stand in for natural replica `replica`; false when none is left.
+  bool ask_stand_in(OpId op, WriteOp& w, size_t replica, CoordinatorOutbox& out);
+  // The DCs of the members (naturals, then fallbacks) for which `pick` holds, counting
+  // fallbacks only under a sloppy quorum.
+  template <typename Pick>
+  std::vector<std::string_view> counted_dcs(const WriteOp& w, Pick pick) const;
+  // The natural replica member i stands for: itself, or the one a fallback stands in for.
+  static size_t natural_of(const WriteOp& w, size_t member);
+  static const Replica& member(const WriteRequest& request, size_t i);
   void answer_write(OpId op, WriteOp& w, Status status, CoordinatorOutbox& out);
   bool write_done(const WriteOp& w) const;
   uint32_t acked(const WriteOp& w) const;

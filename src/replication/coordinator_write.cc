@@ -46,24 +46,70 @@ void Coordinator::schedule(Instant at, CoordinatorOutbox& out) const {
   out.next_tick = std::min(out.next_tick, at);
 }
 
+const Replica& Coordinator::member(const WriteRequest& request, size_t i) {
+  return i < request.replicas.size() ? request.replicas[i]
+                                     : request.fallbacks[i - request.replicas.size()];
+}
+
+size_t Coordinator::natural_of(const WriteOp& w, size_t i) {
+  const size_t naturals = w.request.replicas.size();
+  if (i < naturals) return i;
+  const auto& stands_in = w.stands_in[i - naturals];
+  return stands_in ? *stands_in : i;
+}
+
+template <typename Pick>
+std::vector<std::string_view> Coordinator::counted_dcs(const WriteOp& w, Pick pick) const {
+  std::vector<std::string_view> dcs;
+  const size_t naturals = w.request.replicas.size();
+  for (size_t i = 0; i < w.replies.size(); ++i) {
+    if (i >= naturals && !w.request.sloppy) break;
+    if (pick(i)) dcs.push_back(member(w.request, i).dc);
+  }
+  return dcs;
+}
+
 void Coordinator::start_write(OpId op, WriteRequest request, Instant /*now*/,
                               CoordinatorOutbox& out) {
   ++counters_.writes;
   WriteOp& w = writes_[op];
   w.request = std::move(request);
+  if (!w.request.sloppy) w.request.fallbacks.clear();
   const std::vector<Replica>& replicas = w.request.replicas;
-  w.replies.assign(replicas.size(), Reply::kNone);
-  const auto alive = dcs_where(replicas, [&](size_t i) { return replicas[i].alive; });
-  if (!quorum_met(w.request.rule, alive)) {
+  const size_t naturals = replicas.size();
+  w.replies.assign(naturals + w.request.fallbacks.size(), Reply::kNone);
+  w.stands_in.assign(w.request.fallbacks.size(), std::nullopt);
+  // Who could ack: the live natural replicas and, under a sloppy quorum, one live fallback of
+  // the same DC for each dead one.
+  std::vector<bool> spoken_for(w.request.fallbacks.size(), false);
+  std::vector<bool> could_ack(w.replies.size(), false);
+  for (size_t i = 0; i < naturals; ++i) {
+    if (replicas[i].alive) {
+      could_ack[i] = true;
+      continue;
+    }
+    for (size_t f = 0; f < w.request.fallbacks.size(); ++f) {
+      const Replica& fallback = w.request.fallbacks[f];
+      if (spoken_for[f] || !fallback.alive || fallback.dc != replicas[i].dc) continue;
+      spoken_for[f] = true;
+      could_ack[naturals + f] = true;
+      break;
+    }
+  }
+  const bool some_natural_alive =
+      std::any_of(replicas.begin(), replicas.end(), [](const Replica& r) { return r.alive; });
+  const auto possible = counted_dcs(w, [&](size_t i) { return could_ack[i]; });
+  if (!some_natural_alive || !quorum_met(w.request.rule, possible)) {
     ++counters_.unavailable;
     answer_write(
         op, w,
         Status::unavailable(
-            fmt::format("consistency {} needs {} live replica(s) of the key; {} alive: nothing was "
-                        "written",
+            fmt::format("consistency {} needs {} live replica(s) of the key; {} alive{}: nothing "
+                        "was written",
                         consistency_name(w.request.rule.level), w.request.rule.required(),
-                        quorum_relevant(w.request.rule, alive)),
-            quorum_count(w.request.rule, alive)),
+                        quorum_relevant(w.request.rule, possible),
+                        w.request.sloppy ? " (fallbacks included)" : ""),
+            quorum_count(w.request.rule, possible)),
         out);
     writes_.erase(op);
     return;
@@ -100,24 +146,41 @@ void Coordinator::on_local_write(OpId op, Result<VersionRecord> stored, Instant 
   w.replies[*self] = Reply::kOk;
   w.record = std::move(stored).value();
   send_record(op, w, out);
-  const auto acks =
-      dcs_where(w.request.replicas, [&](size_t i) { return w.replies[i] == Reply::kOk; });
+  const auto acks = counted_dcs(w, [&](size_t i) { return w.replies[i] == Reply::kOk; });
   if (quorum_met(w.request.rule, acks)) answer_write(op, w, Status::ok(), out);
   if (write_done(w)) writes_.erase(it);
 }
 
-// Sends the coordinated record to every other live replica; dead ones are missed writes.
+// Sends the coordinated record to every other live replica; a dead one gets a stand-in under a
+// sloppy quorum, or is a missed write.
 void Coordinator::send_record(OpId op, WriteOp& w, CoordinatorOutbox& out) {
   const std::vector<Replica>& replicas = w.request.replicas;
   for (size_t i = 0; i < replicas.size(); ++i) {
     if (replicas[i].is_self) continue;
     if (!replicas[i].alive) {
-      out.missed_writes.push_back({op, replicas[i].id, w.record});
+      if (!ask_stand_in(op, w, i, out)) out.missed_writes.push_back({op, replicas[i].id, w.record});
       continue;
     }
     w.replies[i] = Reply::kAsked;
-    out.writes.push_back({op, i, replicas[i].id, w.record, /*repair=*/false});
+    out.writes.push_back({op, i, replicas[i].id, w.record, /*repair=*/false, std::nullopt});
   }
+}
+
+bool Coordinator::ask_stand_in(OpId op, WriteOp& w, size_t replica, CoordinatorOutbox& out) {
+  const size_t naturals = w.request.replicas.size();
+  for (size_t f = 0; f < w.request.fallbacks.size(); ++f) {
+    const Replica& fallback = w.request.fallbacks[f];
+    if (w.replies[naturals + f] != Reply::kNone || !fallback.alive ||
+        fallback.dc != w.request.replicas[replica].dc) {
+      continue;
+    }
+    w.replies[naturals + f] = Reply::kAsked;
+    w.stands_in[f] = replica;
+    out.writes.push_back({op, naturals + f, fallback.id, w.record, /*repair=*/false,
+                          w.request.replicas[replica].id});
+    return true;
+  }
+  return false;
 }
 
 void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, Instant /*now*/,
@@ -126,23 +189,24 @@ void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, In
   if (it == writes_.end()) return;
   WriteOp& w = it->second;
   if (!awaiting(w.replies, replica) || w.forwarded_to == replica ||
-      w.request.replicas[replica].is_self) {
+      member(w.request, replica).is_self) {
     return;  // Not asked, or already answered: a duplicate.
   }
   w.replies[replica] = status.is_ok() ? Reply::kOk : Reply::kFailed;
   if (!status.is_ok()) {
-    // The replica may not hold the write: keep a hint for it (delivering one it already holds
-    // is a join, so a failure that was in fact applied costs nothing).
-    out.missed_writes.push_back({op, w.request.replicas[replica].id, w.record});
+    // The replica may not hold the write. A natural one gets a stand-in when one is left;
+    // otherwise this coordinator keeps a hint for it (delivering one it already holds is a join,
+    // so a failure that was in fact applied costs nothing).
+    const size_t natural = natural_of(w, replica);
+    const bool stood_in = replica < w.request.replicas.size() && ask_stand_in(op, w, natural, out);
+    if (!stood_in) out.missed_writes.push_back({op, w.request.replicas[natural].id, w.record});
   }
   if (w.answered) {
     ++counters_.late_replies;
   } else {
-    const std::vector<Replica>& replicas = w.request.replicas;
-    const auto acks = dcs_where(replicas, [&](size_t i) { return w.replies[i] == Reply::kOk; });
-    const auto possible = dcs_where(replicas, [&](size_t i) {
-      return w.replies[i] == Reply::kOk || w.replies[i] == Reply::kAsked;
-    });
+    const auto acks = counted_dcs(w, [&](size_t i) { return w.replies[i] == Reply::kOk; });
+    const auto possible = counted_dcs(
+        w, [&](size_t i) { return w.replies[i] == Reply::kOk || w.replies[i] == Reply::kAsked; });
     if (quorum_met(w.request.rule, acks)) {
       answer_write(op, w, Status::ok(), out);
     } else if (!quorum_met(w.request.rule, possible)) {
@@ -190,12 +254,14 @@ bool Coordinator::write_done(const WriteOp& w) const {
   return w.answered && count(w.replies, Reply::kAsked) == 0;
 }
 
-uint32_t Coordinator::acked(const WriteOp& w) const { return count(w.replies, Reply::kOk); }
+uint32_t Coordinator::acked(const WriteOp& w) const {
+  return static_cast<uint32_t>(
+      counted_dcs(w, [&](size_t i) { return w.replies[i] == Reply::kOk; }).size());
+}
 
 QuorumCount Coordinator::acked_count(const WriteOp& w) const {
-  return quorum_count(w.request.rule, dcs_where(w.request.replicas, [&](size_t i) {
-                        return w.replies[i] == Reply::kOk;
-                      }));
+  return quorum_count(w.request.rule,
+                      counted_dcs(w, [&](size_t i) { return w.replies[i] == Reply::kOk; }));
 }
 
 void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
@@ -209,11 +275,11 @@ void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
     // Replicas that never answered keep a hint, whether or not the rule was met (so a write at
     // ONE still reaches every replica eventually).
     for (size_t i = 0; i < w.replies.size(); ++i) {
-      if (w.replies[i] != Reply::kAsked || w.forwarded_to == i || w.request.replicas[i].is_self) {
+      if (w.replies[i] != Reply::kAsked || w.forwarded_to == i || member(w.request, i).is_self) {
         continue;
       }
       w.replies[i] = Reply::kFailed;
-      out.missed_writes.push_back({it->first, w.request.replicas[i].id, w.record});
+      out.missed_writes.push_back({it->first, w.request.replicas[natural_of(w, i)].id, w.record});
     }
     if (!w.answered) {
       ++counters_.timeouts;

@@ -202,7 +202,8 @@ TargetDeliveryState HintDelivery::state(const ring::NodeId& target) const {
   auto it = targets_.find(target);
   if (it == targets_.end()) return TargetDeliveryState::kIdle;
   const Target& t = it->second;
-  const bool pending = !t.exhausted || !t.queue.empty() || !t.in_flight.empty() || t.loading;
+  const bool pending =
+      !t.exhausted || t.reload || !t.queue.empty() || !t.in_flight.empty() || t.loading;
   if (!pending) return TargetDeliveryState::kIdle;
   if (t.paused) return TargetDeliveryState::kPaused;
   if (!t.alive) return TargetDeliveryState::kWaiting;

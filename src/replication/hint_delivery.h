@@ -89,7 +89,8 @@ class HintDelivery {
  public:
   explicit HintDelivery(HintDeliveryConfig config = {});
 
-  // A hint was stored for `target` (or the store holds some at startup).
+  // A hint was stored for `target` (or the store holds some at startup). A target first heard
+  // of here is taken as not alive until set_alive says otherwise.
   void on_hint_stored(const ring::NodeId& target, Instant now, HintDeliveryOutbox& out);
   // Gossip's current verdict on `target` (alive: reachable).
   void set_alive(const ring::NodeId& target, bool alive, Instant now, HintDeliveryOutbox& out);

@@ -66,4 +66,14 @@ std::vector<Replica> coordinator_replicas(const std::vector<ReplicaEndpoint>& pl
   return replicas;
 }
 
+std::vector<Replica> coordinator_fallbacks(const std::vector<ReplicaEndpoint>& placed) {
+  std::vector<Replica> fallbacks;
+  for (const ReplicaEndpoint& e : placed) {
+    if (e.natural) continue;
+    const bool askable = reachable(e.liveness) && !e.internode_address.empty();
+    fallbacks.push_back({e.id, e.dc, askable, /*is_self=*/false});
+  }
+  return fallbacks;
+}
+
 }  // namespace pairdb::replication

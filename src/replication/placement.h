@@ -51,4 +51,8 @@ bool reachable(gossip::Liveness liveness);
 std::vector<Replica> coordinator_replicas(const std::vector<ReplicaEndpoint>& placed,
                                           const ring::NodeId& self);
 
+// The sloppy-quorum fallbacks in `placed` (natural replicas left out), for WriteRequest:
+// each one's DC and whether it can be sent to (reachable, with a known internode address).
+std::vector<Replica> coordinator_fallbacks(const std::vector<ReplicaEndpoint>& placed);
+
 }  // namespace pairdb::replication

@@ -86,6 +86,32 @@ bool get_consistency(std::string_view* in, replication::Consistency* level) {
   return true;
 }
 
+// The options appended to the format later, in order: read_repair (one byte), then sloppy_quorum
+// (one byte, 0, present only when false). Each is written only when it, or an option after it,
+// is not its default, so tables persisted before an option existed decode with its default, and
+// tables that keep the defaults encode (and digest) as they always did. The encoding stays
+// canonical (the catalog digest hashes it): a trailing default is refused.
+void encode_appended_options(std::string* out, const TableSpec& spec) {
+  if (!spec.sloppy_quorum) {
+    out->push_back(static_cast<char>(spec.read_repair));
+    out->push_back(0);
+  } else if (spec.read_repair != replication::ReadRepair::kBlocking) {
+    out->push_back(static_cast<char>(spec.read_repair));
+  }
+}
+
+bool decode_appended_options(std::string_view* in, TableSpec* spec) {
+  if (in->empty()) return true;
+  uint8_t read_repair = 0;
+  if (!get_byte(in, &read_repair) || read_repair > 2) return false;
+  spec->read_repair = static_cast<replication::ReadRepair>(read_repair);
+  if (in->empty()) return spec->read_repair != replication::ReadRepair::kBlocking;
+  uint8_t sloppy_quorum = 0;
+  if (!get_byte(in, &sloppy_quorum) || sloppy_quorum != 0) return false;
+  spec->sloppy_quorum = false;
+  return true;
+}
+
 bool decode_spec(std::string_view* in, TableSpec* spec) {
   uint32_t dcs = 0;
   if (!get_string(in, &spec->name, kTableNameBytesMax)) return false;
@@ -105,13 +131,7 @@ bool decode_spec(std::string_view* in, TableSpec* spec) {
       !get_varint32(in, &spec->siblings_max)) {
     return false;
   }
-  // Appended later, and written only when not the default (kBlocking): tables persisted before
-  // it, and tables that keep the default, encode (and digest) as they always did.
-  if (in->empty()) return true;
-  uint8_t read_repair = 0;
-  if (!get_byte(in, &read_repair) || read_repair == 0 || read_repair > 2) return false;
-  spec->read_repair = static_cast<replication::ReadRepair>(read_repair);
-  return true;
+  return decode_appended_options(in, spec);
 }
 
 }  // namespace
@@ -164,9 +184,7 @@ std::string encode_table_info(const TableInfo& info) {
   put_varint64(&out, spec.default_ttl_ms);
   put_varint32(&out, spec.siblings_warn);
   put_varint32(&out, spec.siblings_max);
-  if (spec.read_repair != replication::ReadRepair::kBlocking) {
-    out.push_back(static_cast<char>(spec.read_repair));
-  }
+  encode_appended_options(&out, spec);
   return out;
 }
 

@@ -36,6 +36,11 @@ struct TableSpec {
   uint32_t siblings_warn = kSiblingsWarnDefault;
   uint32_t siblings_max = kSiblingsMaxDefault;
   replication::ReadRepair read_repair = replication::ReadRepair::kBlocking;
+  // Whether a fallback's ack counts toward a write's consistency level. A fallback is a node
+  // standing in for a dead natural replica and keeping a hint for it. true: it counts (Dynamo,
+  // Riak); false: no fallback is used and only natural replicas' acks count (Cassandra); the
+  // coordinator keeps the hints for dead replicas itself.
+  bool sloppy_quorum = true;
 
   bool operator==(const TableSpec&) const = default;
 };

@@ -448,6 +448,7 @@ void Node::Parts::make_replication() {
   handoff = std::make_unique<HintedHandoff>(replication_io, std::move(hints), hint_store.get(),
                                             cluster.get(), catalog(), internode_client.get());
   options.handoff = handoff.get();
+  replica_service->attach_hints(handoff.get());  // Writes to this node as a fallback.
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -644,6 +645,9 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
        replica_service->merges_unchanged()},
       {"pairdb_replica_repairs_received", "Read repairs received",
        replica_service->repairs_received()},
+      {"pairdb_replica_hints_received",
+       "Writes this node kept as hints, standing in for a dead replica (sloppy quorum)",
+       replica_service->hints_received()},
   };
   for (const Counter& counter : counters)
     sink.counter(counter.name, counter.help, {}, counter.value);

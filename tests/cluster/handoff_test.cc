@@ -179,3 +179,83 @@ TEST_CASE("a hint holder killed with -9 and restarted still delivers its hints",
               kKeys, seconds_since(restarted));
   CHECK(missing_on(cluster, 1, 2, "holder", 0, kKeys) == 0);
 }
+
+TEST_CASE(
+    "5 nodes, RF 3, two natural replicas of a key down: QUORUM writes succeed only with "
+    "sloppy_quorum",
+    "[cluster][handoff]") {
+  TestCluster cluster;
+  cluster.start(5);
+  create_table(cluster, "sloppy");
+  {
+    TableSpec spec;
+    spec.name = "strict";
+    spec.replication = {{"dc1", 3}};
+    spec.read_repair = pairdb::wire::ReadRepair::Off;
+    spec.sloppy_quorum = false;
+    const TableInfo created = ok(cluster.connect(0).create_table(spec));
+    REQUIRE(cluster_poll(15s, [&] {
+      return cluster.every_node([&](WireClient& client) {
+        auto described = client.describe_table("strict");
+        return described.is_ok() && described->table_id == created.table_id;
+      });
+    }));
+  }
+  // A key none of whose natural replicas is node 0, the coordinator.
+  WireClient client = cluster.connect(0);
+  std::string key;
+  std::vector<size_t> naturals;
+  for (int k = 0; k < 200 && key.empty(); ++k) {
+    const std::string candidate = "key-" + std::to_string(k);
+    const auto endpoints =
+        ok(client.get_endpoints({.table = "sloppy", .partition_key = candidate}));
+    std::vector<size_t> indexes;
+    for (size_t n = 0; n < endpoints.natural_count; ++n) {
+      for (size_t i = 0; i < cluster.size(); ++i) {
+        if (cluster.id(i) == endpoints.nodes[n].node_id) indexes.push_back(i);
+      }
+    }
+    if (std::find(indexes.begin(), indexes.end(), 0) == indexes.end()) {
+      key = candidate;
+      naturals = indexes;
+    }
+  }
+  REQUIRE(naturals.size() == 3);
+  const size_t a = naturals[0];
+  const size_t b = naturals[1];
+  cluster.kill(a);
+  cluster.kill(b);
+  REQUIRE(cluster_poll(kDeadBound, [&] {
+    return cluster.liveness(0, a) == "dead" && cluster.liveness(0, b) == "dead";
+  }));
+
+  auto sloppy = cluster.connect(0).put(
+      {.table = "sloppy", .partition_key = key, .value = "v", .consistency = Consistency::Quorum});
+  INFO(sloppy.describe());
+  CHECK(sloppy.is_ok());
+  auto strict = cluster.connect(0).put(
+      {.table = "strict", .partition_key = key, .value = "v", .consistency = Consistency::Quorum});
+  REQUIRE(strict.is_server_error());
+  CHECK(strict.error().code == pairdb::wire::ErrorCode::Unavailable);
+  CHECK(strict.error().required == 2);
+  CHECK(strict.error().achieved == 1);
+  std::printf("handoff: with 2 of 3 replicas dead, QUORUM: sloppy %s, strict %s\n",
+              sloppy.is_ok() ? "OK" : sloppy.describe().c_str(), strict.describe().c_str());
+
+  // Back again, the two replicas get the write from the fallbacks' hints, without a read.
+  cluster.launch(a);
+  cluster.launch(b);
+  const auto restarted = SteadyClock::now();
+  const bool delivered = cluster_poll(60s, [&] {
+    auto copies = cluster.connect(0).get_replicas({.table = "sloppy", .partition_key = key});
+    if (!copies.is_ok() || copies->replicas.size() != 3) return false;
+    return std::all_of(copies->replicas.begin(), copies->replicas.end(), [](const auto& copy) {
+      return copy.error.empty() && copy.found && copy.siblings.size() == 1 &&
+             copy.siblings[0].value == "v";
+    });
+  });
+  INFO(cluster.diagnostics());
+  CHECK(delivered);
+  std::printf("handoff: the fallbacks' hints reached both replicas %.1f s after their restart\n",
+              seconds_since(restarted));
+}

@@ -13,10 +13,12 @@
 // replays one. Each failure prints its seed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "sim/lib/replication_cluster.h"
@@ -281,6 +283,13 @@ class Workload {
     net_.config().loss = 0;
     net_.config().duplicate = 0;
     sim_.run_until(sim_.now() + 3s);  // Views catch up; every timer fires.
+    // Every hint reaches its target once all are back (their holders synced them).
+    sim_.run_until(sim_.now() + 20s, [this] { return cluster_->handoff_idle(); });
+    REQUIRE(cluster_->handoff_idle());
+    for (size_t i = 0; i < cluster_->size(); ++i) {
+      INFO("node " << i << ": " << cluster_->hint_report(i));
+      CHECK(cluster_->hints_held(i) == 0);
+    }
     for (size_t k = 0; k < kKeys; ++k) final_check("k" + std::to_string(k));
   }
 
@@ -416,6 +425,163 @@ TEST_CASE("without faults a client reads its own acknowledged writes at R + W > 
       INFO("write at " << replication::consistency_name(w) << ", read at "
                        << replication::consistency_name(r));
       CHECK(seen);
+    }
+  });
+}
+
+namespace {
+
+// Writes `count` keys at `level` through random up nodes; returns how many were acknowledged
+// (the rest answered an error, asserted to be `refusal` when given).
+size_t write_keys(Simulation& sim, ReplicationCluster& cluster, const std::string& prefix,
+                  size_t count, Consistency level,
+                  std::optional<StatusCode> refusal = std::nullopt) {
+  size_t acked = 0;
+  for (size_t k = 0; k < count; ++k) {
+    size_t via = sim.rng().uniform(cluster.size());
+    while (!cluster.up(via)) via = (via + 1) % cluster.size();
+    replication::LocalWrite write;
+    write.value = prefix + std::to_string(k);
+    write.content_type = "text/plain";
+    std::optional<replication::WriteResult> result;
+    cluster.write(via, prefix + std::to_string(k), write, level,
+                  [&](const replication::WriteResult& r) { result = r; });
+    sim.run_until(sim.now() + 2s, [&] { return result.has_value(); });
+    REQUIRE(result.has_value());
+    if (result->status.is_ok()) {
+      ++acked;
+    } else if (refusal) {
+      CHECK(result->status.code() == *refusal);
+    }
+  }
+  return acked;
+}
+
+// Whether node i's own copy of key prefix+k holds the value written.
+bool holds(ReplicationCluster& cluster, size_t i, const std::string& prefix, size_t k) {
+  auto stored = cluster.stored(i, prefix + std::to_string(k));
+  REQUIRE(stored.is_ok());
+  for (const auto& s : stored->siblings) {
+    if (s.value == prefix + std::to_string(k)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "writes a replica missed reach it after it returns, without any read, and a crashed "
+    "holder still delivers",
+    "[sim][replication][hints]") {
+  for_each_seed(100, [&](uint64_t seed) {
+    Simulation sim(seed);
+    NetworkConfig config;
+    config.duplicate = seed % 2 == 0 ? 0.05 : 0;  // Hints delivered twice merge as once.
+    Network net(sim, config);
+    ReplicationSimOptions options;
+    options.sloppy = seed % 3 != 0;
+    ReplicationCluster cluster(sim, net, options);
+    const size_t down = sim.rng().uniform(cluster.size());
+    cluster.crash(down);
+    sim.run_until(sim.now() + 2s);  // Detected dead.
+    constexpr size_t kCount = 40;
+    const Consistency level = seed % 2 == 0 ? Consistency::kQuorum : Consistency::kOne;
+    REQUIRE(write_keys(sim, cluster, "h", kCount, level) == kCount);
+    sim.run_until(sim.now() + 1s);  // Every write's replicas answered or timed out: hints kept.
+    // Half of the seeds also crash a node holding hints before the target is back.
+    std::optional<size_t> holder;
+    if (seed % 2 == 1) {
+      for (size_t i = 0; i < cluster.size() && !holder; ++i) {
+        if (cluster.up(i) && cluster.hints_held(i) > 0) holder = i;
+      }
+      REQUIRE(holder.has_value());
+      cluster.crash(*holder);
+      sim.run_until(sim.now() + 2s);
+    }
+    cluster.restart(down);
+    if (holder) {
+      sim.run_until(sim.now() + 3s);
+      cluster.restart(*holder);  // Its synced hints are still there and go out now.
+    }
+    sim.run_until(sim.now() + 30s, [&] {
+      if (!cluster.handoff_idle()) return false;
+      for (size_t i = 0; i < cluster.size(); ++i) {
+        if (cluster.hints_held(i) != 0) return false;
+      }
+      return true;
+    });
+    INFO("seed " << seed << ", replica down " << down);
+    for (size_t i = 0; i < cluster.size(); ++i) CHECK(cluster.hints_held(i) == 0);
+    // No read was made: every natural replica holds every write, by hints alone.
+    size_t missing = 0;
+    for (size_t k = 0; k < kCount; ++k) {
+      for (size_t r : cluster.replicas_of("h" + std::to_string(k))) {
+        if (!holds(cluster, r, "h", k)) ++missing;
+      }
+    }
+    CHECK(missing == 0);
+    CHECK(cluster.counters().hints_delivered > 0);
+  });
+}
+
+TEST_CASE("with two natural replicas dead, QUORUM writes succeed only under a sloppy quorum",
+          "[sim][replication][hints]") {
+  for_each_seed(40, [&](uint64_t seed) {
+    for (const bool sloppy : {true, false}) {
+      Simulation sim(seed);
+      Network net(sim, NetworkConfig{});
+      ReplicationSimOptions options;
+      options.sloppy = sloppy;
+      ReplicationCluster cluster(sim, net, options);
+      // Keys whose first two natural replicas are nodes a and b.
+      const std::vector<size_t> first = cluster.replicas_of("s0");
+      const size_t a = first[0];
+      const size_t b = first[1];
+      std::vector<size_t> keys;
+      for (size_t k = 0; k < 400 && keys.size() < 10; ++k) {
+        const auto& r = cluster.replicas_of("s" + std::to_string(k));
+        if (std::count(r.begin(), r.end(), a) + std::count(r.begin(), r.end(), b) == 2) {
+          keys.push_back(k);
+        }
+      }
+      REQUIRE(!keys.empty());
+      cluster.crash(a);
+      cluster.crash(b);
+      sim.run_until(sim.now() + 2s);
+      size_t acked = 0;
+      for (size_t k : keys) {
+        replication::LocalWrite write;
+        write.value = "s" + std::to_string(k);
+        write.content_type = "text/plain";
+        std::optional<replication::WriteResult> result;
+        size_t via = sim.rng().uniform(cluster.size());
+        while (!cluster.up(via)) via = (via + 1) % cluster.size();
+        cluster.write(via, "s" + std::to_string(k), write, Consistency::kQuorum,
+                      [&](const replication::WriteResult& r) { result = r; });
+        sim.run_until(sim.now() + 2s, [&] { return result.has_value(); });
+        REQUIRE(result.has_value());
+        INFO("seed " << seed << (sloppy ? ", sloppy" : ", strict"));
+        if (sloppy) {
+          CHECK(result->status.is_ok());
+        } else {
+          CHECK(result->status.code() == StatusCode::kUnavailable);
+        }
+        acked += result->status.is_ok();
+      }
+      if (!sloppy) continue;
+      CHECK(cluster.counters().fallback_writes >= 2 * acked);
+      cluster.restart(a);
+      cluster.restart(b);
+      sim.run_until(sim.now() + 30s, [&] {
+        for (size_t i = 0; i < cluster.size(); ++i) {
+          if (cluster.up(i) && cluster.hints_held(i) != 0) return false;
+        }
+        return true;
+      });
+      for (size_t k : keys) {
+        CHECK(holds(cluster, a, "s", k));
+        CHECK(holds(cluster, b, "s", k));
+      }
     }
   });
 }

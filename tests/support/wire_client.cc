@@ -63,7 +63,8 @@ Offset<wire::TableSpec> build_spec(FlatBufferBuilder& fbb, const TableSpec& spec
   const auto owner = text_field(fbb, spec.owner);
   return wire::CreateTableSpec(fbb, name, owner, replication_vec, spec.read_consistency,
                                spec.write_consistency, spec.conflict_mode, spec.default_ttl_ms,
-                               spec.siblings_warn, spec.siblings_max, spec.read_repair);
+                               spec.siblings_warn, spec.siblings_max, spec.read_repair,
+                               /*sloppy_quorum_off=*/!spec.sloppy_quorum);
 }
 
 // The offsets of an item's table, partition key and sort key, created in that order.
@@ -125,6 +126,7 @@ TableSpec spec_of(const wire::TableSpec* s) {
   spec.siblings_warn = s->siblings_warn();
   spec.siblings_max = s->siblings_max();
   spec.read_repair = s->read_repair();
+  spec.sloppy_quorum = !s->sloppy_quorum_off();
   return spec;
 }
 

@@ -117,6 +117,7 @@ struct TableSpec {
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
   wire::ReadRepair read_repair = wire::ReadRepair::Blocking;
+  bool sloppy_quorum = true;  // Sent as the wire's sloppy_quorum_off.
 };
 
 struct TableInfo {

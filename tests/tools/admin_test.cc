@@ -145,11 +145,12 @@ TEST_CASE_METHOD(AdminFixture, "getreplicas shows each replica's own copy of an 
 }
 
 TEST_CASE_METHOD(AdminFixture, "tables create, list, describe, tablestats and drop") {
-  const json::value created = admin_json(
-      {"tables", "create", "users", "--conflict-mode", "lww", "--default-ttl-ms", "60000"});
+  const json::value created = admin_json({"tables", "create", "users", "--conflict-mode", "lww",
+                                          "--default-ttl-ms", "60000", "--sloppy-quorum", "off"});
   CHECK(created.at("name").as_string() == "users");
   CHECK(created.at("conflict_mode").as_string() == "lww");
   CHECK(created.at("default_ttl_ms").to_number<int64_t>() == 60000);
+  CHECK(created.at("sloppy_quorum") == false);
 
   // Creating it again fails (exit 1, one line on stderr), unless --if-not-exists.
   const CommandResult again = admin({"tables", "create", "users"});
@@ -168,6 +169,13 @@ TEST_CASE_METHOD(AdminFixture, "tables create, list, describe, tablestats and dr
 
   const json::value described = admin_json({"tables", "describe", "users"});
   CHECK(described.at("id").as_string() == created.at("id").as_string());
+  CHECK(described.at("sloppy_quorum") == false);
+  const CommandResult described_text = admin({"tables", "describe", "users"});
+  const size_t sloppy_at = described_text.out.find("Sloppy quorum");
+  REQUIRE(sloppy_at != std::string::npos);
+  const std::string sloppy_line =
+      described_text.out.substr(sloppy_at, described_text.out.find('\n', sloppy_at) - sloppy_at);
+  CHECK(sloppy_line.ends_with(" off"));
 
   REQUIRE(admin({"put", "users", "alice", "hello"}).exit_code == 0);
   REQUIRE(admin({"put", "users", "bob", "hi"}).exit_code == 0);
@@ -244,6 +252,7 @@ TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr, --h
                                              {"get", "t"},
                                              {"status", "--bogus-flag"},
                                              {"tables", "create", "x", "--conflict-mode", "newest"},
+                                             {"tables", "create", "x", "--sloppy-quorum", "maybe"},
                                              {"get", "t", "k", "--consistency", "most"},
                                              {"query", "t", "k", "--limit", "0"}}) {
     const CommandResult result = admin(bad);

@@ -145,6 +145,10 @@ struct TableSpec {
   uint32_t siblings_warn = 0;
   uint32_t siblings_max = 0;
   ReadRepair read_repair = ReadRepair::kBlocking;
+  // Whether a fallback's ack (a node standing in for a dead natural replica, keeping a hint for
+  // it) counts toward a write's consistency level: true as in Dynamo and Riak; false as in
+  // Cassandra, where only natural replicas' acks count (the coordinator keeps the hints).
+  bool sloppy_quorum = true;
 };
 
 struct TableInfo {

@@ -33,6 +33,7 @@ replication::TableSpec TableService::resolve(const CreateTableCommand& command) 
   spec.conflict_mode = command.conflict_mode.value_or(defaults_.conflict_mode);
   spec.default_ttl_ms = command.default_ttl_ms;
   spec.read_repair = command.read_repair;
+  spec.sloppy_quorum = command.sloppy_quorum;
   spec.siblings_max = command.siblings_max != 0 ? command.siblings_max : defaults_.siblings_max;
   spec.siblings_warn = command.siblings_warn != 0
                            ? command.siblings_warn

@@ -33,6 +33,7 @@ struct CreateTableCommand {
   uint32_t siblings_warn = 0;  // 0 = default.
   uint32_t siblings_max = 0;   // 0 = default.
   replication::ReadRepair read_repair = replication::ReadRepair::kBlocking;
+  bool sloppy_quorum = true;  // Whether fallbacks' acks count toward the write level.
   bool if_not_exists = false;
 };
 

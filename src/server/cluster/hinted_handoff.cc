@@ -71,10 +71,13 @@ void HintedHandoff::poll() {
     const bool alive = reachable(member.liveness) && member.meta != nullptr &&
                        !member.meta->internode_addr.empty();
     delivery_.set_alive(member.id, alive, t, outbox_);
-    if (member.liveness == gossip::Liveness::kDead) {
-      dead_since_.try_emplace(member.id, t);
-    } else {
-      dead_since_.erase(member.id);
+    {
+      std::lock_guard lock(status_mutex_);
+      if (member.liveness == gossip::Liveness::kDead) {
+        dead_since_.try_emplace(member.id, t);
+      } else {
+        dead_since_.erase(member.id);
+      }
     }
     if (member.liveness == gossip::Liveness::kLeft || member.status == gossip::NodeStatus::kLeft) {
       if (store_->count(member.id) > 0) {
@@ -98,37 +101,50 @@ void HintedHandoff::poll() {
 void HintedHandoff::keep(const ring::NodeId& target, replication::TableId table,
                          std::string partition_key, std::string sort_key,
                          const replication::VersionRecord& record) {
-  const uint64_t wall = options_.clock->wall_ms();
-  const ring::Token token = ring::HashRing::token_of(partition_key);
-  std::optional<HintDropReason> refused;
-  if (!options_.enabled) {
-    refused = HintDropReason::kWindow;
-  } else if (auto it = dead_since_.find(target);
-             it != dead_since_.end() &&
-             now() - it->second > std::chrono::milliseconds(options_.max_window_ms)) {
-    refused = HintDropReason::kWindow;
-  }
-  if (refused) {
-    options_.run_blocking([this, table, token, reason = *refused, wall] {
-      (void)store_->mark_for_repair(table, token, reason, wall);
-    });
-    return;
-  }
   replication::Hint hint;
   hint.target = target;
   hint.table = table;
   hint.partition_key = std::move(partition_key);
   hint.sort_key = std::move(sort_key);
   hint.record = replication::encode_record(record);
-  hint.created_wall_ms = wall;
+  hint.created_wall_ms = options_.clock->wall_ms();
   hint.expires_at_ms = replication::record_expiry_ms(record);
-  options_.run_blocking([this, hint = std::move(hint)] {
-    auto stored = store_->add(hint);
-    asio::post(io_, [this, target = hint.target, ok = stored.is_ok()] {
-      if (ok) delivery_.on_hint_stored(target, now(), outbox_);
-      drain();
-    });
+  options_.run_blocking([this, hint = std::move(hint)] { (void)keep_now(hint); });
+}
+
+Status HintedHandoff::keep_now(const replication::Hint& hint) {
+  bool beyond_window = !options_.enabled;
+  {
+    std::lock_guard lock(status_mutex_);
+    auto it = dead_since_.find(hint.target);
+    if (it != dead_since_.end() &&
+        now() - it->second > std::chrono::milliseconds(options_.max_window_ms)) {
+      beyond_window = true;
+    }
+  }
+  if (beyond_window) {
+    (void)store_->mark_for_repair(hint.table, ring::HashRing::token_of(hint.partition_key),
+                                  HintDropReason::kWindow, hint.created_wall_ms);
+    return Status::unavailable(
+        options_.enabled ? "the replica has been dead longer than hints.max_window_ms: no hint "
+                           "kept, its range is marked for repair"
+                         : "this node keeps no hints (hints.max_window_ms = 0)");
+  }
+  auto stored = store_->add(hint);
+  if (!stored.is_ok()) return stored.status();
+  asio::post(io_, [this, target = hint.target] {
+    // A target the core has not heard of yet starts as dead: tell it what gossip says now.
+    const auto snapshot = cluster_->snapshot();
+    if (const auto* member = snapshot->find(target)) {
+      delivery_.set_alive(target,
+                          reachable(member->liveness) && member->meta != nullptr &&
+                              !member->meta->internode_addr.empty(),
+                          now(), outbox_);
+    }
+    delivery_.on_hint_stored(target, now(), outbox_);
+    drain();
   });
+  return Status::ok();
 }
 
 void HintedHandoff::drain() {

@@ -36,6 +36,7 @@
 #include "replication/hint_delivery.h"
 #include "replication/hint_store.h"
 #include "server/catalog/catalog.h"
+#include "server/cluster/replica_service.h"
 
 namespace pairdb::server {
 
@@ -71,19 +72,24 @@ struct HandoffStatus {
   uint64_t total_bytes = 0;
 };
 
-class HintedHandoff {
+class HintedHandoff final : public HintKeeper {
  public:
   // Everything passed must outlive this object; `client` runs on `io`.
   HintedHandoff(boost::asio::io_context& io, HintedHandoffOptions options,
                 replication::HintStore* store, const replication::ClusterView* cluster,
                 const Catalog* catalog, net::InternodeClient* client);
-  ~HintedHandoff();
+  ~HintedHandoff() override;
 
   // Starts the poll timer and delivery of what the store holds. Call on any thread.
   void start();
   // On the io thread: keep a hint of `record` for `target` (a replica that missed a write).
   void keep(const ring::NodeId& target, replication::TableId table, std::string partition_key,
             std::string sort_key, const replication::VersionRecord& record);
+
+  // Any thread (a storage worker): stores `hint` durably unless its target has been dead longer
+  // than the hint window (then its range is marked for repair and the answer is Unavailable) or
+  // a cap refuses it (Overloaded); announces a stored hint to delivery.
+  Status keep_now(const replication::Hint& hint) override;
 
   // Operator controls; `done` runs on the io thread.
   void set_paused(std::optional<ring::NodeId> target, bool paused, std::function<void()> done);
@@ -113,7 +119,6 @@ class HintedHandoff {
   replication::HintDelivery delivery_;
   replication::HintDeliveryOutbox outbox_;
   boost::asio::steady_timer poll_timer_;
-  std::map<ring::NodeId, Instant> dead_since_;  // Members gossip shows dead, since when.
 
   mutable std::mutex status_mutex_;
   std::map<ring::NodeId, replication::TargetDeliveryState> states_;  // GUARDED_BY(status_mutex_)
@@ -121,6 +126,7 @@ class HintedHandoff {
   replication::HintDeliveryCounters counters_;                       // GUARDED_BY(status_mutex_)
   bool idle_ = true;                                                 // GUARDED_BY(status_mutex_)
   bool paused_all_ = false;                                          // GUARDED_BY(status_mutex_)
+  std::map<ring::NodeId, Instant> dead_since_;  // GUARDED_BY(status_mutex_): dead by gossip.
 };
 
 }  // namespace pairdb::server

@@ -77,11 +77,36 @@ internode::Response ReplicaService::write(const internode::ReplicaWrite& request
   if (!info.is_ok()) return internode_error(info.status());
   Result<replication::VersionRecord> incoming = replication::decode_record(request.record);
   if (!incoming.is_ok()) return internode_error(incoming.status());
+  if (!request.hint_for.empty()) return keep_hint(request, *incoming);
   auto merged = store_->merge(address_of(request.key), *incoming, (*info)->spec.conflict_mode);
   if (!merged.is_ok()) return internode_error(merged.status());
   (merged->changed ? merges_changed_ : merges_unchanged_).fetch_add(1);
   if (request.repair) repairs_received_.fetch_add(1);
   return internode::ReplicaWriteReply{merged->changed};
+}
+
+// This node stands in for a dead replica: the record is kept as a hint, never merged here.
+internode::Response ReplicaService::keep_hint(const internode::ReplicaWrite& request,
+                                              const replication::VersionRecord& record) {
+  if (request.hint_for.size() != internode::kNodeIdBytes) {
+    return internode_error(Status::corruption("a fallback write names a malformed node id"));
+  }
+  if (hints_ == nullptr) {
+    return internode_error(Status::unavailable("this node keeps no hints"));
+  }
+  replication::Hint hint;
+  std::copy(request.hint_for.begin(), request.hint_for.end(),
+            reinterpret_cast<char*>(hint.target.bytes.data()));
+  hint.table = request.key.table_id;
+  hint.partition_key = request.key.partition_key;
+  hint.sort_key = request.key.sort_key;
+  hint.record = request.record;
+  hint.created_wall_ms = clock_->wall_ms();
+  hint.expires_at_ms = replication::record_expiry_ms(record);
+  const Status kept = hints_->keep_now(hint);
+  if (!kept.is_ok()) return internode_error(kept);
+  hints_received_.fetch_add(1);
+  return internode::ReplicaWriteReply{true};
 }
 
 internode::Response ReplicaService::read(const internode::ReplicaRead& request) {

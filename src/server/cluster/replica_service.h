@@ -1,5 +1,6 @@
 // ReplicaService: the replica side of the internode protocol. It answers the requests a peer's
-// coordinator sends this node as a replica of a key (ReplicaWrite: merge a record; ReplicaRead:
+// coordinator sends this node as a replica of a key (ReplicaWrite: merge a record, or, tagged
+// hint_for, keep it as a hint for the replica this node stands in for; ReplicaRead:
 // the stored record; RangeRead: a partition's records, dead ones included) against the
 // ReplicaStore, looking tables up by id in the catalog.
 //
@@ -19,6 +20,7 @@
 #include "common/clock.h"
 #include "net/frame.h"
 #include "net/internode.h"
+#include "replication/hint_store.h"
 #include "replication/replica_store.h"
 #include "server/catalog/catalog.h"
 
@@ -30,10 +32,21 @@ inline constexpr uint32_t kRangeReadRecordsMax = 1000;
 // there), so a page of large values never outgrows an internode frame.
 inline constexpr size_t kRangeReadBytesMax = 8u << 20;
 
+// Where a ReplicaWrite addressed to this node as a sloppy-quorum fallback goes: keeps the hint
+// durably (or refuses it, saying why) before the write is acknowledged. Thread-safe.
+class HintKeeper {
+ public:
+  virtual ~HintKeeper() = default;
+  virtual Status keep_now(const replication::Hint& hint) = 0;
+};
+
 class ReplicaService {
  public:
   // All three must outlive the service.
   ReplicaService(const Catalog* catalog, replication::ReplicaStore* store, const Clock* clock);
+  // Where fallback writes' hints go (must outlive the service); without one they are refused.
+  // Call before the service is shared between threads.
+  void attach_hints(HintKeeper* hints) { hints_ = hints; }
 
   // The answer to a replica request; InternodeError for Handshake and ForwardWrite (not a
   // replica's job) and for every refusal.
@@ -45,9 +58,12 @@ class ReplicaService {
   uint64_t merges_changed() const { return merges_changed_.load(); }
   uint64_t merges_unchanged() const { return merges_unchanged_.load(); }
   uint64_t repairs_received() const { return repairs_received_.load(); }
+  uint64_t hints_received() const { return hints_received_.load(); }
 
  private:
   net::internode::Response write(const net::internode::ReplicaWrite& request);
+  net::internode::Response keep_hint(const net::internode::ReplicaWrite& request,
+                                     const replication::VersionRecord& record);
   net::internode::Response read(const net::internode::ReplicaRead& request);
   net::internode::Response range_read(const net::internode::RangeRead& request);
   Result<std::shared_ptr<const replication::TableInfo>> table(replication::TableId id) const;
@@ -58,6 +74,8 @@ class ReplicaService {
   std::atomic<uint64_t> merges_changed_{0};
   std::atomic<uint64_t> merges_unchanged_{0};
   std::atomic<uint64_t> repairs_received_{0};
+  std::atomic<uint64_t> hints_received_{0};
+  HintKeeper* hints_ = nullptr;
 };
 
 // A refusal carrying `status`'s wire error code and message.

@@ -81,14 +81,17 @@ Status status_of(const internode::InternodeError& error) {
 Result<Placed> place_key(const replication::ClusterSnapshot& snapshot,
                          const replication::TableInfo& table, std::string_view partition_key,
                          replication::Consistency level, const ring::NodeId& self,
-                         std::string_view local_dc) {
+                         std::string_view local_dc, size_t fallbacks) {
   const ring::ReplicationSpec spec = replication::replication_spec_of(table.spec);
-  PAIRDB_ASSIGN_OR_RETURN(auto endpoints, replication::place(snapshot, spec, partition_key));
+  PAIRDB_ASSIGN_OR_RETURN(auto endpoints,
+                          replication::place(snapshot, spec, partition_key, fallbacks));
   Placed placed;
   placed.replicas = replication::coordinator_replicas(endpoints, self);
+  placed.fallbacks = replication::coordinator_fallbacks(endpoints);
   PAIRDB_ASSIGN_OR_RETURN(placed.rule, replication::quorum_rule(level, spec, local_dc));
-  for (size_t i = 0; i < placed.replicas.size(); ++i) {
-    PAIRDB_ASSERT(endpoints[i].natural && endpoints[i].id == placed.replicas[i].id);
+  // Natural replicas come first in `endpoints`, fallbacks after: the coordinator's indexes.
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    PAIRDB_ASSERT(i < placed.replicas.size() ? endpoints[i].natural : !endpoints[i].natural);
     placed.peers.push_back({raw_id(endpoints[i].id), endpoints[i].internode_address});
   }
   if (placed.replicas.size() < placed.rule.required()) {
@@ -103,6 +106,12 @@ Result<Placed> place_key(const replication::ClusterSnapshot& snapshot,
         QuorumCount{placed.rule.required(), static_cast<uint32_t>(placed.replicas.size())});
   }
   return placed;
+}
+
+size_t fallbacks_for(const replication::TableInfo& table) {
+  if (!table.spec.sloppy_quorum) return 0;
+  const ring::ReplicationSpec spec = replication::replication_spec_of(table.spec);
+  return std::min<size_t>(spec.total_rf(), ring::kFallbackReplicasMax);
 }
 
 ReplicationDriver::ReplicationDriver(asio::io_context& io, ReplicationDriverOptions options,
@@ -171,8 +180,9 @@ void ReplicationDriver::range(CoordinatedRange range, Reply<CoordinatedRangeRepl
 
 void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done,
                                     bool forwarded) {
-  auto placed = place_key(*cluster_->snapshot(), *write.table, write.partition_key,
-                          write.consistency, options_.self, options_.local_dc);
+  auto placed =
+      place_key(*cluster_->snapshot(), *write.table, write.partition_key, write.consistency,
+                options_.self, options_.local_dc, fallbacks_for(*write.table));
   if (!placed.is_ok()) {
     done(placed.status());
     return;
@@ -192,6 +202,8 @@ void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWri
                                     deadline};
   request.keyed = !write.write.idempotency_key.empty();
   request.forwarded = forwarded;
+  request.fallbacks = std::move(placed->fallbacks);
+  request.sloppy = write.table->spec.sloppy_quorum;
   auto op = std::make_shared<Op>();
   op->table = write.table;
   op->partition_key = write.partition_key;
@@ -310,7 +322,8 @@ void ReplicationDriver::send_write(const replication::ReplicaWrite& message,
     });
     return;
   }
-  internode::ReplicaWrite request{op->key(), replication::encode_record(message.record), repair};
+  internode::ReplicaWrite request{op->key(), replication::encode_record(message.record), repair,
+                                  message.hint_for ? raw_id(*message.hint_for) : std::string()};
   client_->send(
       op->peers[replica], request, transport_deadline(op->deadline),
       [deliver](Result<internode::Response> response) { deliver(write_ack_status(response)); });

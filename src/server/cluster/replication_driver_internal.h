@@ -32,7 +32,8 @@ inline Result<replication::VersionRecord> record_from(std::string_view bytes) {
 // level's rule.
 struct Placed {
   std::vector<replication::Replica> replicas;
-  std::vector<net::InternodePeer> peers;  // Same indexes as replicas.
+  std::vector<replication::Replica> fallbacks;  // Sloppy-quorum stand-ins (writes only).
+  std::vector<net::InternodePeer> peers;        // Same indexes as replicas, then fallbacks.
   replication::QuorumRule rule;
 };
 
@@ -42,7 +43,10 @@ struct Placed {
 Result<Placed> place_key(const replication::ClusterSnapshot& snapshot,
                          const replication::TableInfo& table, std::string_view partition_key,
                          replication::Consistency level, const ring::NodeId& self,
-                         std::string_view local_dc);
+                         std::string_view local_dc, size_t fallbacks = 0);
+// How many fallbacks a write to `table` may use: one per replica (up to the ring's limit) under
+// a sloppy quorum, none otherwise.
+size_t fallbacks_for(const replication::TableInfo& table);
 
 // One point operation (a write, or a read and its repairs) while the coordinator may still
 // send for it.

@@ -220,6 +220,7 @@ json::object table_info_to_json(const replication::TableInfo& info) {
       {"siblings_warn", info.spec.siblings_warn},
       {"siblings_max", info.spec.siblings_max},
       {"read_repair", replication::read_repair_name(info.spec.read_repair)},
+      {"sloppy_quorum", info.spec.sloppy_quorum},
       {"created_at_ms", info.created_at_ms},
       {"schema_version", info.schema_version},
   };
@@ -284,6 +285,12 @@ Result<CreateTableCommand> table_command_from_json(std::string name, std::string
     if (!repair->is_string()) return Status::invalid_argument("'read_repair' must be a string");
     PAIRDB_ASSIGN_OR_RETURN(command.read_repair,
                             replication::parse_read_repair(repair->as_string()));
+  }
+  if (const json::value* sloppy = object->if_contains("sloppy_quorum")) {
+    if (!sloppy->is_bool()) {
+      return Status::invalid_argument("'sloppy_quorum' must be true or false");
+    }
+    command.sloppy_quorum = sloppy->as_bool();
   }
   PAIRDB_ASSIGN_OR_RETURN(command.read_consistency, get_consistency(*object, "read_consistency"));
   PAIRDB_ASSIGN_OR_RETURN(command.write_consistency, get_consistency(*object, "write_consistency"));

@@ -68,7 +68,8 @@ Result<std::string_view> top_level_member_text(std::string_view document, std::s
 boost::json::object table_info_to_json(const replication::TableInfo& info);
 // Reads a create-table body: {"replication": {"dc1": 3}, "conflict_mode": "lww",
 // "read_consistency": "QUORUM", "write_consistency": "ONE", "default_ttl_ms": 0,
-// "siblings_warn": 25, "siblings_max": 100, "owner": "..."}; every field optional.
+// "siblings_warn": 25, "siblings_max": 100, "read_repair": "async", "sloppy_quorum": false,
+// "owner": "..."}; every field optional.
 Result<CreateTableCommand> table_command_from_json(std::string name, std::string_view body);
 
 }  // namespace pairdb::server

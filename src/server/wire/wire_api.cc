@@ -69,6 +69,7 @@ Result<CreateTableCommand> create_command_of(const wire::CreateTableRequest& req
   command.siblings_max = spec->siblings_max();
   if (!net::is_known(spec->read_repair())) return Status::invalid_argument("unknown read_repair");
   command.read_repair = static_cast<replication::ReadRepair>(spec->read_repair());
+  command.sloppy_quorum = !spec->sloppy_quorum_off();
   command.if_not_exists = request.if_not_exists();
   return command;
 }

@@ -58,7 +58,8 @@ Offset<wire::TableInfo> table_info_to_wire(FlatBufferBuilder& builder,
       static_cast<wire::Consistency>(info.spec.write_consistency),
       static_cast<wire::ConflictMode>(info.spec.conflict_mode), info.spec.default_ttl_ms,
       info.spec.siblings_warn, info.spec.siblings_max,
-      static_cast<wire::ReadRepair>(info.spec.read_repair));
+      static_cast<wire::ReadRepair>(info.spec.read_repair),
+      /*sloppy_quorum_off=*/!info.spec.sloppy_quorum);
   return wire::CreateTableInfo(builder, spec, info.id, info.created_at_ms, info.schema_version);
 }
 
@@ -84,6 +85,7 @@ Result<replication::TableInfo> table_info_from_wire(const wire::TableInfo& wire_
   info.spec.siblings_warn = spec->siblings_warn();
   info.spec.siblings_max = spec->siblings_max();
   info.spec.read_repair = static_cast<replication::ReadRepair>(spec->read_repair());
+  info.spec.sloppy_quorum = !spec->sloppy_quorum_off();
   info.id = wire_info.table_id();
   info.created_at_ms = wire_info.created_at_ms();
   info.schema_version = wire_info.schema_version();

@@ -19,7 +19,7 @@ namespace {
 
 constexpr uint64_t kWallBaseMs = 1'700'000'000'000;
 constexpr replication::TableId kTableId = 0x5151;
-enum PendingKind : int { kWrite = 0, kRepair = 1, kRead = 2, kForward = 3 };
+enum PendingKind : int { kWrite = 0, kRepair = 1, kRead = 2, kForward = 3, kHint = 4 };
 
 std::string raw(const ring::NodeId& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
@@ -29,6 +29,23 @@ Result<VersionRecord> record_of(std::string_view bytes) {
   if (bytes.empty()) return VersionRecord{};
   return replication::decode_record(bytes);
 }
+
+// The daemon's HintedHandoff::keep_now without the window: stores the hint (synced) and
+// remembers its target, for the node's delivery core to hear of in its next drain.
+class SimHintKeeper final : public server::HintKeeper {
+ public:
+  explicit SimHintKeeper(replication::HintStore* store) : store_(store) {}
+  Status keep_now(const replication::Hint& hint) override {
+    auto stored = store_->add(hint);
+    if (!stored.is_ok()) return stored.status();
+    stored_targets.push_back(hint.target);
+    return Status::ok();
+  }
+  std::vector<ring::NodeId> stored_targets;
+
+ private:
+  replication::HintStore* const store_;
+};
 
 }  // namespace
 
@@ -42,18 +59,24 @@ struct ReplicationCluster::Node {
   std::unique_ptr<server::StorageStack> stack;
   std::unique_ptr<server::ReplicaService> service;
   std::unique_ptr<replication::Coordinator> coordinator;
+  std::unique_ptr<lsm::DB> hints_db;
+  std::unique_ptr<replication::HintStore> hints;
+  std::unique_ptr<SimHintKeeper> keeper;
+  std::unique_ptr<replication::HintDelivery> delivery;
+  replication::HintDeliveryOutbox hint_out;
   struct Op {
     std::string key;
     std::optional<replication::LocalWrite> write;
     replication::Consistency level = replication::Consistency::kQuorum;
     WriteDone write_done;
     ReadDone read_done;
-    std::vector<size_t> replicas;  // Node indexes, same order as the coordinator's.
+    std::vector<size_t> replicas;   // Node indexes, same order as the coordinator's.
+    std::vector<size_t> fallbacks;  // Node indexes of the write's fallbacks, same order.
     Instant deadline;
   };
   struct Pending {
-    OpId op = 0;
-    size_t replica = 0;
+    OpId op = 0;         // For kHint: the hint's seq.
+    size_t replica = 0;  // For kHint: the target's index.
     int kind = kWrite;
   };
   replication::CoordinatorOutbox outbox;
@@ -105,6 +128,7 @@ ReplicationCluster::ReplicationCluster(Simulation& sim, Network& net, Replicatio
 ReplicationCluster::~ReplicationCluster() {
   for (auto& n : nodes_) {
     if (n->stack) (void)n->stack->close();
+    if (n->hints_db) (void)n->hints_db->close();
   }
 }
 
@@ -129,6 +153,22 @@ void ReplicationCluster::open_storage(Node& n) {
   }
   n.service =
       std::make_unique<server::ReplicaService>(n.stack->catalog(), n.stack->store(), n.clock.get());
+  lsm::Options hint_engine;
+  hint_engine.env = n.env.get();
+  hint_engine.create_if_missing = true;
+  hint_engine.wal_sync_mode = lsm::WalSyncMode::kPerWrite;
+  hint_engine.log = [](lsm::LogLevel, std::string_view) {};
+  auto hints_db = lsm::DB::open(hint_engine, fmt::format("/{}/hints", n.index));
+  PAIRDB_ASSERT(hints_db.is_ok());
+  n.hints_db = std::move(hints_db).value();
+  auto hints = replication::HintStore::open(n.hints_db.get(), {});
+  PAIRDB_ASSERT(hints.is_ok());
+  n.hints = std::move(hints).value();
+  n.keeper = std::make_unique<SimHintKeeper>(n.hints.get());
+  if (options_.hints) n.service->attach_hints(n.keeper.get());
+  n.delivery = std::make_unique<replication::HintDelivery>();
+  n.hint_out.clear();
+  for (const auto& held : n.hints->targets()) n.keeper->stored_targets.push_back(held.target);
   replication::CoordinatorConfig config;
   config.speculative_delay = options_.speculative_delay;
   n.coordinator = std::make_unique<replication::Coordinator>(config);
@@ -139,6 +179,19 @@ void ReplicationCluster::sync_clock(Node& n) {
   if (behind > Duration::zero()) n.clock->advance(behind);
   n.clock->set_wall_ms(static_cast<uint64_t>(static_cast<int64_t>(kWallBaseMs) +
                                              sim_.now().us() / 1000 + n.skew_ms));
+}
+
+const std::vector<size_t>& ReplicationCluster::fallbacks_of(const std::string& key) {
+  auto [it, inserted] = fallbacks_.try_emplace(key);
+  if (inserted) {
+    const auto list = ring_->preference_list(ring::HashRing::token_of(key),
+                                             replication::replication_spec_of(table_.spec),
+                                             options_.replication_factor);
+    for (size_t i = list.natural_count(); i < list.size(); ++i) {
+      it->second.push_back(index_of_id_.at(raw(list[i])));
+    }
+  }
+  return it->second;
 }
 
 const std::vector<size_t>& ReplicationCluster::replicas_of(const std::string& key) {
@@ -180,6 +233,7 @@ void ReplicationCluster::start_write(Node& n, const std::string& key, replicatio
   op.level = level;
   op.write_done = std::move(done);
   op.replicas = replicas_of(key);
+  op.fallbacks = options_.sloppy ? fallbacks_of(key) : std::vector<size_t>{};
   op.deadline = sim_.now() + options_.write_timeout;
   auto rule = replication::quorum_rule(level, replication::replication_spec_of(table_.spec), "dc1");
   PAIRDB_ASSERT(rule.is_ok());
@@ -198,6 +252,10 @@ void ReplicationCluster::start_write(Node& n, const std::string& key, replicatio
   replication::WriteRequest request{std::move(view), *rule, "dc1", op.deadline};
   request.keyed = !op.write->idempotency_key.empty();
   request.forwarded = forwarded;
+  request.sloppy = options_.sloppy;
+  for (size_t f : op.fallbacks) {
+    request.fallbacks.push_back({nodes_[f]->id, "dc1", f == n.index || seen_alive_[f], false});
+  }
   n.coordinator->start_write(id, std::move(request), sim_.now(), n.outbox);
   drain(n);
 }
@@ -227,12 +285,14 @@ void ReplicationCluster::read(size_t via, const std::string& key, replication::C
 }
 
 void ReplicationCluster::drain(Node& n) {
+  drain_hints(n);
   while (true) {
     replication::CoordinatorOutbox out;
     std::swap(out, n.outbox);
     const bool empty = out.local_applies.empty() && out.writes.empty() && out.reads.empty() &&
-                       out.forwards.empty() && out.write_results.empty() &&
-                       out.read_results.empty() && out.next_tick == Instant::max();
+                       out.forwards.empty() && out.missed_writes.empty() &&
+                       out.write_results.empty() && out.read_results.empty() &&
+                       out.next_tick == Instant::max();
     if (empty) return;
     carry_out(n, out);
   }
@@ -255,9 +315,18 @@ void ReplicationCluster::carry_out(Node& n, replication::CoordinatorOutbox& out)
       n.coordinator->on_local_write(id, std::move(stored), sim_.now(), n.outbox);
     });
   }
+  for (const auto& missed : out.missed_writes) {
+    if (!options_.hints) break;
+    const std::string key = n.ops.at(missed.op).key;
+    after_storage(n, [this, &n, target = missed.replica, key, record = missed.record] {
+      keep_hint(n, target, key, record);
+    });
+  }
   for (const auto& message : out.writes) {
     const Node::Op& op = n.ops.at(message.op);
-    const size_t to = op.replicas[message.replica];
+    const size_t to = message.replica < op.replicas.size()
+                          ? op.replicas[message.replica]
+                          : op.fallbacks.at(message.replica - op.replicas.size());
     const int kind = message.repair ? kRepair : kWrite;
     if (to == n.index) {
       const OpId id = message.op;
@@ -277,10 +346,13 @@ void ReplicationCluster::carry_out(Node& n, replication::CoordinatorOutbox& out)
       });
       continue;
     }
+    if (message.hint_for) ++counters_.fallback_writes;
     send_request(
         n, to, message.op, message.replica, kind,
-        internode::ReplicaWrite{
-            {table_.id, op.key, ""}, replication::encode_record(message.record), message.repair});
+        internode::ReplicaWrite{{table_.id, op.key, ""},
+                                replication::encode_record(message.record),
+                                message.repair,
+                                message.hint_for ? raw(*message.hint_for) : std::string()});
   }
   for (const auto& message : out.reads) {
     const Node::Op& op = n.ops.at(message.op);
@@ -345,12 +417,13 @@ void ReplicationCluster::after_storage(Node& n, std::function<void()> work) {
   });
 }
 
-void ReplicationCluster::send_request(Node& n, size_t to, OpId op, size_t replica, int kind,
-                                      const internode::Request& request) {
+uint32_t ReplicationCluster::send_request(Node& n, size_t to, OpId op, size_t replica, int kind,
+                                          const internode::Request& request) {
   const uint32_t stream = n.next_stream++;
   n.pending[stream] = {op, replica, kind};
   ++counters_.frames_sent;
   net_.send(n.addr, nodes_[to]->addr, internode::encode_request(stream, request));
+  return stream;
 }
 
 void ReplicationCluster::on_bytes(size_t to, const std::string& from, const std::string& bytes) {
@@ -435,6 +508,9 @@ void ReplicationCluster::on_response(Node& n, const net::Frame& frame) {
   const Status status = error != nullptr ? server::status_of(*error) : Status::ok();
   const Instant now = sim_.now();
   switch (pending.kind) {
+    case kHint:
+      on_hint_reply(n, pending.replica, pending.op, status);
+      break;
     case kWrite:
       n.coordinator->on_write_ack(pending.op, pending.replica, status, now, n.outbox);
       break;
@@ -504,6 +580,10 @@ void ReplicationCluster::crash(size_t i) {
   n.retired += n.coordinator->counters();
   n.coordinator.reset();
   n.service.reset();
+  n.delivery.reset();
+  n.keeper.reset();
+  n.hints.reset();
+  n.hints_db.reset();
   n.stack.reset();
   n.env->crash();
   n.pending.clear();
@@ -525,7 +605,10 @@ void ReplicationCluster::crash(size_t i) {
     }
   }
   sim_.schedule_after(options_.detect_delay, [this, i, epoch = n.epoch] {
-    if (nodes_[i]->epoch == epoch && !nodes_[i]->up) seen_alive_[i] = false;
+    if (nodes_[i]->epoch == epoch && !nodes_[i]->up) {
+      seen_alive_[i] = false;
+      announce_liveness();
+    }
   });
 }
 
@@ -538,12 +621,128 @@ void ReplicationCluster::restart(size_t i) {
   net_.attach(n.addr, [this, i](const std::string& from, const std::string& bytes) {
     on_bytes(i, from, bytes);
   });
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    if (j != i) n.delivery->set_alive(nodes_[j]->id, seen_alive_[j], sim_.now(), n.hint_out);
+  }
+  drain(n);
   sim_.schedule_after(options_.detect_delay / 2, [this, i, epoch = n.epoch] {
-    if (nodes_[i]->epoch == epoch && nodes_[i]->up) seen_alive_[i] = true;
+    if (nodes_[i]->epoch == epoch && nodes_[i]->up) {
+      seen_alive_[i] = true;
+      announce_liveness();
+    }
   });
 }
 
 bool ReplicationCluster::up(size_t i) const { return nodes_[i]->up; }
+
+// What HintedHandoff does: hints, loads and sends of one node's delivery core.
+void ReplicationCluster::keep_hint(Node& n, const ring::NodeId& target, const std::string& key,
+                                   const VersionRecord& record) {
+  replication::Hint hint;
+  hint.target = target;
+  hint.table = table_.id;
+  hint.partition_key = key;
+  hint.record = replication::encode_record(record);
+  hint.created_wall_ms = n.clock->wall_ms();
+  if (n.keeper->keep_now(hint).is_ok()) ++counters_.hints_stored;
+}
+
+void ReplicationCluster::drain_hints(Node& n) {
+  if (!n.delivery) return;
+  for (const auto& target : std::exchange(n.keeper->stored_targets, {})) {
+    // A target the core has not heard of yet starts as dead: tell it what the detector says.
+    n.delivery->set_alive(target, seen_alive_[index_of_id_.at(raw(target))], sim_.now(),
+                          n.hint_out);
+    n.delivery->on_hint_stored(target, sim_.now(), n.hint_out);
+  }
+  while (!n.hint_out.empty()) {
+    replication::HintDeliveryOutbox out;
+    std::swap(out, n.hint_out);
+    for (const auto& load : out.loads) {
+      after_storage(n, [&n, load, this] {
+        auto batch = n.hints->peek(load.target, load.after_seq, load.max_count, load.max_bytes);
+        n.delivery->on_loaded(load.target, std::move(batch), sim_.now(), n.hint_out);
+      });
+    }
+    for (const auto& send : out.sends) {
+      const size_t to = index_of_id_.at(raw(send.target));
+      const replication::Hint& hint = send.hint.hint;
+      const uint32_t stream = send_request(
+          n, to, send.hint.seq, to, kHint,
+          internode::ReplicaWrite{
+              {hint.table, hint.partition_key, hint.sort_key}, hint.record, false, {}});
+      // The transport deadline of the daemon's InternodeClient: unanswered, it failed.
+      sim_.schedule_after(options_.write_timeout, [this, &n, stream, epoch = n.epoch] {
+        if (n.epoch != epoch || !n.up) return;
+        auto it = n.pending.find(stream);
+        if (it == n.pending.end()) return;
+        const Node::Pending pending = it->second;
+        n.pending.erase(it);
+        on_hint_reply(n, pending.replica, pending.op, Status::timeout("no answer"));
+        drain(n);
+      });
+    }
+    if (out.next_tick != Instant::max()) schedule_hint_tick(n, out.next_tick);
+  }
+}
+
+void ReplicationCluster::on_hint_reply(Node& n, size_t target, uint64_t seq, const Status& status) {
+  const ring::NodeId id = nodes_[target]->id;
+  if (!status.is_ok()) {
+    n.delivery->on_delivered(id, seq, status, sim_.now(), n.hint_out);
+    return;
+  }
+  after_storage(n, [this, &n, id, seq] {
+    const Status removed = n.hints->remove(id, seq);
+    if (removed.is_ok()) ++counters_.hints_delivered;
+    n.delivery->on_delivered(id, seq, removed, sim_.now(), n.hint_out);
+  });
+}
+
+void ReplicationCluster::schedule_hint_tick(Node& n, Instant at) {
+  sim_.schedule(std::max(at, sim_.now()), [this, &n, epoch = n.epoch] {
+    if (n.epoch != epoch || !n.up) return;
+    sync_clock(n);
+    n.delivery->tick(sim_.now(), n.hint_out);
+    drain(n);
+  });
+}
+
+void ReplicationCluster::announce_liveness() {
+  for (auto& n : nodes_) {
+    if (!n->up) continue;
+    for (size_t j = 0; j < nodes_.size(); ++j) {
+      if (j != n->index)
+        n->delivery->set_alive(nodes_[j]->id, seen_alive_[j], sim_.now(), n->hint_out);
+    }
+    drain(*n);
+  }
+}
+
+std::string ReplicationCluster::hint_report(size_t i) const {
+  std::string out;
+  for (const auto& target : nodes_[i]->hints->targets()) {
+    const size_t t = index_of_id_.at(raw(target.target));
+    out += fmt::format(
+        "[node {} holds {} for node {}: {}, seen {}] ", i, target.count, t,
+        replication::target_delivery_state_name(nodes_[i]->delivery->state(target.target)),
+        seen_alive_[t] ? "alive" : "dead");
+  }
+  return out;
+}
+
+uint64_t ReplicationCluster::hints_held(size_t i) const {
+  uint64_t held = 0;
+  for (const auto& target : nodes_[i]->hints->targets()) held += target.count;
+  return held;
+}
+
+bool ReplicationCluster::handoff_idle() const {
+  for (const auto& n : nodes_) {
+    if (n->up && !n->delivery->idle_for_live_targets()) return false;
+  }
+  return true;
+}
 
 std::optional<size_t> ReplicationCluster::owner_of(const std::string& key) {
   for (size_t r : replicas_of(key)) {

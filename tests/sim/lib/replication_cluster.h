@@ -30,6 +30,8 @@
 #include "net/frame.h"
 #include "net/internode.h"
 #include "replication/coordinator.h"
+#include "replication/hint_delivery.h"
+#include "replication/hint_store.h"
 #include "replication/table_meta.h"
 #include "server/cluster/replica_service.h"
 #include "server/storage_stack.h"
@@ -49,6 +51,11 @@ struct ReplicationSimOptions {
   Duration speculative_delay = std::chrono::milliseconds(30);
   Duration detect_delay = std::chrono::seconds(1);
   Duration storage_latency_max = std::chrono::microseconds(300);
+  // Hinted handoff: replicas that miss a write get a hint (each node's HintStore, synced per
+  // write, delivered by its HintDelivery core once the failure detector sees the target back).
+  bool hints = true;
+  // Sloppy quorum: a dead replica's write goes to a fallback, whose ack counts.
+  bool sloppy = true;
 };
 
 struct ReplicationSimCounters {
@@ -56,6 +63,9 @@ struct ReplicationSimCounters {
   uint64_t crashes = 0;
   uint64_t forwards_served = 0;
   uint64_t forwards_refused = 0;
+  uint64_t hints_stored = 0;
+  uint64_t hints_delivered = 0;  // Acknowledged by their target and deleted.
+  uint64_t fallback_writes = 0;  // Writes kept as hints by a fallback.
 };
 
 class ReplicationCluster {
@@ -71,6 +81,8 @@ class ReplicationCluster {
   bool up(size_t i) const;
   // The natural replicas of `key`, as node indexes in preference order.
   const std::vector<size_t>& replicas_of(const std::string& key);
+  // The sloppy-quorum fallbacks of `key` (one per replica at most), in preference order.
+  const std::vector<size_t>& fallbacks_of(const std::string& key);
   // The replica that applies a keyed write of `key` now: the first the (shared) failure
   // detector sees alive, in preference order. None when all are seen dead.
   std::optional<size_t> owner_of(const std::string& key);
@@ -87,6 +99,12 @@ class ReplicationCluster {
 
   // Node i's own record of `key` (what its store holds), read directly. REQUIRES: up(i).
   Result<replication::VersionRecord> stored(size_t i, const std::string& key);
+  // Hints node i holds (for every target). REQUIRES: up(i).
+  uint64_t hints_held(size_t i) const;
+  // What node i holds for whom, and its delivery's state, for failure messages.
+  std::string hint_report(size_t i) const;
+  // True when every up node's delivery has nothing left to send to live targets.
+  bool handoff_idle() const;
   const ReplicationSimCounters& counters() const { return counters_; }
   // The coordinators' counters, summed over the nodes' current incarnations.
   replication::CoordinatorCounters coordinator_counters() const;
@@ -102,12 +120,18 @@ class ReplicationCluster {
   void drain(Node& n);
   void carry_out(Node& n, replication::CoordinatorOutbox& out);
   void after_storage(Node& n, std::function<void()> work);
-  void send_request(Node& n, size_t to, replication::OpId op, size_t replica, int kind,
-                    const net::internode::Request& request);
+  uint32_t send_request(Node& n, size_t to, replication::OpId op, size_t replica, int kind,
+                        const net::internode::Request& request);
   void on_bytes(size_t to, const std::string& from, const std::string& bytes);
   void on_request(Node& n, size_t from, const net::Frame& frame);
   void on_response(Node& n, const net::Frame& frame);
   void schedule_tick(Node& n, Instant at);
+  void keep_hint(Node& n, const ring::NodeId& target, const std::string& key,
+                 const replication::VersionRecord& record);
+  void drain_hints(Node& n);
+  void schedule_hint_tick(Node& n, Instant at);
+  void on_hint_reply(Node& n, size_t target, uint64_t seq, const Status& status);
+  void announce_liveness();
   void expire_ops(Node& n);
 
   Simulation& sim_;
@@ -117,6 +141,7 @@ class ReplicationCluster {
   std::shared_ptr<const ring::HashRing> ring_;
   std::map<std::string, size_t> index_of_id_;  // Raw node id -> index.
   std::map<std::string, std::vector<size_t>> replicas_;
+  std::map<std::string, std::vector<size_t>> fallbacks_;
   std::vector<bool> seen_alive_;  // The scripted failure detector's verdicts.
   replication::TableInfo table_;
   ReplicationSimCounters counters_;

@@ -73,3 +73,11 @@ TEST_CASE("replication text") {
   CHECK(replication_text({}) == "default");
   CHECK(replication_text({{"dc1", 3}, {"dc2", 2}}) == "dc1:3,dc2:2");
 }
+
+TEST_CASE("a table's JSON view shows sloppy_quorum as a boolean") {
+  pairdb::client::TableInfo table;
+  table.spec.name = "t";
+  CHECK(to_json(table).at("sloppy_quorum") == true);
+  table.spec.sloppy_quorum = false;
+  CHECK(to_json(table).at("sloppy_quorum") == false);
+}

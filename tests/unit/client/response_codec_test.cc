@@ -93,6 +93,29 @@ TEST_CASE("requests encode to payloads the server's verifier accepts", "[client]
                encode_payload(detail::CreateTableArgs{TableSpec{.name = "t"}, true})));
 }
 
+TEST_CASE("a table's sloppy_quorum travels as sloppy_quorum_off, and absent reads as on",
+          "[client][codec]") {
+  const std::string payload = encode_payload(
+      detail::CreateTableArgs{TableSpec{.name = "t", .sloppy_quorum = false}, false});
+  const auto* request = flatbuffers::GetRoot<wire::CreateTableRequest>(payload.data());
+  CHECK(request->spec()->sloppy_quorum_off());
+  const std::string plain = encode_payload(detail::CreateTableArgs{TableSpec{.name = "t"}, false});
+  CHECK_FALSE(
+      flatbuffers::GetRoot<wire::CreateTableRequest>(plain.data())->spec()->sloppy_quorum_off());
+
+  for (const bool off : {false, true}) {
+    flatbuffers::FlatBufferBuilder fbb;
+    wire::TableSpecBuilder spec(fbb);
+    if (off) spec.add_sloppy_quorum_off(true);
+    const auto spec_offset = spec.Finish();
+    fbb.Finish(wire::CreateCreateTableResponse(fbb, wire::CreateTableInfo(fbb, spec_offset, 7)));
+    auto info = decode_create_table(
+        frame_of(net::encode_response_frame(1, net::Opcode::kCreateTable, fbb)));
+    REQUIRE(info);
+    CHECK(info->spec.sloppy_quorum == !off);
+  }
+}
+
 TEST_CASE("cluster responses decode: endpoints, cluster description, gossip members",
           "[client][codec]") {
   {

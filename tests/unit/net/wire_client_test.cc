@@ -131,7 +131,8 @@ flatbuffers::Offset<wire::TableSpec> copy_spec(FlatBufferBuilder& fbb, const wir
   }
   return wire::CreateTableSpecDirect(fbb, s.name()->c_str(), s.owner()->c_str(), &replication,
                                      s.read_consistency(), s.write_consistency(), s.conflict_mode(),
-                                     s.default_ttl_ms(), s.siblings_warn(), s.siblings_max());
+                                     s.default_ttl_ms(), s.siblings_warn(), s.siblings_max(),
+                                     s.read_repair(), s.sloppy_quorum_off());
 }
 
 // A tiny key-value store behind Put/Get, so values travel client → server → client.
@@ -346,6 +347,7 @@ TEST_CASE("table, query, topology and admin responses decode into plain values")
   spec.conflict_mode = wire::ConflictMode::Lww;
   spec.default_ttl_ms = 86400000;
   spec.siblings_max = 50;
+  spec.sloppy_quorum = false;
   auto created = client.create_table(spec, true);
   INFO(created.describe());
   REQUIRE(created.is_ok());
@@ -361,6 +363,7 @@ TEST_CASE("table, query, topology and admin responses decode into plain values")
   CHECK(created->spec.conflict_mode == wire::ConflictMode::Lww);
   CHECK(created->spec.default_ttl_ms == 86400000);
   CHECK(created->spec.siblings_max == 50);
+  CHECK_FALSE(created->spec.sloppy_quorum);
 
   auto page =
       client.query({.table = "orders", .partition_key = "p", .from_sort_key = "", .limit = 10});

@@ -476,3 +476,105 @@ TEST_CASE("a read waiting for its repair does not ask to be woken for a passed s
   CHECK(out.reads.empty());  // No speculation while the repair is outstanding.
   CHECK(out.next_tick == kDeadline);
 }
+
+namespace {
+
+// Three dc1 replicas (this node first) with `dead` of them down from the end, and `fallbacks`
+// live dc1 fallbacks (node ids 11..).
+WriteRequest sloppy_request(size_t dead, size_t fallbacks, bool sloppy, Consistency level) {
+  auto replicas = replicas_in("dc1", 3);
+  for (size_t i = 0; i < dead; ++i) replicas[2 - i].alive = false;
+  WriteRequest request = write_request(std::move(replicas), rule(level, {{"dc1", 3}}));
+  request.fallbacks = replicas_in("dc1", fallbacks, /*self_first=*/false, 11);
+  request.sloppy = sloppy;
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("sloppy quorum: fallbacks stand in for dead replicas and their acks count") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, sloppy_request(2, 2, /*sloppy=*/true, Consistency::kQuorum), kStart, out);
+  REQUIRE(out.write_results.empty());  // Not Unavailable: two fallbacks stand in.
+  REQUIRE(out.local_applies.size() == 1);
+  out.clear();
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  CHECK(out.missed_writes.empty());  // The fallbacks keep the hints, not this coordinator.
+  REQUIRE(out.writes.size() == 2);
+  CHECK(write_targets(out) == std::vector<size_t>{3, 4});  // Past the 3 naturals: fallbacks.
+  CHECK(out.writes[0].to == node(11));
+  CHECK(out.writes[0].hint_for == node(2));
+  CHECK(out.writes[1].to == node(12));
+  CHECK(out.writes[1].hint_for == node(3));
+  out.clear();
+  c.on_write_ack(kOp, 3, Status::ok(), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+  CHECK(out.write_results[0].acked == 2);
+  // The other fallback fails: its replica's hint falls back to this coordinator.
+  out.clear();
+  c.on_write_ack(kOp, 4, Status::io_error("disk"), kStart, out);
+  REQUIRE(out.missed_writes.size() == 1);
+  CHECK(out.missed_writes[0].replica == node(3));
+  CHECK(c.in_flight() == 0);
+}
+
+TEST_CASE("without sloppy quorum fallbacks are not used and only natural acks count") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, sloppy_request(2, 2, /*sloppy=*/false, Consistency::kQuorum), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
+  CHECK(out.write_results[0].status.quorum() == QuorumCount{2, 1});
+  CHECK(out.local_applies.empty());  // Nothing written.
+
+  out.clear();
+  c.start_write(kOp + 1, sloppy_request(1, 2, /*sloppy=*/false, Consistency::kQuorum), kStart, out);
+  c.on_local_write(kOp + 1, record_of("v"), kStart, out);
+  CHECK(write_targets(out) == std::vector<size_t>{1});  // The live natural only.
+  REQUIRE(out.missed_writes.size() == 1);               // The dead one: a hint kept here.
+  CHECK(out.missed_writes[0].replica == node(3));
+}
+
+TEST_CASE(
+    "sloppy quorum: too few live fallbacks is still Unavailable, and a failed replica "
+    "gets a stand-in") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  c.start_write(kOp, sloppy_request(2, 0, /*sloppy=*/true, Consistency::kQuorum), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
+
+  out.clear();
+  c.start_write(kOp + 1, sloppy_request(0, 1, /*sloppy=*/true, Consistency::kAll), kStart, out);
+  c.on_local_write(kOp + 1, record_of("v"), kStart, out);
+  CHECK(write_targets(out) == std::vector<size_t>{1, 2});
+  out.clear();
+  c.on_write_ack(kOp + 1, 2, Status::unavailable("connection lost"), kStart, out);
+  CHECK(out.missed_writes.empty());
+  REQUIRE(out.writes.size() == 1);  // The fallback stands in for the failed replica.
+  CHECK(out.writes[0].to == node(11));
+  CHECK(out.writes[0].hint_for == node(3));
+  out.clear();
+  c.on_write_ack(kOp + 1, 1, Status::ok(), kStart, out);
+  CHECK(out.write_results.empty());
+  c.on_write_ack(kOp + 1, 3, Status::ok(), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+}
+
+TEST_CASE("a fallback in another DC never stands in: LOCAL_QUORUM counts local fallbacks only") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  auto replicas = replicas_in("dc1", 3);
+  replicas[1].alive = false;
+  replicas[2].alive = false;
+  WriteRequest request =
+      write_request(std::move(replicas), rule(Consistency::kLocalQuorum, {{"dc1", 3}, {"dc2", 3}}));
+  request.fallbacks = replicas_in("dc2", 2, /*self_first=*/false, 21);
+  request.sloppy = true;
+  c.start_write(kOp, std::move(request), kStart, out);
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
+}

@@ -112,3 +112,71 @@ TEST_CASE("a table's read_repair round-trips and the default encodes as before i
   CHECK(replication::parse_read_repair("off").value() == replication::ReadRepair::kOff);
   CHECK(replication::parse_read_repair("sometimes").status().is_invalid_argument());
 }
+
+TEST_CASE("a table's sloppy_quorum round-trips and the default encodes as before it existed",
+          "[catalog]") {
+  replication::TableInfo info;
+  info.id = 7;
+  info.spec.name = "events";
+  info.spec.replication = {{"dc1", 3}};
+  CHECK(info.spec.sloppy_quorum);  // On unless a table turns it off.
+  const std::string plain = replication::encode_table_info(info);
+  for (auto mode : {replication::ReadRepair::kBlocking, replication::ReadRepair::kAsync,
+                    replication::ReadRepair::kOff}) {
+    INFO(replication::read_repair_name(mode));
+    info.spec.read_repair = mode;
+    info.spec.sloppy_quorum = false;
+    const std::string encoded = replication::encode_table_info(info);
+    CHECK(encoded.size() == plain.size() + 2);  // read_repair's byte, even at its default, then 0.
+    auto decoded = replication::decode_table_info(encoded);
+    REQUIRE(decoded.is_ok());
+    CHECK(*decoded == info);
+    CHECK_FALSE(decoded->spec.sloppy_quorum);
+    CHECK(decoded->spec.read_repair == mode);
+  }
+  // A sloppy_quorum byte other than 0 would be a second encoding of the default.
+  CHECK(replication::decode_table_info(plain + std::string("\0\1", 2)).status().is_corruption());
+  CHECK(replication::decode_table_info(plain + std::string("\0\0\0", 3)).status().is_corruption());
+  CHECK(replication::decode_table_info(plain + std::string("\3\0", 2)).status().is_corruption());
+}
+
+TEST_CASE("a table stored before sloppy_quorum existed reads back with it on", "[catalog]") {
+  // The encoding written before the option existed, byte for byte: format 1, id 7 (fixed64),
+  // created_at_ms 0, schema_version 0, name, owner, {dc1: 3}, Quorum, Quorum, Siblings, TTL 0,
+  // siblings 25/100, and optionally read_repair.
+  const std::string old_bytes = std::string("\1\7\0\0\0\0\0\0\0\0\0", 11) + "\6events" +
+                                std::string("\0\1", 2) + "\3dc1\3\4\4" + std::string("\0\0", 2) +
+                                "\x19\x64";
+  auto old_table = replication::decode_table_info(old_bytes);
+  REQUIRE(old_table.is_ok());
+  CHECK(old_table->spec.name == "events");
+  CHECK(old_table->spec.sloppy_quorum);
+  CHECK(old_table->spec.read_repair == replication::ReadRepair::kBlocking);
+  CHECK(replication::encode_table_info(*old_table) == old_bytes);  // The digest is unchanged.
+
+  auto old_async = replication::decode_table_info(old_bytes + "\1");
+  REQUIRE(old_async.is_ok());
+  CHECK(old_async->spec.sloppy_quorum);
+  CHECK(old_async->spec.read_repair == replication::ReadRepair::kAsync);
+  CHECK(replication::encode_table_info(*old_async) == old_bytes + "\1");
+}
+
+TEST_CASE("a table created with sloppy_quorum off keeps it across a reopen", "[server][catalog]") {
+  Stack stack;
+  CreateTableCommand command;
+  command.name = "strict";
+  command.sloppy_quorum = false;
+  auto created = pairdb::server::testing::await_inline<replication::TableInfo>(
+      [&](Reply<replication::TableInfo> done) { stack.tables->create(command, std::move(done)); });
+  REQUIRE(created.is_ok());
+  CHECK_FALSE(created->spec.sloppy_quorum);
+  CHECK(stack.create_table("sloppy").spec.sloppy_quorum);
+  stack.close();
+  stack.open();
+  auto strict = stack.catalog()->find("strict");
+  REQUIRE(strict != nullptr);
+  CHECK_FALSE(strict->spec.sloppy_quorum);
+  auto sloppy = stack.catalog()->find("sloppy");
+  REQUIRE(sloppy != nullptr);
+  CHECK(sloppy->spec.sloppy_quorum);
+}

@@ -99,6 +99,19 @@ TEST_CASE("HttpApi: an item with a TTL is served until its expiry and not after"
         http::status::not_found);
 }
 
+TEST_CASE("HttpApi: a table created with sloppy_quorum off describes it so") {
+  Rig rig;
+  REQUIRE(rig.call(http::verb::put, "/v1/tables/strict", R"({"sloppy_quorum": false})").result() ==
+          http::status::created);
+  REQUIRE(rig.call(http::verb::put, "/v1/tables/sloppy", "{}").result() == http::status::created);
+  const auto strict = rig.call(http::verb::get, "/v1/tables/strict");
+  REQUIRE(strict.result() == http::status::ok);
+  CHECK(json::parse(strict.body()).at("sloppy_quorum") == false);
+  const auto sloppy = rig.call(http::verb::get, "/v1/tables/sloppy");
+  REQUIRE(sloppy.result() == http::status::ok);
+  CHECK(json::parse(sloppy.body()).at("sloppy_quorum") == true);
+}
+
 TEST_CASE("HttpApi answers bad requests with the status and code of the one error table") {
   Rig rig;
   REQUIRE(rig.call(http::verb::put, "/v1/tables/t", "{}").result() == http::status::created);

@@ -62,3 +62,22 @@ TEST_CASE("an Unavailable or Timeout error body carries its quorum counts", "[ht
   const auto plain_body = boost::json::parse(plain.body()).as_object().at("error").as_object();
   CHECK_FALSE(plain_body.contains("required"));
 }
+
+TEST_CASE("sloppy_quorum is on unless a create body turns it off, and descriptions show it",
+          "[http][json]") {
+  auto plain = table_command_from_json("t", R"({"read_repair": "async"})");
+  REQUIRE(plain.is_ok());
+  CHECK(plain->sloppy_quorum);
+  auto strict = table_command_from_json("t", R"({"sloppy_quorum": false})");
+  REQUIRE(strict.is_ok());
+  CHECK_FALSE(strict->sloppy_quorum);
+  CHECK(table_command_from_json("t", R"({"sloppy_quorum": true})")->sloppy_quorum);
+  CHECK(table_command_from_json("t", R"({"sloppy_quorum": "off"})").status().is_invalid_argument());
+  CHECK(table_command_from_json("t", R"({"sloppy_quorum": 0})").status().is_invalid_argument());
+
+  pairdb::replication::TableInfo info;
+  info.spec.name = "t";
+  CHECK(table_info_to_json(info).at("sloppy_quorum") == true);
+  info.spec.sloppy_quorum = false;
+  CHECK(table_info_to_json(info).at("sloppy_quorum") == false);
+}

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "server/wire/wire_api.h"
+#include "server/wire/wire_cluster.h"
 #include "server_test_util.h"
 #include "support/frame_bytes.h"
 #include "support/wire_client.h"
@@ -151,6 +152,46 @@ TEST_CASE("WireApi answers errors with the codes of the one error table") {
             .error_code() == wire::ErrorCode::InvalidArgument);
   CHECK(rig.call(test::HelloArgs{.protocol_versions = {7}}).error_code() ==
         wire::ErrorCode::UnsupportedVersion);
+}
+
+TEST_CASE("WireApi: sloppy_quorum is on unless CreateTable turns it off, and Describe shows it") {
+  Rig rig;
+  auto strict = rig.call(test::CreateTableArgs{.spec = {.name = "strict", .sloppy_quorum = false}});
+  REQUIRE(strict.is_ok());
+  CHECK_FALSE(strict->spec.sloppy_quorum);
+  auto sloppy = rig.call(test::CreateTableArgs{.spec = {.name = "sloppy"}});
+  REQUIRE(sloppy.is_ok());
+  CHECK(sloppy->spec.sloppy_quorum);
+  auto described = rig.call(test::DescribeTableArgs{.name = "strict"});
+  REQUIRE(described.is_ok());
+  CHECK_FALSE(described->spec.sloppy_quorum);
+  CHECK(rig.stack.catalog()->find("sloppy")->spec.sloppy_quorum);
+  CHECK_FALSE(rig.stack.catalog()->find("strict")->spec.sloppy_quorum);
+}
+
+TEST_CASE("a table's sloppy_quorum survives the SchemaPull encoding, and absent reads as on") {
+  for (const bool sloppy_quorum : {true, false}) {
+    replication::TableInfo info;
+    info.spec.name = "t";
+    info.spec.replication = {{"dc1", 3}};
+    info.spec.sloppy_quorum = sloppy_quorum;
+    info.id = 12;
+    flatbuffers::FlatBufferBuilder builder;
+    builder.Finish(table_info_to_wire(builder, info));
+    const auto* wire_info = flatbuffers::GetRoot<wire::TableInfo>(builder.GetBufferPointer());
+    CHECK(wire_info->spec()->sloppy_quorum_off() == !sloppy_quorum);
+    auto decoded = table_info_from_wire(*wire_info);
+    REQUIRE(decoded.is_ok());
+    CHECK(*decoded == info);
+  }
+  // A spec from a sender that predates the option carries no field at all.
+  flatbuffers::FlatBufferBuilder builder;
+  auto spec = wire::CreateTableSpecDirect(builder, "t");
+  builder.Finish(wire::CreateTableInfo(builder, spec, 12));
+  auto decoded =
+      table_info_from_wire(*flatbuffers::GetRoot<wire::TableInfo>(builder.GetBufferPointer()));
+  REQUIRE(decoded.is_ok());
+  CHECK(decoded->spec.sloppy_quorum);
 }
 
 TEST_CASE("WireApi runs admin operations through the node's hooks") {
