@@ -85,6 +85,7 @@ bench() {  # bench HOSTS LABEL
 echo "== $OPS QUORUM writes of $VALUE_SIZE B, $CLIENTS clients, $(date -u +%FT%TZ), $(nproc) cores"
 bench 127.0.0.1:18500,127.0.0.2:18500,127.0.0.3:18500 "all replicas up (no hint)"
 kill -9 "${PIDS[3]}"
+wait "${PIDS[3]}" 2>/dev/null || true
 wait_for 30 dead_seen
 bench 127.0.0.1:18500,127.0.0.2:18500 "one replica dead (a hint each)"
 D1=$(metric 1 pairdb_hints_delivered); D2=$(metric 2 pairdb_hints_delivered)
