@@ -21,6 +21,13 @@ std::string_view target_delivery_state_name(TargetDeliveryState state) {
   return "unknown";
 }
 
+std::optional<HintDropReason> undeliverable(const Hint& hint, bool table_live,
+                                            uint64_t now_wall_ms) {
+  if (!table_live) return HintDropReason::kTableDropped;
+  if (hint.expires_at_ms != 0 && hint.expires_at_ms <= now_wall_ms) return HintDropReason::kExpired;
+  return std::nullopt;
+}
+
 HintDelivery::HintDelivery(HintDeliveryConfig config) : config_(config) {
   allowance_bytes_ = static_cast<double>(config_.throttle_bytes_per_sec);
 }

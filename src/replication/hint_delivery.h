@@ -85,6 +85,12 @@ struct HintDeliveryCounters {
   uint64_t overloaded = 0;
 };
 
+// Whether a hint about to be sent should be dropped instead (and why): its table was dropped
+// (`table_live` false), or every version in its record has expired by `now_wall_ms`. Neither
+// needs repair. Every adapter asks this before it sends a HintSend.
+std::optional<HintDropReason> undeliverable(const Hint& hint, bool table_live,
+                                            uint64_t now_wall_ms);
+
 class HintDelivery {
  public:
   explicit HintDelivery(HintDeliveryConfig config = {});

@@ -349,6 +349,15 @@ TargetHints HintStore::target(const ring::NodeId& id) const {
   return out;
 }
 
+std::vector<ring::NodeId> HintStore::held_targets() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ring::NodeId> out;
+  for (const auto& [id, accounting] : targets_) {
+    if (accounting.count > 0) out.push_back(id);
+  }
+  return out;
+}
+
 uint64_t HintStore::count(const ring::NodeId& id) const {
   std::lock_guard lock(mutex_);
   auto it = targets_.find(id);

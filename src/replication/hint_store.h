@@ -136,6 +136,7 @@ class HintStore {
   std::vector<TargetHints> targets() const;          // Every target with hints held, by id.
   TargetHints target(const ring::NodeId& id) const;  // Reads the oldest hint's time.
   uint64_t count(const ring::NodeId& id) const;      // Hints held for `id`; no I/O.
+  std::vector<ring::NodeId> held_targets() const;    // Targets with hints held; no I/O.
   uint64_t total_bytes() const;
   Result<std::vector<RepairMark>> repair_marks() const;
   // Forgets the marks of `table` (the repair is done, or the table was dropped).

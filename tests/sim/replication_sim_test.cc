@@ -585,3 +585,38 @@ TEST_CASE("with two natural replicas dead, QUORUM writes succeed only under a sl
     }
   });
 }
+
+TEST_CASE("hints for a dropped table are dropped, never applied", "[sim][replication][hints]") {
+  for_each_seed(30, [&](uint64_t seed) {
+    Simulation sim(seed);
+    Network net(sim, NetworkConfig{});
+    ReplicationCluster cluster(sim, net, ReplicationSimOptions{});
+    const size_t down = sim.rng().uniform(cluster.size());
+    cluster.crash(down);
+    sim.run_until(sim.now() + 2s);
+    constexpr size_t kCount = 20;
+    REQUIRE(write_keys(sim, cluster, "d", kCount, Consistency::kQuorum) == kCount);
+    sim.run_until(sim.now() + 1s);
+    uint64_t held = 0;
+    for (size_t i = 0; i < cluster.size(); ++i) held += cluster.up(i) ? cluster.hints_held(i) : 0;
+    REQUIRE(held > 0);
+    cluster.drop_table();
+    cluster.restart(down);
+    sim.run_until(sim.now() + 10s, [&] {
+      for (size_t i = 0; i < cluster.size(); ++i) {
+        if (cluster.hints_held(i) != 0) return false;
+      }
+      return true;
+    });
+    INFO("seed " << seed);
+    for (size_t i = 0; i < cluster.size(); ++i) CHECK(cluster.hints_held(i) == 0);
+    CHECK(cluster.counters().hints_dropped == held);
+    CHECK(cluster.counters().hints_delivered == 0);
+    // The returning replica never received any of them.
+    for (size_t k = 0; k < kCount; ++k) {
+      auto stored = cluster.stored(down, "d" + std::to_string(k));
+      REQUIRE(stored.is_ok());
+      CHECK(stored->siblings.empty());
+    }
+  });
+}

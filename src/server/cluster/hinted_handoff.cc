@@ -172,12 +172,8 @@ void HintedHandoff::send(replication::HintSend message) {
   const replication::Hint& hint = message.hint.hint;
   const ring::NodeId target = message.target;
   const uint64_t seq = message.hint.seq;
-  std::optional<HintDropReason> drop;
-  if (catalog_->find_by_id(hint.table) == nullptr) {
-    drop = HintDropReason::kTableDropped;
-  } else if (hint.expires_at_ms != 0 && hint.expires_at_ms <= options_.clock->wall_ms()) {
-    drop = HintDropReason::kExpired;
-  }
+  const std::optional<HintDropReason> drop = replication::undeliverable(
+      hint, catalog_->find_by_id(hint.table) != nullptr, options_.clock->wall_ms());
   if (drop) {
     options_.run_blocking([this, target, stored = std::move(message.hint), reason = *drop] {
       Status status = store_->drop(target, stored, reason, options_.clock->wall_ms());
@@ -268,12 +264,22 @@ void HintedHandoff::publish() {
   std::lock_guard lock(status_mutex_);
   states_ = std::move(states);
   counters_ = delivery_.counters();
-  idle_ = delivery_.idle_for_live_targets();
 }
 
 bool HintedHandoff::idle_for_live_targets() const {
+  const auto snapshot = cluster_->snapshot();
+  const auto held = store_->held_targets();
   std::lock_guard lock(status_mutex_);
-  return idle_;
+  for (const auto& target : held) {
+    const auto* member = snapshot->find(target);
+    if (member == nullptr || !reachable(member->liveness) || paused_all_) continue;
+    auto state = states_.find(target);
+    if (state != states_.end() && state->second == replication::TargetDeliveryState::kPaused) {
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 HandoffStatus HintedHandoff::status() const {

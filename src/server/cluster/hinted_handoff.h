@@ -96,7 +96,9 @@ class HintedHandoff final : public HintKeeper {
   void truncate(std::optional<ring::NodeId> target, std::function<void(Result<uint64_t>)> done);
 
   HandoffStatus status() const;  // Any thread.
-  // Whether no live, unpaused target has hints left (the shutdown drain waits for this).
+  // Whether no target that gossip shows alive, and that is not paused, has hints held (the
+  // shutdown drain waits for this). Reads the store and the cluster view directly, so it does
+  // not lag behind the delivery's own view of liveness. Any thread.
   bool idle_for_live_targets() const;
 
  private:
@@ -124,7 +126,6 @@ class HintedHandoff final : public HintKeeper {
   std::map<ring::NodeId, replication::TargetDeliveryState> states_;  // GUARDED_BY(status_mutex_)
   std::map<ring::NodeId, std::string> liveness_;                     // GUARDED_BY(status_mutex_)
   replication::HintDeliveryCounters counters_;                       // GUARDED_BY(status_mutex_)
-  bool idle_ = true;                                                 // GUARDED_BY(status_mutex_)
   bool paused_all_ = false;                                          // GUARDED_BY(status_mutex_)
   std::map<ring::NodeId, Instant> dead_since_;  // GUARDED_BY(status_mutex_): dead by gossip.
 };

@@ -147,7 +147,9 @@ void ReplicationCluster::open_storage(Node& n) {
   auto stack = server::StorageStack::open(std::move(o));
   PAIRDB_ASSERT(stack.is_ok());
   n.stack = std::move(stack).value();
-  if (n.stack->catalog()->find_by_id(table_.id) == nullptr) {
+  if (table_dropped_) {  // What schema sync would tell a node that missed the drop.
+    (void)n.stack->catalog()->drop(table_.spec.name, /*if_exists=*/true);
+  } else if (n.stack->catalog()->find_by_id(table_.id) == nullptr) {
     auto created = n.stack->catalog()->create_with_id(table_.spec, table_.id);
     PAIRDB_ASSERT(created.is_ok() && created->id == table_.id);
   }
@@ -635,6 +637,13 @@ void ReplicationCluster::restart(size_t i) {
 
 bool ReplicationCluster::up(size_t i) const { return nodes_[i]->up; }
 
+void ReplicationCluster::drop_table() {
+  table_dropped_ = true;
+  for (auto& n : nodes_) {
+    if (n->up) PAIRDB_ASSERT(n->stack->catalog()->drop(table_.spec.name, true).is_ok());
+  }
+}
+
 // What HintedHandoff does: hints, loads and sends of one node's delivery core.
 void ReplicationCluster::keep_hint(Node& n, const ring::NodeId& target, const std::string& key,
                                    const VersionRecord& record) {
@@ -667,6 +676,16 @@ void ReplicationCluster::drain_hints(Node& n) {
     for (const auto& send : out.sends) {
       const size_t to = index_of_id_.at(raw(send.target));
       const replication::Hint& hint = send.hint.hint;
+      const auto drop = replication::undeliverable(
+          hint, n.stack->catalog()->find_by_id(hint.table) != nullptr, n.clock->wall_ms());
+      if (drop) {  // As HintedHandoff: dropped, never sent, and reported done.
+        after_storage(n, [this, &n, send, reason = *drop] {
+          const Status dropped = n.hints->drop(send.target, send.hint, reason, n.clock->wall_ms());
+          if (dropped.is_ok()) ++counters_.hints_dropped;
+          n.delivery->on_delivered(send.target, send.hint.seq, dropped, sim_.now(), n.hint_out);
+        });
+        continue;
+      }
       const uint32_t stream = send_request(
           n, to, send.hint.seq, to, kHint,
           internode::ReplicaWrite{

@@ -66,6 +66,7 @@ struct ReplicationSimCounters {
   uint64_t hints_stored = 0;
   uint64_t hints_delivered = 0;  // Acknowledged by their target and deleted.
   uint64_t fallback_writes = 0;  // Writes kept as hints by a fallback.
+  uint64_t hints_dropped = 0;    // Never sent: their table was dropped (or they expired).
 };
 
 class ReplicationCluster {
@@ -97,6 +98,8 @@ class ReplicationCluster {
   void pause(size_t i, Duration d);
   void set_clock_skew_ms(size_t i, int64_t skew_ms);
 
+  // Drops the table on every node that is up (a node down hears of it when it restarts).
+  void drop_table();
   // Node i's own record of `key` (what its store holds), read directly. REQUIRES: up(i).
   Result<replication::VersionRecord> stored(size_t i, const std::string& key);
   // Hints node i holds (for every target). REQUIRES: up(i).
@@ -144,6 +147,7 @@ class ReplicationCluster {
   std::map<std::string, std::vector<size_t>> fallbacks_;
   std::vector<bool> seen_alive_;  // The scripted failure detector's verdicts.
   replication::TableInfo table_;
+  bool table_dropped_ = false;
   ReplicationSimCounters counters_;
 };
 
