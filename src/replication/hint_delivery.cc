@@ -28,6 +28,11 @@ std::optional<HintDropReason> undeliverable(const Hint& hint, bool table_live,
   return std::nullopt;
 }
 
+bool hint_window_passed(std::optional<Instant> dead_since, Instant now, uint64_t max_window_ms) {
+  if (max_window_ms == 0) return true;
+  return dead_since && now - *dead_since > std::chrono::milliseconds(max_window_ms);
+}
+
 HintDelivery::HintDelivery(HintDeliveryConfig config) : config_(config) {
   allowance_bytes_ = static_cast<double>(config_.throttle_bytes_per_sec);
 }

@@ -91,6 +91,11 @@ struct HintDeliveryCounters {
 std::optional<HintDropReason> undeliverable(const Hint& hint, bool table_live,
                                             uint64_t now_wall_ms);
 
+// Whether a new hint for a target gossip has shown dead since `dead_since` (none: not dead)
+// falls outside the hint window at `now`: then no hint is kept and the range is marked for
+// repair instead. A window of 0 keeps no hints at all.
+bool hint_window_passed(std::optional<Instant> dead_since, Instant now, uint64_t max_window_ms);
+
 class HintDelivery {
  public:
   explicit HintDelivery(HintDeliveryConfig config = {});

@@ -113,15 +113,13 @@ void HintedHandoff::keep(const ring::NodeId& target, replication::TableId table,
 }
 
 Status HintedHandoff::keep_now(const replication::Hint& hint) {
-  bool beyond_window = !options_.enabled;
+  std::optional<Instant> dead_since;
   {
     std::lock_guard lock(status_mutex_);
-    auto it = dead_since_.find(hint.target);
-    if (it != dead_since_.end() &&
-        now() - it->second > std::chrono::milliseconds(options_.max_window_ms)) {
-      beyond_window = true;
-    }
+    if (auto it = dead_since_.find(hint.target); it != dead_since_.end()) dead_since = it->second;
   }
+  const bool beyond_window = replication::hint_window_passed(
+      dead_since, now(), options_.enabled ? options_.max_window_ms : 0);
   if (beyond_window) {
     (void)store_->mark_for_repair(hint.table, ring::HashRing::token_of(hint.partition_key),
                                   HintDropReason::kWindow, hint.created_wall_ms);

@@ -212,3 +212,28 @@ TEST_CASE("the throttle spreads bytes over time", "[hints]") {
   auto second = settle_loads(d, store, out, half);
   CHECK(second.size() == 5);
 }
+
+TEST_CASE("the hint window: none for a target dead longer than it, none at all when 0", "[hints]") {
+  const Instant died = kStart;
+  CHECK_FALSE(hint_window_passed(std::nullopt, kStart + std::chrono::hours(100), 1000));
+  CHECK_FALSE(hint_window_passed(died, died + std::chrono::milliseconds(1000), 1000));
+  CHECK(hint_window_passed(died, died + std::chrono::milliseconds(1001), 1000));
+  CHECK(hint_window_passed(std::nullopt, kStart, 0));
+  const uint64_t three_hours = 3ull * 3600 * 1000;
+  CHECK_FALSE(hint_window_passed(died, died + std::chrono::hours(3), three_hours));
+  CHECK(hint_window_passed(died, died + std::chrono::hours(3) + std::chrono::seconds(1),
+                           three_hours));
+}
+
+TEST_CASE("hints for a dropped table or an expired record are undeliverable", "[hints]") {
+  Hint hint;
+  hint.expires_at_ms = 0;
+  CHECK_FALSE(undeliverable(hint, true, 5'000).has_value());
+  CHECK(undeliverable(hint, false, 5'000) == HintDropReason::kTableDropped);
+  hint.expires_at_ms = 5'000;
+  CHECK(undeliverable(hint, true, 5'000) == HintDropReason::kExpired);
+  CHECK_FALSE(undeliverable(hint, true, 4'999).has_value());
+  CHECK_FALSE(needs_repair(HintDropReason::kExpired));
+  CHECK_FALSE(needs_repair(HintDropReason::kTableDropped));
+  CHECK(needs_repair(HintDropReason::kWindow));
+}
