@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -255,5 +256,32 @@ class TestCluster {
 
   std::vector<Node> nodes_;
 };
+
+// The value of a successful reply; fails the test with the reply's error otherwise.
+template <class T>
+T ok(Reply<T> reply) {
+  INFO(reply.describe());
+  REQUIRE(reply.is_ok());
+  return std::move(reply).value();
+}
+
+// Creates `spec` through node 0 and waits until every running node knows it.
+inline void create_table_everywhere(TestCluster& cluster, const TableSpec& spec) {
+  const TableInfo created = ok(cluster.connect(0).create_table(spec));
+  const bool visible = cluster_poll(15s, [&] {
+    return cluster.every_node([&](WireClient& client) {
+      auto described = client.describe_table(spec.name);
+      return described.is_ok() && described->table_id == created.table_id;
+    });
+  });
+  REQUIRE(visible);
+}
+
+// Whether every node in `observers` reports `target` dead.
+inline bool all_report_dead(TestCluster& cluster, const std::vector<size_t>& observers,
+                            size_t target) {
+  return std::all_of(observers.begin(), observers.end(),
+                     [&](size_t o) { return cluster.liveness(o, target) == "dead"; });
+}
 
 }  // namespace pairdb::test

@@ -16,13 +16,6 @@ using namespace pairdb::test;
 
 namespace {
 
-template <class T>
-T ok(Reply<T> reply) {
-  INFO(reply.describe());
-  REQUIRE(reply.is_ok());
-  return std::move(reply).value();
-}
-
 // Node id -> sorted tokens, as one node's Topology lists them.
 std::map<std::string, std::vector<uint64_t>> ring_of(const TopologyResult& topology) {
   std::map<std::string, std::vector<uint64_t>> ring;

@@ -18,25 +18,14 @@ namespace {
 
 constexpr size_t kNodes = 3;
 
-template <class T>
-T ok(Reply<T> reply) {
-  INFO(reply.describe());
-  REQUIRE(reply.is_ok());
-  return std::move(reply).value();
-}
-
-void create_table(TestCluster& cluster, const std::string& name) {
+// A table of 3 replicas that only hints may repair (no read repair).
+void create_table(TestCluster& cluster, const std::string& name, bool sloppy_quorum = true) {
   TableSpec spec;
   spec.name = name;
   spec.replication = {{"dc1", 3}};
-  spec.read_repair = pairdb::wire::ReadRepair::Off;  // Only hints may repair anything here.
-  const TableInfo created = ok(cluster.connect(0).create_table(spec));
-  REQUIRE(cluster_poll(15s, [&] {
-    return cluster.every_node([&](WireClient& client) {
-      auto described = client.describe_table(name);
-      return described.is_ok() && described->table_id == created.table_id;
-    });
-  }));
+  spec.read_repair = pairdb::wire::ReadRepair::Off;
+  spec.sloppy_quorum = sloppy_quorum;
+  create_table_everywhere(cluster, spec);
 }
 
 // A gauge or counter of node i's /metrics without labels; -1 when it cannot be read.
@@ -90,11 +79,6 @@ int missing_on(TestCluster& cluster, size_t via, size_t holder, const std::strin
     if (!held) ++missing;
   }
   return missing;
-}
-
-bool all_report_dead(TestCluster& cluster, const std::vector<size_t>& observers, size_t target) {
-  return std::all_of(observers.begin(), observers.end(),
-                     [&](size_t o) { return cluster.liveness(o, target) == "dead"; });
 }
 
 }  // namespace
@@ -187,20 +171,7 @@ TEST_CASE(
   TestCluster cluster;
   cluster.start(5);
   create_table(cluster, "sloppy");
-  {
-    TableSpec spec;
-    spec.name = "strict";
-    spec.replication = {{"dc1", 3}};
-    spec.read_repair = pairdb::wire::ReadRepair::Off;
-    spec.sloppy_quorum = false;
-    const TableInfo created = ok(cluster.connect(0).create_table(spec));
-    REQUIRE(cluster_poll(15s, [&] {
-      return cluster.every_node([&](WireClient& client) {
-        auto described = client.describe_table("strict");
-        return described.is_ok() && described->table_id == created.table_id;
-      });
-    }));
-  }
+  create_table(cluster, "strict", /*sloppy_quorum=*/false);
   // A key none of whose natural replicas is node 0, the coordinator.
   WireClient client = cluster.connect(0);
   std::string key;

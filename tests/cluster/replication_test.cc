@@ -23,13 +23,6 @@ namespace {
 
 constexpr size_t kNodes = 3;
 
-template <class T>
-T ok(Reply<T> reply) {
-  INFO(reply.describe());
-  REQUIRE(reply.is_ok());
-  return std::move(reply).value();
-}
-
 // Creates `name` through node 0 and waits until every running node knows it.
 void create_table(TestCluster& cluster, const std::string& name, uint32_t replicas,
                   pairdb::wire::ReadRepair read_repair = pairdb::wire::ReadRepair::Blocking) {
@@ -37,14 +30,7 @@ void create_table(TestCluster& cluster, const std::string& name, uint32_t replic
   spec.name = name;
   spec.replication = {{"dc1", replicas}};
   spec.read_repair = read_repair;
-  const TableInfo created = ok(cluster.connect(0).create_table(spec));
-  const bool visible = cluster_poll(15s, [&] {
-    return cluster.every_node([&](WireClient& client) {
-      auto described = client.describe_table(name);
-      return described.is_ok() && described->table_id == created.table_id;
-    });
-  });
-  REQUIRE(visible);
+  create_table_everywhere(cluster, spec);
 }
 
 // The value node i answers for a key at `level`, "" when not found, "error: ..." otherwise.
@@ -69,11 +55,6 @@ bool all_agree_on(const GetReplicasResult& copies, const std::string& value) {
     return copy.error.empty() && copy.agrees && copy.found && copy.siblings.size() == 1 &&
            copy.siblings[0].value == value;
   });
-}
-
-bool all_report_dead(TestCluster& cluster, const std::vector<size_t>& observers, size_t target) {
-  return std::all_of(observers.begin(), observers.end(),
-                     [&](size_t o) { return cluster.liveness(o, target) == "dead"; });
 }
 
 }  // namespace
