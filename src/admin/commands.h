@@ -53,5 +53,7 @@ void add_cluster_commands(CLI::App& app, Action* selected);
 void add_table_commands(CLI::App& app, Action* selected);
 // get, put, delete, query, getreplicas.
 void add_data_commands(CLI::App& app, Action* selected);
+// handoff status|pause|resume|truncate.
+void add_handoff_commands(CLI::App& app, Action* selected);
 
 }  // namespace pairdb::admin

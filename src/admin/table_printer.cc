@@ -90,4 +90,12 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string format_percent(double fraction) { return fmt::format("{:.1f}%", fraction * 100.0); }
 
+std::string format_duration(uint64_t ms) {
+  const uint64_t seconds = ms / 1000;
+  if (seconds < 60) return fmt::format("{}s", seconds);
+  if (seconds < 3600) return fmt::format("{}m{}s", seconds / 60, seconds % 60);
+  if (seconds < 86400) return fmt::format("{}h{}m", seconds / 3600, seconds % 3600 / 60);
+  return fmt::format("{}d{}h", seconds / 86400, seconds % 86400 / 3600);
+}
+
 }  // namespace pairdb::admin

@@ -48,5 +48,8 @@ class KeyValuePrinter {
 std::string format_bytes(uint64_t bytes);
 // 0.1234 -> "12.3%".
 std::string format_percent(double fraction);
+// A duration in its two largest units: 45'000 -> "45s", 192'000 -> "3m12s",
+// 11'520'000 -> "3h12m", 273'600'000 -> "3d4h".
+std::string format_duration(uint64_t ms);
 
 }  // namespace pairdb::admin

@@ -3,10 +3,12 @@
 
 #include <cctype>
 #include <initializer_list>
+#include <ostream>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "admin/table_printer.h"
 #include "common/base64.h"
 
 namespace pairdb::admin {
@@ -212,6 +214,132 @@ std::optional<client::Consistency> parse_consistency(std::string_view name) {
     if (consistency_name(c) == lower) return c;
   }
   return std::nullopt;
+}
+
+}  // namespace pairdb::admin
+
+namespace pairdb::admin {
+
+std::string token_text(uint64_t token) { return fmt::format("{:#018x}", token); }
+
+bool is_node_id(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+boost::json::object to_json(const client::HandoffStatus& status) {
+  boost::json::array targets;
+  for (const auto& t : status.targets) {
+    targets.push_back(boost::json::object{{"node_id", t.node_id},
+                                          {"hints", t.hints},
+                                          {"bytes", t.bytes},
+                                          {"oldest_created_wall_ms", t.oldest_created_wall_ms},
+                                          {"state", t.state},
+                                          {"liveness", t.liveness}});
+  }
+  boost::json::object dropped;
+  for (const auto& [reason, count] : status.dropped) dropped[reason] = count;
+  boost::json::array ranges;
+  for (const auto& r : status.repair_ranges) {
+    ranges.push_back(boost::json::object{{"table_id", r.table_id},
+                                         {"table", r.table},
+                                         {"range_start", r.range_start},
+                                         {"range_end", r.range_end},
+                                         {"reason", r.reason},
+                                         {"marked_wall_ms", r.marked_wall_ms},
+                                         {"hints_dropped", r.hints_dropped}});
+  }
+  return boost::json::object{
+      {"paused_all", status.paused_all},
+      {"targets", std::move(targets)},
+      {"totals", boost::json::object{{"stored", status.stored},
+                                     {"delivered", status.delivered},
+                                     {"delivered_bytes", status.delivered_bytes},
+                                     {"failed_attempts", status.failed_attempts},
+                                     {"total_bytes", status.total_bytes}}},
+      {"dropped", std::move(dropped)},
+      {"repair_ranges", std::move(ranges)},
+      {"repair_ranges_total", status.repair_ranges_total}};
+}
+
+namespace {
+
+// How long ago `then` was, or "-" for no time (0) or one in the future (clock skew).
+std::string age_text(uint64_t then_wall_ms, uint64_t now_wall_ms) {
+  if (then_wall_ms == 0 || then_wall_ms > now_wall_ms) return "-";
+  return format_duration(now_wall_ms - then_wall_ms);
+}
+
+void print_handoff_targets(std::ostream& out, const client::HandoffStatus& status,
+                           uint64_t now_wall_ms) {
+  out << "Hint delivery: " << (status.paused_all ? "paused for every target" : "running") << '\n';
+  if (status.targets.empty()) {
+    out << "No hints held.\n";
+    return;
+  }
+  using Align = TablePrinter::Align;
+  TablePrinter table({{"Node"},
+                      {"Hints", Align::kRight},
+                      {"Bytes", Align::kRight},
+                      {"Oldest", Align::kRight},
+                      {"State"},
+                      {"Liveness"}});
+  for (const auto& t : status.targets) {
+    table.add_row({t.node_id, std::to_string(t.hints), format_bytes(t.bytes),
+                   age_text(t.oldest_created_wall_ms, now_wall_ms), t.state, t.liveness});
+  }
+  table.print(out);
+}
+
+void print_handoff_totals(std::ostream& out, const client::HandoffStatus& status) {
+  std::string dropped;
+  for (const auto& [reason, count] : status.dropped) {
+    if (count == 0) continue;
+    dropped += fmt::format("{}{} {}", dropped.empty() ? "" : ", ", reason, count);
+  }
+  out << fmt::format(
+      "Totals: {} stored, {} delivered ({}), {} failed attempts, {} held; dropped: {}\n",
+      status.stored, status.delivered, format_bytes(status.delivered_bytes), status.failed_attempts,
+      format_bytes(status.total_bytes), dropped.empty() ? "none" : dropped);
+}
+
+void print_repair_ranges(std::ostream& out, const client::HandoffStatus& status,
+                         uint64_t now_wall_ms) {
+  if (status.repair_ranges.empty() && status.repair_ranges_total == 0) {
+    out << "No ranges need repair.\n";
+    return;
+  }
+  out << "Ranges needing repair";
+  if (status.repair_ranges_total > status.repair_ranges.size()) {
+    out << fmt::format(" (the first {} of {})", status.repair_ranges.size(),
+                       status.repair_ranges_total);
+  }
+  out << ":\n";
+  TablePrinter table({{"Table"},
+                      {"Token range"},
+                      {"Reason"},
+                      {"Hints dropped", TablePrinter::Align::kRight},
+                      {"Marked"}});
+  for (const auto& r : status.repair_ranges) {
+    const std::string when = age_text(r.marked_wall_ms, now_wall_ms);
+    table.add_row({r.table.empty() ? fmt::format("(id {})", r.table_id) : r.table,
+                   token_text(r.range_start) + ".." + token_text(r.range_end), r.reason,
+                   std::to_string(r.hints_dropped), when == "-" ? when : when + " ago"});
+  }
+  table.print(out);
+}
+
+}  // namespace
+
+void print_handoff_status(std::ostream& out, const client::HandoffStatus& status,
+                          uint64_t now_wall_ms) {
+  print_handoff_targets(out, status, now_wall_ms);
+  print_handoff_totals(out, status);
+  print_repair_ranges(out, status, now_wall_ms);
 }
 
 }  // namespace pairdb::admin

@@ -189,7 +189,19 @@ PAIRDB_NODE_CALL(DescribeClusterArgs, ClusterDescription, kDescribeCluster, deco
 PAIRDB_NODE_CALL(GossipInfoArgs, GossipInfo, kGossipInfo, decode_gossip_info)
 PAIRDB_NODE_CALL(FlushArgs, Empty, kFlush, decode_empty)
 PAIRDB_NODE_CALL(CompactArgs, Empty, kCompact, decode_empty)
+PAIRDB_NODE_CALL(HandoffStatusArgs, HandoffStatus, kHandoffStatus, decode_handoff_status)
 #undef PAIRDB_NODE_CALL
+
+// Pausing or resuming twice is doing it once, so those retry like reads. A truncate repeated
+// after an unknown outcome would report 0 for hints the first one deleted (and delete any
+// stored since): it retries only when the node refused it unstarted, like a write.
+void start(const std::shared_ptr<ClientCore>& core, HandoffControlArgs args,
+           Handler<HandoffControlResult> h) {
+  const CallKind kind =
+      args.action == HandoffAction::kTruncate ? CallKind::kWrite : CallKind::kRead;
+  launch(core, admin_spec(*core, net::Opcode::kHandoffControl, kind, args, args.node.address),
+         &decode_handoff_control, std::move(h));
+}
 
 }  // namespace detail
 }  // namespace pairdb::client

@@ -115,4 +115,16 @@ Expected<Empty> Client::compact(std::string table, NodeTarget node) {
       [&](auto done) { async_->async_compact(std::move(table), std::move(node), done); });
 }
 
+Expected<HandoffStatus> Client::handoff_status(NodeTarget node) {
+  return wait_for<HandoffStatus>(
+      [&](auto done) { async_->async_handoff_status(std::move(node), done); });
+}
+Expected<HandoffControlResult> Client::handoff_control(HandoffAction action,
+                                                       std::string target_node_id,
+                                                       NodeTarget node) {
+  return wait_for<HandoffControlResult>([&](auto done) {
+    async_->async_handoff_control(action, std::move(target_node_id), std::move(node), done);
+  });
+}
+
 }  // namespace pairdb::client

@@ -179,6 +179,22 @@ std::string encode_payload(const detail::CompactArgs& args) {
   });
 }
 
+// The SDK's HandoffAction numbers are the wire's.
+static_assert(static_cast<int>(HandoffAction::kPause) ==
+              static_cast<int>(wire::HandoffAction::Pause));
+static_assert(static_cast<int>(HandoffAction::kResume) ==
+              static_cast<int>(wire::HandoffAction::Resume));
+static_assert(static_cast<int>(HandoffAction::kTruncate) ==
+              static_cast<int>(wire::HandoffAction::Truncate));
+
+std::string encode_payload(const detail::HandoffControlArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto node_id = optional_text(fbb, args.node_id);
+    return wire::CreateHandoffControlRequest(fbb, static_cast<wire::HandoffAction>(args.action),
+                                             node_id);
+  });
+}
+
 // The requests whose table has no fields, by name: the node, when there is one, only routes
 // them.
 #define PAIRDB_EMPTY_REQUEST(name)                        \
@@ -193,6 +209,7 @@ PAIRDB_EMPTY_REQUEST(Info)
 PAIRDB_EMPTY_REQUEST(DescribeCluster)
 PAIRDB_EMPTY_REQUEST(GossipInfo)
 PAIRDB_EMPTY_REQUEST(Flush)
+PAIRDB_EMPTY_REQUEST(HandoffStatus)
 #undef PAIRDB_EMPTY_REQUEST
 
 }  // namespace pairdb::client

@@ -32,5 +32,7 @@ std::string encode_payload(const detail::DescribeClusterArgs& args);
 std::string encode_payload(const detail::GossipInfoArgs& args);
 std::string encode_payload(const detail::FlushArgs& args);
 std::string encode_payload(const detail::CompactArgs& args);
+std::string encode_payload(const detail::HandoffStatusArgs& args);
+std::string encode_payload(const detail::HandoffControlArgs& args);
 
 }  // namespace pairdb::client

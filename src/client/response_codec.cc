@@ -283,4 +283,57 @@ Expected<GossipInfo> decode_gossip_info(const net::Frame& frame) {
       });
 }
 
+namespace {
+
+std::vector<HandoffTarget> handoff_targets_of(const Vector<Offset<wire::HandoffTarget>>* v) {
+  std::vector<HandoffTarget> out;
+  if (v == nullptr) return out;
+  for (const wire::HandoffTarget* t : *v) {
+    out.push_back(HandoffTarget{text_of(t->node_id()), t->hints(), t->bytes(),
+                                t->oldest_created_wall_ms(), text_of(t->state()),
+                                text_of(t->liveness())});
+  }
+  return out;
+}
+
+std::vector<RepairRange> repair_ranges_of(const Vector<Offset<wire::RepairRange>>* v) {
+  std::vector<RepairRange> out;
+  if (v == nullptr) return out;
+  for (const wire::RepairRange* r : *v) {
+    out.push_back(RepairRange{r->table_id(), text_of(r->table()), r->range_start(), r->range_end(),
+                              text_of(r->reason()), r->marked_wall_ms(), r->hints_dropped()});
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<HandoffStatus> decode_handoff_status(const net::Frame& frame) {
+  return decode<wire::HandoffStatusResponse>(
+      frame, net::Opcode::kHandoffStatus, [](const wire::HandoffStatusResponse& r) {
+        HandoffStatus status;
+        status.targets = handoff_targets_of(r.targets());
+        status.paused_all = r.paused_all();
+        status.stored = r.stored();
+        status.delivered = r.delivered();
+        status.delivered_bytes = r.delivered_bytes();
+        status.failed_attempts = r.failed_attempts();
+        status.total_bytes = r.total_bytes();
+        if (r.dropped() != nullptr) {
+          for (const wire::HintDropCount* d : *r.dropped()) {
+            status.dropped.emplace_back(text_of(d->reason()), d->count());
+          }
+        }
+        status.repair_ranges = repair_ranges_of(r.repair_ranges());
+        status.repair_ranges_total = r.repair_ranges_total();
+        return status;
+      });
+}
+
+Expected<HandoffControlResult> decode_handoff_control(const net::Frame& frame) {
+  return decode<wire::HandoffControlResponse>(
+      frame, net::Opcode::kHandoffControl,
+      [](const wire::HandoffControlResponse& r) { return HandoffControlResult{r.affected()}; });
+}
+
 }  // namespace pairdb::client

@@ -35,5 +35,7 @@ Expected<Endpoints> decode_get_endpoints(const net::Frame& frame);
 Expected<ReplicaCopies> decode_get_replicas(const net::Frame& frame);
 Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame);
 Expected<GossipInfo> decode_gossip_info(const net::Frame& frame);
+Expected<HandoffStatus> decode_handoff_status(const net::Frame& frame);
+Expected<HandoffControlResult> decode_handoff_control(const net::Frame& frame);
 
 }  // namespace pairdb::client

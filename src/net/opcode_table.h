@@ -10,7 +10,7 @@
 //   kItems       Put, Get, Delete, Query: ItemService;
 //   kTables      table management: TableService;
 //   kCluster     views of membership and the ring, read from in-memory snapshots;
-//   kAdmin       node administration (flush, compact, stats): the worker pool.
+//   kAdmin       node administration (flush, compact, stats, hinted handoff): the worker pool.
 #pragma once
 
 // X(Name, number, group)
@@ -35,4 +35,6 @@
   X(Flush, 43, kAdmin)             \
   X(Compact, 44, kAdmin)           \
   X(GossipInfo, 45, kCluster)      \
+  X(HandoffStatus, 46, kAdmin)     \
+  X(HandoffControl, 47, kAdmin)    \
   X(SchemaPull, 60, kCluster) /* Internal: node to node. */

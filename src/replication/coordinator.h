@@ -21,15 +21,17 @@
 // and one that had not answered by the deadline are reported in `missed_writes`: the driver
 // keeps a hint for each (hinted handoff), even when the rule was met.
 //
-// Sloppy quorum (WriteRequest::sloppy). A natural replica that is dead when the write starts, or
-// that answers with an error, gets a stand-in: the first live fallback of its own DC not yet
-// standing in for another (the ring's extended preference list). The fallback is sent the record
-// tagged with the replica it stands in for (ReplicaWrite::hint_for), keeps it as a hint and acks;
-// that ack counts toward the rule in the fallback's DC, so LOCAL_* levels count local fallbacks
-// only. A fallback that fails or stays silent is a missed write of its replica (the coordinator
-// keeps the hint). At least one natural replica must be alive (only a replica mints the dot).
-// Without `sloppy`, fallbacks are not used: dead replicas are missed writes at once and only
-// natural acks count (Cassandra's semantics).
+// Sloppy quorum (WriteRequest::sloppy). A natural replica that is dead when the write starts,
+// that answers with an error, or that is still silent `stand_in_delay` after the local apply
+// while the write is short of its rule, gets a stand-in: the first live fallback of its own DC not
+// yet standing in for another (the ring's extended preference list). The fallback is sent the
+// record tagged with the replica it stands in for (ReplicaWrite::hint_for), keeps it as a hint and
+// acks; that ack counts toward the rule in the fallback's DC, so LOCAL_* levels count local
+// fallbacks only; a replica that acks after all counts once, as itself. A fallback that fails or
+// stays silent is a missed write of its replica (the coordinator keeps the hint). At least one
+// natural replica must be alive (only a replica mints the dot). Without `sloppy`, fallbacks are not
+// used: dead replicas are missed writes at once and only natural acks count (Cassandra's
+// semantics).
 //
 // Reads. Asks the fewest live replicas that can meet the rule (the local replica first, then the
 // local DC), merges their records with the one record merge, and answers the merged record.
@@ -172,6 +174,7 @@ struct CoordinatorCounters {
   uint64_t read_repairs_blocking = 0;  // Replicas repaired before the read answered.
   uint64_t read_repairs_async = 0;     // Replicas repaired after (or without waiting).
   uint64_t speculative_retries = 0;
+  uint64_t stand_ins_on_silence = 0;  // Fallbacks asked for replicas silent past stand_in_delay.
 
   CoordinatorCounters& operator+=(const CoordinatorCounters& other) {
     writes += other.writes;
@@ -183,6 +186,7 @@ struct CoordinatorCounters {
     read_repairs_blocking += other.read_repairs_blocking;
     read_repairs_async += other.read_repairs_async;
     speculative_retries += other.speculative_retries;
+    stand_ins_on_silence += other.stand_ins_on_silence;
     return *this;
   }
 };
@@ -190,6 +194,9 @@ struct CoordinatorCounters {
 struct CoordinatorConfig {
   // A read short of its rule this long after it started asks one more replica; zero = never.
   Duration speculative_delay = std::chrono::milliseconds(50);
+  // Under a sloppy quorum, a write still short of its rule this long after the local apply
+  // asks a fallback to stand in for each natural replica that has not answered; zero = never.
+  Duration stand_in_delay = std::chrono::milliseconds(100);
 };
 
 class Coordinator {
@@ -224,6 +231,7 @@ class Coordinator {
     std::vector<Reply> replies;  // Per natural replica, then per fallback.
     // Per fallback: the natural replica it stands in for, once asked.
     std::vector<std::optional<size_t>> stands_in;
+    Instant stand_in_at = Instant::max();  // Silent replicas then get a stand-in.
     std::optional<size_t> forwarded_to;
     VersionRecord record;
     bool answered = false;
@@ -243,6 +251,8 @@ class Coordinator {
   void send_record(OpId op, WriteOp& w, CoordinatorOutbox& out);
   // Asks a fallback to stand in for natural replica `replica`; false when none is left.
   bool ask_stand_in(OpId op, WriteOp& w, size_t replica, CoordinatorOutbox& out);
+  // Whether a fallback stands in for natural replica `replica` and has not failed.
+  static bool has_stand_in(const WriteOp& w, size_t replica);
   // The DCs of the members (naturals, then fallbacks) for which `pick` holds, counting
   // fallbacks only under a sloppy quorum.
   template <typename Pick>

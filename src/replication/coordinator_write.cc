@@ -64,6 +64,10 @@ std::vector<std::string_view> Coordinator::counted_dcs(const WriteOp& w, Pick pi
   const size_t naturals = w.request.replicas.size();
   for (size_t i = 0; i < w.replies.size(); ++i) {
     if (i >= naturals && !w.request.sloppy) break;
+    // A stand-in whose replica answered itself counts once, as that replica.
+    if (i >= naturals && natural_of(w, i) != i && w.replies[natural_of(w, i)] == Reply::kOk) {
+      continue;
+    }
     if (pick(i)) dcs.push_back(member(w.request, i).dc);
   }
   return dcs;
@@ -130,7 +134,7 @@ void Coordinator::start_write(OpId op, WriteRequest request, Instant /*now*/,
   schedule(w.request.deadline, out);
 }
 
-void Coordinator::on_local_write(OpId op, Result<VersionRecord> stored, Instant /*now*/,
+void Coordinator::on_local_write(OpId op, Result<VersionRecord> stored, Instant now,
                                  CoordinatorOutbox& out) {
   auto it = writes_.find(op);
   if (it == writes_.end()) return;  // Its deadline passed while the store worked.
@@ -148,6 +152,11 @@ void Coordinator::on_local_write(OpId op, Result<VersionRecord> stored, Instant 
   send_record(op, w, out);
   const auto acks = counted_dcs(w, [&](size_t i) { return w.replies[i] == Reply::kOk; });
   if (quorum_met(w.request.rule, acks)) answer_write(op, w, Status::ok(), out);
+  if (!w.answered && !w.request.fallbacks.empty() && config_.stand_in_delay > Duration::zero()) {
+    // Replicas still silent then get a stand-in (the write times out within itself).
+    w.stand_in_at = now + config_.stand_in_delay;
+    schedule(w.stand_in_at, out);
+  }
   if (write_done(w)) writes_.erase(it);
 }
 
@@ -164,6 +173,14 @@ void Coordinator::send_record(OpId op, WriteOp& w, CoordinatorOutbox& out) {
     w.replies[i] = Reply::kAsked;
     out.writes.push_back({op, i, replicas[i].id, w.record, /*repair=*/false, std::nullopt});
   }
+}
+
+bool Coordinator::has_stand_in(const WriteOp& w, size_t replica) {
+  const size_t naturals = w.request.replicas.size();
+  for (size_t f = 0; f < w.stands_in.size(); ++f) {
+    if (w.stands_in[f] == replica && w.replies[naturals + f] != Reply::kFailed) return true;
+  }
+  return false;
 }
 
 bool Coordinator::ask_stand_in(OpId op, WriteOp& w, size_t replica, CoordinatorOutbox& out) {
@@ -198,8 +215,14 @@ void Coordinator::on_write_ack(OpId op, size_t replica, const Status& status, In
     // otherwise this coordinator keeps a hint for it (delivering one it already holds is a join,
     // so a failure that was in fact applied costs nothing).
     const size_t natural = natural_of(w, replica);
-    const bool stood_in = replica < w.request.replicas.size() && ask_stand_in(op, w, natural, out);
-    if (!stood_in) out.missed_writes.push_back({op, w.request.replicas[natural].id, w.record});
+    if (replica < w.request.replicas.size()) {
+      // A natural replica: unless a stand-in already has (or may have) the record, ask one.
+      if (!has_stand_in(w, natural) && !ask_stand_in(op, w, natural, out)) {
+        out.missed_writes.push_back({op, w.request.replicas[natural].id, w.record});
+      }
+    } else if (w.replies[natural] != Reply::kOk) {
+      out.missed_writes.push_back({op, w.request.replicas[natural].id, w.record});
+    }
   }
   if (w.answered) {
     ++counters_.late_replies;
@@ -267,19 +290,41 @@ QuorumCount Coordinator::acked_count(const WriteOp& w) const {
 void Coordinator::tick(Instant now, CoordinatorOutbox& out) {
   for (auto it = writes_.begin(); it != writes_.end();) {
     WriteOp& w = it->second;
+    if (w.answered) w.stand_in_at = Instant::max();  // Met or refused: nothing to stand in for.
+    if (w.stand_in_at <= now && now < w.request.deadline) {
+      w.stand_in_at = Instant::max();
+      for (size_t i = 0; i < w.request.replicas.size(); ++i) {
+        if (w.replies[i] == Reply::kAsked && w.forwarded_to != i && !has_stand_in(w, i)) {
+          if (ask_stand_in(it->first, w, i, out)) ++counters_.stand_ins_on_silence;
+        }
+      }
+    }
     if (now < w.request.deadline) {
-      schedule(w.request.deadline, out);
+      schedule(std::min(w.request.deadline, w.stand_in_at), out);
       ++it;
       continue;
     }
-    // Replicas that never answered keep a hint, whether or not the rule was met (so a write at
-    // ONE still reaches every replica eventually).
+    // Replicas that may not hold the write keep a hint here, whether or not the rule was met
+    // (so a write at ONE still reaches every replica eventually): a natural replica that never
+    // answered, unless a stand-in acked for it; one whose stand-in never answered, unless it
+    // acked itself. One hint per replica.
+    std::vector<bool> hint(w.request.replicas.size(), false);
     for (size_t i = 0; i < w.replies.size(); ++i) {
       if (w.replies[i] != Reply::kAsked || w.forwarded_to == i || member(w.request, i).is_self) {
         continue;
       }
       w.replies[i] = Reply::kFailed;
-      out.missed_writes.push_back({it->first, w.request.replicas[natural_of(w, i)].id, w.record});
+      const size_t natural = natural_of(w, i);
+      if (natural < hint.size()) hint[natural] = true;
+    }
+    const size_t naturals = w.request.replicas.size();
+    for (size_t f = 0; f < w.stands_in.size(); ++f) {
+      if (w.stands_in[f] && w.replies[naturals + f] == Reply::kOk) hint[*w.stands_in[f]] = false;
+    }
+    for (size_t n = 0; n < naturals; ++n) {
+      if (hint[n] && w.replies[n] != Reply::kOk) {
+        out.missed_writes.push_back({it->first, w.request.replicas[n].id, w.record});
+      }
     }
     if (!w.answered) {
       ++counters_.timeouts;

@@ -431,6 +431,7 @@ void Node::Parts::make_replication() {
   options.read_timeout = std::chrono::milliseconds(config.replication.read_timeout_ms);
   options.coordinator.speculative_delay =
       std::chrono::milliseconds(config.replication.speculative_retry_ms);
+  options.coordinator.stand_in_delay = std::chrono::milliseconds(config.replication.stand_in_ms);
   options.idempotency_window_ms = config.tables.idempotency_window_ms;
   options.run_blocking = [pool = workers.get()](std::function<void()> work) {
     asio::post(*pool, std::move(work));
@@ -485,6 +486,22 @@ void Node::Parts::make_wire_api() {
   wire.admin.table_stats = [this](const std::string& table) { return table_stats(table); };
   wire.admin.flush = [this] { return db()->flush(); };
   wire.admin.compact = [this](const std::string& table) { return compact(table); };
+  PAIRDB_ASSERT(handoff != nullptr);  // make_replication() ran.
+  PAIRDB_ASSERT(hint_store != nullptr);
+  wire.handoff.status = [hints = handoff.get()] { return hints->status(); };
+  wire.handoff.repair_marks = [store = hint_store.get()] { return store->repair_marks(); };
+  wire.handoff.table_name = [this](replication::TableId id) {
+    const auto table = catalog()->find_by_id(id);
+    return table != nullptr ? table->spec.name : std::string();
+  };
+  wire.handoff.set_paused = [hints = handoff.get()](std::optional<ring::NodeId> target, bool paused,
+                                                    std::function<void()> done) {
+    hints->set_paused(target, paused, std::move(done));
+  };
+  wire.handoff.truncate = [hints = handoff.get()](std::optional<ring::NodeId> target,
+                                                  std::function<void(Result<uint64_t>)> done) {
+    hints->truncate(target, std::move(done));
+  };
   wire.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
   wire.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
   wire.run_blocking = [pool = workers.get()](std::function<void()> work) {
@@ -636,6 +653,9 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
        c.read_repairs_async},
       {"pairdb_replication_speculative_retries", "Reads that asked one more replica",
        c.speculative_retries},
+      {"pairdb_replication_stand_ins_on_silence",
+       "Fallbacks asked to stand in for replicas silent past replication.stand_in_ms",
+       c.stand_ins_on_silence},
       {"pairdb_replication_missed_writes", "Replicas down when a write was sent",
        stats.missed_writes},
       {"pairdb_replication_range_reads", "Query pages coordinated by this node", stats.range_reads},

@@ -198,6 +198,27 @@ TEST_CASE_METHOD(NodeWithKvTable, "sdk: a partition is queried page by page with
   CHECK(pages >= 4);
 }
 
+TEST_CASE_METHOD(NodeAndClient, "sdk: hinted handoff status and controls on a node without hints",
+                 "[sdk][e2e]") {
+  const HandoffStatus status = ok(client.handoff_status());
+  CHECK(status.targets.empty());
+  CHECK_FALSE(status.paused_all);
+  CHECK(status.stored == 0);
+  CHECK(status.dropped.size() == 8);  // Every reason, zeros included.
+  CHECK(status.repair_ranges.empty());
+  CHECK(status.repair_ranges_total == 0);
+
+  CHECK(ok(client.handoff_control(HandoffAction::kPause)).affected == 0);
+  CHECK(ok(client.handoff_status()).paused_all);
+  CHECK(ok(client.handoff_control(HandoffAction::kResume)).affected == 0);
+  CHECK_FALSE(ok(client.handoff_status()).paused_all);
+  std::future<Expected<HandoffControlResult>> truncated = client.async().async_handoff_control(
+      HandoffAction::kTruncate, "0f1e2d3c-4b5a-4968-8776-655443322110", NodeTarget{},
+      asio::use_future);
+  CHECK(ok(truncated.get()).affected == 0);
+  CHECK(client.handoff_control(HandoffAction::kTruncate, "not-a-uuid").is(Errc::kInvalidArgument));
+}
+
 TEST_CASE_METHOD(NodeWithKvTable, "sdk: server errors arrive typed with the server's message",
                  "[sdk][e2e]") {
   auto no_table = client.get({.table = "nope", .partition_key = "k"});

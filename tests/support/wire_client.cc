@@ -252,6 +252,11 @@ void build_request(FlatBufferBuilder& fbb, const GetReplicasArgs& a) {
   fbb.Finish(wire::CreateGetReplicasRequest(fbb, table, pk, sk));
 }
 
+void build_request(FlatBufferBuilder& fbb, const HandoffControlArgs& a) {
+  const auto node_id = text_field(fbb, a.node_id);
+  fbb.Finish(wire::CreateHandoffControlRequest(fbb, a.action, node_id));
+}
+
 // The requests without fields, by name: an empty request table.
 #define PAIRDB_TEST_EMPTY_REQUEST(name)                           \
   void build_request(FlatBufferBuilder& fbb, const name##Args&) { \
@@ -266,6 +271,7 @@ PAIRDB_TEST_EMPTY_REQUEST(Flush)
 PAIRDB_TEST_EMPTY_REQUEST(DescribeCluster)
 PAIRDB_TEST_EMPTY_REQUEST(GossipInfo)
 PAIRDB_TEST_EMPTY_REQUEST(SchemaPull)
+PAIRDB_TEST_EMPTY_REQUEST(HandoffStatus)
 #undef PAIRDB_TEST_EMPTY_REQUEST
 
 // ---- from_wire --------------------------------------------------------------------------------
@@ -386,6 +392,35 @@ SchemaPullResult from_wire(const wire::SchemaPullResponse& r) {
   out.schema_version = r.schema_version();
   out.digest = r.digest();
   return out;
+}
+
+HandoffStatusResult from_wire(const wire::HandoffStatusResponse& r) {
+  HandoffStatusResult out;
+  out.targets = each_of(r.targets(), [](const wire::HandoffTarget* t) {
+    return HandoffTargetInfo{
+        text_of(t->node_id()),       t->hints(),          t->bytes(),
+        t->oldest_created_wall_ms(), text_of(t->state()), text_of(t->liveness())};
+  });
+  out.paused_all = r.paused_all();
+  out.stored = r.stored();
+  out.delivered = r.delivered();
+  out.delivered_bytes = r.delivered_bytes();
+  out.failed_attempts = r.failed_attempts();
+  out.total_bytes = r.total_bytes();
+  out.dropped = each_of(r.dropped(), [](const wire::HintDropCount* d) {
+    return std::pair<std::string, uint64_t>(text_of(d->reason()), d->count());
+  });
+  out.repair_ranges = each_of(r.repair_ranges(), [](const wire::RepairRange* range) {
+    return RepairRangeInfo{range->table_id(),     text_of(range->table()),  range->range_start(),
+                           range->range_end(),    text_of(range->reason()), range->marked_wall_ms(),
+                           range->hints_dropped()};
+  });
+  out.repair_ranges_total = r.repair_ranges_total();
+  return out;
+}
+
+HandoffControlResult from_wire(const wire::HandoffControlResponse& r) {
+  return HandoffControlResult{r.affected()};
 }
 
 Result<ServerError> decode_error(const net::Frame& frame) {
@@ -626,6 +661,14 @@ Reply<KeyValues> WireClient::table_stats(std::string_view table) {
 Reply<Empty> WireClient::compact(std::string_view table) {
   CompactArgs args;
   args.table = std::string(table);
+  return run(args);
+}
+
+Reply<HandoffControlResult> WireClient::handoff_control(wire::HandoffAction action,
+                                                        std::string_view node_id) {
+  HandoffControlArgs args;
+  args.action = action;
+  args.node_id = std::string(node_id);
   return run(args);
 }
 

@@ -258,6 +258,42 @@ struct SchemaPullResult {
   uint64_t digest = 0;
 };
 
+struct HandoffTargetInfo {
+  std::string node_id;
+  uint64_t hints = 0;
+  uint64_t bytes = 0;
+  uint64_t oldest_created_wall_ms = 0;
+  std::string state;
+  std::string liveness;
+};
+
+struct RepairRangeInfo {
+  uint64_t table_id = 0;
+  std::string table;  // Empty when the server's catalog no longer knows the table.
+  uint64_t range_start = 0;
+  uint64_t range_end = 0;
+  std::string reason;
+  uint64_t marked_wall_ms = 0;
+  uint64_t hints_dropped = 0;
+};
+
+struct HandoffStatusResult {
+  std::vector<HandoffTargetInfo> targets;
+  bool paused_all = false;
+  uint64_t stored = 0;
+  uint64_t delivered = 0;
+  uint64_t delivered_bytes = 0;
+  uint64_t failed_attempts = 0;
+  uint64_t total_bytes = 0;
+  std::vector<std::pair<std::string, uint64_t>> dropped;  // By reason, in the server's order.
+  std::vector<RepairRangeInfo> repair_ranges;
+  uint64_t repair_ranges_total = 0;
+};
+
+struct HandoffControlResult {
+  uint64_t affected = 0;
+};
+
 struct KeyValues {
   std::vector<std::pair<std::string, std::string>> entries;  // In the server's order.
 
@@ -369,6 +405,13 @@ struct GossipInfoArgs {};
 
 struct SchemaPullArgs {};
 
+struct HandoffStatusArgs {};
+
+struct HandoffControlArgs {
+  wire::HandoffAction action = wire::HandoffAction::Unspecified;
+  std::string node_id{};  // Empty = every target.
+};
+
 // Each request names its opcode, its response table and the plain result it decodes to.
 template <class Args>
 struct RequestTraits;
@@ -405,6 +448,10 @@ PAIRDB_TEST_REQUEST_TRAITS(DescribeClusterArgs, kDescribeCluster, wire::Describe
                            DescribeClusterResult);
 PAIRDB_TEST_REQUEST_TRAITS(GossipInfoArgs, kGossipInfo, wire::GossipInfoResponse, GossipInfoResult);
 PAIRDB_TEST_REQUEST_TRAITS(SchemaPullArgs, kSchemaPull, wire::SchemaPullResponse, SchemaPullResult);
+PAIRDB_TEST_REQUEST_TRAITS(HandoffStatusArgs, kHandoffStatus, wire::HandoffStatusResponse,
+                           HandoffStatusResult);
+PAIRDB_TEST_REQUEST_TRAITS(HandoffControlArgs, kHandoffControl, wire::HandoffControlResponse,
+                           HandoffControlResult);
 #undef PAIRDB_TEST_REQUEST_TRAITS
 
 // ---- Encoding and decoding (used by WireClient; public for raw-frame tests) -----------------
@@ -431,6 +478,8 @@ void build_request(flatbuffers::FlatBufferBuilder& fbb, const GetReplicasArgs& a
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const DescribeClusterArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const GossipInfoArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const SchemaPullArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const HandoffStatusArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const HandoffControlArgs& args);
 
 // Copies a verified response table into plain values.
 HelloResult from_wire(const wire::HelloResponse& r);
@@ -454,6 +503,8 @@ GetReplicasResult from_wire(const wire::GetReplicasResponse& r);
 DescribeClusterResult from_wire(const wire::DescribeClusterResponse& r);
 GossipInfoResult from_wire(const wire::GossipInfoResponse& r);
 SchemaPullResult from_wire(const wire::SchemaPullResponse& r);
+HandoffStatusResult from_wire(const wire::HandoffStatusResponse& r);
+HandoffControlResult from_wire(const wire::HandoffControlResponse& r);
 
 // Decodes an error frame's payload. Status::corruption if it does not verify.
 Result<ServerError> decode_error(const net::Frame& frame);
@@ -574,6 +625,9 @@ class WireClient {
   Reply<DescribeClusterResult> describe_cluster() { return run(DescribeClusterArgs{}); }
   Reply<GossipInfoResult> gossip_info() { return run(GossipInfoArgs{}); }
   Reply<SchemaPullResult> schema_pull() { return run(SchemaPullArgs{}); }
+  Reply<HandoffStatusResult> handoff_status() { return run(HandoffStatusArgs{}); }
+  Reply<HandoffControlResult> handoff_control(wire::HandoffAction action,
+                                              std::string_view node_id = "");
 
   const WireClientOptions& options() const { return options_; }
   void set_call_timeout_ms(uint32_t timeout_ms) { options_.call_timeout_ms = timeout_ms; }

@@ -243,6 +243,53 @@ TEST_CASE_METHOD(AdminFixture, "flush and compact, with progress on stderr") {
   CHECK(admin_json({"tablestats", "t"}).at("t").at("records").as_string() == "20");
 }
 
+TEST_CASE_METHOD(AdminFixture,
+                 "handoff status, pause, resume and truncate on a node without hints") {
+  const json::value status = admin_json({"handoff", "status"});
+  CHECK(status.at("targets").as_array().empty());
+  CHECK_FALSE(status.at("paused_all").as_bool());
+  CHECK(status.at("totals").at("stored").to_number<uint64_t>() == 0);
+  CHECK(status.at("totals").at("total_bytes").to_number<uint64_t>() == 0);
+  CHECK(status.at("dropped").at("truncated").to_number<uint64_t>() == 0);
+  CHECK(status.at("dropped").as_object().size() == 8);  // Every reason, zeros included.
+  CHECK(status.at("repair_ranges").as_array().empty());
+  const CommandResult text = admin({"handoff", "status"});
+  INFO(text.describe());
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("Hint delivery: running\nNo hints held.\nTotals: 0 stored") == 0);
+  CHECK(text.out.find("No ranges need repair.") != std::string::npos);
+
+  const json::value paused = admin_json({"handoff", "pause"});
+  CHECK(paused.at("action").as_string() == "pause");
+  CHECK(paused.at("target").as_string() == "*");
+  CHECK(paused.at("affected").to_number<uint64_t>() == 0);
+  CHECK(admin_json({"handoff", "status"}).at("paused_all").as_bool());
+  const CommandResult resumed = admin({"handoff", "resume"});
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.out.find("resumed hint delivery to every target on 127.0.0.1:") == 0);
+  CHECK_FALSE(admin_json({"handoff", "status"}).at("paused_all").as_bool());
+
+  const std::string other = "0f1e2d3c-4b5a-4968-8776-655443322110";
+  const json::value paused_one = admin_json({"handoff", "pause", "--node", other});
+  CHECK(paused_one.at("target").as_string() == other);
+  CHECK_FALSE(admin_json({"handoff", "status"}).at("paused_all").as_bool());
+  REQUIRE(admin({"handoff", "resume", "--node", other}).exit_code == 0);
+
+  const json::value truncated = admin_json({"handoff", "truncate"});
+  CHECK(truncated.at("action").as_string() == "truncate");
+  CHECK(truncated.at("affected").to_number<uint64_t>() == 0);
+  const CommandResult truncated_text = admin({"handoff", "truncate", "--node", other});
+  REQUIRE(truncated_text.exit_code == 0);
+  CHECK(truncated_text.out.find("truncated 0 hints for " + other + " on 127.0.0.1:") == 0);
+
+  const CommandResult bad = admin({"handoff", "truncate", "--node", "not-a-uuid"});
+  INFO(bad.describe());
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("pairdb-admin: ") == 0);
+  CHECK(bad.err.find("'not-a-uuid' is not a node id") != std::string::npos);
+  CHECK(admin({"handoff"}).exit_code == 2);
+}
+
 TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr, --help exits 0") {
   for (const std::vector<std::string>& bad :
        std::vector<std::vector<std::string>>{{},

@@ -104,6 +104,14 @@ struct CompactArgs {
   std::string table;
   NodeTarget node;
 };
+struct HandoffStatusArgs {
+  NodeTarget node;
+};
+struct HandoffControlArgs {
+  HandoffAction action = HandoffAction::kPause;
+  std::string node_id{};  // The target (UUID text); empty = every target.
+  NodeTarget node{};
+};
 
 void start(const std::shared_ptr<ClientCore>& core, CreateTableArgs args, Handler<TableInfo> h);
 void start(const std::shared_ptr<ClientCore>& core, DropTableArgs args, Handler<Empty> h);
@@ -123,6 +131,10 @@ void start(const std::shared_ptr<ClientCore>& core, DescribeClusterArgs args,
 void start(const std::shared_ptr<ClientCore>& core, GossipInfoArgs args, Handler<GossipInfo> h);
 void start(const std::shared_ptr<ClientCore>& core, FlushArgs args, Handler<Empty> h);
 void start(const std::shared_ptr<ClientCore>& core, CompactArgs args, Handler<Empty> h);
+void start(const std::shared_ptr<ClientCore>& core, HandoffStatusArgs args,
+           Handler<HandoffStatus> h);
+void start(const std::shared_ptr<ClientCore>& core, HandoffControlArgs args,
+           Handler<HandoffControlResult> h);
 
 }  // namespace detail
 
@@ -242,6 +254,22 @@ class AsyncClient {
   auto async_compact(std::string table, NodeTarget node, Token&& token) {
     return initiate<Empty>(std::forward<Token>(token),
                            detail::CompactArgs{std::move(table), std::move(node)});
+  }
+  // The node's hints: per target, totals, drops by reason, and the ranges that need repair.
+  template <class Token>
+  auto async_handoff_status(NodeTarget node, Token&& token) {
+    return initiate<HandoffStatus>(std::forward<Token>(token),
+                                   detail::HandoffStatusArgs{std::move(node)});
+  }
+  // Pauses or resumes hint delivery, or truncates the hints held, for the target whose id is
+  // `target_node_id` (UUID text), or for every target when it is empty. Completes once the node
+  // made the change. A truncate is not retried after its outcome became unknown.
+  template <class Token>
+  auto async_handoff_control(HandoffAction action, std::string target_node_id, NodeTarget node,
+                             Token&& token) {
+    return initiate<HandoffControlResult>(
+        std::forward<Token>(token),
+        detail::HandoffControlArgs{action, std::move(target_node_id), std::move(node)});
   }
 
  private:

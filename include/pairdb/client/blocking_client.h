@@ -57,6 +57,11 @@ class Client {
   Expected<GossipInfo> gossip_info(NodeTarget node = {});
   Expected<Empty> flush(NodeTarget node = {});
   Expected<Empty> compact(std::string table = {}, NodeTarget node = {});
+  Expected<HandoffStatus> handoff_status(NodeTarget node = {});
+  // target_node_id: UUID text of one target; empty = every target.
+  Expected<HandoffControlResult> handoff_control(HandoffAction action,
+                                                 std::string target_node_id = {},
+                                                 NodeTarget node = {});
 
   // The asynchronous client underneath, for pipelining many requests from one thread.
   AsyncClient& async() { return *async_; }

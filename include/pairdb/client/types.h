@@ -245,6 +245,54 @@ struct GossipInfo {
   std::vector<GossipMember> members;
 };
 
+// ---- Hinted handoff ------------------------------------------------------------------------
+
+// One node the answering node holds hints for.
+struct HandoffTarget {
+  std::string node_id{};
+  uint64_t hints = 0;
+  uint64_t bytes = 0;
+  uint64_t oldest_created_wall_ms = 0;  // Unix milliseconds of the oldest hint held.
+  std::string state{};     // "idle", "delivering", "waiting", "paused" or "backing_off".
+  std::string liveness{};  // As gossip sees the target: "alive", "suspect", "dead", "unknown".
+};
+
+// A token range of one table that needs repair because hints for it were dropped.
+struct RepairRange {
+  uint64_t table_id = 0;
+  std::string table{};          // Empty when the answering node no longer knows the table.
+  uint64_t range_start = 0;     // Inclusive token.
+  uint64_t range_end = 0;       // Inclusive token.
+  std::string reason{};         // Of the latest drop: "target_cap", "truncated", ...
+  uint64_t marked_wall_ms = 0;  // Unix milliseconds of the latest drop.
+  uint64_t hints_dropped = 0;   // Since the range was first marked.
+};
+
+// The answering node's hints (HandoffStatus).
+struct HandoffStatus {
+  std::vector<HandoffTarget> targets;  // Every node with hints held, by node id.
+  bool paused_all = false;             // Delivery to every target is paused.
+  uint64_t stored = 0;                 // Totals since the node started...
+  uint64_t delivered = 0;
+  uint64_t delivered_bytes = 0;
+  uint64_t failed_attempts = 0;
+  uint64_t total_bytes = 0;  // ...except this: bytes of hints held now.
+  // Hints not kept or not delivered, by reason, every reason listed in the server's order.
+  std::vector<std::pair<std::string, uint64_t>> dropped;
+  std::vector<RepairRange> repair_ranges;  // At most 256...
+  uint64_t repair_ranges_total = 0;        // ...of this many.
+};
+
+enum class HandoffAction : uint8_t {
+  kPause = 1,     // Stop delivering; hints are still kept.
+  kResume = 2,    // Deliver again.
+  kTruncate = 3,  // Delete the hints held; their ranges are marked as needing repair.
+};
+
+struct HandoffControlResult {
+  uint64_t affected = 0;  // kTruncate: the hints deleted; 0 otherwise.
+};
+
 struct HelloInfo {
   uint8_t protocol_version = 0;
   std::string node_id;

@@ -141,6 +141,7 @@ struct NodeConfig {
     uint64_t write_timeout_ms = 2000;
     uint64_t read_timeout_ms = 2000;
     uint64_t speculative_retry_ms = 50;  // 0 = never ask an extra replica.
+    uint64_t stand_in_ms = 100;  // Sloppy quorum: silent replicas get a fallback; 0 = never.
     bool operator==(const Replication&) const = default;
   };
   // Hinted handoff: hints kept for replicas that missed writes (replication/hint_store.h).

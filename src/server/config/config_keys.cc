@@ -292,6 +292,11 @@ std::vector<KeyDescriptor> replication_keys() {
       uint_key("replication", "speculative_retry_ms",
                PAIRDB_CONFIG_FIELD(replication, speculative_retry_ms), 0, kHourMs,
                "A read still short of its level this long asks one more replica (0 = never)"),
+      uint_key("replication", "stand_in_ms", PAIRDB_CONFIG_FIELD(replication, stand_in_ms), 0,
+               kHourMs,
+               "Under a sloppy quorum, a write still short of its level this long after the "
+               "local apply sends the record to a fallback for each replica that has not "
+               "answered (0 = only for dead or failed replicas)"),
   };
 }
 

@@ -334,7 +334,8 @@ void WireApi::handle_tables(const std::shared_ptr<Call>& call) {
 }
 
 void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
-  // Admin requests are rare and may block (flush, compact): run them on the worker pool.
+  // Admin requests are rare and may block (flush, compact, reading the hint store): run them on
+  // the worker pool.
   deps_.run_blocking([this, call] {
     FlatBufferBuilder builder;
     switch (call->opcode()) {
@@ -362,11 +363,56 @@ void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
         builder.Finish(wire::CreateCompactResponse(builder));
         break;
       }
+      case Opcode::kHandoffStatus:
+        return handoff_status(call);
+      case Opcode::kHandoffControl:
+        return handoff_control(call);
       default:
         return call->fail(Status::invalid_argument("unhandled opcode"));
     }
     call->reply(builder);
   });
+}
+
+// On a worker: the status and the repair marks both read the hint store.
+void WireApi::handoff_status(const std::shared_ptr<Call>& call) {
+  const HandoffOps& ops = deps_.handoff;
+  if (!ops.status || !ops.repair_marks) {
+    return call->fail(Status::not_supported("this node does not run hinted handoff"));
+  }
+  const HandoffStatus status = ops.status();
+  auto marks = ops.repair_marks();
+  if (!marks.is_ok()) return call->fail(marks.status());
+  FlatBufferBuilder builder;
+  build_handoff_status(builder, status, *marks, ops.table_name);
+  call->reply(builder);
+}
+
+// Answers from the handoff's `done` callback (on its io thread), once the change took effect.
+void WireApi::handoff_control(const std::shared_ptr<Call>& call) {
+  const auto* request = flatbuffers::GetRoot<wire::HandoffControlRequest>(call->payload().data());
+  auto command = handoff_command_of(*request);
+  if (!command.is_ok()) return call->fail(command.status());
+  auto answer = [call](uint64_t affected) {
+    FlatBufferBuilder builder;
+    builder.Finish(wire::CreateHandoffControlResponse(builder, affected));
+    call->reply(builder);
+  };
+  const HandoffOps& ops = deps_.handoff;
+  if (command->action == HandoffAction::kTruncate) {
+    if (!ops.truncate) {
+      return call->fail(Status::not_supported("this node does not run hinted handoff"));
+    }
+    return ops.truncate(command->target, [call, answer](Result<uint64_t> truncated) {
+      if (!truncated.is_ok()) return call->fail(truncated.status());
+      answer(*truncated);
+    });
+  }
+  if (!ops.set_paused) {
+    return call->fail(Status::not_supported("this node does not run hinted handoff"));
+  }
+  ops.set_paused(command->target, command->action == HandoffAction::kPause,
+                 [answer] { answer(0); });
 }
 
 // Cluster views are snapshots already in memory: answered on the io thread, without blocking.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "server/api/item_service.h"
 #include "server/api/table_service.h"
 #include "server/catalog/catalog.h"
+#include "server/wire/wire_handoff.h"
 
 namespace pairdb::server {
 
@@ -44,6 +46,21 @@ struct AdminOps {
   std::function<uint64_t()> schema_digest;
 };
 
+// Hinted handoff's operator view and controls (HandoffStatus, HandoffControl), from the node's
+// HintedHandoff and HintStore. Any member may be null: the opcodes that need it then answer
+// NotSupported (a WireApi over storage alone, as in tests, has none).
+struct HandoffOps {
+  std::function<HandoffStatus()> status;  // May read the hint store: called on a worker.
+  std::function<Result<std::vector<replication::RepairMark>>()> repair_marks;  // Likewise.
+  TableNameOf table_name;  // Null: repair ranges carry table ids only.
+  // Each calls `done` exactly once, on any thread, after the change took effect.
+  std::function<void(std::optional<ring::NodeId> target, bool paused, std::function<void()> done)>
+      set_paused;
+  std::function<void(std::optional<ring::NodeId> target,
+                     std::function<void(Result<uint64_t> truncated)> done)>
+      truncate;
+};
+
 struct WireApiDeps {
   ItemService* items = nullptr;
   TableService* tables = nullptr;
@@ -51,6 +68,7 @@ struct WireApiDeps {
       nullptr;  // Membership and ring: Topology, Status and the like.
   NodeFacts facts;
   AdminOps admin;
+  HandoffOps handoff;
   uint32_t max_frame_bytes = net::kDefaultMaxFrameBytes;
   uint32_t request_timeout_ms = 10'000;
   std::function<void(std::function<void()>)> run_blocking;
@@ -71,6 +89,8 @@ class WireApi {
   void handle_items(const std::shared_ptr<Call>& call);
   void handle_tables(const std::shared_ptr<Call>& call);
   void handle_admin(const std::shared_ptr<Call>& call);
+  void handoff_status(const std::shared_ptr<Call>& call);
+  void handoff_control(const std::shared_ptr<Call>& call);
   void handle_cluster(const std::shared_ptr<Call>& call);
   void get_endpoints(const std::shared_ptr<Call>& call);
   void get_replicas(const std::shared_ptr<Call>& call);

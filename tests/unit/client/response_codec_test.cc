@@ -180,3 +180,74 @@ TEST_CASE("cluster responses decode: endpoints, cluster description, gossip memb
     CHECK(m.meta_version == 3);
   }
 }
+
+TEST_CASE("hinted handoff requests encode, and their responses decode", "[client][codec]") {
+  auto verify = [](net::Opcode opcode, const std::string& payload) {
+    return net::verify_request(opcode, net::as_bytes(payload)).is_ok();
+  };
+  CHECK(verify(net::Opcode::kHandoffStatus, encode_payload(detail::HandoffStatusArgs{})));
+  const std::string truncate = encode_payload(
+      detail::HandoffControlArgs{HandoffAction::kTruncate, "0f1e2d3c-4b5a-4968-8776-655443322110"});
+  REQUIRE(verify(net::Opcode::kHandoffControl, truncate));
+  const auto* request = flatbuffers::GetRoot<wire::HandoffControlRequest>(truncate.data());
+  CHECK(request->action() == wire::HandoffAction::Truncate);
+  CHECK(request->node_id()->str() == "0f1e2d3c-4b5a-4968-8776-655443322110");
+  const std::string pause_all = encode_payload(detail::HandoffControlArgs{HandoffAction::kPause});
+  const auto* all = flatbuffers::GetRoot<wire::HandoffControlRequest>(pause_all.data());
+  CHECK(all->action() == wire::HandoffAction::Pause);
+  CHECK(all->node_id() == nullptr);  // Every target: absent, not empty.
+
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<wire::HandoffTarget>> targets{
+        wire::CreateHandoffTargetDirect(fbb, "n1", 3, 900, 1700, "waiting", "dead")};
+    std::vector<flatbuffers::Offset<wire::HintDropCount>> dropped{
+        wire::CreateHintDropCountDirect(fbb, "target_cap", 0),
+        wire::CreateHintDropCountDirect(fbb, "truncated", 4)};
+    std::vector<flatbuffers::Offset<wire::RepairRange>> ranges{
+        wire::CreateRepairRangeDirect(fbb, 11, "users", 0, 255, "truncated", 1800, 4),
+        wire::CreateRepairRangeDirect(fbb, 99, nullptr, 256, 511, "window", 1900, 1)};
+    fbb.Finish(wire::CreateHandoffStatusResponse(fbb, fbb.CreateVector(targets), true, 10, 7, 2100,
+                                                 2, 900, fbb.CreateVector(dropped),
+                                                 fbb.CreateVector(ranges), 5));
+    auto status = decode_handoff_status(
+        frame_of(net::encode_response_frame(4, net::Opcode::kHandoffStatus, fbb)));
+    REQUIRE(status);
+    REQUIRE(status->targets.size() == 1);
+    CHECK(status->targets[0].node_id == "n1");
+    CHECK(status->targets[0].hints == 3);
+    CHECK(status->targets[0].bytes == 900);
+    CHECK(status->targets[0].oldest_created_wall_ms == 1700);
+    CHECK(status->targets[0].state == "waiting");
+    CHECK(status->targets[0].liveness == "dead");
+    CHECK(status->paused_all);
+    CHECK(status->stored == 10);
+    CHECK(status->delivered == 7);
+    CHECK(status->delivered_bytes == 2100);
+    CHECK(status->failed_attempts == 2);
+    CHECK(status->total_bytes == 900);
+    REQUIRE(status->dropped.size() == 2);
+    CHECK(status->dropped[1].first == "truncated");
+    CHECK(status->dropped[1].second == 4);
+    REQUIRE(status->repair_ranges.size() == 2);
+    CHECK(status->repair_ranges[0].table == "users");
+    CHECK(status->repair_ranges[0].range_end == 255);
+    CHECK(status->repair_ranges[0].hints_dropped == 4);
+    CHECK(status->repair_ranges[1].table_id == 99);
+    CHECK(status->repair_ranges[1].table.empty());
+    CHECK(status->repair_ranges[1].reason == "window");
+    CHECK(status->repair_ranges[1].marked_wall_ms == 1900);
+    CHECK(status->repair_ranges_total == 5);
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(wire::CreateHandoffControlResponse(fbb, 12));
+    auto control = decode_handoff_control(
+        frame_of(net::encode_response_frame(5, net::Opcode::kHandoffControl, fbb)));
+    REQUIRE(control);
+    CHECK(control->affected == 12);
+  }
+  const net::Frame unsupported = frame_of(net::encode_error_frame(
+      6, net::Opcode::kHandoffStatus, wire::ErrorCode::UnsupportedVersion, "no hinted handoff"));
+  CHECK(decode_handoff_status(unsupported).is(Errc::kProtocol));
+}

@@ -1,6 +1,7 @@
 // PROTOCOL.md's error table (section 9) and the code's error table (net/error_table.h) say the
 // same: every documented code has the documented name, HTTP status and retry class, and every
-// code of client.fbs is documented.
+// code of client.fbs is documented. Likewise its opcode table (section 6) and the opcode table
+// (net/opcode_table.h).
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "net/frame.h"
 #include "net/wire.h"
 
 using namespace pairdb;
@@ -71,5 +73,36 @@ TEST_CASE("PROTOCOL.md's error table matches the code's", "[net][protocol]") {
   for (auto code : wire::EnumValuesErrorCode()) {
     INFO(error_code_name(code));
     CHECK(documented.count(static_cast<int>(code)) == 1);
+  }
+}
+
+TEST_CASE("PROTOCOL.md's opcode table lists every opcode with its number and name",
+          "[net][protocol]") {
+  std::ifstream doc(std::string(PAIRDB_SOURCE_DIR) + "/src/net/PROTOCOL.md");
+  REQUIRE(doc.good());
+  std::set<int> documented;
+  std::string line;
+  bool in_table = false;
+  while (std::getline(doc, line)) {
+    if (line.starts_with("| opcode | name")) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) continue;
+    if (!line.starts_with("|")) break;
+    const std::vector<std::string> cells = cells_of(line);
+    if (cells.empty() || cells[0].empty() || !std::isdigit(static_cast<unsigned char>(cells[0][0])))
+      continue;  // The separator row.
+    INFO(line);
+    REQUIRE(cells.size() >= 3);
+    const int number = std::stoi(cells[0]);
+    REQUIRE(is_known_opcode(static_cast<uint16_t>(number)));
+    CHECK(opcode_name(static_cast<Opcode>(number)) == cells[1]);
+    CHECK(cells[2].starts_with(cells[1] + "Request → " + cells[1] + "Response"));
+    documented.insert(number);
+  }
+  for (Opcode opcode : kAllOpcodes) {
+    INFO(opcode_name(opcode));
+    CHECK(documented.count(static_cast<int>(opcode)) == 1);
   }
 }

@@ -578,3 +578,35 @@ TEST_CASE("a fallback in another DC never stands in: LOCAL_QUORUM counts local f
   REQUIRE(out.write_results.size() == 1);
   CHECK(out.write_results[0].status.code() == StatusCode::kUnavailable);
 }
+
+TEST_CASE("sloppy quorum: replicas silent past the stand-in delay get stand-ins, counted once") {
+  CoordinatorConfig config;
+  config.stand_in_delay = 100ms;
+  Coordinator c(config);
+  CoordinatorOutbox out;
+  c.start_write(kOp, sloppy_request(0, 2, /*sloppy=*/true, Consistency::kAll), kStart, out);
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  CHECK(write_targets(out) == std::vector<size_t>{1, 2});
+  CHECK(out.next_tick == kStart + 100ms);
+  out.clear();
+  c.tick(kStart + 99ms, out);
+  CHECK(out.writes.empty());
+  c.tick(kStart + 100ms, out);  // Both naturals are silent: a stand-in each.
+  REQUIRE(out.writes.size() == 2);
+  CHECK(out.writes[0].hint_for == node(2));
+  CHECK(out.writes[1].hint_for == node(3));
+  CHECK(c.counters().stand_ins_on_silence == 2);
+  out.clear();
+  // Replica 2 answers after all, and so does its stand-in: they count once, as replica 2.
+  c.on_write_ack(kOp, 1, Status::ok(), kStart + 120ms, out);
+  c.on_write_ack(kOp, 3, Status::ok(), kStart + 121ms, out);
+  CHECK(out.write_results.empty());                           // ALL: 2 of 3 so far.
+  c.on_write_ack(kOp, 4, Status::ok(), kStart + 122ms, out);  // Replica 3's stand-in.
+  REQUIRE(out.write_results.size() == 1);
+  CHECK(out.write_results[0].status.is_ok());
+  CHECK(out.write_results[0].acked == 3);
+  out.clear();
+  c.tick(kDeadline, out);  // Replica 3 never answered, but its stand-in holds the hint.
+  CHECK(out.missed_writes.empty());
+  CHECK(c.in_flight() == 0);
+}

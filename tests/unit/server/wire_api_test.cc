@@ -29,7 +29,7 @@ struct Rig {
   int flushes = 0;
   std::unique_ptr<WireApi> api;
 
-  explicit Rig(bool queued = false)
+  explicit Rig(bool queued = false, HandoffOps handoff = {})
       : stack(ItemLimits{}, 1000, queued), view(self_member(stack.self)) {
     WireApiDeps deps;
     deps.items = stack.items;
@@ -43,6 +43,7 @@ struct Rig {
       ++flushes;
       return Status::ok();
     };
+    deps.handoff = std::move(handoff);
     deps.request_timeout_ms = kRequestTimeoutMs;
     deps.run_blocking = [this](std::function<void()> work) {
       stack.pending.push_back(std::move(work));
@@ -201,4 +202,201 @@ TEST_CASE("WireApi runs admin operations through the node's hooks") {
   auto ping = rig.call(test::PingArgs{});
   REQUIRE(ping.is_ok());
   CHECK(ping->uptime_ms == 1234);
+}
+
+namespace {
+
+const ring::NodeId kTarget = ring::NodeId::from_words(0x0f1e2d3c4b5a4968, 0x8776655443322110);
+
+// Hinted handoff stand-ins: a fixed status, and controls whose `done` runs when the test says
+// (as the real ones run it later, on the replication io thread).
+struct FakeHandoff {
+  std::vector<std::pair<std::optional<ring::NodeId>, bool>> paused;  // (target, paused) calls.
+  std::vector<std::optional<ring::NodeId>> truncated;
+  std::vector<std::function<void()>> pending_done;
+
+  HandoffOps ops() {
+    HandoffOps ops;
+    ops.status = [] {
+      HandoffStatus status;
+      HandoffTargetStatus target;
+      target.target = kTarget;
+      target.hints = 3;
+      target.bytes = 900;
+      target.oldest_created_wall_ms = 1'699'999'000'000;
+      target.state = replication::TargetDeliveryState::kWaiting;
+      target.liveness = "dead";
+      status.targets.push_back(target);
+      status.paused_all = true;
+      status.stored = 10;
+      status.delivered = 7;
+      status.delivered_bytes = 2100;
+      status.failed_attempts = 2;
+      status.total_bytes = 900;
+      status.dropped[static_cast<size_t>(replication::HintDropReason::kTruncated)] = 4;
+      return status;
+    };
+    ops.repair_marks = [] {
+      replication::RepairMark known{
+          .table = 11, .bucket = 0, .range_start = 0, .range_end = (1ull << 56) - 1};
+      known.reason = replication::HintDropReason::kTruncated;
+      known.marked_wall_ms = 1'700'000'000'000;
+      known.hints_dropped = 4;
+      replication::RepairMark forgotten{
+          .table = 99, .bucket = 255, .range_start = 0xffull << 56, .range_end = ~uint64_t{0}};
+      return Result<std::vector<replication::RepairMark>>(
+          std::vector<replication::RepairMark>{known, forgotten});
+    };
+    ops.table_name = [](replication::TableId id) {
+      return id == 11 ? std::string("users") : std::string();
+    };
+    ops.set_paused = [this](std::optional<ring::NodeId> target, bool pause,
+                            std::function<void()> done) {
+      paused.emplace_back(target, pause);
+      pending_done.push_back(std::move(done));
+    };
+    ops.truncate = [this](std::optional<ring::NodeId> target,
+                          std::function<void(Result<uint64_t>)> done) {
+      truncated.push_back(target);
+      pending_done.push_back([done = std::move(done)] { done(uint64_t{5}); });
+    };
+    return ops;
+  }
+
+  void finish_all() {
+    auto all = std::move(pending_done);
+    pending_done.clear();
+    for (auto& done : all) done();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("WireApi: HandoffStatus reports targets, totals, drops by reason and repair ranges") {
+  FakeHandoff fake;
+  Rig rig(/*queued=*/false, fake.ops());
+  auto status = rig.call(test::HandoffStatusArgs{});
+  INFO(status.describe());
+  REQUIRE(status.is_ok());
+  REQUIRE(status->targets.size() == 1);
+  const test::HandoffTargetInfo& target = status->targets[0];
+  CHECK(target.node_id == "0f1e2d3c-4b5a-4968-8776-655443322110");
+  CHECK(target.hints == 3);
+  CHECK(target.bytes == 900);
+  CHECK(target.oldest_created_wall_ms == 1'699'999'000'000);
+  CHECK(target.state == "waiting");
+  CHECK(target.liveness == "dead");
+  CHECK(status->paused_all);
+  CHECK(status->stored == 10);
+  CHECK(status->delivered == 7);
+  CHECK(status->delivered_bytes == 2100);
+  CHECK(status->failed_attempts == 2);
+  CHECK(status->total_bytes == 900);
+  // Every reason, zeros included, in the enum's order.
+  REQUIRE(status->dropped.size() == replication::kHintDropReasons);
+  CHECK(status->dropped[0] == std::pair<std::string, uint64_t>("target_cap", 0));
+  CHECK(status->dropped[3] == std::pair<std::string, uint64_t>("truncated", 4));
+  REQUIRE(status->repair_ranges.size() == 2);
+  CHECK(status->repair_ranges_total == 2);
+  const test::RepairRangeInfo& known = status->repair_ranges[0];
+  CHECK(known.table_id == 11);
+  CHECK(known.table == "users");
+  CHECK(known.range_start == 0);
+  CHECK(known.range_end == (1ull << 56) - 1);
+  CHECK(known.reason == "truncated");
+  CHECK(known.marked_wall_ms == 1'700'000'000'000);
+  CHECK(known.hints_dropped == 4);
+  const test::RepairRangeInfo& forgotten = status->repair_ranges[1];
+  CHECK(forgotten.table_id == 99);
+  CHECK(forgotten.table.empty());  // The catalog no longer knows it.
+  CHECK(forgotten.range_start == 0xffull << 56);
+  CHECK(forgotten.range_end == ~uint64_t{0});
+  CHECK(forgotten.reason == "target_cap");
+}
+
+TEST_CASE("WireApi: HandoffControl answers only once the handoff ran its done callback") {
+  FakeHandoff fake;
+  Rig rig(/*queued=*/false, fake.ops());
+  auto pause = rig.send(test::HandoffControlArgs{.action = wire::HandoffAction::Pause,
+                                                 .node_id = kTarget.to_string()});
+  rig.stack.run_pending();
+  REQUIRE(fake.paused.size() == 1);
+  CHECK(fake.paused[0].first == kTarget);
+  CHECK(fake.paused[0].second);
+  CHECK_FALSE(pause->has_value());  // Not before the change took effect.
+  fake.finish_all();
+  REQUIRE(pause->has_value());
+  auto paused = test::decode_reply<test::HandoffControlArgs>(test::frame_of(**pause));
+  REQUIRE(paused.is_ok());
+  CHECK(paused->affected == 0);
+
+  auto resume = rig.send(test::HandoffControlArgs{.action = wire::HandoffAction::Resume});
+  rig.stack.run_pending();
+  fake.finish_all();
+  REQUIRE(resume->has_value());
+  CHECK(test::decode_reply<test::HandoffControlArgs>(test::frame_of(**resume)).is_ok());
+  REQUIRE(fake.paused.size() == 2);
+  CHECK_FALSE(fake.paused[1].first.has_value());  // Every target.
+  CHECK_FALSE(fake.paused[1].second);
+
+  auto truncate = rig.send(test::HandoffControlArgs{.action = wire::HandoffAction::Truncate});
+  rig.stack.run_pending();
+  CHECK_FALSE(truncate->has_value());
+  fake.finish_all();
+  REQUIRE(truncate->has_value());
+  auto truncated = test::decode_reply<test::HandoffControlArgs>(test::frame_of(**truncate));
+  REQUIRE(truncated.is_ok());
+  CHECK(truncated->affected == 5);
+  REQUIRE(fake.truncated.size() == 1);
+  CHECK_FALSE(fake.truncated[0].has_value());
+}
+
+TEST_CASE("WireApi: HandoffControl refuses a malformed node id or a missing action") {
+  FakeHandoff fake;
+  Rig rig(/*queued=*/false, fake.ops());
+  auto bad_id = rig.call(
+      test::HandoffControlArgs{.action = wire::HandoffAction::Truncate, .node_id = "not-a-uuid"});
+  CHECK(bad_id.error_code() == wire::ErrorCode::InvalidArgument);
+  auto no_action = rig.call(test::HandoffControlArgs{});
+  CHECK(no_action.error_code() == wire::ErrorCode::InvalidArgument);
+  auto unknown_action =
+      rig.call(test::HandoffControlArgs{.action = static_cast<wire::HandoffAction>(9)});
+  CHECK(unknown_action.error_code() == wire::ErrorCode::InvalidArgument);
+  CHECK(fake.paused.empty());
+  CHECK(fake.truncated.empty());
+}
+
+TEST_CASE("WireApi without hinted handoff answers its opcodes NotSupported") {
+  Rig rig;
+  auto status = rig.call(test::HandoffStatusArgs{});
+  REQUIRE(status.is_server_error());
+  CHECK(status.error_code() == wire::ErrorCode::UnsupportedVersion);
+  CHECK(status.error().message.find("hinted handoff") != std::string::npos);
+  for (auto action :
+       {wire::HandoffAction::Pause, wire::HandoffAction::Resume, wire::HandoffAction::Truncate}) {
+    auto control = rig.call(test::HandoffControlArgs{.action = action});
+    CHECK(control.error_code() == wire::ErrorCode::UnsupportedVersion);
+  }
+}
+
+TEST_CASE("HandoffStatus lists at most kHandoffRepairRangesMax ranges and says how many exist") {
+  std::vector<replication::RepairMark> marks(kHandoffRepairRangesMax + 44);
+  for (size_t i = 0; i < marks.size(); ++i) {
+    marks[i].table = i;
+    marks[i].reason = replication::HintDropReason::kTableDropped;  // The longest name.
+  }
+  const TableNameOf longest_name = [](replication::TableId) {
+    return std::string(replication::kTableNameBytesMax, 'n');
+  };
+  flatbuffers::FlatBufferBuilder builder;
+  build_handoff_status(builder, HandoffStatus{}, marks, longest_name);
+  CHECK(builder.GetSize() <= kHandoffRepairRangesMax * kRepairRangeWireBytesMax);
+  const auto* response =
+      flatbuffers::GetRoot<wire::HandoffStatusResponse>(builder.GetBufferPointer());
+  REQUIRE(response->repair_ranges() != nullptr);
+  CHECK(response->repair_ranges()->size() == kHandoffRepairRangesMax);
+  CHECK(response->repair_ranges_total() == marks.size());
+  CHECK(response->repair_ranges()->Get(0)->table_id() == 0);  // The first ones, in order.
+  CHECK(response->repair_ranges()->Get(kHandoffRepairRangesMax - 1)->table_id() ==
+        kHandoffRepairRangesMax - 1);
 }
