@@ -610,3 +610,19 @@ TEST_CASE("sloppy quorum: replicas silent past the stand-in delay get stand-ins,
   CHECK(out.missed_writes.empty());
   CHECK(c.in_flight() == 0);
 }
+
+TEST_CASE("the stand-in is the first live fallback of the replica's DC, in preference order") {
+  Coordinator c;
+  CoordinatorOutbox out;
+  WriteRequest request = sloppy_request(1, 3, /*sloppy=*/true, Consistency::kAll);
+  // The ring's fallbacks in preference order (it already spreads them over racks): the first
+  // is dead, the second is in another DC, the third is the one to use.
+  request.fallbacks[0].alive = false;
+  request.fallbacks[1].dc = "dc2";
+  c.start_write(kOp, std::move(request), kStart, out);
+  c.on_local_write(kOp, record_of("v"), kStart, out);
+  REQUIRE(out.writes.size() == 2);
+  CHECK(out.writes[0].to == node(2));  // The live natural replica.
+  CHECK(out.writes[1].to == node(13));
+  CHECK(out.writes[1].hint_for == node(3));
+}
