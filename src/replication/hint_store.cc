@@ -113,6 +113,20 @@ uint64_t record_expiry_ms(const VersionRecord& record) {
   return latest;
 }
 
+Hint make_hint(const ring::NodeId& target, TableId table, std::string partition_key,
+               std::string sort_key, std::string encoded, const VersionRecord& record,
+               uint64_t now_wall_ms) {
+  Hint hint;
+  hint.target = target;
+  hint.table = table;
+  hint.partition_key = std::move(partition_key);
+  hint.sort_key = std::move(sort_key);
+  hint.record = std::move(encoded);
+  hint.created_wall_ms = now_wall_ms;
+  hint.expires_at_ms = record_expiry_ms(record);
+  return hint;
+}
+
 std::string hint_key(const ring::NodeId& target, uint64_t seq) {
   std::string key = target_prefix(target);
   put_big_endian64(&key, seq);
@@ -197,7 +211,7 @@ Result<uint64_t> HintStore::add(const Hint& hint) {
   if (refused) {
     if (a.count == 0) targets_.erase(hint.target);
     ++dropped_[static_cast<size_t>(*refused)];
-    (void)mark_locked(hint.table, token, *refused, hint.created_wall_ms, 1);
+    (void)mark_locked(hint.table, token, *refused, hint.created_wall_ms);
     return Status::overloaded(fmt::format(
         "hint store: {} cap reached ({} bytes held for {}, {} in all); the range is marked for "
         "repair",
@@ -213,7 +227,7 @@ Result<uint64_t> HintStore::add(const Hint& hint) {
   if (!status.is_ok()) {
     forget_locked(hint.target, bytes);
     ++dropped_[static_cast<size_t>(HintDropReason::kUnwritable)];
-    (void)mark_locked(hint.table, token, HintDropReason::kUnwritable, hint.created_wall_ms, 1);
+    (void)mark_locked(hint.table, token, HintDropReason::kUnwritable, hint.created_wall_ms);
     return status;
   }
   ++stored_;
@@ -271,7 +285,7 @@ Status HintStore::drop(const ring::NodeId& target, const StoredHint& hint, HintD
   std::lock_guard lock(mutex_);
   if (needs_repair(reason)) {
     PAIRDB_TRY(mark_locked(hint.hint.table, ring::HashRing::token_of(hint.hint.partition_key),
-                           reason, now_wall_ms, 1));
+                           reason, now_wall_ms));
   }
   PAIRDB_TRY(db_->remove({}, key));
   forget_locked(target, key.size() + existing->size());
@@ -296,11 +310,11 @@ Status HintStore::mark_for_repair(TableId table, ring::Token token, HintDropReas
                                   uint64_t now_wall_ms) {
   std::lock_guard lock(mutex_);
   ++dropped_[static_cast<size_t>(reason)];
-  return mark_locked(table, token, reason, now_wall_ms, 1);
+  return mark_locked(table, token, reason, now_wall_ms);
 }
 
 Status HintStore::mark_locked(TableId table, ring::Token token, HintDropReason reason,
-                              uint64_t now_wall_ms, uint64_t hints) {
+                              uint64_t now_wall_ms) {
   const uint8_t bucket = bucket_of(token);
   const std::string key = mark_key(table, bucket);
   RepairMark mark;
@@ -313,7 +327,7 @@ Status HintStore::mark_locked(TableId table, ring::Token token, HintDropReason r
   }
   mark.reason = reason;
   mark.marked_wall_ms = std::max(mark.marked_wall_ms, now_wall_ms);
-  mark.hints_dropped += hints;
+  ++mark.hints_dropped;
   lsm::WriteOptions sync;
   sync.sync = true;  // A mark is the only trace of a lost hint: never lose it.
   return db_->put(sync, key, encode_mark(mark));

@@ -149,8 +149,8 @@ class HintStore {
 
  private:
   HintStore(lsm::DB* db, HintStoreOptions options) : db_(db), options_(options) {}
-  Status mark_locked(TableId table, ring::Token token, HintDropReason reason, uint64_t now_wall_ms,
-                     uint64_t hints);  // REQUIRES: mutex_ held.
+  // Marks the token's range (one more hint dropped there). REQUIRES: mutex_ held.
+  Status mark_locked(TableId table, ring::Token token, HintDropReason reason, uint64_t now_wall_ms);
   void forget_locked(const ring::NodeId& target, size_t bytes);
 
   struct Accounting {
@@ -180,5 +180,10 @@ std::string hint_target_end(const ring::NodeId& target);
 
 // When every version of `record` has expired (0 = some never does, or a tombstone is held).
 uint64_t record_expiry_ms(const VersionRecord& record);
+
+// The hint of one item's record for `target`, created now; `encoded` is encode_record(record).
+Hint make_hint(const ring::NodeId& target, TableId table, std::string partition_key,
+               std::string sort_key, std::string encoded, const VersionRecord& record,
+               uint64_t now_wall_ms);
 
 }  // namespace pairdb::replication

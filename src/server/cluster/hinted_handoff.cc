@@ -8,6 +8,7 @@
 #include <pairdb/ring/hash_ring.h>
 
 #include "common/assert.h"
+#include "replication/placement.h"
 #include "server/cluster/replication_driver.h"
 
 namespace pairdb::server {
@@ -22,8 +23,10 @@ std::string raw(const ring::NodeId& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
 }
 
-bool reachable(gossip::Liveness liveness) {
-  return liveness == gossip::Liveness::kAlive || liveness == gossip::Liveness::kSuspect;
+// Whether hints can be sent to `member` now: gossip has it reachable, at a known address.
+bool deliverable_to(const replication::ClusterMember& member) {
+  return replication::reachable(member.liveness) && member.meta != nullptr &&
+         !member.meta->internode_addr.empty();
 }
 
 }  // namespace
@@ -47,8 +50,9 @@ HintedHandoff::~HintedHandoff() { poll_timer_.cancel(); }
 
 void HintedHandoff::start() {
   asio::post(io_, [this] {
-    for (const auto& target : store_->targets())
-      delivery_.on_hint_stored(target.target, now(), outbox_);
+    for (const auto& target : store_->held_targets()) {
+      delivery_.on_hint_stored(target, now(), outbox_);
+    }
     poll();
   });
 }
@@ -65,34 +69,31 @@ void HintedHandoff::poll() {
   const auto snapshot = cluster_->snapshot();
   const Instant t = now();
   std::map<ring::NodeId, std::string> liveness;
+  std::unique_lock lock(status_mutex_);
   for (const auto& member : snapshot->members) {
     if (member.is_self) continue;
     liveness[member.id] = gossip::liveness_name(member.liveness);
-    const bool alive = reachable(member.liveness) && member.meta != nullptr &&
-                       !member.meta->internode_addr.empty();
-    delivery_.set_alive(member.id, alive, t, outbox_);
-    {
-      std::lock_guard lock(status_mutex_);
-      if (member.liveness == gossip::Liveness::kDead) {
-        dead_since_.try_emplace(member.id, t);
-      } else {
-        dead_since_.erase(member.id);
-      }
+    delivery_.set_alive(member.id, deliverable_to(member), t, outbox_);
+    if (member.liveness == gossip::Liveness::kDead) {
+      dead_since_.try_emplace(member.id, t);
+    } else {
+      dead_since_.erase(member.id);
     }
-    if (member.liveness == gossip::Liveness::kLeft || member.status == gossip::NodeStatus::kLeft) {
-      if (store_->count(member.id) > 0) {
-        delivery_.forget(member.id);
-        options_.run_blocking([this, id = member.id] {
-          (void)store_->drop_all(id, HintDropReason::kTargetGone, options_.clock->wall_ms());
-          asio::post(io_, [this] { publish(); });
+    const bool left =
+        member.liveness == gossip::Liveness::kLeft || member.status == gossip::NodeStatus::kLeft;
+    if (left && store_->count(member.id) > 0 && dropping_.insert(member.id).second) {
+      delivery_.forget(member.id);
+      options_.run_blocking([this, id = member.id] {
+        (void)store_->drop_all(id, HintDropReason::kTargetGone, options_.clock->wall_ms());
+        asio::post(io_, [this, id] {
+          dropping_.erase(id);
+          publish();
         });
-      }
+      });
     }
   }
-  {
-    std::lock_guard lock(status_mutex_);
-    liveness_ = std::move(liveness);
-  }
+  liveness_ = std::move(liveness);
+  lock.unlock();
   delivery_.tick(t, outbox_);
   drain();
   arm_poll();
@@ -101,14 +102,9 @@ void HintedHandoff::poll() {
 void HintedHandoff::keep(const ring::NodeId& target, replication::TableId table,
                          std::string partition_key, std::string sort_key,
                          const replication::VersionRecord& record) {
-  replication::Hint hint;
-  hint.target = target;
-  hint.table = table;
-  hint.partition_key = std::move(partition_key);
-  hint.sort_key = std::move(sort_key);
-  hint.record = replication::encode_record(record);
-  hint.created_wall_ms = options_.clock->wall_ms();
-  hint.expires_at_ms = replication::record_expiry_ms(record);
+  replication::Hint hint =
+      replication::make_hint(target, table, std::move(partition_key), std::move(sort_key),
+                             replication::encode_record(record), record, options_.clock->wall_ms());
   options_.run_blocking([this, hint = std::move(hint)] { (void)keep_now(hint); });
 }
 
@@ -134,10 +130,7 @@ Status HintedHandoff::keep_now(const replication::Hint& hint) {
     // A target the core has not heard of yet starts as dead: tell it what gossip says now.
     const auto snapshot = cluster_->snapshot();
     if (const auto* member = snapshot->find(target)) {
-      delivery_.set_alive(target,
-                          reachable(member->liveness) && member->meta != nullptr &&
-                              !member->meta->internode_addr.empty(),
-                          now(), outbox_);
+      delivery_.set_alive(target, deliverable_to(*member), now(), outbox_);
     }
     delivery_.on_hint_stored(target, now(), outbox_);
     drain();
@@ -270,7 +263,7 @@ bool HintedHandoff::idle_for_live_targets() const {
   std::lock_guard lock(status_mutex_);
   for (const auto& target : held) {
     const auto* member = snapshot->find(target);
-    if (member == nullptr || !reachable(member->liveness) || paused_all_) continue;
+    if (member == nullptr || !replication::reachable(member->liveness) || paused_all_) continue;
     auto state = states_.find(target);
     if (state != states_.end() && state->second == replication::TargetDeliveryState::kPaused) {
       continue;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include <pairdb/ring/types.h>
@@ -121,6 +122,7 @@ class HintedHandoff final : public HintKeeper {
   replication::HintDelivery delivery_;
   replication::HintDeliveryOutbox outbox_;
   boost::asio::steady_timer poll_timer_;
+  std::set<ring::NodeId> dropping_;  // Targets that left, their hints being dropped now.
 
   mutable std::mutex status_mutex_;
   std::map<ring::NodeId, replication::TargetDeliveryState> states_;  // GUARDED_BY(status_mutex_)

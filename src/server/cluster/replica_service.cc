@@ -94,15 +94,12 @@ internode::Response ReplicaService::keep_hint(const internode::ReplicaWrite& req
   if (hints_ == nullptr) {
     return internode_error(Status::unavailable("this node keeps no hints"));
   }
-  replication::Hint hint;
+  ring::NodeId target;
   std::copy(request.hint_for.begin(), request.hint_for.end(),
-            reinterpret_cast<char*>(hint.target.bytes.data()));
-  hint.table = request.key.table_id;
-  hint.partition_key = request.key.partition_key;
-  hint.sort_key = request.key.sort_key;
-  hint.record = request.record;
-  hint.created_wall_ms = clock_->wall_ms();
-  hint.expires_at_ms = replication::record_expiry_ms(record);
+            reinterpret_cast<char*>(target.bytes.data()));
+  const replication::Hint hint =
+      replication::make_hint(target, request.key.table_id, request.key.partition_key,
+                             request.key.sort_key, request.record, record, clock_->wall_ms());
   const Status kept = hints_->keep_now(hint);
   if (!kept.is_ok()) return internode_error(kept);
   hints_received_.fetch_add(1);

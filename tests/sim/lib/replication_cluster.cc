@@ -647,12 +647,8 @@ void ReplicationCluster::drop_table() {
 // What HintedHandoff does: hints, loads and sends of one node's delivery core.
 void ReplicationCluster::keep_hint(Node& n, const ring::NodeId& target, const std::string& key,
                                    const VersionRecord& record) {
-  replication::Hint hint;
-  hint.target = target;
-  hint.table = table_.id;
-  hint.partition_key = key;
-  hint.record = replication::encode_record(record);
-  hint.created_wall_ms = n.clock->wall_ms();
+  const replication::Hint hint = replication::make_hint(
+      target, table_.id, key, "", replication::encode_record(record), record, n.clock->wall_ms());
   if (n.keeper->keep_now(hint).is_ok()) ++counters_.hints_stored;
 }
 

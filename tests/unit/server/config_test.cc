@@ -424,8 +424,8 @@ TEST_CASE("config: key names are unique and every table is a NodeConfig section"
   auto names = config_key_names();
   REQUIRE(names.size() == key_descriptors().size());
   REQUIRE(std::set<std::string>(names.begin(), names.end()).size() == names.size());
-  const std::set<std::string> tables = {"node",      "network",     "http",   "storage",
-                                        "limits",    "tables",      "log",    "gossip",
+  const std::set<std::string> tables = {"node",      "network",     "http",  "storage",
+                                        "limits",    "tables",      "log",   "gossip",
                                         "internode", "replication", "hints", "testing"};
   for (const auto& desc : key_descriptors()) {
     INFO(desc.path());
