@@ -27,7 +27,7 @@ DEPENDS = {
     "server": ["replication", "net", "gossip", "lsm", "ring", "common"],
     "client": ["net", "common"],
     "admin": ["client", "common"],
-    "bench": ["lsm", "ring", "client", "common"],
+    "bench": ["replication", "lsm", "ring", "client", "common"],
 }
 SANS_IO = {"common", "lsm", "ring", "gossip", "replication"}
 # Top-level public headers and the module they belong to.

@@ -19,7 +19,17 @@ lsm::CompactionFilter::Decision ItemCompactionFilter::filter(int level, std::str
   }
   auto record = decode_record(value);
   if (!record.is_ok()) return Decision::kKeep;  // Reads report the corruption; keep evidence.
-  if (is_purgeable(*record, clock_->wall_ms(), tombstone_grace_ms_)) {
+  const uint64_t now = clock_->wall_ms();
+  const std::optional<uint64_t> dead = dead_since(*record, now);
+  if (!dead) return Decision::kKeep;
+  bool purge = policy_.grace_max_ms > 0 && is_purgeable(*record, now, policy_.grace_max_ms);
+  if (!purge) {
+    const RepairWatermarks* repairs = repairs_.load(std::memory_order_acquire);
+    auto token = token_of_key(key);
+    purge = repairs != nullptr && token.is_ok() &&
+            *dead + policy_.repair_margin_ms < repairs->repaired_before(*table, *token);
+  }
+  if (purge) {
     purged_records_.fetch_add(1, std::memory_order_relaxed);
     return Decision::kRemove;
   }

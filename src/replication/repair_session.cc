@@ -165,9 +165,11 @@ Status RepairSession::advance(Instant now) {
       size_t bytes = 0;
       while (push_cursor_ < to_push_.size() &&
              (push.items.empty() || bytes < config_.push_bytes_max)) {
-        const std::string& key = to_push_[push_cursor_++];
+        const auto& [key, theirs] = to_push_[push_cursor_++];
         PAIRDB_ASSIGN_OR_RETURN(std::optional<std::string> record, storage_->read(key));
         if (!record) continue;  // Purged since the leaf was listed: nothing to hand over.
+        // The fetched record replaced ours: the peer already holds what we hold now.
+        if (theirs && stored_record_digest(*record) == *theirs) continue;
         bytes += key.size() + record->size();
         push.items.push_back(RepairItem{key, std::move(*record)});
       }
@@ -268,7 +270,8 @@ Status RepairSession::on_leaves_reply(const RepairLeavesReply& reply) {
   for (const auto& [hash, local] : batch_local_) {
     auto peer = theirs.find(hash);
     if (peer == theirs.end() || peer->second != local.second) {
-      to_push_.push_back(local.first);
+      to_push_.emplace_back(local.first,
+                            peer == theirs.end() ? std::nullopt : std::optional(peer->second));
       differing.insert(hash);
     }
   }

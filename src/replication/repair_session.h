@@ -176,7 +176,8 @@ class RepairSession {
   std::vector<uint32_t> batch_leaves_;
   std::map<uint64_t, std::pair<std::string, uint64_t>> batch_local_;  // Key hash -> key, digest.
   std::vector<uint64_t> to_fetch_;                                    // Key hashes, ascending.
-  std::vector<std::string> to_push_;                                  // Storage keys.
+  // Storage keys, with the digest the peer listed (none: it holds nothing for the key).
+  std::vector<std::pair<std::string, std::optional<uint64_t>>> to_push_;
   size_t push_cursor_ = 0;
   size_t done_cursor_ = 0;  // Peers told the range is repaired.
   bool changed_here_ = false;

@@ -1,4 +1,6 @@
 // visible and is_purgeable: what reads see of a record and when compaction may drop it.
+#include <algorithm>
+
 #include <pairdb/replication/version.h>
 
 #include "common/assert.h"
@@ -22,6 +24,20 @@ ItemView visible(const VersionRecord& record, uint64_t now_wall_ms) {
   }
   PAIRDB_ASSERT(view.live.size() <= record.siblings.size());
   return view;
+}
+
+std::optional<uint64_t> dead_since(const VersionRecord& record, uint64_t now_wall_ms) {
+  uint64_t latest = 0;
+  for (const Sibling& s : record.siblings) {
+    if (s.tombstone) {
+      latest = std::max(latest, s.timestamp.wall_ms());
+    } else if (is_expired(s, now_wall_ms)) {
+      latest = std::max(latest, s.expires_at_ms);
+    } else {
+      return std::nullopt;  // Live.
+    }
+  }
+  return latest;
 }
 
 bool is_purgeable(const VersionRecord& record, uint64_t now_wall_ms, uint64_t tombstone_grace_ms) {

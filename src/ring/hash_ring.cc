@@ -221,6 +221,27 @@ std::vector<TokenRange> HashRing::ranges_replicated_by(const NodeId& id,
   return out;
 }
 
+std::vector<ReplicatedRange> HashRing::replicated_ranges(const ReplicationSpec& spec) const {
+  std::vector<ReplicatedRange> out;
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    const PreferenceList list = preference_list(tokens_[i], spec);
+    std::vector<NodeId> replicas(list.begin(), list.begin() + list.natural_count());
+    std::sort(replicas.begin(), replicas.end());
+    const TokenRange r = vnode_range(i);
+    if (!out.empty() && out.back().replicas == replicas) {
+      out.back().range.end = r.end;
+    } else {
+      out.push_back(ReplicatedRange{r, std::move(replicas)});
+    }
+  }
+  // The last range may continue into the first one across the wrap.
+  if (out.size() > 1 && out.back().replicas == out.front().replicas) {
+    out.front().range.start = out.back().range.start;
+    out.pop_back();
+  }
+  return out;
+}
+
 std::vector<NodeOwnership> HashRing::ownership(const ReplicationSpec& spec) const {
   std::vector<NodeOwnership> out(nodes_.size());
   for (size_t n = 0; n < nodes_.size(); ++n) out[n].id = nodes_[n].id;

@@ -250,7 +250,8 @@ StorageStackOptions Node::Parts::storage_options(
   };
   o.node_id = node_id;
   o.after_clean_stop = after_clean_stop;
-  o.tombstone_grace_ms = config.tables.tombstone_grace_ms;
+  o.purge.grace_max_ms = config.tables.tombstone_grace_ms;
+  o.purge.repair_margin_ms = config.repair.tombstone_margin_ms;
   o.catalog_seed = node_id.low_word() ^ clock->wall_ms();
   o.limits.partition_key_bytes_max = static_cast<uint32_t>(config.limits.partition_key_bytes_max);
   o.limits.sort_key_bytes_max = static_cast<uint32_t>(config.limits.sort_key_bytes_max);

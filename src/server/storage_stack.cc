@@ -29,13 +29,16 @@ std::function<bool(StorageWork)> inline_point_ops(lsm::DB* db) {
 Result<std::unique_ptr<StorageStack>> StorageStack::open(StorageStackOptions options) {
   PAIRDB_ASSERT(options.clock != nullptr && options.run_blocking && options.contexts != nullptr);
   std::unique_ptr<StorageStack> stack(new StorageStack());
-  stack->filter_ = std::make_shared<replication::ItemCompactionFilter>(options.tombstone_grace_ms,
-                                                                       options.clock);
+  stack->filter_ =
+      std::make_shared<replication::ItemCompactionFilter>(options.purge, options.clock);
   options.engine.create_if_missing = true;
   options.engine.compaction_filter = stack->filter_;
   PAIRDB_ASSIGN_OR_RETURN(stack->db_, lsm::DB::open(options.engine, options.db_path));
   PAIRDB_ASSIGN_OR_RETURN(stack->catalog_, Catalog::open(stack->db_.get(), options.catalog_seed));
   stack->filter_->attach(stack->catalog_.get());
+  PAIRDB_ASSIGN_OR_RETURN(stack->repairs_,
+                          replication::RepairHistory::open(stack->db_.get(), options.clock));
+  stack->filter_->attach_repairs(stack->repairs_.get());
   const bool wal_may_lose_writes = options.engine.wal_sync_mode != lsm::WalSyncMode::kPerWrite;
   PAIRDB_ASSIGN_OR_RETURN(stack->writer_id_,
                           writer_id_for_this_start(stack->db_.get(), options.node_id,
@@ -59,9 +62,11 @@ Result<std::unique_ptr<StorageStack>> StorageStack::open(StorageStackOptions opt
 Status StorageStack::close() {
   if (db_ == nullptr) return Status::ok();
   filter_->attach(nullptr);
+  filter_->attach_repairs(nullptr);
   tables_.reset();
   items_.reset();
   store_.reset();
+  repairs_.reset();
   catalog_.reset();
   Status closed = db_->close();
   db_.reset();
@@ -69,7 +74,10 @@ Status StorageStack::close() {
 }
 
 StorageStack::~StorageStack() {
-  if (db_ != nullptr) filter_->attach(nullptr);
+  if (db_ != nullptr) {
+    filter_->attach(nullptr);
+    filter_->attach_repairs(nullptr);
+  }
 }
 
 }  // namespace pairdb::server

@@ -4,7 +4,8 @@
 //
 // Invariants: the compaction filter is attached to the catalog from open() until close() (or
 // destruction), so no compaction runs against a destroyed catalog; members are destroyed in the
-// reverse order of their dependencies (services, store, catalog, engine).
+// reverse order of their dependencies (services, store, repair history, catalog, engine); the
+// filter is detached from the catalog and the history before either goes.
 // Thread-safety: the accessors are safe from any thread once open() returned; open() and close()
 // from one thread, with no call in flight.
 #pragma once
@@ -20,6 +21,7 @@
 
 #include "common/clock.h"
 #include "replication/item_compaction_filter.h"
+#include "replication/repair_history.h"
 #include "replication/replica_store.h"
 #include "server/api/item_service.h"
 #include "server/api/table_service.h"
@@ -34,9 +36,9 @@ struct StorageStackOptions {
   // The node; the dots of the writes it applies are minted under writer_id_for_this_start()
   // (the node id itself unless the engine's wal_sync mode may lose acknowledged writes).
   ring::NodeId node_id;
-  bool after_clean_stop = false;  // The last run stopped cleanly (take_clean_shutdown_mark).
-  uint64_t tombstone_grace_ms = 0;
-  uint64_t catalog_seed = 0;  // Seeds the catalog's table ids.
+  bool after_clean_stop = false;   // The last run stopped cleanly (take_clean_shutdown_mark).
+  replication::PurgePolicy purge;  // When the compaction filter purges dead records.
+  uint64_t catalog_seed = 0;       // Seeds the catalog's table ids.
   ItemLimits limits;
   TableDefaults table_defaults;
   // Point reads, and writes the engine says will not wait, run on the caller's thread instead
@@ -66,6 +68,8 @@ class StorageStack {
   ItemService* items() const { return items_.get(); }
   TableService* tables() const { return tables_.get(); }
   const replication::ItemCompactionFilter& compaction_filter() const { return *filter_; }
+  // Completed repairs per table and range (what the tombstone purge waits for).
+  replication::RepairHistory* repairs() const { return repairs_.get(); }
 
  private:
   StorageStack() = default;
@@ -75,6 +79,7 @@ class StorageStack {
   std::unique_ptr<Catalog> catalog_;
   replication::HybridClock hlc_;
   ring::NodeId writer_id_;
+  std::unique_ptr<replication::RepairHistory> repairs_;
   std::unique_ptr<replication::ReplicaStore> store_;
   std::unique_ptr<ItemService> items_;
   std::unique_ptr<TableService> tables_;

@@ -16,6 +16,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -152,6 +153,11 @@ ItemView visible(const VersionRecord& record, uint64_t now_wall_ms);
 // or anti-entropy. The grace period must exceed the longest time a replica may stay out of sync
 // (hint window, repair interval).
 bool is_purgeable(const VersionRecord& record, uint64_t now_wall_ms, uint64_t tombstone_grace_ms);
+
+// When every sibling of `record` became dead (the latest tombstone timestamp or expiry among
+// them; 0 for an empty record); nullopt while some sibling is live. What the repair-gated
+// tombstone purge compares with the last repair (item_compaction_filter.h).
+std::optional<uint64_t> dead_since(const VersionRecord& record, uint64_t now_wall_ms);
 
 // Status::corruption naming the first broken invariant of VersionRecord, else OK.
 Status validate_record(const VersionRecord& record);

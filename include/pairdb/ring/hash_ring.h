@@ -44,6 +44,13 @@ struct RangeMove {
   auto operator<=>(const RangeMove&) const = default;
 };
 
+// A token range whose every token has the same natural replicas (sorted by id).
+struct ReplicatedRange {
+  TokenRange range;
+  std::vector<NodeId> replicas;
+  bool operator==(const ReplicatedRange&) const = default;
+};
+
 struct NodeOwnership {
   NodeId id;
   double fraction = 0;  // Share of all replicated data this node holds; sums to 1 over nodes.
@@ -77,6 +84,12 @@ class HashRing {
 
   // The ranges for which `id` is a natural replica, merged where adjacent, in token order.
   std::vector<TokenRange> ranges_replicated_by(const NodeId& id, const ReplicationSpec& spec) const;
+
+  // The ring cut into ranges of one replica set each (adjacent virtual node ranges with the
+  // same natural replicas merged, across the wrap too), in token order: the units anti-entropy
+  // repairs. Empty for an empty ring; the whole ring (start == end) when every token has the
+  // same replicas.
+  std::vector<ReplicatedRange> replicated_ranges(const ReplicationSpec& spec) const;
 
   // Per node (in nodes() order), the share of replicated data it holds under spec.
   std::vector<NodeOwnership> ownership(const ReplicationSpec& spec) const;

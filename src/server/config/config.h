@@ -106,8 +106,8 @@ struct NodeConfig {
     uint64_t siblings_warn = replication::kSiblingsWarnDefault;
     uint64_t siblings_max = replication::kSiblingsMaxDefault;
     uint64_t idempotency_window_ms = 86400000;
-    uint64_t tombstone_grace_ms = 864000000;  // 10 days.
-    std::string default_table = "default";    // The simple API's table, created as lww.
+    uint64_t tombstone_grace_ms = 0;        // 0: purge only after a repair (see [repair]).
+    std::string default_table = "default";  // The simple API's table, created as lww.
     // Replicas per DC of a table created without a replication spec (and of default_table).
     uint64_t default_replication_factor = 3;
     bool operator==(const Tables&) const = default;
@@ -152,6 +152,15 @@ struct NodeConfig {
     uint64_t throttle_bytes_per_sec = 0;  // 0 = unthrottled.
     bool operator==(const Hints&) const = default;
   };
+  // Anti-entropy: repair sessions and the background scheduler (replication/repair_*.h).
+  struct Repair {
+    uint64_t interval_ms = 24ull * 3600 * 1000;  // Every range verified this often; 0 = off.
+    uint64_t rate_bytes_per_sec = 8ull << 20;    // Per node, all sessions; 0 = unlimited.
+    uint64_t max_sessions = 1;                   // Sessions this node initiates at once.
+    uint64_t request_timeout_ms = 60000;
+    uint64_t tombstone_margin_ms = 600000;  // Dead this long before a repair's start: purgeable.
+    bool operator==(const Repair&) const = default;
+  };
   // Fault hooks for the test suites; empty (off) everywhere else.
   struct Testing {
     std::string partition_file;  // net/partition_filter.h.
@@ -168,6 +177,7 @@ struct NodeConfig {
   Gossip gossip;
   Internode internode;
   Hints hints;
+  Repair repair;
   Replication replication;
   Testing testing;
 

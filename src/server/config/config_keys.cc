@@ -226,7 +226,9 @@ std::vector<KeyDescriptor> tables_keys() {
                PAIRDB_CONFIG_FIELD(tables, idempotency_window_ms), kSecondMs, 30 * kDayMs,
                "How long an idempotency key is remembered"),
       uint_key("tables", "tombstone_grace_ms", PAIRDB_CONFIG_FIELD(tables, tombstone_grace_ms), 0,
-               365 * kDayMs, "How long deletes are kept before compaction may drop them"),
+               365 * kDayMs,
+               "Upper bound on how long a delete is kept when no repair has covered it: past it "
+               "compaction drops the tombstone anyway (0 = only after a repair)"),
       string_key("tables", "default_table", PAIRDB_CONFIG_FIELD(tables, default_table),
                  StringRule::kName, "The simple API's table (created as lww on first start)"),
       uint_key("tables", "default_replication_factor",
@@ -317,6 +319,26 @@ std::vector<KeyDescriptor> hints_keys() {
   };
 }
 
+std::vector<KeyDescriptor> repair_keys() {
+  return {
+      uint_key("repair", "interval_ms", PAIRDB_CONFIG_FIELD(repair, interval_ms), 0, 365 * kDayMs,
+               "The background scheduler verifies every range this node replicates at least "
+               "this often (0 = no background repair)"),
+      uint_key("repair", "rate_bytes_per_sec", PAIRDB_CONFIG_FIELD(repair, rate_bytes_per_sec), 0,
+               64 * kGiB,
+               "Repair bytes sent and received per second by this node's sessions "
+               "(0 = unlimited)"),
+      uint_key("repair", "max_sessions", PAIRDB_CONFIG_FIELD(repair, max_sessions), 1, 16,
+               "Repair sessions this node initiates at once"),
+      uint_key("repair", "request_timeout_ms", PAIRDB_CONFIG_FIELD(repair, request_timeout_ms), 100,
+               kHourMs, "A repair request unanswered this long is sent again"),
+      uint_key("repair", "tombstone_margin_ms", PAIRDB_CONFIG_FIELD(repair, tombstone_margin_ms), 0,
+               30 * kDayMs,
+               "A tombstone is purged once a repair with every replica started this long after "
+               "the delete (covers clock skew and writes in flight)"),
+  };
+}
+
 std::vector<KeyDescriptor> testing_keys() {
   return {
       string_key("testing", "partition_file", PAIRDB_CONFIG_FIELD(testing, partition_file),
@@ -331,7 +353,7 @@ std::vector<KeyDescriptor> build_descriptors() {
   std::vector<KeyDescriptor> all;
   for (auto section :
        {node_keys, network_keys, http_keys, storage_keys, limits_keys, tables_keys, log_keys,
-        gossip_keys, internode_keys, replication_keys, hints_keys, testing_keys}) {
+        gossip_keys, internode_keys, replication_keys, hints_keys, repair_keys, testing_keys}) {
     std::vector<KeyDescriptor> keys = section();
     all.insert(all.end(), std::make_move_iterator(keys.begin()),
                std::make_move_iterator(keys.end()));

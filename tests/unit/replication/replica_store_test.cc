@@ -5,9 +5,11 @@
 #include <memory>
 #include <unordered_set>
 
+#include <pairdb/ring/hash_ring.h>
 #include "common/clock.h"
 #include "lsm_test_util.h"
 #include "replication/item_compaction_filter.h"
+#include "replication/repair_history.h"
 #include "replication/replica_store.h"
 #include "replication_test_util.h"
 
@@ -36,8 +38,10 @@ struct Replica {
   std::unique_ptr<lsm::DB> db;
   std::unique_ptr<ReplicaStore> store;
 
-  explicit Replica(ring::NodeId self, uint64_t tombstone_grace_ms = 1000) {
-    filter = std::make_shared<ItemCompactionFilter>(tombstone_grace_ms, &clock);
+  explicit Replica(ring::NodeId self, uint64_t tombstone_grace_ms = 1000,
+                   uint64_t repair_margin_ms = 0) {
+    filter = std::make_shared<ItemCompactionFilter>(
+        PurgePolicy{tombstone_grace_ms, repair_margin_ms}, &clock);
     lsm::Options options = lsm::testing::small_options(&env);
     options.compaction_filter = filter;
     db = lsm::testing::open_db(options);
@@ -157,4 +161,54 @@ TEST_CASE("compaction removes a dropped table's records and purged tombstones, k
   replica.compact();
   CHECK(replica.read("live") == VersionRecord{});
   CHECK(replica.filter->dropped_table_records() == 1);
+}
+
+TEST_CASE("without a grace bound a tombstone is purged only after a repair that started after it",
+          "[replication][replica_store]") {
+  Replica replica(node(1), /*tombstone_grace_ms=*/0, /*repair_margin_ms=*/500);
+  auto history = RepairHistory::open(replica.db.get(), &replica.clock);
+  REQUIRE(history.is_ok());
+  replica.filter->attach_repairs(history->get());
+  const VersionRecord doomed = replica.write("deleted", put_write("v")).record;
+  replica.write("deleted", replication::testing::delete_write(doomed.context));
+  const uint64_t deleted_at = replica.clock.wall_ms();
+
+  // Years later, but never repaired: kept.
+  replica.clock.advance(std::chrono::hours(24 * 365));
+  replica.compact();
+  CHECK(replica.read("deleted").siblings.size() == 1);
+
+  // A repair of another table, or of a range without the key's token, changes nothing.
+  const ring::Token token = ring::HashRing::token_of("deleted");
+  RepairDoneRequest other;
+  other.table = kTable + 1;
+  other.range = {0, 0};
+  other.started_wall_ms = replica.clock.wall_ms();
+  REQUIRE((*history)->record(other, replica.clock.wall_ms()).is_ok());
+  RepairDoneRequest beside;
+  beside.table = kTable;
+  beside.range = {token, token + 1000};  // Starts just after the key's token.
+  beside.started_wall_ms = replica.clock.wall_ms();
+  REQUIRE((*history)->record(beside, replica.clock.wall_ms()).is_ok());
+  replica.compact();
+  CHECK(replica.read("deleted").siblings.size() == 1);
+
+  // A repair of its range that started within the margin after the delete: still kept.
+  RepairDoneRequest early;
+  early.table = kTable;
+  early.range = {token - 1, token};
+  early.started_wall_ms = deleted_at + 500;
+  REQUIRE((*history)->record(early, replica.clock.wall_ms()).is_ok());
+  replica.compact();
+  CHECK(replica.read("deleted").siblings.size() == 1);
+  CHECK(replica.filter->purged_records() == 0);
+
+  // One that started past the margin: every replica holds the tombstone; purged.
+  RepairDoneRequest done = early;
+  done.started_wall_ms = deleted_at + 501;
+  REQUIRE((*history)->record(done, replica.clock.wall_ms()).is_ok());
+  replica.compact();
+  CHECK(replica.read("deleted") == VersionRecord{});
+  CHECK(replica.filter->purged_records() == 1);
+  replica.filter->attach_repairs(nullptr);
 }

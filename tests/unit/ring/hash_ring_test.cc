@@ -232,3 +232,43 @@ TEST_CASE("a leaving node's ranges go to the nodes that become replicas", "[ring
     REQUIRE(count == (had ? 1u : 0u));
   }
 }
+
+TEST_CASE("replicated ranges tile the ring, each with its tokens' replicas", "[ring]") {
+  Rng rng(22);
+  auto ring = build_or_die(random_nodes(rng, 6, 8));
+  const ReplicationSpec spec = ReplicationSpec::simple(3);
+  const auto ranges = ring->replicated_ranges(spec);
+  REQUIRE(ranges.size() > 1);
+  double covered = 0;
+  for (const ReplicatedRange& r : ranges) covered += r.range.fraction();
+  REQUIRE(covered == Approx(1.0));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    // Neighbours differ (else they would have been merged), and each range ends where the next
+    // starts.
+    const ReplicatedRange& next = ranges[(i + 1) % ranges.size()];
+    REQUIRE(ranges[i].range.end == next.range.start);
+    REQUIRE(ranges[i].replicas != next.replicas);
+  }
+  for (int i = 0; i < 5000; ++i) {
+    const Token t = rng.next_u64();
+    size_t holders = 0;
+    for (const ReplicatedRange& r : ranges) {
+      if (!r.range.contains(t)) continue;
+      ++holders;
+      const PreferenceList list = ring->preference_list(t, spec);
+      std::vector<NodeId> expected(list.begin(), list.end());
+      std::sort(expected.begin(), expected.end());
+      REQUIRE(r.replicas == expected);
+    }
+    REQUIRE(holders == 1);
+  }
+}
+
+TEST_CASE("one replica set for every token is the whole ring", "[ring]") {
+  Rng rng(23);
+  auto ring = build_or_die(random_nodes(rng, 3, 16));
+  const auto ranges = ring->replicated_ranges(ReplicationSpec::simple(3));
+  REQUIRE(ranges.size() == 1);
+  REQUIRE(ranges[0].range.start == ranges[0].range.end);
+  REQUIRE(ranges[0].replicas.size() == 3);
+}

@@ -90,7 +90,8 @@ TEST_CASE("config: no flags give every documented default", "[config]") {
   REQUIRE(c.gossip.listen.to_string() == "127.0.0.1:7401");
   REQUIRE(c.storage.wal_sync == WalSync::kPerWrite);
   REQUIRE(c.tables.default_conflict_mode == ConflictMode::kSiblings);
-  REQUIRE(c.tables.tombstone_grace_ms == 10ull * 24 * 3600 * 1000);
+  REQUIRE(c.tables.tombstone_grace_ms == 0);
+  REQUIRE(c.repair.interval_ms == 24ull * 3600 * 1000);
   REQUIRE(c.log.level == LogLevel::kInfo);
   REQUIRE(c.log.format == LogFormat::kText);
   REQUIRE(validate_config(defaults_with_dir("/x")).is_ok());
@@ -424,9 +425,9 @@ TEST_CASE("config: key names are unique and every table is a NodeConfig section"
   auto names = config_key_names();
   REQUIRE(names.size() == key_descriptors().size());
   REQUIRE(std::set<std::string>(names.begin(), names.end()).size() == names.size());
-  const std::set<std::string> tables = {"node",      "network",     "http",  "storage",
-                                        "limits",    "tables",      "log",   "gossip",
-                                        "internode", "replication", "hints", "testing"};
+  const std::set<std::string> tables = {"node",   "network", "http",   "storage",   "limits",
+                                        "tables", "log",     "gossip", "internode", "replication",
+                                        "hints",  "repair",  "testing"};
   for (const auto& desc : key_descriptors()) {
     INFO(desc.path());
     REQUIRE(tables.count(std::string(desc.table)) == 1);

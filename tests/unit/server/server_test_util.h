@@ -63,7 +63,7 @@ struct Stack {
     options.db_path = "/db";
     options.engine = lsm::testing::small_options(&env);
     options.node_id = self;
-    options.tombstone_grace_ms = tombstone_grace_ms_;
+    options.purge.grace_max_ms = tombstone_grace_ms_;
     options.catalog_seed = 7;
     options.limits = limits_;
     options.run_blocking = [this](std::function<void()> work) {
