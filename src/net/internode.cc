@@ -44,6 +44,45 @@ ItemKey item_key(const fb::ItemKey* key) {
   return {key->table_id(), text(key->partition_key()), text(key->sort_key())};
 }
 
+// Lists of numbers travel as FlatBuffers vectors of scalars: 4 or 8 bytes an entry.
+template <typename T>
+std::vector<T> numbers(const flatbuffers::Vector<T>* v) {
+  return v == nullptr ? std::vector<T>() : std::vector<T>(v->begin(), v->end());
+}
+
+Offset<fb::RepairScope> repair_scope(FlatBufferBuilder& fbb, const RepairScope& scope) {
+  return fb::CreateRepairScope(fbb, scope.session_id, scope.sync_id, scope.table_id,
+                               scope.range_start, scope.range_end, scope.depth);
+}
+
+RepairScope repair_scope(const fb::RepairScope* scope) {
+  if (scope == nullptr) return {};
+  return {scope->session_id(),  scope->sync_id(),   scope->table_id(),
+          scope->range_start(), scope->range_end(), scope->depth()};
+}
+
+Offset<flatbuffers::Vector<Offset<fb::RepairItem>>> repair_items(
+    FlatBufferBuilder& fbb, const std::vector<RepairItem>& items) {
+  std::vector<Offset<fb::RepairItem>> offsets;
+  offsets.reserve(items.size());
+  for (const RepairItem& item : items) {
+    const auto storage_key = bytes(fbb, item.storage_key);
+    const auto record = bytes(fbb, item.record);
+    offsets.push_back(fb::CreateRepairItem(fbb, storage_key, record));
+  }
+  return fbb.CreateVector(offsets);
+}
+
+std::vector<RepairItem> repair_items(const flatbuffers::Vector<Offset<fb::RepairItem>>* items) {
+  std::vector<RepairItem> out;
+  if (items == nullptr) return out;
+  out.reserve(items->size());
+  for (const fb::RepairItem* item : *items) {
+    out.push_back({text(item->storage_key()), text(item->record())});
+  }
+  return out;
+}
+
 // --- Building each table ----------------------------------------------------------------------
 
 template <typename Who>
@@ -84,6 +123,41 @@ void build(FlatBufferBuilder& fbb, const ForwardWrite& m) {
                                            m.ttl_ms, idempotency_key, m.consistency, m.timeout_ms));
 }
 
+void build(FlatBufferBuilder& fbb, const RepairTree& m) {
+  const auto scope = repair_scope(fbb, m.scope);
+  const auto nodes = fbb.CreateVector(m.nodes);
+  fbb.Finish(fb::CreateRepairTreeRequest(fbb, scope, nodes));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairLeaves& m) {
+  const auto scope = repair_scope(fbb, m.scope);
+  const auto leaves = fbb.CreateVector(m.leaves);
+  fbb.Finish(fb::CreateRepairLeavesRequest(fbb, scope, leaves));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairFetch& m) {
+  const auto scope = repair_scope(fbb, m.scope);
+  const auto leaves = fbb.CreateVector(m.leaves);
+  const auto key_hashes = fbb.CreateVector(m.key_hashes);
+  fbb.Finish(fb::CreateRepairFetchRequest(fbb, scope, leaves, key_hashes, m.bytes_max));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairPush& m) {
+  const auto items = repair_items(fbb, m.items);
+  fbb.Finish(fb::CreateRepairPushRequest(fbb, m.table_id, items));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairDone& m) {
+  std::vector<Offset<fb::RepairReplica>> replicas;
+  replicas.reserve(m.replicas.size());
+  for (const std::string& id : m.replicas) {
+    replicas.push_back(fb::CreateRepairReplica(fbb, bytes(fbb, id)));
+  }
+  const auto vector = fbb.CreateVector(replicas);
+  fbb.Finish(fb::CreateRepairDoneRequest(fbb, m.session_id, m.table_id, m.range_start, m.range_end,
+                                         m.started_wall_ms, m.records_differing, vector));
+}
+
 void build(FlatBufferBuilder& fbb, const ReplicaWriteReply& m) {
   fbb.Finish(fb::CreateReplicaWriteResponse(fbb, m.changed));
 }
@@ -108,6 +182,32 @@ void build(FlatBufferBuilder& fbb, const RangeReadReply& m) {
 void build(FlatBufferBuilder& fbb, const ForwardWriteReply& m) {
   fbb.Finish(
       fb::CreateForwardWriteResponse(fbb, bytes(fbb, m.record), m.required, m.acked, m.duplicate));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairTreeReply& m) {
+  fbb.Finish(fb::CreateRepairTreeResponse(fbb, fbb.CreateVector(m.hashes), m.records));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairLeavesReply& m) {
+  // Written in place: a reply may hold hundreds of thousands of entries.
+  const auto entries = fbb.CreateVectorOfStructs<fb::RepairLeafEntry>(
+      m.entries.size(), [&m](size_t i, fb::RepairLeafEntry* entry) {
+        *entry = fb::RepairLeafEntry(m.entries[i].key_hash, m.entries[i].digest);
+      });
+  fbb.Finish(fb::CreateRepairLeavesResponse(fbb, entries));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairFetchReply& m) {
+  const auto items = repair_items(fbb, m.items);
+  fbb.Finish(fb::CreateRepairFetchResponse(fbb, items, m.truncated));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairPushReply& m) {
+  fbb.Finish(fb::CreateRepairPushResponse(fbb, m.changed));
+}
+
+void build(FlatBufferBuilder& fbb, const RepairDoneReply&) {
+  fbb.Finish(fb::CreateRepairDoneResponse(fbb));
 }
 
 void build(FlatBufferBuilder& fbb, const InternodeError& m) {
@@ -152,6 +252,36 @@ Result<Request> read_request(InternodeOp op, const Frame& frame) {
                             text(t.content_type()),    text(t.context()), t.ttl_ms(),
                             text(t.idempotency_key()), t.consistency(),   t.timeout_ms()};
       });
+    case InternodeOp::kRepairTree:
+      return read<Request, fb::RepairTreeRequest>(frame, [](const fb::RepairTreeRequest& t) {
+        return RepairTree{repair_scope(t.scope()), numbers(t.nodes())};
+      });
+    case InternodeOp::kRepairLeaves:
+      return read<Request, fb::RepairLeavesRequest>(frame, [](const fb::RepairLeavesRequest& t) {
+        return RepairLeaves{repair_scope(t.scope()), numbers(t.leaves())};
+      });
+    case InternodeOp::kRepairFetch:
+      return read<Request, fb::RepairFetchRequest>(frame, [](const fb::RepairFetchRequest& t) {
+        return RepairFetch{repair_scope(t.scope()), numbers(t.leaves()), numbers(t.key_hashes()),
+                           t.bytes_max()};
+      });
+    case InternodeOp::kRepairPush:
+      return read<Request, fb::RepairPushRequest>(frame, [](const fb::RepairPushRequest& t) {
+        return RepairPush{t.table_id(), repair_items(t.items())};
+      });
+    case InternodeOp::kRepairDone:
+      return read<Request, fb::RepairDoneRequest>(frame, [](const fb::RepairDoneRequest& t) {
+        std::vector<std::string> replicas;
+        if (t.replicas() != nullptr) {
+          replicas.reserve(t.replicas()->size());
+          for (const fb::RepairReplica* replica : *t.replicas()) {
+            replicas.push_back(text(replica->node_id()));
+          }
+        }
+        return RepairDone{t.session_id(),     t.table_id(),        t.range_start(),
+                          t.range_end(),      t.started_wall_ms(), t.records_differing(),
+                          std::move(replicas)};
+      });
   }
   return Status::invalid_argument("not an internode opcode");
 }
@@ -184,6 +314,31 @@ Result<Response> read_response(InternodeOp op, const Frame& frame) {
       return read<Response, fb::ForwardWriteResponse>(frame, [](const fb::ForwardWriteResponse& t) {
         return ForwardWriteReply{text(t.record()), t.required(), t.acked(), t.duplicate()};
       });
+    case InternodeOp::kRepairTree:
+      return read<Response, fb::RepairTreeResponse>(frame, [](const fb::RepairTreeResponse& t) {
+        return RepairTreeReply{numbers(t.hashes()), t.records()};
+      });
+    case InternodeOp::kRepairLeaves:
+      return read<Response, fb::RepairLeavesResponse>(frame, [](const fb::RepairLeavesResponse& t) {
+        RepairLeavesReply reply;
+        if (t.entries() != nullptr) {
+          reply.entries.reserve(t.entries()->size());
+          for (const fb::RepairLeafEntry* entry : *t.entries()) {
+            reply.entries.push_back({entry->key_hash(), entry->digest()});
+          }
+        }
+        return reply;
+      });
+    case InternodeOp::kRepairFetch:
+      return read<Response, fb::RepairFetchResponse>(frame, [](const fb::RepairFetchResponse& t) {
+        return RepairFetchReply{repair_items(t.items()), t.truncated()};
+      });
+    case InternodeOp::kRepairPush:
+      return read<Response, fb::RepairPushResponse>(
+          frame, [](const fb::RepairPushResponse& t) { return RepairPushReply{t.changed()}; });
+    case InternodeOp::kRepairDone:
+      return read<Response, fb::RepairDoneResponse>(
+          frame, [](const fb::RepairDoneResponse&) { return RepairDoneReply{}; });
   }
   return Status::invalid_argument("not an internode opcode");
 }
@@ -208,9 +363,11 @@ bool is_internode_op(uint16_t value) {
 }
 
 InternodeOp op_of(const Request& request) {
-  static constexpr InternodeOp kOps[] = {InternodeOp::kHandshake, InternodeOp::kReplicaWrite,
-                                         InternodeOp::kReplicaRead, InternodeOp::kRangeRead,
-                                         InternodeOp::kForwardWrite};
+  static constexpr InternodeOp kOps[] = {InternodeOp::kHandshake,    InternodeOp::kReplicaWrite,
+                                         InternodeOp::kReplicaRead,  InternodeOp::kRangeRead,
+                                         InternodeOp::kForwardWrite, InternodeOp::kRepairTree,
+                                         InternodeOp::kRepairLeaves, InternodeOp::kRepairFetch,
+                                         InternodeOp::kRepairPush,   InternodeOp::kRepairDone};
   static_assert(std::size(kOps) == std::variant_size_v<Request>);
   return kOps[request.index()];
 }

@@ -32,7 +32,12 @@ inline constexpr size_t kNodeIdBytes = 16;
   X(ReplicaWrite, 0x0101)           \
   X(ReplicaRead, 0x0102)            \
   X(RangeRead, 0x0103)              \
-  X(ForwardWrite, 0x0104)
+  X(ForwardWrite, 0x0104)           \
+  X(RepairTree, 0x0105)             \
+  X(RepairLeaves, 0x0106)           \
+  X(RepairFetch, 0x0107)            \
+  X(RepairPush, 0x0108)             \
+  X(RepairDone, 0x0109)
 
 #define PAIRDB_INTERNODE_OPCODE_ENUMERATOR(name, number) k##name = number,
 enum class InternodeOp : uint16_t { PAIRDB_INTERNODE_OPCODES(PAIRDB_INTERNODE_OPCODE_ENUMERATOR) };
@@ -93,7 +98,57 @@ struct ForwardWrite {
   bool operator==(const ForwardWrite&) const = default;
 };
 
-using Request = std::variant<Handshake, ReplicaWrite, ReplicaRead, RangeRead, ForwardWrite>;
+// Anti-entropy (replication/repair_protocol.h; server/cluster/repair_wire.h translates). A token
+// range is (range_start, range_end]; range_start == range_end is the whole ring.
+struct RepairScope {
+  uint64_t session_id = 0;
+  uint64_t sync_id = 0;
+  uint64_t table_id = 0;
+  uint64_t range_start = 0;
+  uint64_t range_end = 0;
+  uint32_t depth = 0;
+  bool operator==(const RepairScope&) const = default;
+};
+struct RepairTree {
+  RepairScope scope;
+  std::vector<uint32_t> nodes;  // Heap indexes.
+  bool operator==(const RepairTree&) const = default;
+};
+struct RepairLeaves {
+  RepairScope scope;
+  std::vector<uint32_t> leaves;  // 0-based.
+  bool operator==(const RepairLeaves&) const = default;
+};
+struct RepairFetch {
+  RepairScope scope;
+  std::vector<uint32_t> leaves;
+  std::vector<uint64_t> key_hashes;
+  uint32_t bytes_max = 0;
+  bool operator==(const RepairFetch&) const = default;
+};
+struct RepairItem {
+  std::string storage_key;
+  std::string record;
+  bool operator==(const RepairItem&) const = default;
+};
+struct RepairPush {
+  uint64_t table_id = 0;
+  std::vector<RepairItem> items;
+  bool operator==(const RepairPush&) const = default;
+};
+struct RepairDone {
+  uint64_t session_id = 0;
+  uint64_t table_id = 0;
+  uint64_t range_start = 0;
+  uint64_t range_end = 0;
+  uint64_t started_wall_ms = 0;
+  uint64_t records_differing = 0;
+  std::vector<std::string> replicas;  // Node ids, kNodeIdBytes raw bytes each.
+  bool operator==(const RepairDone&) const = default;
+};
+
+using Request = std::variant<Handshake, ReplicaWrite, ReplicaRead, RangeRead, ForwardWrite,
+                             RepairTree, RepairLeaves, RepairFetch, RepairPush, RepairDone>;
 
 // --- Responses --------------------------------------------------------------------------------
 
@@ -128,6 +183,32 @@ struct ForwardWriteReply {
   bool duplicate = false;
   bool operator==(const ForwardWriteReply&) const = default;
 };
+struct RepairTreeReply {
+  std::vector<uint64_t> hashes;  // One per requested node, in order.
+  uint64_t records = 0;
+  bool operator==(const RepairTreeReply&) const = default;
+};
+struct RepairLeafEntry {
+  uint64_t key_hash = 0;
+  uint64_t digest = 0;
+  bool operator==(const RepairLeafEntry&) const = default;
+};
+struct RepairLeavesReply {
+  std::vector<RepairLeafEntry> entries;
+  bool operator==(const RepairLeavesReply&) const = default;
+};
+struct RepairFetchReply {
+  std::vector<RepairItem> items;
+  bool truncated = false;
+  bool operator==(const RepairFetchReply&) const = default;
+};
+struct RepairPushReply {
+  uint32_t changed = 0;
+  bool operator==(const RepairPushReply&) const = default;
+};
+struct RepairDoneReply {
+  bool operator==(const RepairDoneReply&) const = default;
+};
 // A refusal: a wire::ErrorCode number and why (with counts for Unavailable and Timeout).
 struct InternodeError {
   uint16_t code = 0;
@@ -138,7 +219,8 @@ struct InternodeError {
 };
 
 using Response = std::variant<HandshakeReply, ReplicaWriteReply, ReplicaReadReply, RangeReadReply,
-                              ForwardWriteReply, InternodeError>;
+                              ForwardWriteReply, RepairTreeReply, RepairLeavesReply,
+                              RepairFetchReply, RepairPushReply, RepairDoneReply, InternodeError>;
 
 // --- Codec ------------------------------------------------------------------------------------
 
