@@ -404,6 +404,13 @@ Status HintStore::clear_repair_marks(TableId table) {
   return db_->write(sync, batch);
 }
 
+Status HintStore::clear_repair_mark(TableId table, uint8_t bucket) {
+  lsm::WriteOptions sync;
+  sync.sync = true;
+  std::lock_guard lock(mutex_);
+  return db_->remove(sync, mark_key(table, bucket));
+}
+
 uint64_t HintStore::stored() const {
   std::lock_guard lock(mutex_);
   return stored_;

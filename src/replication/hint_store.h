@@ -141,6 +141,8 @@ class HintStore {
   Result<std::vector<RepairMark>> repair_marks() const;
   // Forgets the marks of `table` (the repair is done, or the table was dropped).
   Status clear_repair_marks(TableId table);
+  // Forgets one mark (a repair covered its bucket after it was made).
+  Status clear_repair_mark(TableId table, uint8_t bucket);
 
   // Totals since open, per reason.
   uint64_t stored() const;

@@ -43,7 +43,7 @@ struct RepairResponderConfig {
   size_t nodes_max = 1u << 16;
   size_t leaves_max = 1u << 14;
   size_t key_hashes_max = 1u << 20;
-  uint32_t fetch_bytes_max = 16u << 20;
+  uint32_t fetch_bytes_max = 8u << 20;  // Below the internode frame limit, with room.
 };
 
 class RepairResponder {

@@ -51,6 +51,19 @@ double RepairSession::progress() const {
   return done / static_cast<double>(stats_.syncs_total + 1);  // The final notices count as one.
 }
 
+std::optional<RepairDoneRequest> RepairSession::completion() const {
+  if (!finished_ || !status_.is_ok() || !task_.complete) return std::nullopt;
+  RepairDoneRequest done;
+  done.session_id = task_.session_id;
+  done.table = task_.table;
+  done.range = task_.range;
+  done.started_wall_ms = task_.started_wall_ms;
+  done.records_differing = stats_.records_differing;
+  done.replicas = task_.peers;
+  done.replicas.push_back(task_.self);
+  return done;
+}
+
 void RepairSession::start(Instant now, RepairOutbox& out) {
   bucket_bytes_ = static_cast<double>(config_.rate_bytes_per_sec);
   bucket_at_ = now;
@@ -182,7 +195,7 @@ Status RepairSession::advance(Instant now) {
       return advance(now);
     }
     case Step::kDone: {
-      if (done_cursor_ >= task_.peers.size()) {
+      if (done_cursor_ >= task_.peers.size() || !task_.complete) {
         finished_ = true;
         return Status::ok();
       }
@@ -194,7 +207,6 @@ Status RepairSession::advance(Instant now) {
       done.records_differing = stats_.records_differing;
       done.replicas = task_.peers;
       done.replicas.push_back(task_.self);
-      pending_.reset();
       request(std::move(done), now);
       pending_->to = task_.peers[done_cursor_];
       return Status::ok();

@@ -68,6 +68,9 @@ struct RepairTask {
   ring::NodeId self;
   std::vector<ring::NodeId> peers;  // The range's other replicas; may be empty.
   uint64_t started_wall_ms = 0;     // Wall time the session started (RepairDoneRequest).
+  // False for a partial repair (some replica left out, being down): the peers are not told the
+  // range was repaired, since it was not repaired everywhere.
+  bool complete = true;
 };
 
 struct RepairSend {
@@ -119,6 +122,9 @@ class RepairSession {
   const RepairSessionStats& stats() const { return stats_; }
   // Fraction of the session done, in [0, 1].
   double progress() const;
+  // Once finished OK with every replica (task().complete): the notice the peers were sent, for
+  // the initiator to record in its own history too. nullopt otherwise.
+  std::optional<RepairDoneRequest> completion() const;
 
  private:
   enum class Step : uint8_t { kRoot, kDescend, kLeaves, kFetch, kPush, kDone };

@@ -37,6 +37,8 @@
 #include "server/cluster/gossip_driver.h"
 #include "server/cluster/hinted_handoff.h"
 #include "server/cluster/node_identity.h"
+#include "server/cluster/repair_service.h"
+#include "server/cluster/repair_wire.h"
 #include "server/cluster/replica_service.h"
 #include "server/cluster/replication_driver.h"
 #include "server/http/http_api.h"
@@ -134,6 +136,9 @@ struct Node::Parts {
   std::unique_ptr<lsm::DB> hints_db;
   std::unique_ptr<replication::HintStore> hint_store;
   std::unique_ptr<HintedHandoff> handoff;
+  // Anti-entropy: sessions and the responder on the repair service's own thread.
+  std::unique_ptr<replication::ReplicaRepairStorage> repair_storage;
+  std::unique_ptr<RepairService> repair;
   std::unique_ptr<net::InternodeServer> internode;
   asio::ip::tcp::endpoint binary_endpoint;
   asio::ip::tcp::endpoint http_endpoint;
@@ -172,6 +177,7 @@ struct Node::Parts {
   void register_metrics();
   void add_replication_samples(SampleSink& sink) const;
   void add_hint_samples(SampleSink& sink) const;
+  void add_repair_samples(SampleSink& sink) const;
   void begin_shutdown();
   KeyValues info() const;
   Result<KeyValues> table_stats(const std::string& table) const;
@@ -199,8 +205,15 @@ Status Node::Parts::open_storage() {
                     storage->writer_id().to_string());
   }
   PAIRDB_TRY(open_hints());
-  PAIRDB_ASSIGN_OR_RETURN(tokens,
-                          load_or_create_tokens(db(), config.node.num_tokens, node_id.high_word()));
+  PAIRDB_ASSIGN_OR_RETURN(const std::vector<ring::Token> initial,
+                          parse_initial_tokens(config.node.initial_tokens));
+  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db(), config.node.num_tokens,
+                                                        node_id.high_word(), initial));
+  if (!initial.empty() && tokens != initial) {
+    PAIRDB_LOG_WARN("node",
+                    "node.initial_tokens is ignored: {} already holds this node's ring tokens",
+                    data_dir);
+  }
   if (tokens.size() != config.node.num_tokens) {
     PAIRDB_LOG_WARN("node",
                     "keeping the {} ring tokens persisted in {}; node.num_tokens = {} "
@@ -406,6 +419,19 @@ void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request
     replication->serve_forward(std::move(*forward), std::move(answer));
     return;
   }
+  if (is_repair_request(request)) {
+    auto repair_request = repair_request_from_wire(request);
+    if (!repair_request.is_ok()) {
+      answer(internode_error(repair_request.status()));
+      return;
+    }
+    repair->serve(std::move(repair_request).value(),
+                  [answer = std::move(answer)](Result<replication::RepairReply> reply) {
+                    answer(reply.is_ok() ? repair_reply_to_wire(*reply)
+                                         : net::internode::Response(internode_error(reply.status())));
+                  });
+    return;
+  }
   asio::post(*workers, [this, request = std::move(request), answer = std::move(answer)] {
     answer(replica_service->handle(request));
   });
@@ -451,6 +477,22 @@ void Node::Parts::make_replication() {
                                             cluster.get(), catalog(), internode_client.get());
   options.handoff = handoff.get();
   replica_service->attach_hints(handoff.get());  // Writes to this node as a fallback.
+  repair_storage =
+      std::make_unique<replication::ReplicaRepairStorage>(storage->db(), storage->store());
+  RepairServiceOptions repair_options;
+  repair_options.self = node_id;
+  repair_options.interval_ms = config.repair.interval_ms;
+  repair_options.rate_bytes_per_sec = config.repair.rate_bytes_per_sec;
+  repair_options.max_sessions = config.repair.max_sessions;
+  repair_options.request_timeout = std::chrono::milliseconds(config.repair.request_timeout_ms);
+  // Look for due ranges often enough for short test intervals, at most every 10 s.
+  repair_options.check_interval = std::chrono::milliseconds(std::clamp<uint64_t>(
+      config.repair.interval_ms / 20, 200, 10'000));
+  repair_options.clock = clock;
+  repair = std::make_unique<RepairService>(std::move(repair_options), replication_io,
+                                           internode_client.get(), cluster.get(), catalog(),
+                                           repair_storage.get(), storage->repairs(),
+                                           hint_store.get());
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -675,6 +717,55 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
   sink.gauge("pairdb_replication_in_flight", "Operations the coordinator is working on", {},
              static_cast<double>(stats.in_flight));
   add_hint_samples(sink);
+  add_repair_samples(sink);
+}
+
+void Node::Parts::add_repair_samples(SampleSink& sink) const {
+  const RepairCounters c = repair->counters();
+  struct Counter {
+    std::string_view name;
+    std::string_view help;
+    uint64_t value;
+  };
+  const Counter counters[] = {
+      {"pairdb_repair_sessions_started", "Repair sessions this node initiated",
+       c.sessions_started},
+      {"pairdb_repair_sessions_completed", "Repair sessions that completed", c.sessions_completed},
+      {"pairdb_repair_sessions_failed", "Repair sessions that failed (retried later)",
+       c.sessions_failed},
+      {"pairdb_repair_ranges_verified", "Ranges repaired with every replica", c.ranges_verified},
+      {"pairdb_repair_records_differing", "Records found to differ between replicas",
+       c.records_differing},
+      {"pairdb_repair_records_exchanged", "Records fetched from or pushed to peers by repair",
+       c.records_exchanged},
+      {"pairdb_repair_bytes", "Repair bytes sent and received by this node's sessions",
+       c.bytes_exchanged},
+      {"pairdb_repair_responder_requests", "Peers' repair requests this node answered",
+       c.responder_requests},
+      {"pairdb_repair_session_work_milliseconds",
+       "Time this node's sessions spent scanning, hashing (tree builds) and merging",
+       c.tree_build_us / 1000},
+      {"pairdb_repair_responder_milliseconds",
+       "Time spent answering peers' repair requests (their tree builds included)",
+       c.responder_us / 1000},
+  };
+  for (const Counter& counter : counters)
+    sink.counter(counter.name, counter.help, {}, counter.value);
+  sink.gauge("pairdb_repair_rate_limit_bytes_per_second",
+             "repair.rate_bytes_per_sec (0 = unlimited): compare with rate(pairdb_repair_bytes)",
+             {}, static_cast<double>(config.repair.rate_bytes_per_sec));
+  const uint64_t wall = clock->wall_ms();
+  for (const RepairTableHealth& h : repair->health()) {
+    const Labels labels{{"table", h.table}};
+    const uint64_t oldest = h.oldest_verified_wall_ms;
+    sink.gauge("pairdb_repair_oldest_verified_age_seconds",
+               "Age of the oldest last verification among a table's ranges here (-1: some range "
+               "never verified)",
+               labels, oldest == 0 ? -1.0 : oldest > wall ? 0.0 : (wall - oldest) / 1000.0);
+    sink.gauge("pairdb_repair_ranges_overdue",
+               "Ranges of a table not verified within repair.interval_ms", labels,
+               static_cast<double>(h.ranges_overdue));
+  }
 }
 
 void Node::Parts::add_hint_samples(SampleSink& sink) const {
@@ -884,6 +975,7 @@ Status Node::run() {
   p.internode->start();
   p.replication_thread = std::thread([&p] { p.replication_io.run(); });
   p.handoff->start();
+  p.repair->start();
   p.gossip->start();
   p.schema_sync->start();
   p.watch_partition_file();
@@ -903,6 +995,7 @@ Status Node::run() {
   }
   p.io.run();
   for (auto& thread : io_threads) thread.join();
+  p.repair->stop();  // Running sessions are abandoned; the scheduler runs them again later.
   p.stop_replication();
 
   p.workers->join();                   // Work already queued finishes; nothing new arrives.

@@ -92,8 +92,8 @@ class TestCluster {
   }
 
   // (Re)starts node i on its host, with its data dir and, after the first start, its gossip
-  // port, so peers reach it where they last saw it.
-  void launch(size_t i) {
+  // port, so peers reach it where they last saw it; `more` flags for this start only.
+  void launch(size_t i, const std::vector<std::string>& more = {}) {
     Node& n = nodes_[i];
     PairdbProcessOptions options;
     options.host = n.host;
@@ -113,6 +113,7 @@ class TestCluster {
                           "--testing.partition_file",
                           partition_file(i)};
     options.extra_args.insert(options.extra_args.end(), extra_args.begin(), extra_args.end());
+    options.extra_args.insert(options.extra_args.end(), more.begin(), more.end());
     if (i != 0) {
       options.extra_args.push_back("--seeds");
       options.extra_args.push_back(nodes_[0].process->gossip_address());
@@ -156,6 +157,8 @@ class TestCluster {
   }
 
   size_t size() const { return nodes_.size(); }
+  // Node i's data directory (what --data-dir names).
+  std::string data_dir(size_t i) const { return nodes_[i].dir->path() + "/data"; }
   PairdbProcess& process(size_t i) { return *nodes_[i].process; }
   const std::string& id(size_t i) const { return nodes_[i].process->node_id(); }
   bool is_up(size_t i) { return nodes_[i].process->running() && !nodes_[i].paused; }

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -123,7 +125,40 @@ Result<std::vector<std::string>> load_or_create_context_keys(const std::string& 
   return parse_key_file(path, hex);
 }
 
-Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed) {
+Result<std::vector<ring::Token>> parse_initial_tokens(std::string_view text) {
+  std::vector<ring::Token> tokens;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string item(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) return Status::invalid_argument("node.initial_tokens: an empty token");
+    const bool hex = item.size() > 2 && item[0] == '0' && (item[1] == 'x' || item[1] == 'X');
+    const std::string digits = hex ? item.substr(2) : item;
+    ring::Token token = 0;
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), token, hex ? 16 : 10);
+    if (error != std::errc() || end != digits.data() + digits.size()) {
+      return Status::invalid_argument(
+          fmt::format("node.initial_tokens: '{}' is not a 64-bit token", item));
+    }
+    tokens.push_back(token);
+  }
+  std::vector<ring::Token> sorted = tokens;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    return Status::invalid_argument("node.initial_tokens: a token appears twice");
+  }
+  if (tokens.size() > ring::kTokensPerNodeMax) {
+    return Status::invalid_argument(
+        fmt::format("node.initial_tokens: more than {} tokens", ring::kTokensPerNodeMax));
+  }
+  return tokens;
+}
+
+Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed,
+                                                       const std::vector<ring::Token>& initial) {
   const std::string key =
       replication::encode_item_key(replication::kSystemTableId, "node.tokens", "");
   auto stored = db->get(lsm::ReadOptions{}, key);
@@ -139,7 +174,7 @@ Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count
   }
   if (!stored.status().is_not_found()) return stored.status();
   Rng rng(seed ^ entropy());
-  std::vector<ring::Token> tokens = ring::generate_tokens(rng, count);
+  std::vector<ring::Token> tokens = initial.empty() ? ring::generate_tokens(rng, count) : initial;
   std::string encoded;
   for (ring::Token token : tokens) put_fixed64(&encoded, token);
   lsm::WriteOptions options;

@@ -25,8 +25,14 @@ inline constexpr std::string_view kContextKeyFileName = "context.key";
 Result<std::vector<std::string>> load_or_create_context_keys(const std::string& data_dir,
                                                              const std::string& key_file);
 
-// The node's tokens from the system table, or `count` fresh random ones persisted there.
-Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed);
+// The node's tokens from the system table, or (a new data directory) `initial` when not empty,
+// else `count` fresh random ones, persisted there.
+Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed,
+                                                       const std::vector<ring::Token>& initial = {});
+
+// Parses node.initial_tokens: comma-separated tokens, decimal or 0x hex, distinct, at most
+// ring::kTokensPerNodeMax. Empty text gives no tokens. Status::invalid_argument otherwise.
+Result<std::vector<ring::Token>> parse_initial_tokens(std::string_view text);
 
 // The id this replica mints dots with (its "writer id") for this run of the process.
 //

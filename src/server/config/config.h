@@ -63,6 +63,9 @@ struct NodeConfig {
     std::string rack = "rack1";
     // Ring tokens drawn at first start; later starts keep the persisted tokens.
     uint64_t num_tokens = 256;
+    // Tokens for a new data directory instead of random ones (comma-separated, decimal or 0x
+    // hex): to bring a node back empty at its old place on the ring. Empty = random.
+    std::string initial_tokens;
     bool operator==(const Node&) const = default;
   };
   struct Network {

@@ -137,6 +137,10 @@ std::vector<KeyDescriptor> node_keys() {
       uint_key(
           "node", "num_tokens", PAIRDB_CONFIG_FIELD(node, num_tokens), 1, ring::kTokensPerNodeMax,
           "Ring tokens (virtual nodes) drawn at first start; persisted afterwards", "--num-tokens"),
+      string_key("node", "initial_tokens", PAIRDB_CONFIG_FIELD(node, initial_tokens),
+                 StringRule::kPath,
+                 "Ring tokens for a new data directory instead of random ones (comma-separated, "
+                 "decimal or 0x hex; empty = draw num_tokens at random)"),
   };
 }
 

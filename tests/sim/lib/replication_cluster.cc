@@ -7,6 +7,9 @@
 #include "common/assert.h"
 #include "common/hash.h"
 #include "replication/quorum.h"
+#include "replication/repair_responder.h"
+#include "replication/repair_storage.h"
+#include "server/cluster/repair_wire.h"
 #include "server/cluster/replication_driver.h"
 
 namespace pairdb::sim {
@@ -19,7 +22,14 @@ namespace {
 
 constexpr uint64_t kWallBaseMs = 1'700'000'000'000;
 constexpr replication::TableId kTableId = 0x5151;
-enum PendingKind : int { kWrite = 0, kRepair = 1, kRead = 2, kForward = 3, kHint = 4 };
+enum PendingKind : int {
+  kWrite = 0,
+  kRepair = 1,  // Read repair.
+  kRead = 2,
+  kForward = 3,
+  kHint = 4,
+  kAntiEntropy = 5,  // A repair session's request: op = session id, replica = request id.
+};
 
 std::string raw(const ring::NodeId& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
@@ -64,6 +74,17 @@ struct ReplicationCluster::Node {
   std::unique_ptr<SimHintKeeper> keeper;
   std::unique_ptr<replication::HintDelivery> delivery;
   replication::HintDeliveryOutbox hint_out;
+  std::unique_ptr<replication::ReplicaRepairStorage> repair_storage;
+  std::unique_ptr<replication::RepairResponder> responder;
+  // This node's repair (at most one): its ranges still to do and the running session.
+  struct RepairJob {
+    RepairDone done;
+    replication::RepairSessionConfig config;
+    std::vector<ring::ReplicatedRange> queue;
+    std::unique_ptr<replication::RepairSession> session;
+    RepairOutcome outcome;
+  };
+  std::optional<RepairJob> repair_job;
   struct Op {
     std::string key;
     std::optional<replication::LocalWrite> write;
@@ -174,6 +195,15 @@ void ReplicationCluster::open_storage(Node& n) {
   replication::CoordinatorConfig config;
   config.speculative_delay = options_.speculative_delay;
   n.coordinator = std::make_unique<replication::Coordinator>(config);
+  n.repair_storage =
+      std::make_unique<replication::ReplicaRepairStorage>(n.stack->db(), n.stack->store());
+  n.responder = std::make_unique<replication::RepairResponder>(
+      n.repair_storage.get(),
+      [this](replication::TableId id) -> std::optional<replication::ConflictMode> {
+        if (table_dropped_ || id != table_.id) return std::nullopt;
+        return table_.spec.conflict_mode;
+      },
+      n.stack->repairs());
 }
 
 void ReplicationCluster::sync_clock(Node& n) {
@@ -494,6 +524,16 @@ void ReplicationCluster::on_request(Node& n, size_t from, const net::Frame& fram
         /*forwarded=*/true);
     return;
   }
+  if (server::is_repair_request(*request)) {
+    after_storage(n, [this, &n, request = std::move(request).value(), reply] {
+      auto repair_request = server::repair_request_from_wire(request);
+      PAIRDB_ASSERT(repair_request.is_ok());
+      auto answer = n.responder->handle(*repair_request, sim_.now());
+      reply(answer.is_ok() ? server::repair_reply_to_wire(*answer)
+                           : internode::Response(server::internode_error(answer.status())));
+    });
+    return;
+  }
   // Replica work runs against this node's store after a storage latency.
   after_storage(
       n, [&n, request = std::move(request).value(), reply] { reply(n.service->handle(request)); });
@@ -510,6 +550,12 @@ void ReplicationCluster::on_response(Node& n, const net::Frame& frame) {
   const Status status = error != nullptr ? server::status_of(*error) : Status::ok();
   const Instant now = sim_.now();
   switch (pending.kind) {
+    case kAntiEntropy: {
+      Result<replication::RepairReply> reply = status;
+      if (status.is_ok()) reply = server::repair_reply_from_wire(*response);
+      on_repair_reply(n, pending.op, pending.replica, std::move(reply));
+      break;
+    }
     case kHint:
       on_hint_reply(n, pending.replica, pending.op, status);
       break;
@@ -581,6 +627,8 @@ void ReplicationCluster::crash(size_t i) {
   n.env->crash_after_ops(1);
   n.retired += n.coordinator->counters();
   n.coordinator.reset();
+  n.responder.reset();
+  n.repair_storage.reset();
   n.service.reset();
   n.delivery.reset();
   n.keeper.reset();
@@ -589,6 +637,13 @@ void ReplicationCluster::crash(size_t i) {
   n.stack.reset();
   n.env->crash();
   n.pending.clear();
+  if (n.repair_job) {  // Its repair is abandoned; the operator (the test) runs it again.
+    RepairDone done = std::move(n.repair_job->done);
+    RepairOutcome outcome = std::move(n.repair_job->outcome);
+    n.repair_job.reset();
+    outcome.status = Status::unavailable("the repairing node crashed");
+    done(outcome);
+  }
   // Clients of the operations it coordinated never hear back: to them, unknown outcomes.
   auto ops = std::move(n.ops);
   n.ops.clear();
@@ -635,7 +690,138 @@ void ReplicationCluster::restart(size_t i) {
   });
 }
 
+void ReplicationCluster::wipe(size_t i) {
+  crash(i);
+  nodes_[i]->env = std::make_unique<lsm::FaultyEnv>(sim_.rng().next_u64());
+  restart(i);
+}
+
+void ReplicationCluster::compact(size_t i) {
+  Node& n = *nodes_[i];
+  PAIRDB_ASSERT(n.up);
+  sync_clock(n);
+  PAIRDB_ASSERT(n.stack->db()->flush().is_ok());
+  PAIRDB_ASSERT(n.stack->db()->compact_range(nullptr, nullptr).is_ok());
+}
+
+uint64_t ReplicationCluster::purged(size_t i) const {
+  return nodes_[i]->stack->compaction_filter().purged_records();
+}
+
+uint64_t ReplicationCluster::repaired_before(size_t i, const std::string& key) const {
+  return nodes_[i]->stack->repairs()->repaired_before(table_.id, ring::HashRing::token_of(key));
+}
+
+void ReplicationCluster::repair(size_t via, RepairDone done,
+                                replication::RepairSessionConfig config) {
+  Node& n = *nodes_[via];
+  PAIRDB_ASSERT(n.up && !n.repair_job);
+  n.repair_job.emplace();
+  n.repair_job->done = std::move(done);
+  n.repair_job->config = config;
+  for (auto& r : ring_->replicated_ranges(replication::replication_spec_of(table_.spec))) {
+    if (std::find(r.replicas.begin(), r.replicas.end(), n.id) != r.replicas.end()) {
+      n.repair_job->queue.push_back(std::move(r));
+    }
+  }
+  std::reverse(n.repair_job->queue.begin(), n.repair_job->queue.end());  // Popped from the back.
+  start_next_repair(n);
+}
+
+void ReplicationCluster::start_next_repair(Node& n) {
+  auto& job = *n.repair_job;
+  if (job.session != nullptr) {  // The last one finished.
+    const replication::RepairSessionStats& s = job.session->stats();
+    job.outcome.stats.syncs_done += s.syncs_done;
+    job.outcome.stats.leaves_differing += s.leaves_differing;
+    job.outcome.stats.records_differing += s.records_differing;
+    job.outcome.stats.records_fetched += s.records_fetched;
+    job.outcome.stats.records_pushed += s.records_pushed;
+    job.outcome.stats.records_changed_here += s.records_changed_here;
+    job.outcome.stats.records_changed_peers += s.records_changed_peers;
+    job.outcome.stats.bytes_sent += s.bytes_sent;
+    job.outcome.stats.bytes_received += s.bytes_received;
+    job.outcome.stats.retries += s.retries;
+    Status status = job.session->status();
+    if (const auto completion = job.session->completion()) {
+      status = n.stack->repairs()->record(*completion, n.clock->wall_ms());
+    }
+    job.session.reset();
+    if (status.is_ok()) ++job.outcome.ranges;
+    if (!status.is_ok() || job.queue.empty()) {
+      job.outcome.status = status;
+      RepairDone done = std::move(job.done);
+      RepairOutcome outcome = std::move(job.outcome);
+      n.repair_job.reset();
+      done(outcome);
+      return;
+    }
+  }
+  if (job.queue.empty()) {  // Nothing replicated here.
+    RepairDone done = std::move(job.done);
+    RepairOutcome outcome = std::move(job.outcome);
+    n.repair_job.reset();
+    done(outcome);
+    return;
+  }
+  const ring::ReplicatedRange range = std::move(job.queue.back());
+  job.queue.pop_back();
+  sync_clock(n);
+  replication::RepairTask task;
+  task.session_id = sim_.rng().next_u64() | 1;
+  task.table = table_.id;
+  task.mode = table_.spec.conflict_mode;
+  task.range = range.range;
+  task.self = n.id;
+  for (const ring::NodeId& id : range.replicas) {
+    if (id != n.id) task.peers.push_back(id);
+  }
+  task.started_wall_ms = n.clock->wall_ms();
+  job.session = std::make_unique<replication::RepairSession>(std::move(task),
+                                                             n.repair_storage.get(), job.config);
+  replication::RepairOutbox out;
+  job.session->start(sim_.now(), out);
+  pump_repair(n, out);
+}
+
+void ReplicationCluster::pump_repair(Node& n, replication::RepairOutbox& out) {
+  auto& job = *n.repair_job;
+  const uint64_t session_id = job.session->task().session_id;
+  for (const replication::RepairSend& send : out.sends) {
+    send_request(n, index_of_id_.at(raw(send.to)), session_id, send.request_id, kAntiEntropy,
+                 server::repair_request_to_wire(send.request));
+  }
+  if (job.session->finished()) {
+    start_next_repair(n);
+    return;
+  }
+  if (out.next_tick == Instant::max()) return;
+  sim_.schedule(std::max(out.next_tick, sim_.now()), [this, &n, epoch = n.epoch, session_id] {
+    if (n.epoch != epoch || !n.up || !n.repair_job || n.repair_job->session == nullptr ||
+        n.repair_job->session->task().session_id != session_id) {
+      return;
+    }
+    sync_clock(n);
+    replication::RepairOutbox more;
+    n.repair_job->session->tick(sim_.now(), more);
+    pump_repair(n, more);
+  });
+}
+
+void ReplicationCluster::on_repair_reply(Node& n, uint64_t session_id, uint64_t request_id,
+                                         Result<replication::RepairReply> reply) {
+  if (!n.repair_job || n.repair_job->session == nullptr ||
+      n.repair_job->session->task().session_id != session_id) {
+    return;  // A reply for a session that is gone.
+  }
+  replication::RepairOutbox out;
+  n.repair_job->session->on_reply(request_id, std::move(reply), sim_.now(), out);
+  pump_repair(n, out);
+}
+
 bool ReplicationCluster::up(size_t i) const { return nodes_[i]->up; }
+
+const std::string& ReplicationCluster::address(size_t i) const { return nodes_[i]->addr; }
 
 void ReplicationCluster::drop_table() {
   table_dropped_ = true;

@@ -32,6 +32,7 @@
 #include "replication/coordinator.h"
 #include "replication/hint_delivery.h"
 #include "replication/hint_store.h"
+#include "replication/repair_session.h"
 #include "replication/table_meta.h"
 #include "server/cluster/replica_service.h"
 #include "server/storage_stack.h"
@@ -69,10 +70,18 @@ struct ReplicationSimCounters {
   uint64_t hints_dropped = 0;    // Never sent: their table was dropped (or they expired).
 };
 
+// What one node's repair of every range it replicates came to.
+struct RepairOutcome {
+  Status status;                          // The first failure; OK when every range was repaired.
+  uint64_t ranges = 0;                    // Sessions that completed.
+  replication::RepairSessionStats stats;  // Summed over the sessions (syncs and records).
+};
+
 class ReplicationCluster {
  public:
   using WriteDone = std::function<void(const replication::WriteResult&)>;
   using ReadDone = std::function<void(const replication::ReadResult&)>;
+  using RepairDone = std::function<void(const RepairOutcome&)>;
 
   ReplicationCluster(Simulation& sim, Network& net, ReplicationSimOptions options);
   ~ReplicationCluster();
@@ -80,6 +89,8 @@ class ReplicationCluster {
   size_t size() const { return nodes_.size(); }
   const replication::TableInfo& table() const { return table_; }
   bool up(size_t i) const;
+  // Node i's address on the Network (for partitions).
+  const std::string& address(size_t i) const;
   // The natural replicas of `key`, as node indexes in preference order.
   const std::vector<size_t>& replicas_of(const std::string& key);
   // The sloppy-quorum fallbacks of `key` (one per replica at most), in preference order.
@@ -93,8 +104,24 @@ class ReplicationCluster {
              replication::Consistency level, WriteDone done);
   void read(size_t via, const std::string& key, replication::Consistency level, ReadDone done);
 
+  // Node `via` repairs every range of the table it replicates with the range's other replicas,
+  // one session after another: the real RepairSession, RepairResponder, repair history and
+  // codec, over frames on the Network. `done` runs exactly once: with the first failure, OK after
+  // the last range, Unavailable if `via` crashes first. One repair per node at a time.
+  void repair(size_t via, RepairDone done, replication::RepairSessionConfig config = {});
+  // Flushes and fully compacts node i's item engine (the compaction filter runs: purges).
+  void compact(size_t i);
+  // Records node i's compaction filter purged since it last opened.
+  uint64_t purged(size_t i) const;
+  // When the last repair covering `key`'s token that included every replica started, as node i
+  // recorded it (0 if never).
+  uint64_t repaired_before(size_t i, const std::string& key) const;
+
   void crash(size_t i);
   void restart(size_t i);
+  // Crashes node i and restarts it with an empty data directory (same id and tokens), as an
+  // operator would after losing a disk.
+  void wipe(size_t i);
   void pause(size_t i, Duration d);
   void set_clock_skew_ms(size_t i, int64_t skew_ms);
 
@@ -135,6 +162,10 @@ class ReplicationCluster {
   void schedule_hint_tick(Node& n, Instant at);
   void on_hint_reply(Node& n, size_t target, uint64_t seq, const Status& status);
   void announce_liveness();
+  void start_next_repair(Node& n);
+  void pump_repair(Node& n, replication::RepairOutbox& out);
+  void on_repair_reply(Node& n, uint64_t session_id, uint64_t request_id,
+                       Result<replication::RepairReply> reply);
   void expire_ops(Node& n);
 
   Simulation& sim_;
