@@ -45,6 +45,15 @@ inline const CLI::Validator kConsistencyLevel(
     },
     "LEVEL");
 
+// CLI11 check of a node id (--node): a UUID, as `pairdb-admin status` shows it.
+inline const CLI::Validator kNodeId(
+    [](std::string& text) -> std::string {
+      return is_node_id(text)
+                 ? ""
+                 : "'" + text + "' is not a node id (a UUID, as `pairdb-admin status` shows)";
+    },
+    "ID");
+
 // version, status, ring, info, describe, flush, compact.
 void add_node_commands(CLI::App& app, Action* selected);
 // gossipinfo, describecluster, getendpoints.
@@ -55,5 +64,7 @@ void add_table_commands(CLI::App& app, Action* selected);
 void add_data_commands(CLI::App& app, Action* selected);
 // handoff status|pause|resume|truncate.
 void add_handoff_commands(CLI::App& app, Action* selected);
+// repair [TABLE] [--range START:END] [--full] [--node ID] [--no-wait], repair status.
+void add_repair_commands(CLI::App& app, Action* selected);
 
 }  // namespace pairdb::admin

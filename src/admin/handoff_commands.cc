@@ -81,15 +81,6 @@ int run_handoff_control(AdminContext& ctx, HandoffAction action, const std::stri
       });
 }
 
-// CLI11 check of --node: a node id as `pairdb-admin status` shows it.
-const CLI::Validator kNodeId(
-    [](std::string& text) -> std::string {
-      return is_node_id(text)
-                 ? ""
-                 : "'" + text + "' is not a node id (a UUID, as `pairdb-admin status` shows)";
-    },
-    "ID");
-
 void add_control_command(CLI::App* handoff, Action* selected, HandoffAction action,
                          const std::string& description) {
   auto target = std::make_shared<std::string>();

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_table_commands(app, &selected);
   add_data_commands(app, &selected);
   add_handoff_commands(app, &selected);
+  add_repair_commands(app, &selected);
 
   try {
     app.parse(argc, argv);

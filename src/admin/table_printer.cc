@@ -2,6 +2,8 @@
 #include "admin/table_printer.h"
 
 #include <algorithm>
+#include <ctime>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -96,6 +98,25 @@ std::string format_duration(uint64_t ms) {
   if (seconds < 3600) return fmt::format("{}m{}s", seconds / 60, seconds % 60);
   if (seconds < 86400) return fmt::format("{}h{}m", seconds / 3600, seconds % 3600 / 60);
   return fmt::format("{}d{}h", seconds / 86400, seconds % 86400 / 3600);
+}
+
+std::string format_count(uint64_t count) {
+  const std::string digits = std::to_string(count);
+  std::string out;
+  out.reserve(digits.size() + digits.size() / 3);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string format_utc(uint64_t wall_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
 }
 
 }  // namespace pairdb::admin

@@ -51,5 +51,9 @@ std::string format_percent(double fraction);
 // A duration in its two largest units: 45'000 -> "45s", 192'000 -> "3m12s",
 // 11'520'000 -> "3h12m", 273'600'000 -> "3d4h".
 std::string format_duration(uint64_t ms);
+// A count with thousands separators: 1234567 -> "1,234,567".
+std::string format_count(uint64_t count);
+// Unix milliseconds as UTC to the second: "2026-12-07 13:43:03".
+std::string format_utc(uint64_t wall_ms);
 
 }  // namespace pairdb::admin

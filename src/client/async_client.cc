@@ -190,6 +190,7 @@ PAIRDB_NODE_CALL(GossipInfoArgs, GossipInfo, kGossipInfo, decode_gossip_info)
 PAIRDB_NODE_CALL(FlushArgs, Empty, kFlush, decode_empty)
 PAIRDB_NODE_CALL(CompactArgs, Empty, kCompact, decode_empty)
 PAIRDB_NODE_CALL(HandoffStatusArgs, HandoffStatus, kHandoffStatus, decode_handoff_status)
+PAIRDB_NODE_CALL(RepairStatusArgs, RepairStatus, kRepairStatus, decode_repair_status)
 #undef PAIRDB_NODE_CALL
 
 // Pausing or resuming twice is doing it once, so those retry like reads. A truncate repeated
@@ -201,6 +202,15 @@ void start(const std::shared_ptr<ClientCore>& core, HandoffControlArgs args,
       args.action == HandoffAction::kTruncate ? CallKind::kWrite : CallKind::kRead;
   launch(core, admin_spec(*core, net::Opcode::kHandoffControl, kind, args, args.node.address),
          &decode_handoff_control, std::move(h));
+}
+
+// A repeated RepairRun would start a second job: like a write, it retries only when the node
+// refused it unstarted.
+void start(const std::shared_ptr<ClientCore>& core, RepairRunArgs args,
+           Handler<RepairRunResult> h) {
+  launch(core,
+         admin_spec(*core, net::Opcode::kRepairRun, CallKind::kWrite, args, args.node.address),
+         &decode_repair_run, std::move(h));
 }
 
 }  // namespace detail

@@ -127,4 +127,13 @@ Expected<HandoffControlResult> Client::handoff_control(HandoffAction action,
   });
 }
 
+Expected<RepairRunResult> Client::repair_run(RepairRunRequest request, NodeTarget node) {
+  return wait_for<RepairRunResult>(
+      [&](auto done) { async_->async_repair_run(std::move(request), std::move(node), done); });
+}
+Expected<RepairStatus> Client::repair_status(NodeTarget node) {
+  return wait_for<RepairStatus>(
+      [&](auto done) { async_->async_repair_status(std::move(node), done); });
+}
+
 }  // namespace pairdb::client

@@ -195,6 +195,17 @@ std::string encode_payload(const detail::HandoffControlArgs& args) {
   });
 }
 
+std::string encode_payload(const detail::RepairRunArgs& args) {
+  return build([&](FlatBufferBuilder& fbb) {
+    const auto table = optional_text(fbb, args.request.table);
+    const auto range =
+        args.request.range
+            ? wire::CreateRepairTokenRange(fbb, args.request.range->start, args.request.range->end)
+            : 0;
+    return wire::CreateRepairRunRequest(fbb, table, range, args.request.full);
+  });
+}
+
 // The requests whose table has no fields, by name: the node, when there is one, only routes
 // them.
 #define PAIRDB_EMPTY_REQUEST(name)                        \
@@ -210,6 +221,7 @@ PAIRDB_EMPTY_REQUEST(DescribeCluster)
 PAIRDB_EMPTY_REQUEST(GossipInfo)
 PAIRDB_EMPTY_REQUEST(Flush)
 PAIRDB_EMPTY_REQUEST(HandoffStatus)
+PAIRDB_EMPTY_REQUEST(RepairStatus)
 #undef PAIRDB_EMPTY_REQUEST
 
 }  // namespace pairdb::client

@@ -34,5 +34,7 @@ std::string encode_payload(const detail::FlushArgs& args);
 std::string encode_payload(const detail::CompactArgs& args);
 std::string encode_payload(const detail::HandoffStatusArgs& args);
 std::string encode_payload(const detail::HandoffControlArgs& args);
+std::string encode_payload(const detail::RepairRunArgs& args);
+std::string encode_payload(const detail::RepairStatusArgs& args);
 
 }  // namespace pairdb::client

@@ -336,4 +336,83 @@ Expected<HandoffControlResult> decode_handoff_control(const net::Frame& frame) {
       [](const wire::HandoffControlResponse& r) { return HandoffControlResult{r.affected()}; });
 }
 
+Expected<RepairRunResult> decode_repair_run(const net::Frame& frame) {
+  return decode<wire::RepairRunResponse>(
+      frame, net::Opcode::kRepairRun,
+      [](const wire::RepairRunResponse& r) { return RepairRunResult{r.job_id()}; });
+}
+
+namespace {
+
+RepairSession repair_session_of(const wire::RepairSession& s) {
+  RepairSession session;
+  session.table = text_of(s.table());
+  session.range = TokenRange{s.range_start(), s.range_end()};
+  if (s.peers() != nullptr) {
+    for (const flatbuffers::String* peer : *s.peers()) session.peers.push_back(text_of(peer));
+  }
+  session.progress = s.progress();
+  session.background = s.background();
+  session.records_differing = s.records_differing();
+  session.records_fetched = s.records_fetched();
+  session.records_pushed = s.records_pushed();
+  session.bytes_sent = s.bytes_sent();
+  session.bytes_received = s.bytes_received();
+  return session;
+}
+
+RepairJob repair_job_of(const wire::RepairJob& j) {
+  RepairJob job;
+  job.id = j.id();
+  job.state = text_of(j.state());
+  job.table = text_of(j.table());
+  job.started_wall_ms = j.started_wall_ms();
+  job.finished_wall_ms = j.finished_wall_ms();
+  job.ranges_total = j.ranges_total();
+  job.ranges_done = j.ranges_done();
+  job.ranges_failed = j.ranges_failed();
+  job.progress = j.progress();
+  job.records_differing = j.records_differing();
+  job.records_exchanged = j.records_exchanged();
+  job.bytes_exchanged = j.bytes_exchanged();
+  job.error = text_of(j.error());
+  return job;
+}
+
+RepairRangeState repair_range_state_of(const wire::RepairRangeState& r) {
+  return RepairRangeState{text_of(r.table()),
+                          TokenRange{r.range_start(), r.range_end()},
+                          r.last_verified_wall_ms(),
+                          r.records_differing(),
+                          r.marked(),
+                          r.overdue(),
+                          r.running()};
+}
+
+}  // namespace
+
+Expected<RepairStatus> decode_repair_status(const net::Frame& frame) {
+  return decode<wire::RepairStatusResponse>(
+      frame, net::Opcode::kRepairStatus, [](const wire::RepairStatusResponse& r) {
+        RepairStatus status;
+        if (r.sessions() != nullptr) {
+          for (const wire::RepairSession* s : *r.sessions()) {
+            status.sessions.push_back(repair_session_of(*s));
+          }
+        }
+        if (r.jobs() != nullptr) {
+          for (const wire::RepairJob* j : *r.jobs()) status.jobs.push_back(repair_job_of(*j));
+        }
+        if (r.ranges() != nullptr) {
+          for (const wire::RepairRangeState* range : *r.ranges()) {
+            status.ranges.push_back(repair_range_state_of(*range));
+          }
+        }
+        status.ranges_total = r.ranges_total();
+        status.interval_ms = r.interval_ms();
+        status.rate_bytes_per_sec = r.rate_bytes_per_sec();
+        return status;
+      });
+}
+
 }  // namespace pairdb::client

@@ -37,5 +37,7 @@ Expected<ClusterDescription> decode_describe_cluster(const net::Frame& frame);
 Expected<GossipInfo> decode_gossip_info(const net::Frame& frame);
 Expected<HandoffStatus> decode_handoff_status(const net::Frame& frame);
 Expected<HandoffControlResult> decode_handoff_control(const net::Frame& frame);
+Expected<RepairRunResult> decode_repair_run(const net::Frame& frame);
+Expected<RepairStatus> decode_repair_status(const net::Frame& frame);
 
 }  // namespace pairdb::client

@@ -33,7 +33,8 @@
 // X(StatusCode, wire ErrorCode). kOk has no error code. Failures of the node itself (corruption,
 // I/O, a full disk) are Internal: the request's outcome is unknown to the client, and the
 // message says what happened. kNotSupported comes from the frame version check, and from an
-// admin operation the node does not offer (HandoffStatus, HandoffControl without hinted handoff).
+// admin operation the node does not offer (HandoffStatus, HandoffControl without hinted handoff;
+// RepairRun, RepairStatus without repair).
 #define PAIRDB_STATUS_ERROR_CODES(X)   \
   X(kNotFound, NotFound)               \
   X(kCorruption, Internal)             \

@@ -10,7 +10,8 @@
 //   kItems       Put, Get, Delete, Query: ItemService;
 //   kTables      table management: TableService;
 //   kCluster     views of membership and the ring, read from in-memory snapshots;
-//   kAdmin       node administration (flush, compact, stats, hinted handoff): the worker pool.
+//   kAdmin       node administration (flush, compact, stats, hinted handoff, repair): the worker
+//                pool.
 #pragma once
 
 // X(Name, number, group)
@@ -37,4 +38,6 @@
   X(GossipInfo, 45, kCluster)      \
   X(HandoffStatus, 46, kAdmin)     \
   X(HandoffControl, 47, kAdmin)    \
+  X(RepairRun, 48, kAdmin)         \
+  X(RepairStatus, 49, kAdmin)      \
   X(SchemaPull, 60, kCluster) /* Internal: node to node. */

@@ -257,6 +257,13 @@ void build_request(FlatBufferBuilder& fbb, const HandoffControlArgs& a) {
   fbb.Finish(wire::CreateHandoffControlRequest(fbb, a.action, node_id));
 }
 
+void build_request(FlatBufferBuilder& fbb, const RepairRunArgs& a) {
+  const auto table = text_field(fbb, a.table);
+  const auto range =
+      a.range ? wire::CreateRepairTokenRange(fbb, a.range->first, a.range->second) : 0;
+  fbb.Finish(wire::CreateRepairRunRequest(fbb, table, range, a.full));
+}
+
 // The requests without fields, by name: an empty request table.
 #define PAIRDB_TEST_EMPTY_REQUEST(name)                           \
   void build_request(FlatBufferBuilder& fbb, const name##Args&) { \
@@ -272,6 +279,7 @@ PAIRDB_TEST_EMPTY_REQUEST(DescribeCluster)
 PAIRDB_TEST_EMPTY_REQUEST(GossipInfo)
 PAIRDB_TEST_EMPTY_REQUEST(SchemaPull)
 PAIRDB_TEST_EMPTY_REQUEST(HandoffStatus)
+PAIRDB_TEST_EMPTY_REQUEST(RepairStatus)
 #undef PAIRDB_TEST_EMPTY_REQUEST
 
 // ---- from_wire --------------------------------------------------------------------------------
@@ -421,6 +429,50 @@ HandoffStatusResult from_wire(const wire::HandoffStatusResponse& r) {
 
 HandoffControlResult from_wire(const wire::HandoffControlResponse& r) {
   return HandoffControlResult{r.affected()};
+}
+
+RepairRunResult from_wire(const wire::RepairRunResponse& r) { return RepairRunResult{r.job_id()}; }
+
+RepairStatusResult from_wire(const wire::RepairStatusResponse& r) {
+  RepairStatusResult out;
+  out.sessions = each_of(r.sessions(), [](const wire::RepairSession* s) {
+    RepairSessionInfo info{
+        .table = text_of(s->table()), .range_start = s->range_start(), .range_end = s->range_end()};
+    info.peers = each_of(s->peers(), [](const flatbuffers::String* p) { return p->str(); });
+    info.progress = s->progress();
+    info.background = s->background();
+    info.records_differing = s->records_differing();
+    info.records_fetched = s->records_fetched();
+    info.records_pushed = s->records_pushed();
+    info.bytes_sent = s->bytes_sent();
+    info.bytes_received = s->bytes_received();
+    return info;
+  });
+  out.jobs = each_of(r.jobs(), [](const wire::RepairJob* j) {
+    return RepairJobInfo{j->id(),
+                         text_of(j->state()),
+                         text_of(j->table()),
+                         j->started_wall_ms(),
+                         j->finished_wall_ms(),
+                         j->ranges_total(),
+                         j->ranges_done(),
+                         j->ranges_failed(),
+                         j->progress(),
+                         j->records_differing(),
+                         j->records_exchanged(),
+                         j->bytes_exchanged(),
+                         text_of(j->error())};
+  });
+  out.ranges = each_of(r.ranges(), [](const wire::RepairRangeState* range) {
+    return RepairRangeStateInfo{text_of(range->table()),    range->range_start(),
+                                range->range_end(),         range->last_verified_wall_ms(),
+                                range->records_differing(), range->marked(),
+                                range->overdue(),           range->running()};
+  });
+  out.ranges_total = r.ranges_total();
+  out.interval_ms = r.interval_ms();
+  out.rate_bytes_per_sec = r.rate_bytes_per_sec();
+  return out;
 }
 
 Result<ServerError> decode_error(const net::Frame& frame) {

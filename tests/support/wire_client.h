@@ -294,6 +294,60 @@ struct HandoffControlResult {
   uint64_t affected = 0;
 };
 
+struct RepairRunResult {
+  uint64_t job_id = 0;
+};
+
+struct RepairSessionInfo {
+  std::string table;
+  uint64_t range_start = 0;
+  uint64_t range_end = 0;
+  std::vector<std::string> peers;
+  double progress = 0;
+  bool background = false;
+  uint64_t records_differing = 0;
+  uint64_t records_fetched = 0;
+  uint64_t records_pushed = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+};
+
+struct RepairJobInfo {
+  uint64_t id = 0;
+  std::string state;
+  std::string table;
+  uint64_t started_wall_ms = 0;
+  uint64_t finished_wall_ms = 0;
+  uint32_t ranges_total = 0;
+  uint32_t ranges_done = 0;
+  uint32_t ranges_failed = 0;
+  double progress = 0;
+  uint64_t records_differing = 0;
+  uint64_t records_exchanged = 0;
+  uint64_t bytes_exchanged = 0;
+  std::string error;
+};
+
+struct RepairRangeStateInfo {
+  std::string table;
+  uint64_t range_start = 0;
+  uint64_t range_end = 0;
+  uint64_t last_verified_wall_ms = 0;
+  uint64_t records_differing = 0;
+  bool marked = false;
+  bool overdue = false;
+  bool running = false;
+};
+
+struct RepairStatusResult {
+  std::vector<RepairSessionInfo> sessions;
+  std::vector<RepairJobInfo> jobs;
+  std::vector<RepairRangeStateInfo> ranges;
+  uint64_t ranges_total = 0;
+  uint64_t interval_ms = 0;
+  uint64_t rate_bytes_per_sec = 0;
+};
+
 struct KeyValues {
   std::vector<std::pair<std::string, std::string>> entries;  // In the server's order.
 
@@ -412,6 +466,14 @@ struct HandoffControlArgs {
   std::string node_id{};  // Empty = every target.
 };
 
+struct RepairRunArgs {
+  std::string table{};                                   // Empty = every table.
+  std::optional<std::pair<uint64_t, uint64_t>> range{};  // (start, end]; nullopt = absent.
+  bool full = false;
+};
+
+struct RepairStatusArgs {};
+
 // Each request names its opcode, its response table and the plain result it decodes to.
 template <class Args>
 struct RequestTraits;
@@ -452,6 +514,9 @@ PAIRDB_TEST_REQUEST_TRAITS(HandoffStatusArgs, kHandoffStatus, wire::HandoffStatu
                            HandoffStatusResult);
 PAIRDB_TEST_REQUEST_TRAITS(HandoffControlArgs, kHandoffControl, wire::HandoffControlResponse,
                            HandoffControlResult);
+PAIRDB_TEST_REQUEST_TRAITS(RepairRunArgs, kRepairRun, wire::RepairRunResponse, RepairRunResult);
+PAIRDB_TEST_REQUEST_TRAITS(RepairStatusArgs, kRepairStatus, wire::RepairStatusResponse,
+                           RepairStatusResult);
 #undef PAIRDB_TEST_REQUEST_TRAITS
 
 // ---- Encoding and decoding (used by WireClient; public for raw-frame tests) -----------------
@@ -480,6 +545,8 @@ void build_request(flatbuffers::FlatBufferBuilder& fbb, const GossipInfoArgs& ar
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const SchemaPullArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const HandoffStatusArgs& args);
 void build_request(flatbuffers::FlatBufferBuilder& fbb, const HandoffControlArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const RepairRunArgs& args);
+void build_request(flatbuffers::FlatBufferBuilder& fbb, const RepairStatusArgs& args);
 
 // Copies a verified response table into plain values.
 HelloResult from_wire(const wire::HelloResponse& r);
@@ -505,6 +572,8 @@ GossipInfoResult from_wire(const wire::GossipInfoResponse& r);
 SchemaPullResult from_wire(const wire::SchemaPullResponse& r);
 HandoffStatusResult from_wire(const wire::HandoffStatusResponse& r);
 HandoffControlResult from_wire(const wire::HandoffControlResponse& r);
+RepairRunResult from_wire(const wire::RepairRunResponse& r);
+RepairStatusResult from_wire(const wire::RepairStatusResponse& r);
 
 // Decodes an error frame's payload. Status::corruption if it does not verify.
 Result<ServerError> decode_error(const net::Frame& frame);

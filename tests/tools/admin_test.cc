@@ -301,7 +301,11 @@ TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr, --h
                                              {"tables", "create", "x", "--conflict-mode", "newest"},
                                              {"tables", "create", "x", "--sloppy-quorum", "maybe"},
                                              {"get", "t", "k", "--consistency", "most"},
-                                             {"query", "t", "k", "--limit", "0"}}) {
+                                             {"query", "t", "k", "--limit", "0"},
+                                             {"repair", "--range", "5"},
+                                             {"repair", "--range", "7:7"},
+                                             {"repair", "--range", "1:-2"},
+                                             {"repair", "status", "--node", "not-a-uuid"}}) {
     const CommandResult result = admin(bad);
     INFO("args: " << bad.size() << " " << (bad.empty() ? "" : bad[0]) << "; " << result.describe());
     CHECK(result.exit_code == 2);
@@ -312,10 +316,24 @@ TEST_CASE_METHOD(AdminFixture, "usage errors exit 2 with one line on stderr, --h
        std::vector<std::vector<std::string>>{{"--help"},
                                              {"status", "--help"},
                                              {"tables", "create", "--help"},
-                                             {"compact", "--help"}}) {
+                                             {"compact", "--help"},
+                                             {"repair", "--help"},
+                                             {"repair", "status", "--help"}}) {
     const CommandResult result = admin(help);
     CHECK(result.exit_code == 0);
     CHECK(result.out.find("Usage") != std::string::npos);
+  }
+}
+
+TEST_CASE_METHOD(AdminFixture, "repair --node names a node the contacted one must know") {
+  const std::string stranger = "0f1e2d3c-4b5a-4968-8776-655443322110";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"repair", "--node", stranger}, {"repair", "status", "--node", stranger}}) {
+    const CommandResult result = admin(args);
+    INFO(result.describe());
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("pairdb-admin: 127.0.0.1:") == 0);
+    CHECK(result.err.find("knows no node " + stranger) != std::string::npos);
   }
 }
 

@@ -112,6 +112,13 @@ struct HandoffControlArgs {
   std::string node_id{};  // The target (UUID text); empty = every target.
   NodeTarget node{};
 };
+struct RepairRunArgs {
+  RepairRunRequest request;
+  NodeTarget node;
+};
+struct RepairStatusArgs {
+  NodeTarget node;
+};
 
 void start(const std::shared_ptr<ClientCore>& core, CreateTableArgs args, Handler<TableInfo> h);
 void start(const std::shared_ptr<ClientCore>& core, DropTableArgs args, Handler<Empty> h);
@@ -135,6 +142,8 @@ void start(const std::shared_ptr<ClientCore>& core, HandoffStatusArgs args,
            Handler<HandoffStatus> h);
 void start(const std::shared_ptr<ClientCore>& core, HandoffControlArgs args,
            Handler<HandoffControlResult> h);
+void start(const std::shared_ptr<ClientCore>& core, RepairRunArgs args, Handler<RepairRunResult> h);
+void start(const std::shared_ptr<ClientCore>& core, RepairStatusArgs args, Handler<RepairStatus> h);
 
 }  // namespace detail
 
@@ -270,6 +279,20 @@ class AsyncClient {
     return initiate<HandoffControlResult>(
         std::forward<Token>(token),
         detail::HandoffControlArgs{action, std::move(target_node_id), std::move(node)});
+  }
+  // Starts an anti-entropy repair job on the node of the ranges it replicates, and completes
+  // with the job's id once it started (the job runs on; follow it with async_repair_status).
+  // Not retried after its outcome became unknown: that could start a second job.
+  template <class Token>
+  auto async_repair_run(RepairRunRequest request, NodeTarget node, Token&& token) {
+    return initiate<RepairRunResult>(std::forward<Token>(token),
+                                     detail::RepairRunArgs{std::move(request), std::move(node)});
+  }
+  // The node's repair state: running sessions, recent jobs, and each range's last repair.
+  template <class Token>
+  auto async_repair_status(NodeTarget node, Token&& token) {
+    return initiate<RepairStatus>(std::forward<Token>(token),
+                                  detail::RepairStatusArgs{std::move(node)});
   }
 
  private:

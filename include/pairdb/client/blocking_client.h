@@ -62,6 +62,8 @@ class Client {
   Expected<HandoffControlResult> handoff_control(HandoffAction action,
                                                  std::string target_node_id = {},
                                                  NodeTarget node = {});
+  Expected<RepairRunResult> repair_run(RepairRunRequest request = {}, NodeTarget node = {});
+  Expected<RepairStatus> repair_status(NodeTarget node = {});
 
   // The asynchronous client underneath, for pipelining many requests from one thread.
   AsyncClient& async() { return *async_; }

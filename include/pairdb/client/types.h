@@ -293,6 +293,79 @@ struct HandoffControlResult {
   uint64_t affected = 0;  // kTruncate: the hints deleted; 0 otherwise.
 };
 
+// ---- Anti-entropy repair -------------------------------------------------------------------
+
+// A token range (start, end]: start exclusive, end inclusive. start == end is the whole ring.
+struct TokenRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+// An on-demand repair job (RepairRun) of the ranges the answering node replicates.
+struct RepairRunRequest {
+  std::string table{};                // Empty = every table.
+  std::optional<TokenRange> range{};  // Only the ranges overlapping it; nullopt = the whole ring.
+  bool full = false;                  // Also ranges verified since their table last changed.
+};
+
+struct RepairRunResult {
+  uint64_t job_id = 0;  // As RepairStatus::jobs lists it.
+};
+
+// A repair session running now: one range of one table, with its peers.
+struct RepairSession {
+  std::string table{};
+  TokenRange range{};
+  std::vector<std::string> peers{};  // Node ids of the other replicas.
+  double progress = 0;               // [0, 1].
+  bool background = false;           // Started by the node's scheduler, not by a job.
+  uint64_t records_differing = 0;
+  uint64_t records_fetched = 0;  // Received from peers.
+  uint64_t records_pushed = 0;   // Sent to peers.
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+};
+
+// An on-demand repair job, running or finished.
+struct RepairJob {
+  uint64_t id = 0;
+  std::string state{};            // "running", "done" or "failed".
+  std::string table{};            // As asked; empty = every table.
+  uint64_t started_wall_ms = 0;   // Unix milliseconds.
+  uint64_t finished_wall_ms = 0;  // 0 while running.
+  uint32_t ranges_total = 0;
+  uint32_t ranges_done = 0;
+  uint32_t ranges_failed = 0;
+  double progress = 0;  // [0, 1], counting the running sessions' progress.
+  uint64_t records_differing = 0;
+  uint64_t records_exchanged = 0;  // Fetched + pushed.
+  uint64_t bytes_exchanged = 0;    // Sent + received.
+  std::string error{};             // The first failure, if any.
+
+  bool finished() const { return state == "done" || state == "failed"; }
+};
+
+// One token range of one table that the answering node replicates.
+struct RepairRangeState {
+  std::string table{};
+  TokenRange range{};
+  uint64_t last_verified_wall_ms = 0;  // Unix milliseconds of the last repair; 0 = never.
+  uint64_t records_differing = 0;      // Found at that repair.
+  bool marked = false;                 // Hinted handoff marked it as needing repair.
+  bool overdue = false;                // Not verified within interval_ms.
+  bool running = false;                // A session repairs it now.
+};
+
+// The answering node's repair state (RepairStatus).
+struct RepairStatus {
+  std::vector<RepairSession> sessions;   // Running now.
+  std::vector<RepairJob> jobs;           // Newest first; the last few.
+  std::vector<RepairRangeState> ranges;  // By table, then token; possibly cut...
+  uint64_t ranges_total = 0;             // ...from this many.
+  uint64_t interval_ms = 0;              // Every range is verified this often; 0 = never.
+  uint64_t rate_bytes_per_sec = 0;       // Shared by the sessions; 0 = unlimited.
+};
+
 struct HelloInfo {
   uint8_t protocol_version = 0;
   std::string node_id;

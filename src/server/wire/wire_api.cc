@@ -367,6 +367,10 @@ void WireApi::handle_admin(const std::shared_ptr<Call>& call) {
         return handoff_status(call);
       case Opcode::kHandoffControl:
         return handoff_control(call);
+      case Opcode::kRepairRun:
+        return repair_run(call);
+      case Opcode::kRepairStatus:
+        return repair_status(call);
       default:
         return call->fail(Status::invalid_argument("unhandled opcode"));
     }
@@ -413,6 +417,30 @@ void WireApi::handoff_control(const std::shared_ptr<Call>& call) {
   }
   ops.set_paused(command->target, command->action == HandoffAction::kPause,
                  [answer] { answer(0); });
+}
+
+// Answers from the service's `done` callback (on its thread), once the job started or could not.
+void WireApi::repair_run(const std::shared_ptr<Call>& call) {
+  const auto* request = flatbuffers::GetRoot<wire::RepairRunRequest>(call->payload().data());
+  auto run = repair_run_request_of(*request);
+  if (!run.is_ok()) return call->fail(run.status());
+  if (!deps_.repair.run) return call->fail(Status::not_supported("this node does not run repair"));
+  deps_.repair.run(std::move(*run), [call](Result<uint64_t> job_id) {
+    if (!job_id.is_ok()) return call->fail(job_id.status());
+    FlatBufferBuilder builder;
+    builder.Finish(wire::CreateRepairRunResponse(builder, *job_id));
+    call->reply(builder);
+  });
+}
+
+// On a worker: status() copies the service's published snapshot.
+void WireApi::repair_status(const std::shared_ptr<Call>& call) {
+  if (!deps_.repair.status) {
+    return call->fail(Status::not_supported("this node does not run repair"));
+  }
+  FlatBufferBuilder builder;
+  build_repair_status(builder, deps_.repair.status());
+  call->reply(builder);
 }
 
 // Cluster views are snapshots already in memory: answered on the io thread, without blocking.

@@ -18,6 +18,7 @@
 #include "server/api/table_service.h"
 #include "server/catalog/catalog.h"
 #include "server/wire/wire_handoff.h"
+#include "server/wire/wire_repair.h"
 
 namespace pairdb::server {
 
@@ -61,6 +62,16 @@ struct HandoffOps {
       truncate;
 };
 
+// Anti-entropy repair's on-demand jobs and operator view (RepairRun, RepairStatus), from the
+// node's RepairService. Either member may be null: its opcode then answers NotSupported.
+struct RepairOps {
+  // Starts a job; calls `done` exactly once, on any thread, with the job's id or why it cannot
+  // start. The job runs on after `done`.
+  std::function<void(RepairRunRequest request, std::function<void(Result<uint64_t> job_id)> done)>
+      run;
+  std::function<RepairStatus()> status;  // Called on a worker.
+};
+
 struct WireApiDeps {
   ItemService* items = nullptr;
   TableService* tables = nullptr;
@@ -69,6 +80,7 @@ struct WireApiDeps {
   NodeFacts facts;
   AdminOps admin;
   HandoffOps handoff;
+  RepairOps repair;
   uint32_t max_frame_bytes = net::kDefaultMaxFrameBytes;
   uint32_t request_timeout_ms = 10'000;
   std::function<void(std::function<void()>)> run_blocking;
@@ -91,6 +103,8 @@ class WireApi {
   void handle_admin(const std::shared_ptr<Call>& call);
   void handoff_status(const std::shared_ptr<Call>& call);
   void handoff_control(const std::shared_ptr<Call>& call);
+  void repair_run(const std::shared_ptr<Call>& call);
+  void repair_status(const std::shared_ptr<Call>& call);
   void handle_cluster(const std::shared_ptr<Call>& call);
   void get_endpoints(const std::shared_ptr<Call>& call);
   void get_replicas(const std::shared_ptr<Call>& call);

@@ -251,3 +251,109 @@ TEST_CASE("hinted handoff requests encode, and their responses decode", "[client
       6, net::Opcode::kHandoffStatus, wire::ErrorCode::UnsupportedVersion, "no hinted handoff"));
   CHECK(decode_handoff_status(unsupported).is(Errc::kProtocol));
 }
+
+TEST_CASE("repair requests encode, and their responses decode", "[client][codec]") {
+  auto verify = [](net::Opcode opcode, const std::string& payload) {
+    return net::verify_request(opcode, net::as_bytes(payload)).is_ok();
+  };
+  CHECK(verify(net::Opcode::kRepairStatus, encode_payload(detail::RepairStatusArgs{})));
+  const std::string ranged = encode_payload(detail::RepairRunArgs{
+      {.table = "users", .range = TokenRange{.start = 10, .end = 20}, .full = true}, {}});
+  REQUIRE(verify(net::Opcode::kRepairRun, ranged));
+  const auto* request = flatbuffers::GetRoot<wire::RepairRunRequest>(ranged.data());
+  CHECK(request->table()->str() == "users");
+  REQUIRE(request->range() != nullptr);
+  CHECK(request->range()->start() == 10);
+  CHECK(request->range()->end() == 20);
+  CHECK(request->full());
+  const std::string everything = encode_payload(detail::RepairRunArgs{});
+  const auto* all = flatbuffers::GetRoot<wire::RepairRunRequest>(everything.data());
+  CHECK(all->table() == nullptr);  // Every table: absent, not empty.
+  CHECK(all->range() == nullptr);  // The whole ring.
+  CHECK_FALSE(all->full());
+
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(wire::CreateRepairRunResponse(fbb, 42));
+    auto run =
+        decode_repair_run(frame_of(net::encode_response_frame(4, net::Opcode::kRepairRun, fbb)));
+    REQUIRE(run);
+    CHECK(run->job_id == 42);
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> peers{fbb.CreateString("n2"),
+                                                                fbb.CreateString("n3")};
+    std::vector<flatbuffers::Offset<wire::RepairSession>> sessions{
+        wire::CreateRepairSession(fbb, fbb.CreateString("users"), 5, 9, fbb.CreateVector(peers),
+                                  0.25, true, 7, 3, 4, 1000, 2000)};
+    std::vector<flatbuffers::Offset<wire::RepairJob>> jobs{wire::CreateRepairJobDirect(
+        fbb, 3, "failed", "users", 1000, 5000, 7, 5, 2, 1.0, 12, 30, 4096, "peer timed out")};
+    std::vector<flatbuffers::Offset<wire::RepairRangeState>> ranges{
+        wire::CreateRepairRangeStateDirect(fbb, "users", 0, 255, 1700, 6, true, false, true),
+        wire::CreateRepairRangeStateDirect(fbb, "users", 255, 511, 0, 0, false, true, false)};
+    fbb.Finish(wire::CreateRepairStatusResponse(fbb, fbb.CreateVector(sessions),
+                                                fbb.CreateVector(jobs), fbb.CreateVector(ranges), 9,
+                                                86'400'000, 8 << 20));
+    auto status = decode_repair_status(
+        frame_of(net::encode_response_frame(5, net::Opcode::kRepairStatus, fbb)));
+    REQUIRE(status);
+    REQUIRE(status->sessions.size() == 1);
+    const RepairSession& session = status->sessions[0];
+    CHECK(session.table == "users");
+    CHECK(session.range.start == 5);
+    CHECK(session.range.end == 9);
+    CHECK(session.peers == std::vector<std::string>{"n2", "n3"});
+    CHECK(session.progress == 0.25);
+    CHECK(session.background);
+    CHECK(session.records_differing == 7);
+    CHECK(session.records_fetched == 3);
+    CHECK(session.records_pushed == 4);
+    CHECK(session.bytes_sent == 1000);
+    CHECK(session.bytes_received == 2000);
+    REQUIRE(status->jobs.size() == 1);
+    const RepairJob& job = status->jobs[0];
+    CHECK(job.id == 3);
+    CHECK(job.state == "failed");
+    CHECK(job.finished());
+    CHECK(job.table == "users");
+    CHECK(job.started_wall_ms == 1000);
+    CHECK(job.finished_wall_ms == 5000);
+    CHECK(job.ranges_total == 7);
+    CHECK(job.ranges_done == 5);
+    CHECK(job.ranges_failed == 2);
+    CHECK(job.progress == 1.0);
+    CHECK(job.records_differing == 12);
+    CHECK(job.records_exchanged == 30);
+    CHECK(job.bytes_exchanged == 4096);
+    CHECK(job.error == "peer timed out");
+    REQUIRE(status->ranges.size() == 2);
+    CHECK(status->ranges[0].table == "users");
+    CHECK(status->ranges[0].range.end == 255);
+    CHECK(status->ranges[0].last_verified_wall_ms == 1700);
+    CHECK(status->ranges[0].records_differing == 6);
+    CHECK(status->ranges[0].marked);
+    CHECK_FALSE(status->ranges[0].overdue);
+    CHECK(status->ranges[0].running);
+    CHECK(status->ranges[1].range.start == 255);
+    CHECK(status->ranges[1].last_verified_wall_ms == 0);
+    CHECK(status->ranges[1].overdue);
+    CHECK(status->ranges_total == 9);
+    CHECK(status->interval_ms == 86'400'000);
+    CHECK(status->rate_bytes_per_sec == 8u << 20);
+  }
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(wire::CreateRepairStatusResponse(fbb));
+    auto empty = decode_repair_status(
+        frame_of(net::encode_response_frame(6, net::Opcode::kRepairStatus, fbb)));
+    REQUIRE(empty);
+    CHECK(empty->sessions.empty());
+    CHECK(empty->jobs.empty());
+    CHECK(empty->ranges.empty());
+  }
+  const net::Frame unsupported = frame_of(net::encode_error_frame(
+      7, net::Opcode::kRepairRun, wire::ErrorCode::UnsupportedVersion, "no repair"));
+  CHECK(decode_repair_run(unsupported).is(Errc::kProtocol));
+  CHECK_FALSE(RepairJob{.state = "running"}.finished());
+}

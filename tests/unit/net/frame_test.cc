@@ -127,7 +127,7 @@ TEST_CASE("an unknown opcode is not a header error") {
 }
 
 TEST_CASE("every opcode is known, named and numbered as documented") {
-  CHECK(std::size(kAllOpcodes) == 23);
+  CHECK(std::size(kAllOpcodes) == 25);
   for (Opcode op : kAllOpcodes) {
     CHECK(is_known_opcode(static_cast<uint16_t>(op)));
     CHECK(opcode_name(op) != "Unknown");
@@ -144,6 +144,8 @@ TEST_CASE("every opcode is known, named and numbered as documented") {
   CHECK(static_cast<uint16_t>(Opcode::kGossipInfo) == 45);
   CHECK(static_cast<uint16_t>(Opcode::kHandoffStatus) == 46);
   CHECK(static_cast<uint16_t>(Opcode::kHandoffControl) == 47);
+  CHECK(static_cast<uint16_t>(Opcode::kRepairRun) == 48);
+  CHECK(static_cast<uint16_t>(Opcode::kRepairStatus) == 49);
   CHECK(static_cast<uint16_t>(Opcode::kSchemaPull) == 60);
   CHECK(opcode_name(Opcode::kSchemaPull) == "SchemaPull");
   CHECK(opcode_name(Opcode::kDescribeTable) == "DescribeTable");

@@ -29,7 +29,7 @@ struct Rig {
   int flushes = 0;
   std::unique_ptr<WireApi> api;
 
-  explicit Rig(bool queued = false, HandoffOps handoff = {})
+  explicit Rig(bool queued = false, HandoffOps handoff = {}, RepairOps repair = {})
       : stack(ItemLimits{}, 1000, queued), view(self_member(stack.self)) {
     WireApiDeps deps;
     deps.items = stack.items;
@@ -44,6 +44,7 @@ struct Rig {
       return Status::ok();
     };
     deps.handoff = std::move(handoff);
+    deps.repair = std::move(repair);
     deps.request_timeout_ms = kRequestTimeoutMs;
     deps.run_blocking = [this](std::function<void()> work) {
       stack.pending.push_back(std::move(work));
@@ -399,4 +400,143 @@ TEST_CASE("HandoffStatus lists at most kHandoffRepairRangesMax ranges and says h
   CHECK(response->repair_ranges()->Get(0)->table_id() == 0);  // The first ones, in order.
   CHECK(response->repair_ranges()->Get(kHandoffRepairRangesMax - 1)->table_id() ==
         kHandoffRepairRangesMax - 1);
+}
+
+namespace {
+
+// A RepairService stand-in: a fixed status, and run() whose `done` runs when the test says (as
+// the real one runs it later, on the service's thread), answering the next id or `refusal`.
+struct FakeRepair {
+  std::vector<RepairRunRequest> runs;
+  std::vector<std::function<void()>> pending_done;
+  std::optional<Status> refusal;
+  uint64_t next_id = 7;
+
+  RepairOps ops() {
+    RepairOps ops;
+    ops.run = [this](RepairRunRequest request, std::function<void(Result<uint64_t>)> done) {
+      runs.push_back(std::move(request));
+      pending_done.push_back([this, done = std::move(done)] {
+        if (refusal) return done(*refusal);
+        done(next_id++);
+      });
+    };
+    ops.status = [] {
+      RepairStatus status;
+      RepairSessionView session;
+      session.table = "users";
+      session.range = {100, 200};
+      session.peers = {kTarget};
+      session.progress = 0.25;
+      session.stats.records_differing = 3;
+      status.sessions.push_back(session);
+      RepairJobView job;
+      job.id = 7;
+      job.table = "users";
+      job.ranges_total = 4;
+      job.ranges_done = 1;
+      status.jobs.push_back(job);
+      RepairRangeView range;
+      range.table = "users";
+      range.range = {0, 100};
+      range.last_verified_wall_ms = 1'700'000'000'000;
+      range.overdue = true;
+      status.ranges.push_back(range);
+      status.interval_ms = 3'600'000;
+      status.rate_bytes_per_sec = 1 << 20;
+      return status;
+    };
+    return ops;
+  }
+
+  void finish_all() {
+    auto all = std::move(pending_done);
+    pending_done.clear();
+    for (auto& done : all) done();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("WireApi: RepairRun passes the request on and answers the job id once it started") {
+  FakeRepair fake;
+  Rig rig(/*queued=*/false, {}, fake.ops());
+  auto run = rig.send(test::RepairRunArgs{
+      .table = "users", .range = std::pair<uint64_t, uint64_t>(10, 20), .full = true});
+  rig.stack.run_pending();
+  REQUIRE(fake.runs.size() == 1);
+  CHECK(fake.runs[0].table == "users");
+  REQUIRE(fake.runs[0].range.has_value());
+  CHECK(*fake.runs[0].range == ring::TokenRange{10, 20});
+  CHECK(fake.runs[0].full);
+  CHECK_FALSE(run->has_value());  // Not before the service answered.
+  fake.finish_all();
+  REQUIRE(run->has_value());
+  auto started = test::decode_reply<test::RepairRunArgs>(test::frame_of(**run));
+  INFO(started.describe());
+  REQUIRE(started.is_ok());
+  CHECK(started->job_id == 7);
+
+  auto all = rig.send(test::RepairRunArgs{});
+  rig.stack.run_pending();
+  fake.finish_all();
+  REQUIRE(all->has_value());
+  CHECK(test::decode_reply<test::RepairRunArgs>(test::frame_of(**all))->job_id == 8);
+  REQUIRE(fake.runs.size() == 2);
+  CHECK(fake.runs[1].table.empty());
+  CHECK_FALSE(fake.runs[1].range.has_value());
+  CHECK_FALSE(fake.runs[1].full);
+}
+
+TEST_CASE("WireApi: RepairRun answers the service's refusal, and refuses an empty range itself") {
+  FakeRepair fake;
+  fake.refusal = Status::table_not_found("no table nope");
+  Rig rig(/*queued=*/false, {}, fake.ops());
+  auto refused = rig.send(test::RepairRunArgs{.table = "nope"});
+  rig.stack.run_pending();
+  fake.finish_all();
+  REQUIRE(refused->has_value());
+  auto reply = test::decode_reply<test::RepairRunArgs>(test::frame_of(**refused));
+  CHECK(reply.error_code() == wire::ErrorCode::TableNotFound);
+
+  auto empty = rig.call(test::RepairRunArgs{.range = std::pair<uint64_t, uint64_t>(5, 5)});
+  CHECK(empty.error_code() == wire::ErrorCode::InvalidArgument);
+  CHECK(fake.runs.size() == 1);  // The empty range never reached the service.
+}
+
+TEST_CASE("WireApi: RepairStatus reports sessions, jobs, ranges and the schedule") {
+  FakeRepair fake;
+  Rig rig(/*queued=*/false, {}, fake.ops());
+  auto status = rig.call(test::RepairStatusArgs{});
+  INFO(status.describe());
+  REQUIRE(status.is_ok());
+  REQUIRE(status->sessions.size() == 1);
+  CHECK(status->sessions[0].table == "users");
+  CHECK(status->sessions[0].range_start == 100);
+  CHECK(status->sessions[0].peers == std::vector<std::string>{kTarget.to_string()});
+  CHECK(status->sessions[0].progress == 0.25);
+  CHECK(status->sessions[0].records_differing == 3);
+  REQUIRE(status->jobs.size() == 1);
+  CHECK(status->jobs[0].id == 7);
+  CHECK(status->jobs[0].state == "running");
+  CHECK(status->jobs[0].ranges_total == 4);
+  CHECK(status->jobs[0].ranges_done == 1);
+  REQUIRE(status->ranges.size() == 1);
+  CHECK(status->ranges[0].range_end == 100);
+  CHECK(status->ranges[0].last_verified_wall_ms == 1'700'000'000'000);
+  CHECK(status->ranges[0].overdue);
+  CHECK_FALSE(status->ranges[0].marked);
+  CHECK(status->ranges_total == 1);
+  CHECK(status->interval_ms == 3'600'000);
+  CHECK(status->rate_bytes_per_sec == 1u << 20);
+}
+
+TEST_CASE("WireApi without repair answers its opcodes NotSupported") {
+  Rig rig;
+  auto status = rig.call(test::RepairStatusArgs{});
+  REQUIRE(status.is_server_error());
+  CHECK(status.error_code() == wire::ErrorCode::UnsupportedVersion);
+  CHECK(status.error().message.find("repair") != std::string::npos);
+  auto run = rig.call(test::RepairRunArgs{.table = "users"});
+  CHECK(run.error_code() == wire::ErrorCode::UnsupportedVersion);
 }
