@@ -185,7 +185,8 @@ void add_repair_commands(CLI::App& app, Action* selected) {
                    "Only the ranges overlapping the token range (START, END]")
       ->check(kTokenRange);
   repair->add_flag("--full", options->full,
-                   "Also repair ranges verified since their table last changed");
+                   "Also repair ranges with a replica down, among the replicas that are up "
+                   "(not recorded as verified)");
   repair
       ->add_option("--node", options->node_id,
                    "Run the job on the node with this id; the contacted node when omitted")

@@ -404,11 +404,17 @@ Status HintStore::clear_repair_marks(TableId table) {
   return db_->write(sync, batch);
 }
 
-Status HintStore::clear_repair_mark(TableId table, uint8_t bucket) {
+Status HintStore::clear_repair_mark(TableId table, uint8_t bucket, uint64_t marked_wall_ms) {
   lsm::WriteOptions sync;
   sync.sync = true;
   std::lock_guard lock(mutex_);
-  return db_->remove(sync, mark_key(table, bucket));
+  const std::string key = mark_key(table, bucket);
+  auto stored = db_->get(lsm::ReadOptions{}, key);
+  if (stored.status().is_not_found()) return Status::ok();
+  if (!stored.is_ok()) return stored.status();
+  auto mark = decode_mark(key, *stored);
+  if (mark.is_ok() && mark->marked_wall_ms != marked_wall_ms) return Status::ok();  // Renewed.
+  return db_->remove(sync, key);
 }
 
 uint64_t HintStore::stored() const {

@@ -141,8 +141,9 @@ class HintStore {
   Result<std::vector<RepairMark>> repair_marks() const;
   // Forgets the marks of `table` (the repair is done, or the table was dropped).
   Status clear_repair_marks(TableId table);
-  // Forgets one mark (a repair covered its bucket after it was made).
-  Status clear_repair_mark(TableId table, uint8_t bucket);
+  // Forgets one mark (a repair covered its bucket after it was made), unless it was renewed
+  // since: only while its marked_wall_ms is still `marked_wall_ms`.
+  Status clear_repair_mark(TableId table, uint8_t bucket, uint64_t marked_wall_ms);
 
   // Totals since open, per reason.
   uint64_t stored() const;

@@ -19,7 +19,34 @@ uint64_t hash_pair(uint64_t left, uint64_t right) {
   return hash64(std::string_view(bytes, sizeof bytes));
 }
 
+// Tokens in the range (2^64 for the whole ring).
+unsigned __int128 width_of(const ring::TokenRange& range) {
+  if (range.start == range.end) return static_cast<unsigned __int128>(1) << 64;
+  return static_cast<uint64_t>(range.end - range.start);  // Modular: handles the wrap.
+}
+
+// ceil(leaf * width / 2^depth): the first offset (tokens past start, minus one) of a leaf; the
+// smallest offset o with floor(o * 2^depth / width) >= leaf. leaf may be 2^depth (the end).
+unsigned __int128 leaf_begin(const ring::TokenRange& range, uint32_t depth, uint64_t leaf) {
+  const unsigned __int128 scaled = static_cast<unsigned __int128>(leaf) * width_of(range);
+  const unsigned __int128 unit = static_cast<unsigned __int128>(1) << depth;
+  return (scaled + unit - 1) >> depth;
+}
+
 }  // namespace
+
+bool merkle_leaf_empty(const ring::TokenRange& range, uint32_t depth, uint32_t leaf) {
+  PAIRDB_ASSERT(depth <= kMerkleDepthMax && leaf < (uint64_t{1} << depth));
+  return leaf_begin(range, depth, leaf) == leaf_begin(range, depth, uint64_t{leaf} + 1);
+}
+
+ring::TokenRange merkle_leaf_range(const ring::TokenRange& range, uint32_t depth, uint32_t leaf) {
+  PAIRDB_ASSERT(!merkle_leaf_empty(range, depth, leaf));
+  const uint64_t first = static_cast<uint64_t>(leaf_begin(range, depth, leaf));
+  const uint64_t last = static_cast<uint64_t>(leaf_begin(range, depth, uint64_t{leaf} + 1) - 1);
+  // Offset o is token start + 1 + o, so (start + first, start + 1 + last] in modular arithmetic.
+  return ring::TokenRange{range.start + first, range.start + 1 + last};
+}
 
 uint64_t merkle_entry_hash(std::string_view storage_key, uint64_t record_digest) {
   return hash64(storage_key, kEntrySeed ^ record_digest);
@@ -38,39 +65,20 @@ MerkleTree::MerkleTree(ring::TokenRange range, uint32_t depth) : range_(range), 
   nodes_.assign(size_t{2} << depth, 0);
 }
 
-unsigned __int128 MerkleTree::width() const {
-  if (range_.start == range_.end) return static_cast<unsigned __int128>(1) << 64;
-  return static_cast<uint64_t>(range_.end - range_.start);  // Modular: handles the wrap.
-}
-
 uint64_t MerkleTree::offset_of(ring::Token token) const {
-  return token - range_.start - 1;  // Modular arithmetic; in [0, width()).
-}
-
-unsigned __int128 MerkleTree::leaf_begin(uint64_t leaf) const {
-  // ceil(leaf * width / 2^depth): the smallest offset o with floor(o * 2^depth / width) >= leaf.
-  const unsigned __int128 scaled = static_cast<unsigned __int128>(leaf) * width();
-  const unsigned __int128 unit = static_cast<unsigned __int128>(1) << depth_;
-  return (scaled + unit - 1) >> depth_;
+  return token - range_.start - 1;  // Modular arithmetic; in [0, width).
 }
 
 uint32_t MerkleTree::leaf_of(ring::Token token) const {
   PAIRDB_ASSERT(range_.contains(token));
   const unsigned __int128 scaled = static_cast<unsigned __int128>(offset_of(token)) << depth_;
-  return static_cast<uint32_t>(scaled / width());
+  return static_cast<uint32_t>(scaled / width_of(range_));
 }
 
-bool MerkleTree::leaf_empty(uint32_t leaf) const {
-  PAIRDB_ASSERT(leaf < leaf_count());
-  return leaf_begin(leaf) == leaf_begin(uint64_t{leaf} + 1);
-}
+bool MerkleTree::leaf_empty(uint32_t leaf) const { return merkle_leaf_empty(range_, depth_, leaf); }
 
 ring::TokenRange MerkleTree::leaf_range(uint32_t leaf) const {
-  PAIRDB_ASSERT(!leaf_empty(leaf));
-  const uint64_t first = static_cast<uint64_t>(leaf_begin(leaf));
-  const uint64_t last = static_cast<uint64_t>(leaf_begin(uint64_t{leaf} + 1) - 1);
-  // Offset o is token start + 1 + o, so (start + first, start + 1 + last] in modular arithmetic.
-  return ring::TokenRange{range_.start + first, range_.start + 1 + last};
+  return merkle_leaf_range(range_, depth_, leaf);
 }
 
 void MerkleTree::add(ring::Token token, std::string_view storage_key, uint64_t record_digest) {

@@ -2,10 +2,10 @@
 // anti-entropy compares between replicas to find the records that differ without shipping them.
 //
 // Shape: a complete binary tree of fixed depth d over the range (start, end]. The range is cut
-// into 2^d leaves of equal token width (the last ones one token narrower when the width does
-// not divide), so two replicas that agree on (range, depth) agree on which leaf every token
-// falls in, whatever records they hold. Nodes are numbered heap-style: 1 is the root, the
-// children of n are 2n and 2n + 1, and the leaves are [2^d, 2^(d+1)).
+// into 2^d leaves of equal token width (some one token narrower, spread over the range, when
+// the width does not divide), so two replicas that agree on (range, depth) agree on which leaf
+// every token falls in, whatever records they hold. Nodes are numbered heap-style: 1 is the root,
+// the children of n are 2n and 2n + 1, and the leaves are [2^d, 2^(d+1)).
 //
 // Hashes: a record contributes entry_hash(storage key, record digest); a leaf's hash is the XOR
 // of its records' entry hashes (0 when empty), so it does not depend on the order records are
@@ -34,6 +34,12 @@ uint64_t merkle_entry_hash(std::string_view storage_key, uint64_t record_digest)
 // The depth that gives about `records_per_leaf` records per leaf for `records` records, in
 // [0, kMerkleDepthMax].
 uint32_t merkle_depth_for(uint64_t records, uint64_t records_per_leaf = 4);
+
+// The leaves of a tree of `depth` over `range`, without building one (what MerkleTree's
+// leaf_empty and leaf_range answer). REQUIRES: depth <= kMerkleDepthMax, leaf < 2^depth, and for
+// merkle_leaf_range a leaf that is not empty.
+bool merkle_leaf_empty(const ring::TokenRange& range, uint32_t depth, uint32_t leaf);
+ring::TokenRange merkle_leaf_range(const ring::TokenRange& range, uint32_t depth, uint32_t leaf);
 
 class MerkleTree {
  public:

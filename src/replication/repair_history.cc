@@ -98,8 +98,9 @@ Status RepairHistory::record(const RepairDoneRequest& done, uint64_t completed_w
   RepairHistoryEntry e;
   e.table = done.table;
   e.range = done.range;
-  e.started_wall_ms = done.started_wall_ms;
-  e.completed_wall_ms = std::max(completed_wall_ms, done.started_wall_ms);
+  // An initiator whose clock runs ahead must not move the purge watermark past this node's now.
+  e.started_wall_ms = std::min(done.started_wall_ms, completed_wall_ms);
+  e.completed_wall_ms = completed_wall_ms;
   e.records_differing = done.records_differing;
   e.replicas = static_cast<uint32_t>(done.replicas.size());
   std::lock_guard lock(mu_);

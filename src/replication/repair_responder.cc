@@ -41,6 +41,23 @@ Status RepairResponder::check_scope(const RepairScope& scope) const {
   return Status::ok();
 }
 
+Status RepairResponder::check_leaves(const RepairScope& scope,
+                                     const std::vector<uint32_t>& leaves) const {
+  if (leaves.size() > config_.leaves_max) {
+    return Status::invalid_argument("too many leaves asked for in one request");
+  }
+  const uint64_t leaf_count = uint64_t{1} << scope.depth;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (leaves[i] >= leaf_count) {
+      return Status::invalid_argument(fmt::format("leaf {} out of range", leaves[i]));
+    }
+    if (i > 0 && leaves[i] <= leaves[i - 1]) {
+      return Status::invalid_argument("repair leaves must be strictly ascending");
+    }
+  }
+  return Status::ok();
+}
+
 Result<const MerkleTree*> RepairResponder::tree_for(const RepairScope& scope, Instant now) {
   PAIRDB_TRY(check_scope(scope));
   // Forget trees nobody asked about for a while.
@@ -86,22 +103,20 @@ Result<RepairReply> RepairResponder::on_tree(const RepairTreeRequest& request, I
 }
 
 Result<RepairReply> RepairResponder::on_leaves(const RepairLeavesRequest& request, Instant now) {
-  if (request.leaves.size() > config_.leaves_max) {
-    return Status::invalid_argument("too many leaves asked for in one request");
-  }
-  PAIRDB_ASSIGN_OR_RETURN(const MerkleTree* tree, tree_for(request.scope, now));
-  for (uint32_t leaf : request.leaves) {
-    if (leaf >= tree->leaf_count()) {
-      return Status::invalid_argument(fmt::format("leaf {} out of range", leaf));
-    }
-  }
+  PAIRDB_TRY(check_scope(request.scope));
+  PAIRDB_TRY(check_leaves(request.scope, request.leaves));
+  (void)now;  // Listing leaves needs their token ranges only, not the tree.
   RepairLeavesReply reply;
-  PAIRDB_TRY(scan_leaves(*storage_, request.scope.table, *tree, request.leaves,
-                         [&](uint32_t, std::string_view key, std::string_view record) {
-                           reply.entries.push_back(RepairLeafEntry{storage_key_hash(key),
-                                                                   stored_record_digest(record)});
-                           return Status::ok();
-                         }));
+  PAIRDB_TRY(scan_leaves(
+      *storage_, request.scope.table, request.scope.range, request.scope.depth, request.leaves,
+      [&](uint32_t, std::string_view key, std::string_view record) {
+        if (reply.entries.size() >= config_.leaf_entries_max) {
+          return Status::too_large("the leaves asked for hold too many records for one reply");
+        }
+        reply.entries.push_back(
+            RepairLeafEntry{storage_key_hash(key), stored_record_digest(record)});
+        return Status::ok();
+      }));
   return RepairReply(std::move(reply));
 }
 
@@ -114,21 +129,15 @@ Result<RepairReply> RepairResponder::on_fetch(const RepairFetchRequest& request,
     return Status::invalid_argument("repair fetch key hashes are not sorted");
   }
   PAIRDB_TRY(check_scope(request.scope));
-  // The leaves' shape only; no need to build (or keep) the tree for a fetch.
-  const MerkleTree shape(request.scope.range, request.scope.depth);
-  for (uint32_t leaf : request.leaves) {
-    if (leaf >= shape.leaf_count()) {
-      return Status::invalid_argument(fmt::format("leaf {} out of range", leaf));
-    }
-  }
+  PAIRDB_TRY(check_leaves(request.scope, request.leaves));
   (void)now;
   const size_t bytes_max = std::min(request.bytes_max, config_.fetch_bytes_max);
   RepairFetchReply reply;
   size_t bytes = 0;
   const Status stopped_early = Status::busy("fetch reply full");
   const Status scanned =
-      scan_leaves(*storage_, request.scope.table, shape, request.leaves,
-                  [&](uint32_t, std::string_view key, std::string_view record) {
+      scan_leaves(*storage_, request.scope.table, request.scope.range, request.scope.depth,
+                  request.leaves, [&](uint32_t, std::string_view key, std::string_view record) {
                     if (!std::binary_search(request.key_hashes.begin(), request.key_hashes.end(),
                                             storage_key_hash(key))) {
                       return Status::ok();

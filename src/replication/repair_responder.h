@@ -42,6 +42,7 @@ struct RepairResponderConfig {
   // Request limits.
   size_t nodes_max = 1u << 16;
   size_t leaves_max = 1u << 14;
+  size_t leaf_entries_max = 1u << 19;  // 8 MiB of (key hash, digest) pairs.
   size_t key_hashes_max = 1u << 20;
   uint32_t fetch_bytes_max = 8u << 20;  // Below the internode frame limit, with room.
 };
@@ -69,6 +70,7 @@ class RepairResponder {
   };
 
   Status check_scope(const RepairScope& scope) const;
+  Status check_leaves(const RepairScope& scope, const std::vector<uint32_t>& leaves) const;
   Result<const MerkleTree*> tree_for(const RepairScope& scope, Instant now);
 
   Result<RepairReply> on_tree(const RepairTreeRequest& request, Instant now);

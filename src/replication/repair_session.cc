@@ -262,7 +262,7 @@ Status RepairSession::on_tree_reply(const RepairTreeReply& reply, Instant now) {
 Status RepairSession::on_leaves_reply(const RepairLeavesReply& reply) {
   batch_local_.clear();
   PAIRDB_TRY(scan_leaves(
-      *storage_, task_.table, *tree_, batch_leaves_,
+      *storage_, task_.table, task_.range, depth_, batch_leaves_,
       [&](uint32_t, std::string_view key, std::string_view record) {
         batch_local_[storage_key_hash(key)] = {std::string(key), stored_record_digest(record)};
         return Status::ok();
@@ -421,6 +421,9 @@ void RepairSession::flush(Instant now, RepairOutbox& out) {
     const size_t bytes = repair_message_bytes(pending_->request);
     stats_.bytes_sent += bytes;
     charge(bytes, now);
+    // Every attempt has its own id: an earlier attempt's late answer (or failure) is not this
+    // one's.
+    if (pending_->attempts > 0) pending_->id = next_request_id_++;
     pending_->sent = true;
     ++pending_->attempts;
     pending_->deadline = now + config_.request_timeout;

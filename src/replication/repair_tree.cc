@@ -22,11 +22,12 @@ MerkleTree tree_of(const ring::TokenRange& range, uint32_t depth,
   return tree;
 }
 
-Status scan_leaves(RepairStorage& storage, TableId table, const MerkleTree& shape,
-                   const std::vector<uint32_t>& leaves, const LeafRecordVisitor& visit) {
+Status scan_leaves(RepairStorage& storage, TableId table, const ring::TokenRange& range,
+                   uint32_t depth, const std::vector<uint32_t>& leaves,
+                   const LeafRecordVisitor& visit) {
   for (uint32_t leaf : leaves) {
-    if (shape.leaf_empty(leaf)) continue;
-    PAIRDB_TRY(storage.scan(table, shape.leaf_range(leaf),
+    if (merkle_leaf_empty(range, depth, leaf)) continue;
+    PAIRDB_TRY(storage.scan(table, merkle_leaf_range(range, depth, leaf),
                             [&](ring::Token, std::string_view key, std::string_view record) {
                               return visit(leaf, key, record);
                             }));

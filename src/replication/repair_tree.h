@@ -29,11 +29,13 @@ Result<std::vector<HashedRecord>> hash_range(RepairStorage& storage, TableId tab
 MerkleTree tree_of(const ring::TokenRange& range, uint32_t depth,
                    const std::vector<HashedRecord>& records);
 
-// Visits every record stored in the given leaves of a tree over (`table`, its range), leaf by
-// leaf in the order given. Leaves that hold no token are skipped.
+// Visits every record stored in the given leaves of a tree of `depth` over `table`'s `range`,
+// leaf by leaf in the order given. Leaves that hold no token are skipped.
+// REQUIRES: every leaf < 2^depth.
 using LeafRecordVisitor =
     std::function<Status(uint32_t leaf, std::string_view storage_key, std::string_view record)>;
-Status scan_leaves(RepairStorage& storage, TableId table, const MerkleTree& shape,
-                   const std::vector<uint32_t>& leaves, const LeafRecordVisitor& visit);
+Status scan_leaves(RepairStorage& storage, TableId table, const ring::TokenRange& range,
+                   uint32_t depth, const std::vector<uint32_t>& leaves,
+                   const LeafRecordVisitor& visit);
 
 }  // namespace pairdb::replication

@@ -40,6 +40,14 @@ std::optional<uint64_t> dead_since(const VersionRecord& record, uint64_t now_wal
   return latest;
 }
 
+bool predates_repair(const VersionRecord& record, uint64_t watermark_ms, uint64_t margin_ms) {
+  if (record.siblings.empty() || watermark_ms == 0) return false;
+  for (const Sibling& s : record.siblings) {
+    if (detail::saturating_add(s.timestamp.wall_ms(), margin_ms) >= watermark_ms) return false;
+  }
+  return true;
+}
+
 bool is_purgeable(const VersionRecord& record, uint64_t now_wall_ms, uint64_t tombstone_grace_ms) {
   for (const Sibling& s : record.siblings) {
     uint64_t dead_since = 0;

@@ -207,8 +207,8 @@ Status Node::Parts::open_storage() {
   PAIRDB_TRY(open_hints());
   PAIRDB_ASSIGN_OR_RETURN(const std::vector<ring::Token> initial,
                           parse_initial_tokens(config.node.initial_tokens));
-  PAIRDB_ASSIGN_OR_RETURN(tokens, load_or_create_tokens(db(), config.node.num_tokens,
-                                                        node_id.high_word(), initial));
+  PAIRDB_ASSIGN_OR_RETURN(
+      tokens, load_or_create_tokens(db(), config.node.num_tokens, node_id.high_word(), initial));
   if (!initial.empty() && tokens != initial) {
     PAIRDB_LOG_WARN("node",
                     "node.initial_tokens is ignored: {} already holds this node's ring tokens",
@@ -425,11 +425,11 @@ void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request
       answer(internode_error(repair_request.status()));
       return;
     }
-    repair->serve(std::move(repair_request).value(),
-                  [answer = std::move(answer)](Result<replication::RepairReply> reply) {
-                    answer(reply.is_ok() ? repair_reply_to_wire(*reply)
-                                         : net::internode::Response(internode_error(reply.status())));
-                  });
+    repair->serve(std::move(repair_request).value(), [answer = std::move(answer)](
+                                                         Result<replication::RepairReply> reply) {
+      answer(reply.is_ok() ? repair_reply_to_wire(*reply)
+                           : net::internode::Response(internode_error(reply.status())));
+    });
     return;
   }
   asio::post(*workers, [this, request = std::move(request), answer = std::move(answer)] {
@@ -477,6 +477,7 @@ void Node::Parts::make_replication() {
                                             cluster.get(), catalog(), internode_client.get());
   options.handoff = handoff.get();
   replica_service->attach_hints(handoff.get());  // Writes to this node as a fallback.
+  replica_service->attach_repairs(storage->repairs(), config.repair.tombstone_margin_ms);
   repair_storage =
       std::make_unique<replication::ReplicaRepairStorage>(storage->db(), storage->store());
   RepairServiceOptions repair_options;
@@ -486,13 +487,12 @@ void Node::Parts::make_replication() {
   repair_options.max_sessions = config.repair.max_sessions;
   repair_options.request_timeout = std::chrono::milliseconds(config.repair.request_timeout_ms);
   // Look for due ranges often enough for short test intervals, at most every 10 s.
-  repair_options.check_interval = std::chrono::milliseconds(std::clamp<uint64_t>(
-      config.repair.interval_ms / 20, 200, 10'000));
+  repair_options.check_interval =
+      std::chrono::milliseconds(std::clamp<uint64_t>(config.repair.interval_ms / 20, 200, 10'000));
   repair_options.clock = clock;
-  repair = std::make_unique<RepairService>(std::move(repair_options), replication_io,
-                                           internode_client.get(), cluster.get(), catalog(),
-                                           repair_storage.get(), storage->repairs(),
-                                           hint_store.get());
+  repair = std::make_unique<RepairService>(
+      std::move(repair_options), replication_io, internode_client.get(), cluster.get(), catalog(),
+      repair_storage.get(), storage->repairs(), hint_store.get());
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -545,6 +545,12 @@ void Node::Parts::make_wire_api() {
                                                   std::function<void(Result<uint64_t>)> done) {
     hints->truncate(target, std::move(done));
   };
+  PAIRDB_ASSERT(repair != nullptr);
+  wire.repair.run = [r = repair.get()](RepairRunRequest request,
+                                       std::function<void(Result<uint64_t>)> done) {
+    r->run(std::move(request), std::move(done));
+  };
+  wire.repair.status = [r = repair.get()] { return r->status(); };
   wire.max_frame_bytes = static_cast<uint32_t>(config.network.max_frame_bytes);
   wire.request_timeout_ms = static_cast<uint32_t>(config.network.request_timeout_ms);
   wire.run_blocking = [pool = workers.get()](std::function<void()> work) {
@@ -708,6 +714,10 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
        replica_service->merges_unchanged()},
       {"pairdb_replica_repairs_received", "Read repairs received",
        replica_service->repairs_received()},
+      {"pairdb_replica_predating_refused",
+       "Records refused as older than the last repair of their range with every replica "
+       "(late hints: held already, or deleted and purged)",
+       replica_service->predating_refused()},
       {"pairdb_replica_hints_received",
        "Writes this node kept as hints, standing in for a dead replica (sloppy quorum)",
        replica_service->hints_received()},
@@ -728,8 +738,7 @@ void Node::Parts::add_repair_samples(SampleSink& sink) const {
     uint64_t value;
   };
   const Counter counters[] = {
-      {"pairdb_repair_sessions_started", "Repair sessions this node initiated",
-       c.sessions_started},
+      {"pairdb_repair_sessions_started", "Repair sessions this node initiated", c.sessions_started},
       {"pairdb_repair_sessions_completed", "Repair sessions that completed", c.sessions_completed},
       {"pairdb_repair_sessions_failed", "Repair sessions that failed (retried later)",
        c.sessions_failed},
@@ -761,7 +770,10 @@ void Node::Parts::add_repair_samples(SampleSink& sink) const {
     sink.gauge("pairdb_repair_oldest_verified_age_seconds",
                "Age of the oldest last verification among a table's ranges here (-1: some range "
                "never verified)",
-               labels, oldest == 0 ? -1.0 : oldest > wall ? 0.0 : (wall - oldest) / 1000.0);
+               labels,
+               oldest == 0     ? -1.0
+               : oldest > wall ? 0.0
+                               : (wall - oldest) / 1000.0);
     sink.gauge("pairdb_repair_ranges_overdue",
                "Ranges of a table not verified within repair.interval_ms", labels,
                static_cast<double>(h.ranges_overdue));

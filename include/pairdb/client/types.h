@@ -305,7 +305,7 @@ struct TokenRange {
 struct RepairRunRequest {
   std::string table{};                // Empty = every table.
   std::optional<TokenRange> range{};  // Only the ranges overlapping it; nullopt = the whole ring.
-  bool full = false;                  // Also ranges verified since their table last changed.
+  bool full = false;                  // Also ranges with a replica down (not recorded).
 };
 
 struct RepairRunResult {

@@ -159,6 +159,14 @@ bool is_purgeable(const VersionRecord& record, uint64_t now_wall_ms, uint64_t to
 // tombstone purge compares with the last repair (item_compaction_filter.h).
 std::optional<uint64_t> dead_since(const VersionRecord& record, uint64_t now_wall_ms);
 
+// True when `record` holds siblings and every one was written (its HLC wall time) more than
+// margin_ms before `watermark_ms`: the start of the last repair of its range that included
+// every replica. Such a record was on a replica when that repair started (only a replica mints a
+// dot, and it applies the write first), so the repair gave every replica it or what superseded
+// it; a replica that lacks it now purged its successor, and must not take it back (a late hint or
+// read repair would resurrect a deleted value).
+bool predates_repair(const VersionRecord& record, uint64_t watermark_ms, uint64_t margin_ms);
+
 // Status::corruption naming the first broken invariant of VersionRecord, else OK.
 Status validate_record(const VersionRecord& record);
 

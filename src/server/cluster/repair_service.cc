@@ -111,7 +111,7 @@ RepairService::RepairService(RepairServiceOptions options, asio::io_context& cli
             if (table == nullptr) return std::nullopt;
             return table->spec.conflict_mode;
           },
-          history),
+          &checked_history_),
       scheduler_(options_.self, {options_.interval_ms, options_.max_sessions}) {
   PAIRDB_ASSERT(options_.clock != nullptr && client_ && cluster_ && catalog_ && storage_ &&
                 history_);
@@ -130,13 +130,35 @@ void RepairService::start() {
 void RepairService::stop() {
   if (stopped_.exchange(true)) return;
   if (!thread_.joinable()) return;
-  asio::post(io_, [this] {
-    check_timer_.cancel();
-    running_.clear();  // Abandoned: nothing a session did needs undoing.
-  });
+  // Running sessions are abandoned where they are (nothing they did needs undoing; they are
+  // destroyed with the service). Handlers still queued, and replies the InternodeClient posts
+  // later, never run.
   work_.reset();
   io_.stop();
   thread_.join();
+}
+
+Status RepairService::CheckedHistory::on_repair_done(const replication::RepairDoneRequest& done) {
+  if (!service_->replicas_current(done.table, done.range, done.replicas)) {
+    return Status::invalid_argument(
+        "the range's replicas differ from this node's ring: not recorded as repaired");
+  }
+  return service_->history_->on_repair_done(done);
+}
+
+bool RepairService::replicas_current(replication::TableId table, const ring::TokenRange& range,
+                                     std::vector<ring::NodeId> replicas) const {
+  std::sort(replicas.begin(), replicas.end());
+  if (std::find(replicas.begin(), replicas.end(), options_.self) == replicas.end()) return false;
+  for (const Unit& unit : units()) {
+    if (unit.table != table || unit.replicas != replicas) continue;
+    // The unit must hold every token of `range`.
+    const auto inside = intersect(range, unit.range);
+    uint64_t covered = 0;
+    for (const auto& part : inside) covered += static_cast<uint64_t>(part.end - part.start);
+    if (covered == static_cast<uint64_t>(range.end - range.start) && !inside.empty()) return true;
+  }
+  return false;
 }
 
 void RepairService::serve(RepairRequest request, std::function<void(Result<RepairReply>)> answer) {
@@ -302,6 +324,19 @@ void RepairService::run(RepairRunRequest request, std::function<void(Result<uint
 }
 
 void RepairService::advance_jobs() {
+  if (advancing_) {  // Called back from a session that finished as it started.
+    advance_again_ = true;
+    return;
+  }
+  advancing_ = true;
+  do {
+    advance_again_ = false;
+    advance_jobs_once();
+  } while (advance_again_);
+  advancing_ = false;
+}
+
+void RepairService::advance_jobs_once() {
   // Oldest job first.
   for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) {
     Job& job = **it;
@@ -324,7 +359,7 @@ void RepairService::advance_jobs() {
         }
       }
     }
-    if (job.queue.empty() && job.sessions.empty()) {
+    if (job.queue.empty() && job.sessions.empty() && job.view.state == RepairJobState::kRunning) {
       job.view.state = job.view.ranges_failed > 0 ? RepairJobState::kFailed : RepairJobState::kDone;
       job.view.finished_wall_ms = options_.clock->wall_ms();
       job.view.progress = 1.0;
@@ -340,6 +375,9 @@ void RepairService::advance_jobs() {
 
 bool RepairService::start_session(const Unit& unit, bool background, uint64_t job_id) {
   const auto snapshot = cluster_->snapshot();
+  if (!replicas_current(unit.table, unit.range, unit.replicas)) {
+    return false;  // The ring changed since the job listed this range.
+  }
   replication::RepairTask task;
   task.session_id = rng_.next_u64() | 1;
   task.table = unit.table;
@@ -485,7 +523,9 @@ void RepairService::finish(uint64_t session_id) {
   const uint64_t now_ms = options_.clock->wall_ms();
   Status status = session.status();
   if (const auto done = session.completion()) {
-    status = history_->record(*done, now_ms);
+    status = replicas_current(done->table, done->range, done->replicas)
+                 ? history_->record(*done, now_ms)
+                 : Status::invalid_argument("the ring changed during the session: run it again");
     if (status.is_ok() && hints_ != nullptr) {
       // Marks that this repair (with what came before it) covered since they were made.
       auto marks = hints_->repair_marks();
@@ -495,7 +535,7 @@ void RepairService::finish(uint64_t session_id) {
           const auto v =
               history_->verification(m.table, ring::TokenRange{m.range_start - 1, m.range_end});
           if (v.completed_wall_ms != 0 && v.started_wall_ms >= m.marked_wall_ms) {
-            (void)hints_->clear_repair_mark(m.table, m.bucket);
+            (void)hints_->clear_repair_mark(m.table, m.bucket, m.marked_wall_ms);
           }
         }
       }

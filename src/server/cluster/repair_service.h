@@ -179,8 +179,23 @@ class RepairService {
     std::vector<ring::NodeId> replicas;  // Sorted; self included.
   };
 
+  // Records a peer's "range repaired" notice only if the range's replicas are still the ones
+  // this node's ring gives it (a notice from a session over an older ring layout would let a
+  // replica that was not part of it purge tombstones).
+  class CheckedHistory final : public replication::RepairListener {
+   public:
+    explicit CheckedHistory(RepairService* service) : service_(service) {}
+    Status on_repair_done(const replication::RepairDoneRequest& done) override;
+
+   private:
+    RepairService* const service_;
+  };
+
   std::vector<Unit> units() const;  // Every range this node replicates, per live table.
-  void check();                     // Scheduler turn; re-arms the timer.
+  // Whether `replicas` are exactly the current replicas of a range of `table` holding `range`.
+  bool replicas_current(replication::TableId table, const ring::TokenRange& range,
+                        std::vector<ring::NodeId> replicas) const;
+  void check();  // Scheduler turn; re-arms the timer.
   void arm_check();
   bool start_session(const Unit& unit, bool background, uint64_t job_id);
   void pump(uint64_t session_id, replication::RepairOutbox& out);
@@ -189,6 +204,7 @@ class RepairService {
   void on_tick(uint64_t session_id);
   void finish(uint64_t session_id);
   void advance_jobs();
+  void advance_jobs_once();
   void publish();  // Refreshes the snapshot status() returns.
   void count_step(Instant began);
 
@@ -208,6 +224,7 @@ class RepairService {
   Rng rng_;
 
   // On the service thread.
+  CheckedHistory checked_history_{this};
   replication::RepairResponder responder_;
   replication::RepairScheduler scheduler_;
   std::map<uint64_t, std::unique_ptr<Running>> running_;  // By session id.
@@ -215,6 +232,8 @@ class RepairService {
   uint64_t next_job_id_ = 1;
   std::map<std::tuple<replication::TableId, ring::Token, ring::Token>, uint64_t> failed_at_ms_;
   std::map<std::string, uint32_t> overdue_logged_;  // Per table: overdue ranges last logged.
+  bool advancing_ = false;  // advance_jobs is running (finish() may call back into it).
+  bool advance_again_ = false;
   Instant published_at_;
 
   mutable std::mutex mu_;  // Guards the published copies below.

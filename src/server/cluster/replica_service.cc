@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <pairdb/ring/hash_ring.h>
+
 #include "common/assert.h"
 #include "net/wire.h"
 
@@ -78,6 +80,14 @@ internode::Response ReplicaService::write(const internode::ReplicaWrite& request
   Result<replication::VersionRecord> incoming = replication::decode_record(request.record);
   if (!incoming.is_ok()) return internode_error(incoming.status());
   if (!request.hint_for.empty()) return keep_hint(request, *incoming);
+  if (repairs_ != nullptr) {
+    const uint64_t watermark = repairs_->repaired_before(
+        request.key.table_id, ring::HashRing::token_of(request.key.partition_key));
+    if (replication::predates_repair(*incoming, watermark, repair_margin_ms_)) {
+      predating_refused_.fetch_add(1);
+      return internode::ReplicaWriteReply{false};  // Held already, or purged on purpose.
+    }
+  }
   auto merged = store_->merge(address_of(request.key), *incoming, (*info)->spec.conflict_mode);
   if (!merged.is_ok()) return internode_error(merged.status());
   (merged->changed ? merges_changed_ : merges_unchanged_).fetch_add(1);

@@ -21,6 +21,7 @@
 #include "net/frame.h"
 #include "net/internode.h"
 #include "replication/hint_store.h"
+#include "replication/item_compaction_filter.h"
 #include "replication/replica_store.h"
 #include "server/catalog/catalog.h"
 
@@ -47,6 +48,13 @@ class ReplicaService {
   // Where fallback writes' hints go (must outlive the service); without one they are refused.
   // Call before the service is shared between threads.
   void attach_hints(HintKeeper* hints) { hints_ = hints; }
+  // The repair history: a record that predates the last full repair of its range
+  // (replication::predates_repair with `margin_ms`) is acknowledged without being merged, so a
+  // late hint or read repair cannot bring back what the purge removed. Call before sharing.
+  void attach_repairs(const replication::RepairWatermarks* repairs, uint64_t margin_ms) {
+    repairs_ = repairs;
+    repair_margin_ms_ = margin_ms;
+  }
 
   // The answer to a replica request; InternodeError for Handshake and ForwardWrite (not a
   // replica's job) and for every refusal.
@@ -59,6 +67,8 @@ class ReplicaService {
   uint64_t merges_unchanged() const { return merges_unchanged_.load(); }
   uint64_t repairs_received() const { return repairs_received_.load(); }
   uint64_t hints_received() const { return hints_received_.load(); }
+  // Records refused as older than the last full repair of their range.
+  uint64_t predating_refused() const { return predating_refused_.load(); }
 
  private:
   net::internode::Response write(const net::internode::ReplicaWrite& request);
@@ -75,7 +85,10 @@ class ReplicaService {
   std::atomic<uint64_t> merges_unchanged_{0};
   std::atomic<uint64_t> repairs_received_{0};
   std::atomic<uint64_t> hints_received_{0};
+  std::atomic<uint64_t> predating_refused_{0};
   HintKeeper* hints_ = nullptr;
+  const replication::RepairWatermarks* repairs_ = nullptr;
+  uint64_t repair_margin_ms_ = 0;
 };
 
 // A refusal carrying `status`'s wire error code and message.

@@ -336,8 +336,8 @@ std::vector<KeyDescriptor> repair_keys() {
                "Repair sessions this node initiates at once"),
       uint_key("repair", "request_timeout_ms", PAIRDB_CONFIG_FIELD(repair, request_timeout_ms), 100,
                kHourMs, "A repair request unanswered this long is sent again"),
-      uint_key("repair", "tombstone_margin_ms", PAIRDB_CONFIG_FIELD(repair, tombstone_margin_ms), 0,
-               30 * kDayMs,
+      uint_key("repair", "tombstone_margin_ms", PAIRDB_CONFIG_FIELD(repair, tombstone_margin_ms),
+               kSecondMs, 30 * kDayMs,
                "A tombstone is purged once a repair with every replica started this long after "
                "the delete (covers clock skew and writes in flight)"),
   };

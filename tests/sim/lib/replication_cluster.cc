@@ -189,6 +189,7 @@ void ReplicationCluster::open_storage(Node& n) {
   n.hints = std::move(hints).value();
   n.keeper = std::make_unique<SimHintKeeper>(n.hints.get());
   if (options_.hints) n.service->attach_hints(n.keeper.get());
+  n.service->attach_repairs(n.stack->repairs(), replication::PurgePolicy{}.repair_margin_ms);
   n.delivery = std::make_unique<replication::HintDelivery>();
   n.hint_out.clear();
   for (const auto& held : n.hints->targets()) n.keeper->stored_targets.push_back(held.target);
