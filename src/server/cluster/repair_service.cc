@@ -317,9 +317,9 @@ void RepairService::run(RepairRunRequest request, std::function<void(Result<uint
     PAIRDB_LOG_INFO("repair", "job {} started: table {}, {} ranges", id,
                     request.table.empty() ? "(all)" : request.table,
                     jobs_.front()->view.ranges_total);
-    done(id);
     advance_jobs();
-    publish();
+    publish();  // Listed before its id is answered: the caller polls for it next.
+    done(id);
   });
 }
 
