@@ -39,6 +39,17 @@ inline void put_fixed64(std::string* dst, uint64_t v) {
   dst->append(buf, 8);
 }
 
+// Big-endian u64, for keys that must sort numerically as bytes. get_big_endian64 REQUIRES at
+// least 8 bytes.
+inline void put_big_endian64(std::string* dst, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
+}
+inline uint64_t get_big_endian64(std::string_view src) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(src[i]);
+  return v;
+}
+
 // Writes v to dst (which has room for kVarint64BytesMax bytes); returns one past the last byte.
 char* encode_varint32(char* dst, uint32_t v);
 char* encode_varint64(char* dst, uint64_t v);

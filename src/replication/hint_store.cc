@@ -21,16 +21,6 @@ constexpr uint8_t kHintFormatVersion = 1;
 constexpr size_t kHintKeyBytes = 1 + 16 + 8;
 constexpr size_t kMarkKeyBytes = 1 + 8 + 1;
 
-void put_big_endian64(std::string* dst, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t get_big_endian64(std::string_view bytes) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[i]);
-  return v;
-}
-
 std::string target_prefix(const ring::NodeId& target) {
   std::string key(1, kHintTag);
   key.append(reinterpret_cast<const char*>(target.bytes.data()), target.bytes.size());

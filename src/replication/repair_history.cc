@@ -13,16 +13,6 @@ namespace {
 
 constexpr std::string_view kHistoryPartition = "repair.history";
 
-void put_big_endian64(std::string* dst, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t get_big_endian64(std::string_view bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[i]);
-  return v;
-}
-
 std::string entry_key(TableId table, const ring::TokenRange& range) {
   std::string sort_key;
   put_big_endian64(&sort_key, table);
@@ -54,16 +44,6 @@ Result<RepairHistoryEntry> decode_entry(std::string_view key, std::string_view v
   e.records_differing = decode_fixed64(value.data() + 16);
   e.replicas = static_cast<uint32_t>(decode_fixed64(value.data() + 24));
   return e;
-}
-
-// The inclusive token intervals of a (start, end] range.
-std::vector<std::pair<ring::Token, ring::Token>> intervals(const ring::TokenRange& r) {
-  if (r.start == r.end) return {{0, UINT64_MAX}};
-  if (r.start < r.end) return {{r.start + 1, r.end}};
-  std::vector<std::pair<ring::Token, ring::Token>> out;
-  out.emplace_back(0, r.end);
-  if (r.start != UINT64_MAX) out.emplace_back(r.start + 1, UINT64_MAX);
-  return out;
 }
 
 // Splits the segment holding `at` (if any) so that a segment starts exactly at `at`.
@@ -142,7 +122,7 @@ void RepairHistory::rebuild_locked() {
   auto index = std::make_shared<Index>();
   for (const RepairHistoryEntry* e : order) {
     TableIndex& t = (*index)[e->table];
-    for (const auto& [first, last] : intervals(e->range)) {
+    for (const auto& [first, last] : ring::inclusive_intervals(e->range)) {
       split_at<TableIndex, Segment>(t, first);
       if (last != UINT64_MAX) split_at<TableIndex, Segment>(t, last + 1);
       t.erase(t.lower_bound(first), last == UINT64_MAX ? t.end() : t.lower_bound(last + 1));
@@ -195,7 +175,7 @@ RangeVerification RepairHistory::verification(TableId table, const ring::TokenRa
     }
     return false;
   };
-  for (const auto& [first, last] : intervals(range)) {
+  for (const auto& [first, last] : ring::inclusive_intervals(range)) {
     if (!cover(first, last)) return {};
   }
   return out;

@@ -51,8 +51,7 @@ double RepairSession::progress() const {
   return done / static_cast<double>(stats_.syncs_total + 1);  // The final notices count as one.
 }
 
-std::optional<RepairDoneRequest> RepairSession::completion() const {
-  if (!finished_ || !status_.is_ok() || !task_.complete) return std::nullopt;
+RepairDoneRequest RepairSession::notice() const {
   RepairDoneRequest done;
   done.session_id = task_.session_id;
   done.table = task_.table;
@@ -62,6 +61,11 @@ std::optional<RepairDoneRequest> RepairSession::completion() const {
   done.replicas = task_.peers;
   done.replicas.push_back(task_.self);
   return done;
+}
+
+std::optional<RepairDoneRequest> RepairSession::completion() const {
+  if (!finished_ || !status_.is_ok() || !task_.complete) return std::nullopt;
+  return notice();
 }
 
 void RepairSession::start(Instant now, RepairOutbox& out) {
@@ -199,15 +203,7 @@ Status RepairSession::advance(Instant now) {
         finished_ = true;
         return Status::ok();
       }
-      RepairDoneRequest done;
-      done.session_id = task_.session_id;
-      done.table = task_.table;
-      done.range = task_.range;
-      done.started_wall_ms = task_.started_wall_ms;
-      done.records_differing = stats_.records_differing;
-      done.replicas = task_.peers;
-      done.replicas.push_back(task_.self);
-      request(std::move(done), now);
+      request(notice(), now);
       pending_->to = task_.peers[done_cursor_];
       return Status::ok();
     }

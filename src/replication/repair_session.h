@@ -141,6 +141,7 @@ class RepairSession {
 
   // Progress of the current sync.
   const ring::NodeId& peer() const { return task_.peers[sync_order_[sync_index_]]; }
+  RepairDoneRequest notice() const;  // The "range repaired" notice for the peers.
   Status start_sync(Instant now);
   Status rescan();
   RepairScope scope() const;

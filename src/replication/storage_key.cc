@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "common/coding.h"
 #include "common/hash.h"
 
 namespace pairdb::replication {
@@ -14,17 +15,6 @@ namespace {
 constexpr char kEscape = '\x00';
 constexpr char kEscapedZero = '\xff';
 constexpr char kTerminator = '\x01';
-
-void put_big_endian64(std::string* dst, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t get_big_endian64(std::string_view src) {
-  PAIRDB_ASSERT(src.size() >= 8);
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(src[i]);
-  return v;
-}
 
 void put_component(std::string* dst, std::string_view bytes) {
   for (char c : bytes) {

@@ -121,6 +121,15 @@ bool TokenRange::contains(Token t) const {
   return t > start || t <= end;  // Wraps past the largest token.
 }
 
+std::vector<std::pair<Token, Token>> inclusive_intervals(const TokenRange& r) {
+  if (r.start == r.end) return {{0, UINT64_MAX}};
+  if (r.start < r.end) return {{r.start + 1, r.end}};
+  std::vector<std::pair<Token, Token>> out;
+  out.emplace_back(0, r.end);
+  if (r.start != UINT64_MAX) out.emplace_back(r.start + 1, UINT64_MAX);
+  return out;
+}
+
 double TokenRange::fraction() const {
   if (start == end) return 1.0;
   const uint64_t width = end - start;  // Modular arithmetic handles the wrap.

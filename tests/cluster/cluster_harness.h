@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "support/http_client.h"
 #include "support/pairdb_process.h"
 #include "support/poll.h"
 #include "support/wire_client.h"
@@ -266,6 +267,18 @@ T ok(Reply<T> reply) {
   INFO(reply.describe());
   REQUIRE(reply.is_ok());
   return std::move(reply).value();
+}
+
+// A counter or gauge without labels from node i's /metrics; -1 when it cannot be read.
+inline double node_metric(TestCluster& cluster, size_t i, const std::string& name) {
+  auto scraped =
+      http_request_at(cluster.process(i).host(), cluster.process(i).http_port(), "GET", "/metrics");
+  if (!scraped.is_ok() || scraped->status != 200) return -1;
+  const std::string& body = scraped->body;
+  const std::string prefix = "\n" + name + " ";
+  const size_t at = body.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + prefix.size()));
 }
 
 // Creates `spec` through node 0 and waits until every running node knows it.

@@ -28,18 +28,6 @@ void create_table(TestCluster& cluster, const std::string& name, bool sloppy_quo
   create_table_everywhere(cluster, spec);
 }
 
-// A gauge or counter of node i's /metrics without labels; -1 when it cannot be read.
-double metric(TestCluster& cluster, size_t i, const std::string& name) {
-  auto scraped =
-      http_request_at(cluster.process(i).host(), cluster.process(i).http_port(), "GET", "/metrics");
-  if (!scraped.is_ok() || scraped->status != 200) return -1;
-  const std::string& body = scraped->body;
-  const std::string prefix = "\n" + name + " ";
-  const size_t at = body.find(prefix);
-  if (at == std::string::npos) return -1;
-  return std::stod(body.substr(at + prefix.size()));
-}
-
 // Writes keys [first, first + count) of `table` at QUORUM through node `via`. Returns the
 // first failure ("" when every write was acknowledged). Safe on any thread (no assertions).
 std::string write_keys(TestCluster& cluster, size_t via, const std::string& table, int first,
@@ -102,18 +90,18 @@ TEST_CASE("a replica killed during 10,000 QUORUM writes gets every one by hints 
   REQUIRE(second_error == "");
   const double write_s = seconds_since(writing);
   const double held =
-      metric(cluster, 0, "pairdb_hints_bytes") + metric(cluster, 1, "pairdb_hints_bytes");
+      node_metric(cluster, 0, "pairdb_hints_bytes") + node_metric(cluster, 1, "pairdb_hints_bytes");
   std::printf("handoff: %d QUORUM writes with a replica dead in %.1f s; %.1f MiB of hints held\n",
               kKeys, write_s, held / (1 << 20));
-  CHECK(metric(cluster, 0, "pairdb_hints_bytes") > 0);
-  CHECK(metric(cluster, 1, "pairdb_hints_bytes") > 0);
+  CHECK(node_metric(cluster, 0, "pairdb_hints_bytes") > 0);
+  CHECK(node_metric(cluster, 1, "pairdb_hints_bytes") > 0);
 
   cluster.launch(2);
   const auto restarted = SteadyClock::now();
   // Every hint delivered: the holders hold none (measured from the restart, gossip included).
   const bool drained = cluster_poll(120s, [&] {
-    return metric(cluster, 0, "pairdb_hints_bytes") == 0 &&
-           metric(cluster, 1, "pairdb_hints_bytes") == 0;
+    return node_metric(cluster, 0, "pairdb_hints_bytes") == 0 &&
+           node_metric(cluster, 1, "pairdb_hints_bytes") == 0;
   });
   const double drain_s = seconds_since(restarted);
   INFO(cluster.diagnostics());
@@ -131,7 +119,7 @@ TEST_CASE("a replica killed during 10,000 QUORUM writes gets every one by hints 
   missing += missing_second;
   std::printf("handoff: %d of %d keys missing on the restarted replica\n", missing, kKeys);
   CHECK(missing == 0);
-  CHECK(metric(cluster, 0, "pairdb_hints_delivered") >= kKeys / 2);
+  CHECK(node_metric(cluster, 0, "pairdb_hints_delivered") >= kKeys / 2);
 }
 
 TEST_CASE("a hint holder killed with -9 and restarted still delivers its hints",
@@ -143,7 +131,7 @@ TEST_CASE("a hint holder killed with -9 and restarted still delivers its hints",
   REQUIRE(cluster_poll(kDeadBound, [&] { return all_report_dead(cluster, {0, 1}, 2); }));
   constexpr int kKeys = 500;
   REQUIRE(write_keys(cluster, 0, "holder", 0, kKeys) == "");
-  REQUIRE(metric(cluster, 0, "pairdb_hints_bytes") > 0);
+  REQUIRE(node_metric(cluster, 0, "pairdb_hints_bytes") > 0);
 
   // The holder dies before the target is back: its hints are on disk, not delivered.
   cluster.kill(0);
@@ -156,7 +144,7 @@ TEST_CASE("a hint holder killed with -9 and restarted still delivers its hints",
   const auto restarted = SteadyClock::now();
   REQUIRE(cluster_poll(kFormBound, [&] { return cluster.all_see_all_alive(); }));
   const bool drained =
-      cluster_poll(60s, [&] { return metric(cluster, 0, "pairdb_hints_bytes") == 0; });
+      cluster_poll(60s, [&] { return node_metric(cluster, 0, "pairdb_hints_bytes") == 0; });
   INFO(cluster.diagnostics());
   REQUIRE(drained);
   std::printf("handoff: the restarted holder delivered its %d hints %.1f s after its restart\n",
@@ -245,7 +233,7 @@ TEST_CASE("SIGTERM delivers the hints held for live replicas first, and keeps wh
   REQUIRE(write_keys(cluster, 0, "drain", 0, kKeys) == "");
   cluster.launch(2);
   REQUIRE(cluster_poll(kFormBound, [&] { return cluster.liveness(0, 2) == "alive"; }));
-  const double held = metric(cluster, 0, "pairdb_hints_bytes");
+  const double held = node_metric(cluster, 0, "pairdb_hints_bytes");
   REQUIRE(held > 0);  // The throttle keeps most of them waiting.
 
   const auto stopping = SteadyClock::now();

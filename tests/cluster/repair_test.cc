@@ -70,18 +70,6 @@ uint64_t json_u64(const boost::json::value& v, const char* field) {
   return boost::json::value_to<uint64_t>(object->at(field));
 }
 
-// A counter or gauge of node i's /metrics without labels; -1 when it cannot be read.
-double metric(TestCluster& cluster, size_t i, const std::string& name) {
-  auto scraped =
-      http_request_at(cluster.process(i).host(), cluster.process(i).http_port(), "GET", "/metrics");
-  if (!scraped.is_ok() || scraped->status != 200) return -1;
-  const std::string& body = scraped->body;
-  const std::string prefix = "\n" + name + " ";
-  const size_t at = body.find(prefix);
-  if (at == std::string::npos) return -1;
-  return std::stod(body.substr(at + prefix.size()));
-}
-
 std::string value_of(int k) { return "value-" + std::to_string(k) + std::string(80, 'v'); }
 
 // Writes keys [first, first + count) at `level` through node `via`; the first failure ("" when
@@ -237,7 +225,7 @@ TEST_CASE("the scheduler alone repairs a replica that missed writes while its hi
     const AdminRun truncated = admin(cluster, i, {"handoff", "truncate"});
     INFO(truncated.describe);
     REQUIRE(truncated.exit_code == 0);
-    CHECK(metric(cluster, i, "pairdb_hints_bytes") == 0);
+    CHECK(node_metric(cluster, i, "pairdb_hints_bytes") == 0);
   }
   cluster.launch(2);
   const auto restarted = SteadyClock::now();
@@ -248,7 +236,7 @@ TEST_CASE("the scheduler alone repairs a replica that missed writes while its hi
   CHECK(missing_on(cluster, 0, 2, "scheduled", range_of(0, kKeys)) == 0);
   double completed = 0;
   for (size_t i = 0; i < kNodes; ++i)
-    completed += metric(cluster, i, "pairdb_repair_sessions_completed");
+    completed += node_metric(cluster, i, "pairdb_repair_sessions_completed");
   std::printf(
       "repair: the scheduler repaired the restarted replica %.1f s after its restart "
       "(%.0f sessions completed)\n",

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <pairdb/status.h>
@@ -105,6 +106,10 @@ struct TokenRange {
   double fraction() const;
   auto operator<=>(const TokenRange&) const = default;
 };
+
+// The tokens of `range` as inclusive [first, last] intervals in token order: one, or two when it
+// wraps past the largest token.
+std::vector<std::pair<Token, Token>> inclusive_intervals(const TokenRange& range);
 
 // Draws `count` distinct random tokens (the caller persists them in its data dir).
 // REQUIRES: 1 <= count <= kTokensPerNodeMax.

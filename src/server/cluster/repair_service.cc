@@ -28,21 +28,11 @@ std::string raw_node(const ring::NodeId& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
 }
 
-// The inclusive token intervals of a (start, end] range.
-std::vector<std::pair<ring::Token, ring::Token>> intervals(const ring::TokenRange& r) {
-  if (r.start == r.end) return {{0, UINT64_MAX}};
-  if (r.start < r.end) return {{r.start + 1, r.end}};
-  std::vector<std::pair<ring::Token, ring::Token>> out;
-  out.emplace_back(0, r.end);
-  if (r.start != UINT64_MAX) out.emplace_back(r.start + 1, UINT64_MAX);
-  return out;
-}
-
 // The parts of `a` inside `b`, as (start, end] ranges.
 std::vector<ring::TokenRange> intersect(const ring::TokenRange& a, const ring::TokenRange& b) {
   std::vector<ring::TokenRange> out;
-  for (const auto& [alo, ahi] : intervals(a)) {
-    for (const auto& [blo, bhi] : intervals(b)) {
+  for (const auto& [alo, ahi] : ring::inclusive_intervals(a)) {
+    for (const auto& [blo, bhi] : ring::inclusive_intervals(b)) {
       const ring::Token lo = std::max(alo, blo);
       const ring::Token hi = std::min(ahi, bhi);
       if (lo > hi) continue;
@@ -53,7 +43,7 @@ std::vector<ring::TokenRange> intersect(const ring::TokenRange& a, const ring::T
 }
 
 bool overlaps(const ring::TokenRange& a, const ring::Token first, const ring::Token last) {
-  for (const auto& [lo, hi] : intervals(a)) {
+  for (const auto& [lo, hi] : ring::inclusive_intervals(a)) {
     if (lo <= last && first <= hi) return true;
   }
   return false;
