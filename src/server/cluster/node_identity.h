@@ -27,8 +27,8 @@ Result<std::vector<std::string>> load_or_create_context_keys(const std::string& 
 
 // The node's tokens from the system table, or (a new data directory) `initial` when not empty,
 // else `count` fresh random ones, persisted there.
-Result<std::vector<ring::Token>> load_or_create_tokens(lsm::DB* db, size_t count, uint64_t seed,
-                                                       const std::vector<ring::Token>& initial = {});
+Result<std::vector<ring::Token>> load_or_create_tokens(
+    lsm::DB* db, size_t count, uint64_t seed, const std::vector<ring::Token>& initial = {});
 
 // Parses node.initial_tokens: comma-separated tokens, decimal or 0x hex, distinct, at most
 // ring::kTokensPerNodeMax. Empty text gives no tokens. Status::invalid_argument otherwise.
