@@ -28,7 +28,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <pairdb/replication/hlc.h>
 #include <pairdb/ring/types.h>
@@ -143,6 +146,10 @@ class ReplicationDriver final : public Replicator {
   replication::Coordinator coordinator_;
   replication::CoordinatorOutbox outbox_;
   std::unordered_map<replication::OpId, std::shared_ptr<Op>> ops_;
+  // Every op in ops_ by deadline, soonest on top: a tick drops the expired ones without walking
+  // the whole table (thousands of finished ops wait there for their deadlines under load).
+  using Expiry = std::pair<Instant, replication::OpId>;
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
   replication::OpId next_op_ = 1;
   boost::asio::steady_timer timer_;
   Instant timer_at_ = Instant::max();
