@@ -4,8 +4,8 @@
 #include <random>
 #include <utility>
 
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <boost/asio/post.hpp>
 
 #include "client/host_port.h"
 #include "client/idempotency_key.h"
@@ -154,6 +154,10 @@ std::shared_ptr<Connection> ClientCore::connection_for(const CallSpec& spec, uin
   const std::vector<std::string> nodes = candidates(spec);
   if (nodes.empty()) return nullptr;
   const size_t first = attempt % nodes.size();
+  // The preferred node (a key's primary replica, for a token-aware call) gets a connection
+  // opened if it has none, so the requests after this one go to it; this one does not wait for
+  // the connect when another candidate is ready.
+  pool_for(nodes[first]).warm();
   // Prefer the first candidate (in this attempt's rotation) that is already connected...
   for (size_t i = 0; i < nodes.size(); ++i) {
     NodePool& pool = pool_for(nodes[(first + i) % nodes.size()]);

@@ -26,14 +26,11 @@ void NodePool::prune_closed() {
 }
 
 bool NodePool::has_ready() const {
-  return std::any_of(connections_.begin(), connections_.end(), [](const auto& c) {
-    return c->state() == Connection::State::kReady;
-  });
+  return std::any_of(connections_.begin(), connections_.end(),
+                     [](const auto& c) { return c->state() == Connection::State::kReady; });
 }
 
-bool NodePool::in_backoff() const {
-  return consecutive_failures_ > 0 && clock_() < retry_at_;
-}
+bool NodePool::in_backoff() const { return consecutive_failures_ > 0 && clock_() < retry_at_; }
 
 std::shared_ptr<Connection> NodePool::pick() {
   prune_closed();
@@ -53,16 +50,22 @@ std::shared_ptr<Connection> NodePool::pick() {
   return open();
 }
 
+void NodePool::warm() {
+  prune_closed();
+  if (connections_.empty() && !in_backoff()) open();
+}
+
 std::shared_ptr<Connection> NodePool::open() {
   PAIRDB_ASSERT(connections_.size() < options_.connections_max);
-  auto connection = std::make_shared<Connection>(
-      strand_, address_, options_.connection,
-      [weak = weak_from_this()](bool was_ready, const Error& reason) {
-        auto self = weak.lock();
-        if (!self) return;
-        self->on_closed(was_ready);
-        if (self->on_connection_lost_) self->on_connection_lost_(reason);
-      });
+  auto connection =
+      std::make_shared<Connection>(strand_, address_, options_.connection,
+                                   [weak = weak_from_this()](bool was_ready, const Error& reason) {
+                                     auto self = weak.lock();
+                                     if (!self) return;
+                                     self->on_closed(was_ready);
+                                     if (self->on_connection_lost_)
+                                       self->on_connection_lost_(reason);
+                                   });
   connections_.push_back(connection);
   connection->start();
   return connection;

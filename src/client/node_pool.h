@@ -42,6 +42,10 @@ class NodePool : public std::enable_shared_from_this<NodePool> {
   // Null while the node is in reconnect backoff.
   std::shared_ptr<Connection> pick();
 
+  // Starts a connection when the pool has none (ready or connecting) and is not in backoff, so
+  // that later requests find one ready. Does nothing otherwise.
+  void warm();
+
   bool has_ready() const;
   bool in_backoff() const;
   const std::string& address() const { return address_; }

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include "client/token_router.h"
 #include "net/wire.h"
 
 using namespace pairdb::client;
@@ -47,6 +48,11 @@ class FakeNode {
   std::string address() const {
     return fmt::format("127.0.0.1:{}", acceptor_.local_endpoint().port());
   }
+  // The ring Topology answers with: (address, token) per node. Unset, the node alone at token 0.
+  void set_ring(std::vector<std::pair<std::string, uint64_t>> ring) {
+    std::lock_guard lock(mu_);
+    ring_ = std::move(ring);
+  }
 
  private:
   void serve() {
@@ -77,11 +83,18 @@ class FakeNode {
               net::encode_response_frame(frame->header.stream_id, net::Opcode::kHello, fbb));
         } else if (frame->header.opcode == net::Opcode::kTopology) {
           flatbuffers::FlatBufferBuilder fbb;
-          const uint64_t tokens[] = {0};
-          auto node = wire::CreateNodeInfo(fbb, fbb.CreateString("fake-node"),
-                                           fbb.CreateString(address()), 0, 0, 0,
-                                           fbb.CreateString("normal"), fbb.CreateVector(tokens, 1));
-          std::vector<flatbuffers::Offset<wire::NodeInfo>> nodes{node};
+          std::vector<std::pair<std::string, uint64_t>> ring{{address(), 0}};
+          {
+            std::lock_guard lock(mu_);
+            if (!ring_.empty()) ring = ring_;
+          }
+          std::vector<flatbuffers::Offset<wire::NodeInfo>> nodes;
+          for (const auto& [node_address, token] : ring) {
+            const uint64_t tokens[] = {token};
+            nodes.push_back(wire::CreateNodeInfo(
+                fbb, fbb.CreateString("fake-" + node_address), fbb.CreateString(node_address), 0, 0,
+                0, fbb.CreateString("normal"), fbb.CreateVector(tokens, 1)));
+          }
           fbb.Finish(wire::CreateTopologyResponse(fbb, fbb.CreateString("xxh3-64"),
                                                   fbb.CreateVector(nodes), 1));
           replies.push_back(
@@ -98,6 +111,8 @@ class FakeNode {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   Script script_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, uint64_t>> ring_;  // GUARDED_BY(mu_)
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
@@ -173,6 +188,54 @@ TEST_CASE("responses that arrive in reverse order reach their own requests",
     REQUIRE(got);
     CHECK(got->siblings.at(0).value == fmt::format("value-of-k{}", i));
   }
+}
+
+TEST_CASE("token-aware requests go to their key's primary node once it is connected",
+          "[client][connection][routing]") {
+  // Two nodes; the client knows only the first. Each answers with the node it is, so the test
+  // sees where every request went.
+  auto answer_as = [](std::string name) {
+    return [name](const net::Frame& request, std::vector<std::string>& replies) {
+      replies.push_back(get_reply(request.header.stream_id, name));
+      return true;
+    };
+  };
+  FakeNode first(answer_as("first"));
+  FakeNode second(answer_as("second"));
+  constexpr uint64_t kSecondToken = 1ull << 63;
+  const std::vector<std::pair<std::string, uint64_t>> ring{{first.address(), 0},
+                                                           {second.address(), kSecondToken}};
+  first.set_ring(ring);
+  second.set_ring(ring);
+  Client client(options_for(first));
+  constexpr int kKeys = 300;
+  int owned_by_second = 0, served_by_second = 0, served_by_first_for_first = 0, owned_by_first = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string key = fmt::format("key-{}", i);
+    // The primary owns (previous token, its token]: the second node (0, 2^63], the first the rest.
+    const uint64_t token = TokenRouter::token_of(key);
+    const bool second_owns = token > 0 && token <= kSecondToken;
+    auto got = client.get({.table = "t", .partition_key = key});
+    INFO(got.describe());
+    REQUIRE(got);
+    const std::string& by = got->siblings.at(0).value;
+    if (second_owns) {
+      ++owned_by_second;
+      if (by == "second") ++served_by_second;
+    } else {
+      ++owned_by_first;
+      if (by == "first") ++served_by_first_for_first;
+    }
+  }
+  INFO(owned_by_second << " keys owned by the second node, " << served_by_second
+                       << " served there; " << owned_by_first << " owned by the first, "
+                       << served_by_first_for_first << " served there");
+  REQUIRE(owned_by_second > 100);
+  REQUIRE(owned_by_first > 100);
+  // Only the requests sent before the topology arrived and while the second node's connection
+  // was being opened may go to the first node instead.
+  CHECK(served_by_second >= owned_by_second - 10);
+  CHECK(served_by_first_for_first >= owned_by_first - 10);
 }
 
 TEST_CASE("a response that arrives after its request's deadline is discarded",
