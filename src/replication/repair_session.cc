@@ -37,6 +37,7 @@ RepairSession::RepairSession(RepairTask task, RepairStorage* storage, RepairSess
   for (size_t i = 0; i < task_.peers.size(); ++i) sync_order_.push_back(i);
   for (size_t i = 0; i + 1 < task_.peers.size(); ++i) sync_order_.push_back(i);
   stats_.syncs_total = static_cast<uint32_t>(sync_order_.size());
+  peer_behind_.assign(task_.peers.size(), true);
 }
 
 double RepairSession::progress() const {
@@ -149,9 +150,15 @@ Status RepairSession::advance(Instant now) {
     }
     case Step::kLeaves: {
       if (leaves_cursor_ >= differing_leaves_.size()) {
-        // This sync is complete.
+        // This sync is complete: the peer holds everything this store does.
+        peer_behind_[sync_order_[sync_index_]] = false;
         ++stats_.syncs_done;
         ++sync_index_;
+        while (sync_index_ < sync_order_.size() && !peer_behind_[sync_order_[sync_index_]]) {
+          ++stats_.syncs_skipped;  // Only a second-pass peer can be up to date.
+          ++stats_.syncs_done;
+          ++sync_index_;
+        }
         if (sync_index_ < sync_order_.size()) return start_sync(now);
         step_ = Step::kDone;
         if (changed_here_) PAIRDB_TRY(storage_->sync());
@@ -306,6 +313,10 @@ Status RepairSession::on_fetch_reply(const RepairFetchReply& reply) {
       ++stats_.records_changed_here;
       changed_here_ = true;
       local_dirty_ = true;
+      // The other peers may lack what this peer had; this one gets the join pushed back.
+      for (size_t p = 0; p < peer_behind_.size(); ++p) {
+        if (p != sync_order_[sync_index_]) peer_behind_[p] = true;
+      }
     }
     received.push_back(hash);
   }

@@ -15,7 +15,10 @@
 // The record merge is a join, so after a sync both hold the join of both. Syncing with every
 // peer in turn and then again with all but the last one leaves every replica holding every
 // record any of them held when the session started: after the first pass the initiator holds
-// the union, and the second pass hands it to the peers compared before the others. Finally the
+// the union, and the second pass hands it to the peers compared before the others. A peer of the
+// second pass is skipped when nothing was joined into the initiator's store since its first
+// sync ended: it already holds all the initiator does (the common case: a range whose replicas
+// agree costs one tree build per replica, not two for all but the last). Finally the
 // session tells every peer the range was repaired (RepairDoneRequest), after syncing its own
 // store.
 //
@@ -91,7 +94,8 @@ struct RepairOutbox {
 struct RepairSessionStats {
   uint32_t syncs_done = 0;
   uint32_t syncs_total = 0;
-  uint64_t local_records = 0;      // Records in the range here, at the first sync.
+  uint32_t syncs_skipped = 0;  // Second-pass syncs with nothing new to hand over (in syncs_done).
+  uint64_t local_records = 0;  // Records in the range here, at the first sync.
   uint64_t leaves_differing = 0;   // Summed over syncs.
   uint64_t records_differing = 0;  // Keys held differently, summed over syncs.
   uint64_t records_fetched = 0;    // Received from peers.
@@ -162,6 +166,9 @@ class RepairSession {
 
   std::vector<size_t> sync_order_;  // Indexes into task_.peers.
   size_t sync_index_ = 0;
+  // Per peer: the initiator's store may hold records the peer lacks (a merge here since the
+  // peer's last completed sync, or none completed yet).
+  std::vector<bool> peer_behind_;
   uint64_t next_request_id_ = 1;
   std::optional<Pending> pending_;
   bool finished_ = false;

@@ -37,6 +37,7 @@
 #include "server/cluster/gossip_driver.h"
 #include "server/cluster/hinted_handoff.h"
 #include "server/cluster/node_identity.h"
+#include "server/cluster/paced_repair_storage.h"
 #include "server/cluster/repair_service.h"
 #include "server/cluster/repair_wire.h"
 #include "server/cluster/replica_service.h"
@@ -138,6 +139,7 @@ struct Node::Parts {
   std::unique_ptr<HintedHandoff> handoff;
   // Anti-entropy: sessions and the responder on the repair service's own thread.
   std::unique_ptr<replication::ReplicaRepairStorage> repair_storage;
+  std::unique_ptr<PacedRepairStorage> repair_paced;  // repair_storage, scans paced.
   std::unique_ptr<RepairService> repair;
   std::unique_ptr<net::InternodeServer> internode;
   asio::ip::tcp::endpoint binary_endpoint;
@@ -480,6 +482,8 @@ void Node::Parts::make_replication() {
   replica_service->attach_repairs(storage->repairs(), config.repair.tombstone_margin_ms);
   repair_storage =
       std::make_unique<replication::ReplicaRepairStorage>(storage->db(), storage->store());
+  repair_paced =
+      std::make_unique<PacedRepairStorage>(repair_storage.get(), config.repair.scan_bytes_per_sec);
   RepairServiceOptions repair_options;
   repair_options.self = node_id;
   repair_options.interval_ms = config.repair.interval_ms;
@@ -489,10 +493,11 @@ void Node::Parts::make_replication() {
   // Look for due ranges often enough for short test intervals, at most every 10 s.
   repair_options.check_interval =
       std::chrono::milliseconds(std::clamp<uint64_t>(config.repair.interval_ms / 20, 200, 10'000));
+  repair_options.cpu_priority = config.repair.cpu_priority;
   repair_options.clock = clock;
   repair = std::make_unique<RepairService>(
       std::move(repair_options), replication_io, internode_client.get(), cluster.get(), catalog(),
-      repair_storage.get(), storage->repairs(), hint_store.get());
+      repair_paced.get(), storage->repairs(), hint_store.get());
   replication = std::make_unique<ReplicationDriver>(replication_io, std::move(options),
                                                     cluster.get(), catalog(), storage->store(),
                                                     storage->hlc(), internode_client.get());
@@ -757,6 +762,9 @@ void Node::Parts::add_repair_samples(SampleSink& sink) const {
       {"pairdb_repair_responder_milliseconds",
        "Time spent answering peers' repair requests (their tree builds included)",
        c.responder_us / 1000},
+      {"pairdb_repair_scan_paced_milliseconds",
+       "Time tree builds waited for repair.scan_bytes_per_sec (included in the two above)",
+       static_cast<uint64_t>(repair_paced->waited().count() / 1000)},
   };
   for (const Counter& counter : counters)
     sink.counter(counter.name, counter.help, {}, counter.value);
@@ -1007,6 +1015,7 @@ Status Node::run() {
   }
   p.io.run();
   for (auto& thread : io_threads) thread.join();
+  p.repair_paced->interrupt();  // A paced tree build must not hold up the stop.
   p.repair->stop();  // Running sessions are abandoned; the scheduler runs them again later.
   p.stop_replication();
 

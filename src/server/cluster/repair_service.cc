@@ -113,7 +113,13 @@ RepairService::~RepairService() { stop(); }
 
 void RepairService::start() {
   work_.emplace(asio::make_work_guard(io_));
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    if (Status s = set_thread_priority(options_.cpu_priority); !s.is_ok()) {
+      PAIRDB_LOG_WARN("repair", "the repair thread keeps the normal CPU priority: {}",
+                      s.to_string());
+    }
+    io_.run();
+  });
   asio::post(io_, [this] { check(); });
 }
 

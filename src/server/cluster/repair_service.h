@@ -47,6 +47,7 @@
 #include "replication/repair_session.h"
 #include "replication/repair_storage.h"
 #include "server/catalog/catalog.h"
+#include "server/thread_priority.h"
 
 namespace pairdb::server {
 
@@ -58,6 +59,9 @@ struct RepairServiceOptions {
   Duration request_timeout = std::chrono::seconds(60);
   // How often the scheduler looks for due ranges (and the overdue gauges are refreshed).
   Duration check_interval = std::chrono::seconds(10);
+  // Of the service's thread: its work (tree builds, merges) is background work, so by default it
+  // runs only on CPU time the request path leaves idle.
+  CpuPriority cpu_priority = CpuPriority::kIdle;
   const Clock* clock = nullptr;
 };
 

@@ -22,6 +22,7 @@
 
 #include "replication/table_meta.h"
 #include "server/config/host_port.h"
+#include "server/thread_priority.h"
 
 namespace pairdb::server {
 
@@ -159,9 +160,11 @@ struct NodeConfig {
   struct Repair {
     uint64_t interval_ms = 24ull * 3600 * 1000;  // Every range verified this often; 0 = off.
     uint64_t rate_bytes_per_sec = 8ull << 20;    // Per node, all sessions; 0 = unlimited.
+    uint64_t scan_bytes_per_sec = 32ull << 20;   // Tree-build reads; 0 = unlimited.
     uint64_t max_sessions = 1;                   // Sessions this node initiates at once.
     uint64_t request_timeout_ms = 60000;
     uint64_t tombstone_margin_ms = 600000;  // Dead this long before a repair's start: purgeable.
+    CpuPriority cpu_priority = CpuPriority::kIdle;  // Of the repair thread: foreground first.
     bool operator==(const Repair&) const = default;
   };
   // Fault hooks for the test suites; empty (off) everywhere else.

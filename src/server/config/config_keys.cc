@@ -53,6 +53,10 @@ static_assert(static_cast<size_t>(ConflictMode::kSiblings) == 0 &&
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",
                                                             "error"};
 constexpr std::array<std::string_view, 2> kLogFormatNames = {"text", "json"};
+constexpr std::array<std::string_view, 3> kCpuPriorityNames = {"idle", "low", "normal"};
+static_assert(static_cast<size_t>(CpuPriority::kIdle) == 0 &&
+              static_cast<size_t>(CpuPriority::kLow) == 1 &&
+              static_cast<size_t>(CpuPriority::kNormal) == 2);
 
 constexpr uint64_t kSecondMs = 1000;
 constexpr uint64_t kHourMs = 3600 * kSecondMs;
@@ -332,6 +336,10 @@ std::vector<KeyDescriptor> repair_keys() {
                64 * kGiB,
                "Repair bytes sent and received per second by this node's sessions "
                "(0 = unlimited)"),
+      uint_key("repair", "scan_bytes_per_sec", PAIRDB_CONFIG_FIELD(repair, scan_bytes_per_sec), 0,
+               64 * kGiB,
+               "Stored bytes per second a repair's Merkle tree builds read on this node "
+               "(0 = unlimited)"),
       uint_key("repair", "max_sessions", PAIRDB_CONFIG_FIELD(repair, max_sessions), 1, 16,
                "Repair sessions this node initiates at once"),
       uint_key("repair", "request_timeout_ms", PAIRDB_CONFIG_FIELD(repair, request_timeout_ms), 100,
@@ -340,6 +348,10 @@ std::vector<KeyDescriptor> repair_keys() {
                kSecondMs, 30 * kDayMs,
                "A tombstone is purged once a repair with every replica started this long after "
                "the delete (covers clock skew and writes in flight)"),
+      enum_key("repair", "cpu_priority",
+               PAIRDB_CONFIG_ENUM(repair, cpu_priority, kCpuPriorityNames),
+               "CPU priority of the thread running repair sessions, tree builds and merges: idle "
+               "(only CPU time nothing else wants), low (nice 19) or normal"),
   };
 }
 
