@@ -482,8 +482,9 @@ void Node::Parts::make_replication() {
   replica_service->attach_repairs(storage->repairs(), config.repair.tombstone_margin_ms);
   repair_storage =
       std::make_unique<replication::ReplicaRepairStorage>(storage->db(), storage->store());
-  repair_paced =
-      std::make_unique<PacedRepairStorage>(repair_storage.get(), config.repair.scan_bytes_per_sec);
+  repair_paced = std::make_unique<PacedRepairStorage>(
+      repair_storage.get(), config.repair.scan_bytes_per_sec,
+      [pool = workers.get()](std::function<void()> work) { asio::post(*pool, std::move(work)); });
   RepairServiceOptions repair_options;
   repair_options.self = node_id;
   repair_options.interval_ms = config.repair.interval_ms;

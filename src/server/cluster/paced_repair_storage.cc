@@ -1,6 +1,8 @@
 #include "server/cluster/paced_repair_storage.h"
 
 #include <algorithm>
+#include <future>
+#include <utility>
 
 namespace pairdb::server {
 
@@ -13,8 +15,27 @@ constexpr auto kBurst = std::chrono::milliseconds(50);
 
 }  // namespace
 
-PacedRepairStorage::PacedRepairStorage(replication::RepairStorage* inner, uint64_t bytes_per_sec)
-    : inner_(inner), bytes_per_sec_(bytes_per_sec) {}
+PacedRepairStorage::PacedRepairStorage(replication::RepairStorage* inner, uint64_t bytes_per_sec,
+                                       Executor run_writes)
+    : inner_(inner), bytes_per_sec_(bytes_per_sec), run_writes_(std::move(run_writes)) {}
+
+template <typename T>
+T PacedRepairStorage::write(const std::function<T()>& write) {
+  if (!run_writes_) return write();
+  std::promise<T> done;
+  std::future<T> result = done.get_future();
+  run_writes_([&] { done.set_value(write()); });  // Waited for below: the references hold.
+  return result.get();
+}
+
+Result<bool> PacedRepairStorage::merge(std::string_view storage_key, std::string_view record,
+                                       replication::ConflictMode mode) {
+  return write<Result<bool>>([&] { return inner_->merge(storage_key, record, mode); });
+}
+
+Status PacedRepairStorage::sync() {
+  return write<Status>([&] { return inner_->sync(); });
+}
 
 Status PacedRepairStorage::scan(replication::TableId table, const ring::TokenRange& range,
                                 const replication::RepairRecordVisitor& visit) {

@@ -136,3 +136,22 @@ TEST_CASE("paced repair storage: reads, merges and syncs go to the inner storage
   CHECK(inner.merges == 1);
   CHECK(inner.syncs == 1);
 }
+
+TEST_CASE("paced repair storage: merges and syncs run on the write executor, and are waited for",
+          "[repair][pacing]") {
+  FakeStorage inner(0, 0);
+  int handed_over = 0;
+  std::vector<std::thread> threads;
+  PacedRepairStorage paced(&inner, 0, [&](std::function<void()> work) {
+    ++handed_over;
+    threads.emplace_back(std::move(work));  // Another thread, as the storage workers are.
+  });
+  CHECK(paced.merge("key", "record", ConflictMode::kLww).value());
+  CHECK(inner.merges == 1);  // Done by the time merge() returned.
+  CHECK(paced.sync().is_ok());
+  CHECK(inner.syncs == 1);
+  CHECK(paced.read("key").is_ok());
+  CHECK(inner.reads == 1);
+  CHECK(handed_over == 2);  // Reads stay on the calling thread.
+  for (std::thread& t : threads) t.join();
+}
