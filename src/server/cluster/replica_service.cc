@@ -80,7 +80,15 @@ internode::Response ReplicaService::write(const internode::ReplicaWrite& request
   Result<replication::VersionRecord> incoming = replication::decode_record(request.record);
   if (!incoming.is_ok()) return internode_error(incoming.status());
   if (!request.hint_for.empty()) return keep_hint(request, *incoming);
-  if (repairs_ != nullptr) {
+  // A watermark is never later than its recorder's clock, which the margin assumes is within
+  // half the margin of this node's. So a record with a version written less than half the
+  // margin ago cannot predate one: the common case, a live write, skips the lookup.
+  const uint64_t now_ms = clock_->wall_ms();
+  const bool recent = std::any_of(incoming->siblings.begin(), incoming->siblings.end(),
+                                  [&](const replication::Sibling& s) {
+                                    return s.timestamp.wall_ms() + repair_margin_ms_ / 2 >= now_ms;
+                                  });
+  if (repairs_ != nullptr && !recent) {
     const uint64_t watermark = repairs_->repaired_before(
         request.key.table_id, ring::HashRing::token_of(request.key.partition_key));
     if (replication::predates_repair(*incoming, watermark, repair_margin_ms_)) {
