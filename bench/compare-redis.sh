@@ -3,7 +3,8 @@
 # other: the same client concurrency, value size and key count, over loopback.
 #
 #   bench/compare-redis.sh [--records N] [--ops N] [--clients C] [--value-size B]
-#                          [--pipelines "1 16"] [--server-threads N] [--no-build] [--keep]
+#                          [--pipelines "1 16"] [--server-threads N] [--durable-ops N]
+#                          [--no-durable] [--no-build] [--keep]
 #
 # For each pipeline depth P (default "1 16"):
 #   redis:  redis-benchmark -t set,get -c C -P P -d B -r N -n OPS (keys pre-loaded, so GETs hit)
@@ -13,6 +14,14 @@
 #           --network.io_threads N (--server-threads, default 1: redis-server serves clients
 #           from one thread, and on a small machine the load generator needs the other cores).
 # Prints both throughputs and latency percentiles and their ratios (pairdb / redis).
+#
+# Then durable writes, the configuration users run (unless --no-durable): a second pairdb node
+# with the default storage.wal_sync = "always" (the WAL is fsynced before a write is
+# acknowledged; concurrent writes share one fsync: group commit) against a second redis-server
+# with appendonly yes and appendfsync always, C clients, pipeline 1, --durable-ops writes each
+# (default 20000); and, as the floor group commit must beat, one writer that fsyncs each write:
+# pairdb-bench with one client against that node, and a plain loop appending 100 B to a file in
+# the same directory and fsyncing after each append (python3, --durable-ops / 10 writes).
 # redis-server is a benchmark-only dependency (scripts/install-deps.sh installs it). Every
 # process this script starts is stopped on exit; data lives in a temporary directory.
 set -euo pipefail
@@ -24,6 +33,8 @@ CLIENTS=50
 VALUE_SIZE=100
 PIPELINES="1 16"
 SERVER_THREADS=1
+DURABLE=1
+DURABLE_OPS=20000
 BUILD=1
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -34,9 +45,11 @@ while [ $# -gt 0 ]; do
     --value-size) VALUE_SIZE=$2; shift 2 ;;
     --pipelines) PIPELINES=$2; shift 2 ;;
     --server-threads) SERVER_THREADS=$2; shift 2 ;;
+    --durable-ops) DURABLE_OPS=$2; shift 2 ;;
+    --no-durable) DURABLE=0; shift ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "compare-redis: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -136,4 +149,80 @@ for p in pipelines:
             op, p, r_tput, o_tput, o_tput / r_tput,
             "%s / %s" % (r["p50_latency_ms"], r["p99_latency_ms"]),
             "%.3f / %.3f" % (lat["p50"] / 1000, lat["p99"] / 1000)))
+PY
+
+[ "$DURABLE" = 1 ] || exit 0
+
+# ---- durable writes ----------------------------------------------------------------------------
+kill "${PIDS[@]}" 2>/dev/null || true
+for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+PIDS=()
+mkdir -p "$WORK/redis-aof"
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
+  --appendfsync always --dir "$WORK/redis-aof" --logfile "$WORK/redis-aof.log" &
+PIDS+=($!)
+wait_for redis-server redis-cli -p "$REDIS_PORT" ping
+
+PAIRDB_PORT=$(free_port)
+PAIRDB_HTTP_PORT=$(free_port)
+PAIRDB_GOSSIP_PORT=$(free_port)
+build/bin/pairdb --data-dir "$WORK/pairdb-durable" --listen "127.0.0.1:$PAIRDB_PORT" \
+  --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
+  --internode-listen 127.0.0.1:0 --tables.default_replication_factor 1 \
+  --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/pairdb-durable.log" &
+PIDS+=($!)
+wait_for pairdb python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+  "http://127.0.0.1:$PAIRDB_HTTP_PORT/health"
+
+SINGLE_OPS=$((DURABLE_OPS / 10))
+echo
+echo "compare-redis: durable writes: $DURABLE_OPS writes at $CLIENTS clients, pipeline 1 (pairdb wal_sync = always, redis appendfsync always); one fsyncing writer: $SINGLE_OPS writes"
+redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -t set -c "$CLIENTS" -P 1 -d "$VALUE_SIZE" \
+  -r "$RECORDS" -n "$DURABLE_OPS" --csv >"$WORK/redis-aof.csv"
+build/bin/pairdb-bench --hosts "127.0.0.1:$PAIRDB_PORT" --table compare_durable \
+  --concurrency "$CLIENTS" --pipeline 1 --records "$RECORDS" --value-size "$VALUE_SIZE" \
+  --ops "$DURABLE_OPS" --workload W --no-load --warmup 0 --quiet --json "$WORK/pairdb-durable.json"
+build/bin/pairdb-bench --hosts "127.0.0.1:$PAIRDB_PORT" --table compare_durable \
+  --concurrency 1 --pipeline 1 --records "$RECORDS" --value-size "$VALUE_SIZE" \
+  --ops "$SINGLE_OPS" --workload W --no-load --warmup 0 --quiet --json "$WORK/pairdb-single.json"
+python3 - "$WORK/pairdb-durable/fsync-probe" "$SINGLE_OPS" "$VALUE_SIZE" >"$WORK/fsync-loop.txt" <<'PY'
+import os, sys, time
+path, writes, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+record = b"x" * size
+start = time.monotonic()
+for _ in range(writes):
+    os.write(fd, record)
+    os.fsync(fd)
+elapsed = time.monotonic() - start
+os.close(fd)
+os.unlink(path)
+print(writes / elapsed)
+PY
+
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+work = sys.argv[1]
+with open(f"{work}/redis-aof.csv") as f:
+    redis = {row["test"]: row for row in csv.DictReader(f)}["SET"]
+def ours(name):
+    with open(f"{work}/{name}.json") as f:
+        return json.load(f)["run"]["operations"]["put"]
+durable, single = ours("pairdb-durable"), ours("pairdb-single")
+with open(f"{work}/fsync-loop.txt") as f:
+    loop = float(f.read())
+r = float(redis["rps"])
+print()
+print("%-44s %12s %9s   %s" % ("durable PUT", "ops/s", "ratio", "p50/p99 ms"))
+lat = durable["latency_us"]
+print("%-44s %12.0f %9s   %s / %s" % ("redis-server, appendfsync always", r, "", redis["p50_latency_ms"],
+      redis["p99_latency_ms"]))
+print("%-44s %12.0f %8.2fx   %.3f / %.3f" % ("pairdb, wal_sync = always (vs redis)", durable["throughput"],
+      durable["throughput"] / r, lat["p50"] / 1000, lat["p99"] / 1000))
+lat = single["latency_us"]
+print("%-44s %12.0f %8.2fx   %.3f / %.3f" % ("pairdb, one client (pairdb at C / this)", single["throughput"],
+      durable["throughput"] / single["throughput"], lat["p50"] / 1000, lat["p99"] / 1000))
+print("%-44s %12.0f %8.2fx" % ("write + fsync loop, one writer (pairdb at C / this)", loop,
+      durable["throughput"] / loop))
 PY
