@@ -84,23 +84,34 @@ wait_for() {
   exit 1
 }
 
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$WORK" --logfile "$WORK/redis.log" &
-PIDS+=($!)
-wait_for redis-server redis-cli -p "$REDIS_PORT" ping
+# start_redis NAME [ARGS...]: a redis-server on REDIS_PORT with its files in $WORK/NAME.
+start_redis() {
+  local name=$1; shift
+  mkdir -p "$WORK/$name"
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --dir "$WORK/$name" \
+    --logfile "$WORK/$name.log" "$@" &
+  PIDS+=($!)
+  wait_for redis-server redis-cli -p "$REDIS_PORT" ping
+}
 
-PAIRDB_PORT=$(free_port)
-PAIRDB_HTTP_PORT=$(free_port)
-PAIRDB_GOSSIP_PORT=$(free_port)
-build/bin/pairdb --data-dir "$WORK/pairdb" --listen "127.0.0.1:$PAIRDB_PORT" \
-  --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
-  --internode-listen 127.0.0.1:0 --tables.default_replication_factor 1 \
-  --storage.wal_sync none \
-  --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/pairdb.log" &
-PIDS+=($!)
-wait_for pairdb python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-  "http://127.0.0.1:$PAIRDB_HTTP_PORT/health"
+# start_pairdb NAME WAL_SYNC: a pairdb node on PAIRDB_PORT with its data in $WORK/NAME.
+start_pairdb() {
+  PAIRDB_PORT=$(free_port)
+  PAIRDB_HTTP_PORT=$(free_port)
+  PAIRDB_GOSSIP_PORT=$(free_port)
+  build/bin/pairdb --data-dir "$WORK/$1" --listen "127.0.0.1:$PAIRDB_PORT" \
+    --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
+    --internode-listen 127.0.0.1:0 --tables.default_replication_factor 1 \
+    --storage.wal_sync "$2" \
+    --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/$1.log" &
+  PIDS+=($!)
+  wait_for pairdb python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "http://127.0.0.1:$PAIRDB_HTTP_PORT/health"
+}
+
+start_redis redis --appendonly no
+start_pairdb pairdb none
 
 # Pre-load redis with exactly the keys redis-benchmark -r draws ("key:" + 12 digits), so its
 # GETs hit as pairdb-bench's do.
@@ -157,23 +168,8 @@ PY
 kill "${PIDS[@]}" 2>/dev/null || true
 for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 PIDS=()
-mkdir -p "$WORK/redis-aof"
-REDIS_PORT=$(free_port)
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
-  --appendfsync always --dir "$WORK/redis-aof" --logfile "$WORK/redis-aof.log" &
-PIDS+=($!)
-wait_for redis-server redis-cli -p "$REDIS_PORT" ping
-
-PAIRDB_PORT=$(free_port)
-PAIRDB_HTTP_PORT=$(free_port)
-PAIRDB_GOSSIP_PORT=$(free_port)
-build/bin/pairdb --data-dir "$WORK/pairdb-durable" --listen "127.0.0.1:$PAIRDB_PORT" \
-  --http-listen "127.0.0.1:$PAIRDB_HTTP_PORT" --gossip-listen "127.0.0.1:$PAIRDB_GOSSIP_PORT" \
-  --internode-listen 127.0.0.1:0 --tables.default_replication_factor 1 \
-  --network.io_threads "$SERVER_THREADS" --log.level warn 2>"$WORK/pairdb-durable.log" &
-PIDS+=($!)
-wait_for pairdb python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-  "http://127.0.0.1:$PAIRDB_HTTP_PORT/health"
+start_redis redis-aof --appendonly yes --appendfsync always
+start_pairdb pairdb-durable always
 
 SINGLE_OPS=$((DURABLE_OPS / 10))
 echo
