@@ -54,7 +54,7 @@ const ring::TokenRange kRing{7, 7};
 
 }  // namespace
 
-TEST_CASE("paced repair storage: a scan ahead of its budget waits; every record passes",
+TEST_CASE("paced repair storage: a scan ahead of its budget waits, and every record passes",
           "[repair][pacing]") {
   FakeStorage inner(1024, 1024);               // About 1 MiB.
   PacedRepairStorage paced(&inner, 4u << 20);  // 4 MiB/s: the scan is owed about 250 ms.
@@ -75,7 +75,7 @@ TEST_CASE("paced repair storage: a scan ahead of its budget waits; every record 
   CHECK(paced.waited() >= std::chrono::milliseconds(150));
 }
 
-TEST_CASE("paced repair storage: unpaced scans never wait; a visitor's error stops the scan",
+TEST_CASE("paced repair storage: unpaced scans never wait, and a visitor's error stops the scan",
           "[repair][pacing]") {
   FakeStorage inner(4096, 1024);
   PacedRepairStorage unpaced(&inner, 0);
