@@ -318,7 +318,7 @@ snapshot() {
     echo "bench $(awk '{ print $16 + $17 }' /proc/$$/stat)"
   } >"$WORK/cpu-$1"
   for i in 1 2 3; do
-    http GET "${URL[i]}/metrics" | grep '^pairdb_repair_' | sed "s/^/node$i /" || true
+    http GET "${URL[i]}/metrics" | grep -E '^pairdb_(repair_|lsm_(stall_micros|write_stops|write_slowdowns|flushes|compactions) )' | sed "s/^/node$i /" || true
   done >"$WORK/metrics-$1"
 }
 
@@ -542,12 +542,14 @@ def metrics(label):
     return out
 
 print()
-print("repair metrics grown during each repair phase (node1 / node2 / node3):")
-for label in "bc":
+print("repair and engine metrics grown during each phase (node1 / node2 / node3):")
+for label in ("b", "c0", "c"):
     m0, m1 = metrics(label + "-start"), metrics(label + "-end")
     for name in ("pairdb_repair_sessions_completed", "pairdb_repair_bytes",
                  "pairdb_repair_session_work_milliseconds", "pairdb_repair_responder_milliseconds",
-                 "pairdb_repair_records_exchanged", "pairdb_repair_scan_paced_milliseconds"):
+                 "pairdb_repair_records_exchanged", "pairdb_repair_scan_paced_milliseconds",
+                 "pairdb_lsm_flushes", "pairdb_lsm_compactions", "pairdb_lsm_write_slowdowns",
+                 "pairdb_lsm_write_stops", "pairdb_lsm_stall_micros"):
         values = []
         for node in ("node1", "node2", "node3"):
             if (node, name) in m1:
