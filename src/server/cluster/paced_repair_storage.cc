@@ -19,8 +19,9 @@ PacedRepairStorage::PacedRepairStorage(replication::RepairStorage* inner, uint64
                                        Executor run_writes)
     : inner_(inner), bytes_per_sec_(bytes_per_sec), run_writes_(std::move(run_writes)) {}
 
-template <typename T>
-T PacedRepairStorage::write(const std::function<T()>& write) {
+template <typename Write>
+auto PacedRepairStorage::on_writer(const Write& write) -> decltype(write()) {
+  using T = decltype(write());
   if (!run_writes_) return write();
   std::promise<T> done;
   std::future<T> result = done.get_future();
@@ -30,11 +31,11 @@ T PacedRepairStorage::write(const std::function<T()>& write) {
 
 Result<bool> PacedRepairStorage::merge(std::string_view storage_key, std::string_view record,
                                        replication::ConflictMode mode) {
-  return write<Result<bool>>([&] { return inner_->merge(storage_key, record, mode); });
+  return on_writer([&] { return inner_->merge(storage_key, record, mode); });
 }
 
 Status PacedRepairStorage::sync() {
-  return write<Status>([&] { return inner_->sync(); });
+  return on_writer([&] { return inner_->sync(); });
 }
 
 Status PacedRepairStorage::scan(replication::TableId table, const ring::TokenRange& range,

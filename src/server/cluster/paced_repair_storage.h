@@ -55,9 +55,9 @@ class PacedRepairStorage final : public replication::RepairStorage {
   // Charges `bytes` to the budget; waits while the scans are ahead of it.
   void charge(uint64_t bytes);
 
-  // `write` on run_writes_ (or here), its result once it ran.
-  template <typename T>
-  T write(const std::function<T()>& write);
+  // `write()` on run_writes_ (or here), its result once it ran.
+  template <typename Write>
+  auto on_writer(const Write& write) -> decltype(write());
 
   replication::RepairStorage* const inner_;
   const uint64_t bytes_per_sec_;

@@ -83,12 +83,14 @@ internode::Response ReplicaService::write(const internode::ReplicaWrite& request
   // A watermark is never later than its recorder's clock, which the margin assumes is within
   // half the margin of this node's. So a record with a version written less than half the
   // margin ago cannot predate one: the common case, a live write, skips the lookup.
-  const uint64_t now_ms = clock_->wall_ms();
-  const bool recent = std::any_of(incoming->siblings.begin(), incoming->siblings.end(),
-                                  [&](const replication::Sibling& s) {
-                                    return s.timestamp.wall_ms() + repair_margin_ms_ / 2 >= now_ms;
-                                  });
-  if (repairs_ != nullptr && !recent) {
+  const auto written_recently = [&] {
+    const uint64_t now_ms = clock_->wall_ms();
+    return std::any_of(incoming->siblings.begin(), incoming->siblings.end(),
+                       [&](const replication::Sibling& s) {
+                         return s.timestamp.wall_ms() + repair_margin_ms_ / 2 >= now_ms;
+                       });
+  };
+  if (repairs_ != nullptr && !written_recently()) {
     const uint64_t watermark = repairs_->repaired_before(
         request.key.table_id, ring::HashRing::token_of(request.key.partition_key));
     if (replication::predates_repair(*incoming, watermark, repair_margin_ms_)) {
