@@ -97,6 +97,21 @@ struct ReadRequest {
   Instant deadline;
 };
 
+// --- Operations this node's own replica decides alone -------------------------------------
+// The shortcuts a driver may take without starting the operation in a Coordinator, because the
+// coordinator's whole exchange would be one local step whose outcome is the answer. Each is the
+// coordinator's own decision restated (tests check they agree), so the protocol stays here.
+
+// A read this node answers from its own replica: it is a live replica of the key and its record
+// alone meets the rule (ONE or LOCAL_ONE here, or a single-replica table). The coordinator would
+// ask it first and answer its record as read (one record has nothing to repair). When the local
+// read fails, the driver starts the read in the coordinator as usual, which asks another.
+bool self_answers_read(const ReadRequest& request);
+// A write whose only natural replica is this node and whose rule that replica meets alone (a
+// single-replica table): the local apply is the whole write, its outcome the answer, success
+// or failure, and no replica misses it.
+bool self_is_whole_write(const WriteRequest& request);
+
 // --- What the coordinator asks its driver to do --------------------------------------------
 
 // Apply the client write to this node's ReplicaStore, then call on_local_write.

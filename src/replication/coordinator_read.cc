@@ -5,6 +5,15 @@
 
 namespace pairdb::replication {
 
+bool self_answers_read(const ReadRequest& request) {
+  for (const Replica& replica : request.replicas) {
+    if (replica.is_self) {
+      return replica.alive && quorum_met(request.rule, {std::string_view(replica.dc)});
+    }
+  }
+  return false;
+}
+
 void Coordinator::start_read(OpId op, ReadRequest request, Instant now, CoordinatorOutbox& out) {
   ++counters_.reads;
   ReadOp& r = reads_[op];
@@ -142,7 +151,8 @@ void Coordinator::send_repairs(OpId op, ReadOp& r, const std::vector<size_t>& st
   for (size_t i : stale) {
     if (r.repairs[i] == Reply::kAsked) continue;  // Its repair is on the way.
     r.records[i] = r.merged;                      // What it holds once the repair lands.
-    out.writes.push_back({op, i, r.request.replicas[i].id, r.merged, /*repair=*/true});
+    out.writes.push_back(
+        {op, i, r.request.replicas[i].id, r.merged, /*repair=*/true, /*hint_for=*/std::nullopt});
     if (blocking) {
       r.repairs[i] = Reply::kAsked;
       ++counters_.read_repairs_blocking;

@@ -31,6 +31,12 @@ std::optional<size_t> forward_target(const std::vector<Replica>& replicas,
 
 }  // namespace
 
+bool self_is_whole_write(const WriteRequest& request) {
+  if (request.replicas.size() != 1) return false;
+  const Replica& only = request.replicas.front();
+  return only.is_self && only.alive && quorum_met(request.rule, {std::string_view(only.dc)});
+}
+
 void CoordinatorOutbox::clear() {
   local_applies.clear();
   writes.clear();

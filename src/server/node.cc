@@ -465,6 +465,7 @@ void Node::Parts::make_replication() {
   options.run_blocking = [pool = workers.get()](std::function<void()> work) {
     asio::post(*pool, std::move(work));
   };
+  options.run_inline = storage->run_inline();
   options.clock = clock;
   options.latency = &replicated_metrics;
 
@@ -714,6 +715,11 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
       {"pairdb_replication_missed_writes", "Replicas down when a write was sent",
        stats.missed_writes},
       {"pairdb_replication_range_reads", "Query pages coordinated by this node", stats.range_reads},
+      {"pairdb_replication_self_reads",
+       "Reads this node's replica answered alone (ONE here, or a single-replica table)",
+       stats.self_reads},
+      {"pairdb_replication_self_writes",
+       "Writes whose only replica is this node (a single-replica table)", stats.self_writes},
       {"pairdb_replica_merges_changed", "Peer records that changed this replica",
        replica_service->merges_changed()},
       {"pairdb_replica_merges_unchanged", "Peer records this replica already held",

@@ -48,7 +48,8 @@ Result<std::unique_ptr<StorageStack>> StorageStack::open(StorageStackOptions opt
   ItemServiceOptions items;
   items.limits = options.limits;
   items.run_blocking = options.run_blocking;
-  if (options.point_ops_inline) items.run_inline = inline_point_ops(stack->db_.get());
+  if (options.point_ops_inline) stack->run_inline_ = inline_point_ops(stack->db_.get());
+  items.run_inline = stack->run_inline_;
   items.clock = options.clock;
   items.contexts = std::move(options.contexts);
   stack->items_ = std::make_unique<ItemService>(std::move(items), stack->catalog_.get(),

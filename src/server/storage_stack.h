@@ -66,6 +66,9 @@ class StorageStack {
   const ring::NodeId& writer_id() const { return writer_id_; }
   replication::HybridClock* hlc() { return &hlc_; }
   ItemService* items() const { return items_.get(); }
+  // Whether a point operation may run on the caller's thread now (unset when point_ops_inline is
+  // off); the replication driver's local shortcuts ask it too.
+  const RunInline& run_inline() const { return run_inline_; }
   TableService* tables() const { return tables_.get(); }
   const replication::ItemCompactionFilter& compaction_filter() const { return *filter_; }
   // Completed repairs per table and range (what the tombstone purge waits for).
@@ -76,6 +79,7 @@ class StorageStack {
 
   std::shared_ptr<replication::ItemCompactionFilter> filter_;
   std::unique_ptr<lsm::DB> db_;
+  RunInline run_inline_;
   std::unique_ptr<Catalog> catalog_;
   replication::HybridClock hlc_;
   ring::NodeId writer_id_;

@@ -27,6 +27,7 @@
 #include "replication/replica_store.h"
 #include "server/api/replicator.h"
 #include "server/api/reply.h"
+#include "server/api/storage_work.h"
 #include "server/catalog/catalog.h"
 
 namespace pairdb::server {
@@ -113,9 +114,6 @@ struct ReplicaReport {
   std::vector<Copy> replicas;  // Natural replicas, preference order.
 };
 
-// The storage work of one call, for ItemServiceOptions::run_inline.
-enum class StorageWork : uint8_t { kRead, kWrite, kQuery };
-
 struct ItemServiceOptions {
   ItemLimits limits;
   // Runs blocking storage work off the io threads (a worker pool in the daemon; inline in
@@ -124,7 +122,7 @@ struct ItemServiceOptions {
   // When set and true for a call, its storage work runs on the caller's thread instead: a
   // thread hand-off costs more than a point read or write that touches only memory and the
   // WAL's buffer. The daemon answers from the engine's state (see Node); unset = never.
-  std::function<bool(StorageWork)> run_inline;
+  RunInline run_inline;
   const Clock* clock = nullptr;  // Deadlines (monotonic) and TTL expiry (wall); must outlive.
   // Seals the contexts handed to clients and opens those they send back (context_auth.h).
   std::shared_ptr<const replication::ContextAuthenticator> contexts;

@@ -182,7 +182,8 @@ void HintedHandoff::send(replication::HintSend message) {
   }
   internode::ReplicaWrite request{{hint.table, hint.partition_key, hint.sort_key},
                                   hint.record,
-                                  /*repair=*/false};
+                                  /*repair=*/false,
+                                  /*hint_for=*/std::string()};
   const auto deadline = std::chrono::steady_clock::now() + options_.send_timeout;
   client_->send({raw(target), member->meta->internode_addr}, request, deadline,
                 [this, target, seq](Result<internode::Response> response) {

@@ -159,15 +159,36 @@ Reply<T> ReplicationDriver::timed(std::string_view op, replication::Consistency 
 
 void ReplicationDriver::write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done) {
   done = timed("write", write.consistency, std::move(done));
-  asio::post(io_, [this, write = std::move(write), done = std::move(done)]() mutable {
-    start_write(std::move(write), std::move(done), /*forwarded=*/false);
+  auto plan = plan_write(write);
+  if (!plan.is_ok()) {
+    done(plan.status());
+    return;
+  }
+  if (replication::self_is_whole_write(plan->request)) {
+    write_here(std::move(write), std::move(done));
+    return;
+  }
+  asio::post(io_, [this, write = std::move(write), done = std::move(done),
+                   plan = std::move(plan).value()]() mutable {
+    start_write(std::move(write), std::move(done), std::move(plan));
   });
 }
 
 void ReplicationDriver::read(CoordinatedRead read, Reply<VersionRecord> done) {
   done = timed("read", read.consistency, std::move(done));
-  asio::post(io_, [this, read = std::move(read), done = std::move(done)]() mutable {
-    start_read(std::move(read), std::move(done));
+  auto plan = plan_read(read);
+  if (!plan.is_ok()) {
+    done(plan.status());
+    return;
+  }
+  if (replication::self_answers_read(plan->request)) {
+    read_here(std::make_shared<LocalRead>(
+        LocalRead{std::move(read), std::move(done), std::move(plan).value()}));
+    return;
+  }
+  asio::post(io_, [this, read = std::move(read), done = std::move(done),
+                   plan = std::move(plan).value()]() mutable {
+    start_read(std::move(read), std::move(done), std::move(plan));
   });
 }
 
@@ -178,73 +199,136 @@ void ReplicationDriver::range(CoordinatedRange range, Reply<CoordinatedRangeRepl
   });
 }
 
-void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done,
-                                    bool forwarded) {
-  auto placed =
+Result<ReplicationDriver::PlannedWrite> ReplicationDriver::plan_write(const CoordinatedWrite& write,
+                                                                      bool forwarded) const {
+  PAIRDB_ASSIGN_OR_RETURN(
+      auto placed,
       place_key(*cluster_->snapshot(), *write.table, write.partition_key, write.consistency,
-                options_.self, options_.local_dc, fallbacks_for(*write.table));
-  if (!placed.is_ok()) {
-    done(placed.status());
-    return;
+                options_.self, options_.local_dc, fallbacks_for(*write.table)));
+  PlannedWrite plan;
+  plan.request.replicas = std::move(placed.replicas);
+  plan.request.rule = std::move(placed.rule);
+  plan.request.local_dc = options_.local_dc;
+  plan.request.deadline = std::min(write.deadline, now() + options_.write_timeout);
+  plan.request.keyed = !write.write.idempotency_key.empty();
+  plan.request.forwarded = forwarded;
+  plan.request.fallbacks = std::move(placed.fallbacks);
+  plan.request.sloppy = write.table->spec.sloppy_quorum;
+  plan.peers = std::move(placed.peers);
+  return plan;
+}
+
+Result<ReplicationDriver::PlannedRead> ReplicationDriver::plan_read(
+    const CoordinatedRead& read) const {
+  PAIRDB_ASSIGN_OR_RETURN(auto placed,
+                          place_key(*cluster_->snapshot(), *read.table, read.partition_key,
+                                    read.consistency, options_.self, options_.local_dc));
+  PlannedRead plan;
+  plan.request.replicas = std::move(placed.replicas);
+  plan.request.rule = std::move(placed.rule);
+  plan.request.local_dc = options_.local_dc;
+  plan.request.mode = read.table->spec.conflict_mode;
+  plan.request.read_repair = read.table->spec.read_repair;
+  plan.request.deadline = std::min(read.deadline, now() + options_.read_timeout);
+  plan.peers = std::move(placed.peers);
+  return plan;
+}
+
+bool ReplicationDriver::may_run_inline(StorageWork kind) const {
+  return options_.run_inline && options_.run_inline(kind);
+}
+
+Result<CoordinatedWriteReply> ReplicationDriver::apply_here(const CoordinatedWrite& write) {
+  const uint64_t wall_ms = options_.clock->wall_ms();
+  auto outcome = store_->apply_write({write.table->id, write.partition_key, write.sort_key},
+                                     write.write, write.policy, hlc_->now(wall_ms), wall_ms);
+  if (!outcome.is_ok()) {
+    // Too many siblings is the client's to fix (read, merge, write back with the context).
+    if (replication::is_sibling_limit(outcome.status())) {
+      return Status::too_large(outcome.status().message());
+    }
+    return outcome.status();
   }
-  if (forwarded && std::none_of(placed->replicas.begin(), placed->replicas.end(),
-                                [](const replication::Replica& r) { return r.is_self; })) {
-    // The sender's ring and ours disagree (a node joining or leaving): forwarding again could
-    // bounce the write between nodes, so refuse it; nothing was written.
-    ++forwards_refused_;
-    done(Status::unavailable(
-        "the write was forwarded to a node that is not a replica of the key by its own view of "
-        "the ring (membership is changing); nothing was written, retry"));
+  return CoordinatedWriteReply{std::move(outcome->record), outcome->duplicate,
+                               outcome->siblings_warn};
+}
+
+void ReplicationDriver::write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done) {
+  self_writes_.fetch_add(1, std::memory_order_relaxed);
+  if (may_run_inline(StorageWork::kWrite)) {
+    done(apply_here(write));
     return;
   }
   const Instant deadline = std::min(write.deadline, now() + options_.write_timeout);
-  replication::WriteRequest request{std::move(placed->replicas), placed->rule, options_.local_dc,
-                                    deadline};
-  request.keyed = !write.write.idempotency_key.empty();
-  request.forwarded = forwarded;
-  request.fallbacks = std::move(placed->fallbacks);
-  request.sloppy = write.table->spec.sloppy_quorum;
+  auto shared = std::make_shared<CoordinatedWrite>(std::move(write));
+  options_.run_blocking([this, deadline, shared, done = std::move(done)] {
+    if (now() > deadline) {
+      done(Status::timeout("the write waited past its deadline before it could start"));
+      return;
+    }
+    done(apply_here(*shared));
+  });
+}
+
+void ReplicationDriver::read_here(std::shared_ptr<LocalRead> local) {
+  auto attempt = [this, local] {
+    auto record =
+        store_->read({local->read.table->id, local->read.partition_key, local->read.sort_key});
+    if (record.is_ok() && replication::validate_record(*record).is_ok()) {
+      self_reads_.fetch_add(1, std::memory_order_relaxed);
+      local->done(std::move(record).value());
+      return;
+    }
+    // This replica could not answer: the coordinator asks the others (and this one again).
+    asio::post(io_, [this, local] {
+      start_read(std::move(local->read), std::move(local->done), std::move(local->plan));
+    });
+  };
+  if (may_run_inline(StorageWork::kRead)) {
+    attempt();
+    return;
+  }
+  options_.run_blocking([this, local, attempt] {
+    if (now() > local->plan.request.deadline) {
+      local->done(Status::timeout("the read waited past its deadline before it could start"));
+      return;
+    }
+    attempt();
+  });
+}
+
+void ReplicationDriver::start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done,
+                                    PlannedWrite plan) {
+  const Instant deadline = plan.request.deadline;
   auto op = std::make_shared<Op>();
   op->table = write.table;
   op->partition_key = write.partition_key;
   op->sort_key = write.sort_key;
-  op->peers = std::move(placed->peers);
+  op->peers = std::move(plan.peers);
   op->deadline = deadline;
   op->write = std::move(write);
   op->write_done = std::move(done);
   const OpId id = next_op_++;
   ops_[id] = op;
   expiries_.emplace(deadline, id);
-  coordinator_.start_write(id, std::move(request), now(), outbox_);
+  coordinator_.start_write(id, std::move(plan.request), now(), outbox_);
   drain();
 }
 
-void ReplicationDriver::start_read(CoordinatedRead read, Reply<VersionRecord> done) {
-  auto placed = place_key(*cluster_->snapshot(), *read.table, read.partition_key, read.consistency,
-                          options_.self, options_.local_dc);
-  if (!placed.is_ok()) {
-    done(placed.status());
-    return;
-  }
-  const Instant deadline = std::min(read.deadline, now() + options_.read_timeout);
+void ReplicationDriver::start_read(CoordinatedRead read, Reply<VersionRecord> done,
+                                   PlannedRead plan) {
+  const Instant deadline = plan.request.deadline;
   auto op = std::make_shared<Op>();
   op->table = read.table;
   op->partition_key = std::move(read.partition_key);
   op->sort_key = std::move(read.sort_key);
-  op->peers = std::move(placed->peers);
+  op->peers = std::move(plan.peers);
   op->deadline = deadline;
   op->read_done = std::move(done);
   const OpId id = next_op_++;
   ops_[id] = op;
   expiries_.emplace(deadline, id);
-  replication::ReadRequest request;
-  request.replicas = std::move(placed->replicas);
-  request.rule = placed->rule;
-  request.local_dc = options_.local_dc;
-  request.mode = op->table->spec.conflict_mode;
-  request.read_repair = op->table->spec.read_repair;
-  request.deadline = deadline;
-  coordinator_.start_read(id, std::move(request), now(), outbox_);
+  coordinator_.start_read(id, std::move(plan.request), now(), outbox_);
   drain();
 }
 
@@ -280,22 +364,17 @@ void ReplicationDriver::drain() {
 
 void ReplicationDriver::apply_locally(OpId id, const std::shared_ptr<Op>& op) {
   options_.run_blocking([this, id, op] {
-    const uint64_t wall_ms = options_.clock->wall_ms();
-    auto outcome = store_->apply_write(op->address(), op->write->write, op->write->policy,
-                                       hlc_->now(wall_ms), wall_ms);
-    asio::post(io_, [this, id, op, outcome = std::move(outcome)]() mutable {
+    auto applied = apply_here(*op->write);
+    asio::post(io_, [this, id, op, applied = std::move(applied)]() mutable {
       Result<VersionRecord> stored = VersionRecord{};
       // The stored record carries the value from here on; the op needs its own copy no more.
       std::string().swap(op->write->write.value);
-      if (outcome.is_ok()) {
-        op->duplicate = outcome->duplicate;
-        op->siblings_warn = outcome->siblings_warn;
-        stored = std::move(outcome->record);
-      } else if (replication::is_sibling_limit(outcome.status())) {
-        // Too many siblings is the client's to fix (read, merge, write back with the context).
-        stored = Status::too_large(outcome.status().message());
+      if (applied.is_ok()) {
+        op->duplicate = applied->duplicate;
+        op->siblings_warn = applied->siblings_warn;
+        stored = std::move(applied->record);
       } else {
-        stored = outcome.status();
+        stored = applied.status();
       }
       coordinator_.on_local_write(id, std::move(stored), now(), outbox_);
       drain();
@@ -499,8 +578,16 @@ void ReplicationDriver::publish_stats() {
 }
 
 ReplicationStats ReplicationDriver::stats() const {
-  std::lock_guard lock(stats_mutex_);
-  return stats_;
+  ReplicationStats stats;
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats = stats_;
+  }
+  stats.self_reads = self_reads_.load(std::memory_order_relaxed);
+  stats.self_writes = self_writes_.load(std::memory_order_relaxed);
+  stats.coordinator.reads += stats.self_reads;
+  stats.coordinator.writes += stats.self_writes;
+  return stats;
 }
 
 std::map<std::string, net::InternodePeerStats> ReplicationDriver::peer_stats() const {
@@ -516,6 +603,21 @@ void ReplicationDriver::serve_forward(internode::ForwardWrite request,
       respond(internode_error(write.status()));
       return;
     }
+    auto plan = plan_write(*write, /*forwarded=*/true);
+    if (!plan.is_ok()) {
+      respond(internode_error(plan.status()));
+      return;
+    }
+    if (std::none_of(plan->request.replicas.begin(), plan->request.replicas.end(),
+                     [](const replication::Replica& r) { return r.is_self; })) {
+      // The sender's ring and ours disagree (a node joining or leaving): forwarding again could
+      // bounce the write between nodes, so refuse it; nothing was written.
+      ++forwards_refused_;
+      respond(internode_error(Status::unavailable(
+          "the write was forwarded to a node that is not a replica of the key by its own view "
+          "of the ring (membership is changing); nothing was written, retry")));
+      return;
+    }
     ++forwards_served_;
     start_write(
         std::move(write).value(),
@@ -529,7 +631,7 @@ void ReplicationDriver::serve_forward(internode::ForwardWrite request,
           answer.duplicate = reply->duplicate;
           respond(answer);
         },
-        /*forwarded=*/true);
+        std::move(plan).value());
   });
 }
 

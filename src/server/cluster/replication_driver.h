@@ -12,9 +12,16 @@
 // and Query, which asks as many replicas as the read's level needs for their partition pages and
 // merges them (replication/range_merge.h).
 //
+// Local shortcuts: when the coordinator's whole exchange would be one step on this node's own
+// replica (replication::self_answers_read, self_is_whole_write: a read at ONE here, any
+// operation on a single-replica table), the caller's thread does that step itself and answers,
+// without the hops to the coordinator's thread and back; the storage work runs right there when
+// run_inline allows it, else on a worker. A local read that fails falls back to the coordinator.
+//
 // Threading: the coordinator, the op table and the InternodeClient live on `io`, which exactly
-// one thread runs; every public call posts there. Storage work runs on run_blocking's workers
-// and posts its result back. Callbacks run on the io thread.
+// one thread runs; every public call places its key on the caller's thread and posts the rest
+// there. Storage work runs on run_blocking's workers and posts its result back. Callbacks run on
+// the io thread, or on the caller's or a worker's thread for a local shortcut.
 // Invariants: every operation answers exactly once; an op's driver state lives until its
 // deadline has passed (the coordinator has forgotten it by then), and storage work holds its
 // own reference to what it reads.
@@ -44,6 +51,7 @@
 #include "replication/range_merge.h"
 #include "replication/replica_store.h"
 #include "server/api/replicator.h"
+#include "server/api/storage_work.h"
 #include "server/catalog/catalog.h"
 #include "server/cluster/hinted_handoff.h"
 #include "server/request_metrics.h"
@@ -58,6 +66,9 @@ struct ReplicationDriverOptions {
   replication::CoordinatorConfig coordinator;
   uint64_t idempotency_window_ms = 24ull * 3600 * 1000;  // For forwarded writes' policy.
   std::function<void(std::function<void()>)> run_blocking;
+  // Whether a local shortcut's storage work may run on the caller's thread (see below); unset =
+  // always on run_blocking.
+  RunInline run_inline;
   const Clock* clock = nullptr;
   // Latency and outcome of every write, read and query a client asked this node to coordinate,
   // by consistency level (RequestMetricsSpec::replicated()); none when null.
@@ -74,6 +85,10 @@ struct ReplicationStats {
   uint64_t missed_writes = 0;     // Replicas that were down (hinted handoff will keep these).
   uint64_t range_reads = 0;
   uint64_t in_flight = 0;
+  // Reads and writes this node's replica decided alone (the local shortcuts; also counted in
+  // coordinator.reads and .writes).
+  uint64_t self_reads = 0;
+  uint64_t self_writes = 0;
 };
 
 class ReplicationDriver final : public Replicator {
@@ -102,11 +117,35 @@ class ReplicationDriver final : public Replicator {
   struct RangeOp;
 
  private:
+  // A point operation placed on the ring: the coordinator's request and how to reach each of
+  // its replicas (same indexes).
+  struct PlannedWrite {
+    replication::WriteRequest request;
+    std::vector<net::InternodePeer> peers;
+  };
+  struct PlannedRead {
+    replication::ReadRequest request;
+    std::vector<net::InternodePeer> peers;
+  };
+  struct LocalRead {
+    CoordinatedRead read;
+    Reply<replication::VersionRecord> done;
+    PlannedRead plan;
+  };
+  // On any thread. `forwarded`: a peer handed this write over.
+  Result<PlannedWrite> plan_write(const CoordinatedWrite& write, bool forwarded = false) const;
+  Result<PlannedRead> plan_read(const CoordinatedRead& read) const;
+  bool may_run_inline(StorageWork kind) const;
+  // This node's replica applies a write (minting its dot); the coordinator's local step.
+  Result<CoordinatedWriteReply> apply_here(const CoordinatedWrite& write);
+  // The local shortcuts (see above).
+  void write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done);
+  void read_here(std::shared_ptr<LocalRead> local);
+
   // All on the io thread.
   using OpId = replication::OpId;
-  // `forwarded`: a peer handed this write over; refuse it unless this node is a replica.
-  void start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done, bool forwarded);
-  void start_read(CoordinatedRead read, Reply<replication::VersionRecord> done);
+  void start_write(CoordinatedWrite write, Reply<CoordinatedWriteReply> done, PlannedWrite plan);
+  void start_read(CoordinatedRead read, Reply<replication::VersionRecord> done, PlannedRead plan);
   void start_range(CoordinatedRange range, Reply<CoordinatedRangeReply> done);
   void start_inspect(CoordinatedRead read, Reply<std::vector<ReplicaCopy>> done);
   // The idempotency key a forwarded write without one travels with: unique to this process
@@ -160,6 +199,8 @@ class ReplicationDriver final : public Replicator {
   std::unordered_map<replication::OpId, std::shared_ptr<RangeOp>> ranges_;
 
   const uint64_t forward_key_prefix_;
+  std::atomic<uint64_t> self_reads_{0};
+  std::atomic<uint64_t> self_writes_{0};
 
   mutable std::mutex stats_mutex_;
   ReplicationStats stats_;  // GUARDED_BY(stats_mutex_); a copy published after each drain.

@@ -46,7 +46,12 @@ QuorumRule rule(Consistency level, std::vector<ring::DcReplication> per_dc,
 }
 
 WriteRequest write_request(std::vector<Replica> replicas, QuorumRule r, std::string local = "dc1") {
-  return WriteRequest{std::move(replicas), std::move(r), std::move(local), kDeadline};
+  WriteRequest request;
+  request.replicas = std::move(replicas);
+  request.rule = std::move(r);
+  request.local_dc = std::move(local);
+  request.deadline = kDeadline;
+  return request;
 }
 
 ReadRequest read_request(std::vector<Replica> replicas, QuorumRule r,
@@ -625,4 +630,86 @@ TEST_CASE("the stand-in is the first live fallback of the replica's DC, in prefe
   CHECK(out.writes[0].to == node(2));  // The live natural replica.
   CHECK(out.writes[1].to == node(13));
   CHECK(out.writes[1].hint_for == node(3));
+}
+
+TEST_CASE(
+    "the self-alone shortcuts hold exactly when the coordinator's exchange is one local step") {
+  struct Case {
+    std::string name;
+    std::vector<Replica> replicas;
+    QuorumRule rule;
+  };
+  auto two_dcs = [] {
+    auto replicas = replicas_in("dc1", 2);
+    for (auto& r : replicas_in("dc2", 2, /*self_first=*/false, 10)) replicas.push_back(r);
+    return replicas;
+  };
+  auto self_dead = replicas_in("dc1", 1);
+  self_dead[0].alive = false;
+  const std::vector<Case> cases = {
+      {"RF1 ONE", replicas_in("dc1", 1), rule(Consistency::kOne, {{"dc1", 1}})},
+      {"RF1 QUORUM", replicas_in("dc1", 1), rule(Consistency::kQuorum, {{"dc1", 1}})},
+      {"RF1 ALL", replicas_in("dc1", 1), rule(Consistency::kAll, {{"dc1", 1}})},
+      {"RF1 self dead", self_dead, rule(Consistency::kOne, {{"dc1", 1}})},
+      {"RF3 ONE", replicas_in("dc1", 3), rule(Consistency::kOne, {{"dc1", 3}})},
+      {"RF3 ONE self down the list",
+       [] {
+         auto r = replicas_in("dc1", 3, false);
+         r[2].is_self = true;
+         return r;
+       }(),
+       rule(Consistency::kOne, {{"dc1", 3}})},
+      {"RF3 QUORUM", replicas_in("dc1", 3), rule(Consistency::kQuorum, {{"dc1", 3}})},
+      {"RF3 ONE not a replica", replicas_in("dc1", 3, false),
+       rule(Consistency::kOne, {{"dc1", 3}})},
+      {"2 DCs LOCAL_ONE", two_dcs(), rule(Consistency::kLocalOne, {{"dc1", 2}, {"dc2", 2}})},
+      {"2 DCs EACH_QUORUM", two_dcs(), rule(Consistency::kEachQuorum, {{"dc1", 2}, {"dc2", 2}})},
+  };
+  const VersionRecord stored = record_of("v");
+  for (const Case& test : cases) {
+    SECTION(test.name) {
+      // Reads: the coordinator asks this node alone and answers its record, nothing else.
+      ReadRequest read = read_request(test.replicas, test.rule);
+      Coordinator c;
+      CoordinatorOutbox out;
+      c.start_read(kOp, read, kStart, out);
+      bool one_local_step = out.reads.size() == 1 && test.replicas[out.reads[0].replica].is_self;
+      if (one_local_step) {
+        const size_t self = out.reads[0].replica;
+        out.clear();
+        c.on_read_reply(kOp, self, stored, kStart, out);
+        one_local_step = out.read_results.size() == 1 && out.read_results[0].status.is_ok() &&
+                         out.read_results[0].record == stored && out.writes.empty() &&
+                         out.reads.empty();
+      }
+      CHECK(self_answers_read(read) == one_local_step);
+
+      // Writes: the local apply answers, success or failure, and nothing goes anywhere else.
+      WriteRequest write = write_request(test.replicas, test.rule);
+      bool whole = true;
+      for (const bool applied : {true, false}) {
+        Coordinator w;
+        CoordinatorOutbox wout;
+        w.start_write(kOp, write, kStart, wout);
+        if (wout.local_applies.size() != 1 || !wout.forwards.empty()) {
+          whole = false;
+          break;
+        }
+        wout.clear();
+        w.on_local_write(kOp, applied ? Result<VersionRecord>(stored) : Status::io_error("disk"),
+                         kStart, wout);
+        whole = whole && wout.write_results.size() == 1 &&
+                wout.write_results[0].status.is_ok() == applied && wout.writes.empty() &&
+                wout.missed_writes.empty() && w.in_flight() == 0;
+      }
+      CHECK(self_is_whole_write(write) == whole);
+    }
+  }
+  // The shortcuts apply where they should: a single-replica table, and reads at ONE here.
+  CHECK(self_is_whole_write(
+      write_request(replicas_in("dc1", 1), rule(Consistency::kOne, {{"dc1", 1}}))));
+  CHECK(self_answers_read(
+      read_request(replicas_in("dc1", 3), rule(Consistency::kOne, {{"dc1", 3}}))));
+  CHECK_FALSE(self_is_whole_write(
+      write_request(replicas_in("dc1", 3), rule(Consistency::kOne, {{"dc1", 3}}))));
 }
