@@ -105,7 +105,9 @@ void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key
   const size_t entry_bytes = varint_length(internal_key_bytes) + internal_key_bytes +
                              varint_length(value_bytes) + value_bytes;
 
-  char* const entry = arena_.allocate(entry_bytes);
+  // The entry is laid out right after its skip-list node (see SkipList::reserve).
+  const Table::Reservation reservation = table_.reserve(entry_bytes);
+  char* const entry = reservation.bytes;
   char* p = encode_varint32(entry, internal_key_bytes);
   p = copy_bytes(p, user_key);
   encode_fixed64(p, pack_sequence_and_type(seq, type));
@@ -114,7 +116,7 @@ void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key
   p = copy_bytes(p, value);
   PAIRDB_ASSERT(p == entry + entry_bytes);
 
-  table_.insert(entry);
+  table_.insert_reserved(reservation);
   entry_count_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -50,6 +50,21 @@ class SkipList {
   // REQUIRES: no other insert() runs concurrently.
   void insert(const Key& key);
 
+  // A two-step insert for a list of byte-string keys (Key = const char*) that lays the key's
+  // bytes out right after its node's links, in one arena allocation. A search compares against
+  // each node it passes, and a short node's links and the start of its key then share a cache
+  // line: one miss per node instead of two when the key lives elsewhere (the memtable's search
+  // is dominated by these misses). reserve() draws the node's height and returns `bytes` of
+  // storage for the key, which the caller fills before insert_reserved() links the node.
+  // REQUIRES: the writer (as insert()); the filled key meets insert()'s requirement.
+  struct Reservation {
+    Node* node = nullptr;
+    int height = 0;
+    char* bytes = nullptr;
+  };
+  Reservation reserve(size_t bytes) requires std::is_same_v<Key, const char*>;
+  void insert_reserved(const Reservation& reservation);
+
   // True when a key comparing equal to `key` is in the list. Safe concurrently with insert().
   bool contains(const Key& key) const;
 
@@ -102,7 +117,10 @@ class SkipList {
     const Key key;
   };
 
-  Node* new_node(const Key& key, int height);
+  // `extra_bytes` more are allocated right after the links (see reserve()).
+  Node* new_node(const Key& key, int height, size_t extra_bytes = 0);
+  // Links `x` (of `height`) in at its place. REQUIRES: the writer; x's key is not in the list.
+  void link_in(Node* x, int height);
   int random_height();
   uint64_t next_random();
   int max_height() const { return max_height_.load(std::memory_order_relaxed); }
@@ -138,13 +156,13 @@ SkipList<Key, Compare>::SkipList(Compare compare, Arena* arena, uint64_t seed)
 }
 
 template <typename Key, class Compare>
-typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::new_node(const Key& key,
-                                                                        int height) {
+typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::new_node(const Key& key, int height,
+                                                                        size_t extra_bytes) {
   PAIRDB_ASSERT(height >= 1);
   PAIRDB_ASSERT(height <= kMaxHeight);
   static_assert(sizeof(Node) % alignof(std::atomic<Node*>) == 0);
   static_assert(alignof(Node) <= Arena::kAlignBytes);
-  const size_t bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height;
+  const size_t bytes = sizeof(Node) + sizeof(std::atomic<Node*>) * height + extra_bytes;
   char* memory = arena_->allocate_aligned(bytes);
   Node* node = new (memory) Node(key);
   for (int level = 0; level < height; ++level) {
@@ -234,11 +252,35 @@ typename SkipList<Key, Compare>::Node* SkipList<Key, Compare>::find_last() const
 
 template <typename Key, class Compare>
 void SkipList<Key, Compare>::insert(const Key& key) {
-  Node* prev[kMaxHeight];
-  Node* x = find_greater_or_equal(key, prev);
-  PAIRDB_ASSERT(x == nullptr || !equal(key, x->key));  // Duplicate keys are a caller bug.
-
   const int height = random_height();
+  link_in(new_node(key, height), height);
+}
+
+template <typename Key, class Compare>
+typename SkipList<Key, Compare>::Reservation SkipList<Key, Compare>::reserve(
+    size_t bytes) requires std::is_same_v<Key, const char*> {
+  Reservation reservation;
+  reservation.height = random_height();
+  // The key's storage starts where the links end; the node is built pointing at it.
+  const size_t links = sizeof(Node) + sizeof(std::atomic<Node*>) * reservation.height;
+  reservation.node = new_node(nullptr, reservation.height, bytes);
+  reservation.bytes = reinterpret_cast<char*>(reservation.node) + links;
+  reservation.node = new (reservation.node) Node(reservation.bytes);
+  return reservation;
+}
+
+template <typename Key, class Compare>
+void SkipList<Key, Compare>::insert_reserved(const Reservation& reservation) {
+  PAIRDB_ASSERT(reservation.node != nullptr && reservation.node->key == reservation.bytes);
+  link_in(reservation.node, reservation.height);
+}
+
+template <typename Key, class Compare>
+void SkipList<Key, Compare>::link_in(Node* x, int height) {
+  Node* prev[kMaxHeight];
+  Node* const at = find_greater_or_equal(x->key, prev);
+  PAIRDB_ASSERT(at == nullptr || !equal(x->key, at->key));  // Duplicate keys are a caller bug.
+
   const int old_height = max_height();
   if (height > old_height) {
     for (int level = old_height; level < height; ++level) prev[level] = head_;
@@ -247,7 +289,6 @@ void SkipList<Key, Compare>::insert(const Key& key) {
     max_height_.store(height, std::memory_order_relaxed);
   }
 
-  x = new_node(key, height);
   for (int level = 0; level < height; ++level) {
     // x is not yet visible, so its own links need no ordering; the release store into prev
     // publishes x together with the links set so far.

@@ -9,6 +9,7 @@
 #include <random>
 #include <ranges>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "concurrent_readers.h"
@@ -312,4 +313,33 @@ TEST_CASE("skiplist readers see sorted, intact keys while one writer inserts", "
     REQUIRE(std::memcmp(iter.key(), expected->data(), kConcurrentKeyBytes) == 0);
   }
   REQUIRE(expected == unique_keys.end());
+}
+
+TEST_CASE("skiplist keys reserved in their nodes sort, seek and live as inserted ones do",
+          "[skiplist]") {
+  struct CStringCompare {
+    int operator()(const char* a, const char* b) const { return std::strcmp(a, b); }
+  };
+  Arena arena;
+  SkipList<const char*, CStringCompare> list(CStringCompare{}, &arena);
+  std::mt19937_64 rng(kSeed);
+  std::set<std::string> model;
+  for (int i = 0; i < kKeyCount; ++i) {
+    const std::string key = "k" + std::to_string(rng() % kKeyRange);
+    if (!model.insert(key).second) continue;
+    const auto reservation = list.reserve(key.size() + 1);
+    // The key's storage follows the node, in the same allocation.
+    CHECK(reservation.bytes > reinterpret_cast<char*>(reservation.node));
+    std::memcpy(reservation.bytes, key.c_str(), key.size() + 1);
+    list.insert_reserved(reservation);
+  }
+  std::vector<std::string> listed;
+  SkipList<const char*, CStringCompare>::Iterator it(&list);
+  for (it.seek_to_first(); it.valid(); it.next()) listed.emplace_back(it.key());
+  CHECK(listed == std::vector<std::string>(model.begin(), model.end()));
+  for (const std::string& key : model) CHECK(list.contains(key.c_str()));
+  CHECK_FALSE(list.contains("absent"));
+  it.seek("k5");
+  REQUIRE(it.valid());
+  CHECK(std::string(it.key()) == *model.lower_bound("k5"));
 }
