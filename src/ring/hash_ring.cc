@@ -188,11 +188,16 @@ void HashRing::pick_per_dc(size_t start, const ReplicationSpec& spec, Picked* pi
 void HashRing::pick_fallbacks(size_t start, const ReplicationSpec& spec, size_t fallbacks,
                               Picked* picked) const {
   std::bitset<kDatacentersMax> dc_allowed;
+  size_t eligible = spec.simple_rf != 0 ? nodes_.size() : 0;
   for (const DcReplication& d : spec.per_dc) {
     auto it = std::find(dc_names_.begin(), dc_names_.end(), d.dc);
-    if (it != dc_names_.end() && d.rf > 0) dc_allowed[it - dc_names_.begin()] = true;
+    if (it == dc_names_.end() || d.rf == 0 || dc_allowed[it - dc_names_.begin()]) continue;
+    dc_allowed[it - dc_names_.begin()] = true;
+    if (spec.simple_rf == 0) eligible += nodes_per_dc_[it - dc_names_.begin()];
   }
-  const size_t limit = picked->size + fallbacks;
+  // Stop once every eligible node is picked: on a small ring the walk would otherwise visit
+  // every token looking for nodes that do not exist (a one-node cluster, on every write).
+  const size_t limit = std::min(picked->size + fallbacks, std::max(eligible, picked->size));
   for (size_t step = 0; step < tokens_.size() && picked->size < limit; ++step) {
     const NodeIndex n = owners_[(start + step) % tokens_.size()];
     if (spec.simple_rf == 0 && !dc_allowed[node_dc_[n]]) continue;
