@@ -158,8 +158,14 @@ ThreadCounts resolve_thread_counts(const NodeConfig& config, unsigned cores) {
   ThreadCounts counts;
   counts.io_threads =
       static_cast<uint32_t>(config.network.io_threads == 0 ? n : config.network.io_threads);
+  // With wal_sync = always every write holds its worker through an fsync, and group commit
+  // can only batch the writes of workers waiting together: two per core would cap a group at
+  // a handful of writes. Blocked workers cost no CPU, so durable nodes get at least
+  // kDurableWorkersMin (Cassandra's concurrent_writes default); CPU-bound work is the same.
+  uint64_t workers = 2 * n;
+  if (config.storage.wal_sync == WalSync::kPerWrite) workers = std::max(workers, kDurableWorkersMin);
   counts.storage_workers = static_cast<uint32_t>(
-      config.storage.worker_threads == 0 ? 2 * n : config.storage.worker_threads);
+      config.storage.worker_threads == 0 ? workers : config.storage.worker_threads);
   PAIRDB_ASSERT(counts.io_threads >= 1);
   PAIRDB_ASSERT(counts.storage_workers >= 1);
   return counts;

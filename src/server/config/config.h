@@ -235,7 +235,9 @@ DataDirEnvironment current_data_dir_environment();
 // Fails when neither an absolute XDG_DATA_HOME nor HOME is available to a non-root user.
 Result<std::string> default_data_dir(const DataDirEnvironment& env);
 
-// io_threads / worker_threads with their 0 defaults resolved for `cores` (at least 1).
+// io_threads / worker_threads with their 0 defaults resolved for `cores` (at least 1): one io
+// thread per core; two workers per core, and at least kDurableWorkersMin with wal_sync = always.
+inline constexpr uint64_t kDurableWorkersMin = 32;
 struct ThreadCounts {
   uint32_t io_threads = 1;
   uint32_t storage_workers = 2;

@@ -438,9 +438,14 @@ TEST_CASE("config: key names are unique and every table is a NodeConfig section"
 
 TEST_CASE("config: 0 threads resolve per core", "[config]") {
   NodeConfig c;
+  c.storage.wal_sync = WalSync::kNone;
   ThreadCounts t = resolve_thread_counts(c, 8);
   REQUIRE(t.io_threads == 8);
   REQUIRE(t.storage_workers == 16);
+  // Durable writes hold a worker through each fsync: enough workers for group commit to batch.
+  c.storage.wal_sync = WalSync::kPerWrite;
+  REQUIRE(resolve_thread_counts(c, 8).storage_workers == kDurableWorkersMin);
+  REQUIRE(resolve_thread_counts(c, 32).storage_workers == 64);
   REQUIRE(resolve_thread_counts(c, 0).io_threads == 1);  // Unknown core count.
   c.network.io_threads = 3;
   c.storage.worker_threads = 5;
