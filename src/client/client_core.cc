@@ -53,7 +53,8 @@ ClientCore::ClientCore(asio::any_io_executor executor, ClientOptions options)
       strand_(asio::make_strand(executor_)),
       key_rng_(seed_of(options_)),
       rng_(key_rng_.next_u64()),
-      refresh_timer_(strand_) {}
+      refresh_timer_(strand_),
+      deadline_timer_(strand_) {}
 
 ClientCore::~ClientCore() = default;
 
@@ -94,6 +95,44 @@ void ClientCore::run(CallSpec spec) {
 
 void ClientCore::forget(uint64_t runner_id) { runners_.erase(runner_id); }
 
+void ClientCore::watch_deadline(std::chrono::steady_clock::time_point at, uint64_t runner_id) {
+  if (deadlines_.size() > 2 * runners_.size() + 1024) {
+    // Mostly finished runners' entries: keep the live ones only, so the queue stays in
+    // proportion to the calls in flight.
+    std::vector<Deadline> live;
+    live.reserve(runners_.size());
+    for (; !deadlines_.empty(); deadlines_.pop()) {
+      if (runners_.count(deadlines_.top().second) != 0) live.push_back(deadlines_.top());
+    }
+    deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
+  }
+  deadlines_.emplace(at, runner_id);
+  if (!deadline_timer_at_ || at < *deadline_timer_at_) arm_deadline_timer();
+}
+
+void ClientCore::arm_deadline_timer() {
+  if (deadlines_.empty() || shut_down_) return;
+  deadline_timer_at_ = deadlines_.top().first;
+  deadline_timer_.expires_at(*deadline_timer_at_);
+  deadline_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->on_deadline_timer();
+  });
+}
+
+void ClientCore::on_deadline_timer() {
+  deadline_timer_at_.reset();
+  const auto now = std::chrono::steady_clock::now();
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const uint64_t id = deadlines_.top().second;
+    deadlines_.pop();
+    auto it = runners_.find(id);
+    if (it == runners_.end()) continue;
+    if (auto runner = it->second.lock()) runner->on_deadline();
+  }
+  arm_deadline_timer();
+}
+
 void ClientCore::shutdown_async() {
   asio::post(strand_, [self = shared_from_this()] { self->shutdown(); });
 }
@@ -102,6 +141,7 @@ void ClientCore::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   refresh_timer_.cancel();
+  deadline_timer_.cancel();
   const Error reason{Errc::kCancelled, "the client was closed"};
   auto runners = std::move(runners_);
   runners_.clear();
@@ -111,22 +151,36 @@ void ClientCore::shutdown() {
   for (auto& [address, pool] : pools_) pool->close_all(reason);
 }
 
-std::vector<std::string> ClientCore::candidates(const CallSpec& spec) {
-  if (!spec.node_address.empty()) return {spec.node_address};
-  if (router_.empty()) return options_.contact_points;
+void ClientCore::fill_candidates(const CallSpec& spec) {
+  candidates_.clear();
+  if (!spec.node_address.empty()) {
+    candidates_.push_back(&pool_for(spec.node_address));
+    return;
+  }
+  if (router_.empty()) {
+    for (const std::string& point : options_.contact_points)
+      candidates_.push_back(&pool_for(point));
+    return;
+  }
   if (spec.opcode == net::Opcode::kTopology) {
-    std::vector<std::string> nodes = router_.addresses();
+    candidates_ = router_pools_;
     for (const std::string& point : options_.contact_points) {
-      if (std::find(nodes.begin(), nodes.end(), point) == nodes.end()) nodes.push_back(point);
+      const auto& known = router_.addresses();
+      if (std::find(known.begin(), known.end(), point) == known.end()) {
+        candidates_.push_back(&pool_for(point));
+      }
     }
-    return nodes;
+    return;
   }
   if (spec.token && options_.token_aware) {
-    return router_.nodes_for(*spec.token, router_.addresses().size());
+    router_.order_for(*spec.token, &order_, &taken_);
+    for (uint32_t index : order_) candidates_.push_back(router_pools_[index]);
+    return;
   }
-  std::vector<std::string> nodes = router_.addresses();
-  std::rotate(nodes.begin(), nodes.begin() + (round_robin_++ % nodes.size()), nodes.end());
-  return nodes;
+  const size_t start = round_robin_++ % router_pools_.size();
+  for (size_t i = 0; i < router_pools_.size(); ++i) {
+    candidates_.push_back(router_pools_[(start + i) % router_pools_.size()]);
+  }
 }
 
 NodePool& ClientCore::pool_for(const std::string& address) {
@@ -151,21 +205,22 @@ NodePool& ClientCore::pool_for(const std::string& address) {
 
 std::shared_ptr<Connection> ClientCore::connection_for(const CallSpec& spec, uint32_t attempt) {
   if (shut_down_) return nullptr;
-  const std::vector<std::string> nodes = candidates(spec);
+  fill_candidates(spec);
+  const std::vector<NodePool*>& nodes = candidates_;
   if (nodes.empty()) return nullptr;
   const size_t first = attempt % nodes.size();
   // The preferred node (a key's primary replica, for a token-aware call) gets a connection
   // opened if it has none, so the requests after this one go to it; this one does not wait for
   // the connect when another candidate is ready.
-  pool_for(nodes[first]).warm();
+  nodes[first]->warm();
   // Prefer the first candidate (in this attempt's rotation) that is already connected...
   for (size_t i = 0; i < nodes.size(); ++i) {
-    NodePool& pool = pool_for(nodes[(first + i) % nodes.size()]);
+    NodePool& pool = *nodes[(first + i) % nodes.size()];
     if (pool.has_ready()) return pool.pick();
   }
   // ...else the first one not in reconnect backoff, which then connects.
   for (size_t i = 0; i < nodes.size(); ++i) {
-    NodePool& pool = pool_for(nodes[(first + i) % nodes.size()]);
+    NodePool& pool = *nodes[(first + i) % nodes.size()];
     if (auto connection = pool.pick()) return connection;
   }
   return nullptr;
@@ -206,7 +261,12 @@ void ClientCore::on_topology(Expected<net::Frame> response) {
   Expected<Topology> topology = decode_topology(*response);
   if (!topology || topology->partitioner != "xxh3-64") return;  // Keep the last good router.
   TokenRouter router = TokenRouter::build(*topology);
-  if (!router.empty()) router_ = std::move(router);
+  if (router.empty()) return;
+  router_ = std::move(router);
+  router_pools_.clear();
+  for (const std::string& address : router_.addresses()) {
+    router_pools_.push_back(&pool_for(address));
+  }
 }
 
 void ClientCore::arm_periodic_refresh() {

@@ -13,11 +13,7 @@
 namespace pairdb::client {
 
 RequestRunner::RequestRunner(std::shared_ptr<ClientCore> core, CallSpec spec, uint64_t id)
-    : core_(std::move(core)),
-      spec_(std::move(spec)),
-      id_(id),
-      deadline_timer_(core_->strand()),
-      backoff_timer_(core_->strand()) {
+    : core_(std::move(core)), spec_(std::move(spec)), id_(id) {
   PAIRDB_ASSERT(spec_.timeout_ms > 0);
   PAIRDB_ASSERT(spec_.encode != nullptr);
   PAIRDB_ASSERT(spec_.complete != nullptr);
@@ -25,10 +21,7 @@ RequestRunner::RequestRunner(std::shared_ptr<ClientCore> core, CallSpec spec, ui
 
 void RequestRunner::start() {
   deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec_.timeout_ms);
-  deadline_timer_.expires_at(deadline_);
-  deadline_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->on_deadline();
-  });
+  core_->watch_deadline(deadline_, id_);
   attempt();
 }
 
@@ -43,8 +36,9 @@ void RequestRunner::attempt() {
   std::shared_ptr<Connection> connection = core_->connection_for(spec_, attempts_);
   const uint32_t number = ++attempts_;
   if (!connection) {
-    retry_or_fail(Error{Errc::kConnection, "no node is reachable (every candidate is in "
-                                           "reconnect backoff)"},
+    retry_or_fail(Error{Errc::kConnection,
+                        "no node is reachable (every candidate is in "
+                        "reconnect backoff)"},
                   false);
     return;
   }
@@ -59,8 +53,7 @@ void RequestRunner::attempt() {
       });
 }
 
-void RequestRunner::on_response(uint32_t attempt_number, Expected<net::Frame> response,
-                                bool sent) {
+void RequestRunner::on_response(uint32_t attempt_number, Expected<net::Frame> response, bool sent) {
   if (done_ || attempt_number != attempts_) return;  // A superseded attempt.
   connection_.reset();
   ticket_ = 0;
@@ -95,8 +88,9 @@ void RequestRunner::retry_or_fail(Error error, bool sent) {
     finish(std::move(error));  // The retry could not finish in time; report the real cause.
     return;
   }
-  backoff_timer_.expires_after(std::chrono::milliseconds(delay_ms));
-  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+  if (!backoff_timer_) backoff_timer_.emplace(core_->strand());
+  backoff_timer_->expires_after(std::chrono::milliseconds(delay_ms));
+  backoff_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->attempt();
   });
 }
@@ -116,8 +110,7 @@ void RequestRunner::cancel(const Error& reason) {
 void RequestRunner::finish(Expected<net::Frame> outcome) {
   PAIRDB_ASSERT(!done_);
   done_ = true;
-  deadline_timer_.cancel();
-  backoff_timer_.cancel();
+  if (backoff_timer_) backoff_timer_->cancel();
   if (auto connection = connection_.lock()) connection->abandon(ticket_);
   connection_.reset();
   core_->forget(id_);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
@@ -32,20 +33,20 @@ class RequestRunner : public std::enable_shared_from_this<RequestRunner> {
   // Completes the call with `reason` now (client shutdown).
   void cancel(const Error& reason);
   uint64_t id() const { return id_; }
+  // The call's deadline passed (ClientCore's shared deadline timer).
+  void on_deadline();
 
  private:
   void attempt();
   void on_response(uint32_t attempt_number, Expected<net::Frame> response, bool sent);
   void retry_or_fail(Error error, bool sent);
-  void on_deadline();
   void finish(Expected<net::Frame> outcome);
   uint32_t remaining_ms() const;
 
   std::shared_ptr<ClientCore> core_;
   CallSpec spec_;
   const uint64_t id_;
-  boost::asio::steady_timer deadline_timer_;
-  boost::asio::steady_timer backoff_timer_;
+  std::optional<boost::asio::steady_timer> backoff_timer_;  // Made for the first retry.
   std::chrono::steady_clock::time_point deadline_;
   uint32_t attempts_ = 0;
   std::weak_ptr<Connection> connection_;  // Carries the current attempt, if any.

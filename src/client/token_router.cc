@@ -29,31 +29,36 @@ TokenRouter TokenRouter::build(const Topology& topology) {
 uint64_t TokenRouter::token_of(std::string_view partition_key) { return hash64(partition_key); }
 
 std::vector<std::string> TokenRouter::nodes_for(uint64_t token, size_t max_nodes) const {
-  const size_t wanted = std::min(max_nodes, addresses_.size());
   std::vector<uint32_t> order;
-  order.reserve(addresses_.size());
-  std::vector<bool> taken(addresses_.size(), false);
+  std::vector<uint8_t> taken;
+  order_for(token, &order, &taken);
+  const size_t wanted = std::min(max_nodes, addresses_.size());
+  std::vector<std::string> result;
+  result.reserve(wanted);
+  for (size_t i = 0; i < wanted; ++i) result.push_back(addresses_[order[i]]);
+  return result;
+}
+
+void TokenRouter::order_for(uint64_t token, std::vector<uint32_t>* order,
+                            std::vector<uint8_t>* taken) const {
+  order->clear();
+  taken->assign(addresses_.size(), 0);
   auto take = [&](uint32_t index) {
-    if (taken[index]) return;
-    taken[index] = true;
-    order.push_back(index);
+    if ((*taken)[index] != 0) return;
+    (*taken)[index] = 1;
+    order->push_back(index);
   };
   if (!vnodes_.empty()) {
-    auto first = std::lower_bound(vnodes_.begin(), vnodes_.end(),
-                                  std::pair<uint64_t, uint32_t>(token, 0));
+    auto first =
+        std::lower_bound(vnodes_.begin(), vnodes_.end(), std::pair<uint64_t, uint32_t>(token, 0));
     size_t position = static_cast<size_t>(first - vnodes_.begin()) % vnodes_.size();
-    for (size_t step = 0; step < vnodes_.size() && order.size() < addresses_.size(); ++step) {
+    for (size_t step = 0; step < vnodes_.size() && order->size() < addresses_.size(); ++step) {
       take(vnodes_[(position + step) % vnodes_.size()].second);
     }
   }
   for (uint32_t index = 0; index < addresses_.size(); ++index) take(index);
-  std::stable_partition(order.begin(), order.end(), [&](uint32_t i) { return !dead_[i]; });
-
-  std::vector<std::string> result;
-  result.reserve(wanted);
-  for (size_t i = 0; i < wanted; ++i) result.push_back(addresses_[order[i]]);
-  PAIRDB_ASSERT(result.size() == wanted);
-  return result;
+  std::stable_partition(order->begin(), order->end(), [&](uint32_t i) { return !dead_[i]; });
+  PAIRDB_ASSERT(order->size() == addresses_.size());
 }
 
 }  // namespace pairdb::client

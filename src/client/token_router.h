@@ -32,6 +32,9 @@ class TokenRouter {
   // the primary owner, then the owners of the following ring positions clockwise, then nodes
   // that own no token. Nodes the topology reports "dead" go after the others.
   std::vector<std::string> nodes_for(uint64_t token, size_t max_nodes) const;
+  // The same order for every node, as indexes into addresses(), into `order`; `taken` is
+  // scratch. Both are the caller's, reused from call to call (the SDK's per-request path).
+  void order_for(uint64_t token, std::vector<uint32_t>* order, std::vector<uint8_t>* taken) const;
 
   // Every routable node, in topology order.
   const std::vector<std::string>& addresses() const { return addresses_; }

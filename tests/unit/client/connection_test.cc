@@ -305,3 +305,37 @@ TEST_CASE("a read whose connection breaks is retried until the retry budget is s
   CHECK(got.is(Errc::kConnection));
   CHECK(gets.load() == 3);
 }
+
+TEST_CASE("calls time out by their own deadlines, a later call's earlier deadline first",
+          "[client][connection]") {
+  // The node never answers: each call ends at its own deadline. The calls share one deadline
+  // timer, which a call with an earlier deadline than any before it must re-arm.
+  std::atomic<int> received{0};
+  FakeNode node([&](const net::Frame&, std::vector<std::string>&) {
+    ++received;
+    return true;
+  });
+  Client client(options_for(node));
+  std::atomic<bool> long_done{false};
+  auto long_call = std::async(std::launch::async, [&] {
+    auto result = client.get({.table = "t", .partition_key = "long", .timeout_ms = 5000});
+    long_done = true;
+    return result;
+  });
+  // The long call's deadline is registered before its request reaches the node.
+  const auto wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (received.load() == 0 && std::chrono::steady_clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(received.load() == 1);
+  const auto short_started = std::chrono::steady_clock::now();
+  auto short_call = client.get({.table = "t", .partition_key = "short", .timeout_ms = 100});
+  const auto short_took = std::chrono::steady_clock::now() - short_started;
+  CHECK(short_call.is(Errc::kTimeout));
+  // It ended at its own deadline, long before the long call's (a timer still armed for the
+  // long call's deadline would have held it for 5 s).
+  CHECK(short_took < std::chrono::milliseconds(2500));
+  CHECK_FALSE(long_done.load());
+  auto long_result = long_call.get();
+  CHECK(long_result.is(Errc::kTimeout));
+}
