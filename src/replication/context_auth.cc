@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <fmt/format.h>
 
@@ -52,7 +51,63 @@ Result<std::string> parse_hex_key(std::string_view line, size_t line_number) {
   return key;
 }
 
+struct DigestContextFree {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+using DigestContext = std::unique_ptr<EVP_MD_CTX, DigestContextFree>;
+
+DigestContext new_digest_context() {
+  DigestContext context(EVP_MD_CTX_new());
+  PAIRDB_ASSERT(context != nullptr);
+  return context;
+}
+
+// OpenSSL's digest calls fail only for invalid arguments or allocation failure.
+void openssl_ok(int result) { PAIRDB_ASSERT(result == 1); }
+
+void digest_update(EVP_MD_CTX* context, std::string_view bytes) {
+  openssl_ok(EVP_DigestUpdate(context, bytes.data(), bytes.size()));
+}
+
+// The per-thread context a tag is computed in (copied from a key's precomputed state).
+EVP_MD_CTX* scratch_context() {
+  thread_local DigestContext scratch = new_digest_context();
+  return scratch.get();
+}
+
+constexpr size_t kSha256BlockBytes = 64;
+
 }  // namespace
+
+// HMAC-SHA256 (RFC 2104) split at the key: `inner` has absorbed the key block XOR ipad, `outer`
+// the key block XOR opad; HMAC(m) = H(outer | H(inner | m)).
+struct ContextAuthenticator::KeyedHash {
+  DigestContext inner = new_digest_context();
+  DigestContext outer = new_digest_context();
+
+  explicit KeyedHash(std::string_view key) {
+    std::string block(key);
+    if (block.size() > kSha256BlockBytes) {  // A long key is replaced by its digest.
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int digest_bytes = 0;
+      openssl_ok(EVP_Digest(key.data(), key.size(), digest, &digest_bytes, EVP_sha256(), nullptr));
+      block.assign(reinterpret_cast<const char*>(digest), digest_bytes);
+    }
+    block.resize(kSha256BlockBytes, '\0');
+    std::string inner_pad(block), outer_pad(block);
+    for (size_t i = 0; i < kSha256BlockBytes; ++i) {
+      inner_pad[i] = static_cast<char>(inner_pad[i] ^ 0x36);
+      outer_pad[i] = static_cast<char>(outer_pad[i] ^ 0x5c);
+    }
+    openssl_ok(EVP_DigestInit_ex(inner.get(), EVP_sha256(), nullptr));
+    openssl_ok(EVP_DigestInit_ex(outer.get(), EVP_sha256(), nullptr));
+    digest_update(inner.get(), inner_pad);
+    digest_update(outer.get(), outer_pad);
+    OPENSSL_cleanse(block.data(), block.size());
+    OPENSSL_cleanse(inner_pad.data(), inner_pad.size());
+    OPENSSL_cleanse(outer_pad.data(), outer_pad.size());
+  }
+};
 
 ContextAuthenticator::ContextAuthenticator(std::vector<std::string> keys) : keys_(std::move(keys)) {
   PAIRDB_ASSERT(!keys_.empty());
@@ -60,22 +115,29 @@ ContextAuthenticator::ContextAuthenticator(std::vector<std::string> keys) : keys
   for (const std::string& key : keys_) {
     PAIRDB_ASSERT(key.size() >= kContextKeyBytesMin);
     PAIRDB_ASSERT(key.size() <= kContextKeyBytesMax);
+    keyed_.push_back(std::make_shared<const KeyedHash>(key));
   }
 }
 
-std::string ContextAuthenticator::tag(std::string_view key, std::string_view item_binding,
+std::string ContextAuthenticator::tag(const KeyedHash& key, std::string_view item_binding,
                                       std::string_view body) const {
-  std::string message;
-  message.reserve(kTagDomain.size() + 5 + item_binding.size() + body.size());
-  message.append(kTagDomain);
-  put_length_prefixed(&message, item_binding);
-  message.append(body);
+  EVP_MD_CTX* context = scratch_context();
+  unsigned char inner_digest[EVP_MAX_MD_SIZE];
+  unsigned int inner_bytes = 0;
+  openssl_ok(EVP_MD_CTX_copy_ex(context, key.inner.get()));
+  digest_update(context, kTagDomain);
+  // The binding, length-prefixed as put_length_prefixed writes it.
+  char length[10];
+  const char* length_end = encode_varint64(length, item_binding.size());
+  digest_update(context, std::string_view(length, static_cast<size_t>(length_end - length)));
+  digest_update(context, item_binding);
+  digest_update(context, body);
+  openssl_ok(EVP_DigestFinal_ex(context, inner_digest, &inner_bytes));
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_bytes = 0;
-  const unsigned char* result = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                                     reinterpret_cast<const unsigned char*>(message.data()),
-                                     message.size(), digest, &digest_bytes);
-  PAIRDB_ASSERT(result != nullptr);
+  openssl_ok(EVP_MD_CTX_copy_ex(context, key.outer.get()));
+  openssl_ok(EVP_DigestUpdate(context, inner_digest, inner_bytes));
+  openssl_ok(EVP_DigestFinal_ex(context, digest, &digest_bytes));
   PAIRDB_ASSERT(digest_bytes >= kContextTagBytes);
   return std::string(reinterpret_cast<const char*>(digest), kContextTagBytes);
 }
@@ -85,7 +147,7 @@ std::string ContextAuthenticator::seal(const VersionVector& context,
   std::string token;
   token.push_back(static_cast<char>(kContextFormatVersion));
   put_context_vector(&token, context);
-  token.append(tag(keys_.front(), item_binding, token));
+  token.append(tag(*keyed_.front(), item_binding, token));
   return token;
 }
 
@@ -105,8 +167,8 @@ Result<VersionVector> ContextAuthenticator::open(std::string_view token,
   const std::string_view body = token.substr(0, token.size() - kContextTagBytes);
   const std::string_view presented = token.substr(body.size());
   bool verified = false;
-  for (const std::string& key : keys_) {
-    const std::string expected = tag(key, item_binding, body);
+  for (const auto& key : keyed_) {
+    const std::string expected = tag(*key, item_binding, body);
     verified |= CRYPTO_memcmp(expected.data(), presented.data(), kContextTagBytes) == 0;
   }
   if (!verified) {

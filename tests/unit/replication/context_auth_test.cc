@@ -2,6 +2,9 @@
 // alters does not, and a context only opens for the item it was read from.
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <pairdb/replication/context_auth.h>
 
 #include "common/coding.h"
@@ -112,4 +115,30 @@ TEST_CASE("key files are parsed strictly", "[context]") {
   std::string nine;
   for (int i = 0; i < 9; ++i) nine += hex_a + "\n";
   CHECK_FALSE(parse_context_keys(nine).is_ok());
+}
+
+TEST_CASE("a context's tag is HMAC-SHA256 over the domain, the item binding and the body",
+          "[context]") {
+  // The tag is computed from precomputed key states; OpenSSL's one-shot HMAC is the reference,
+  // for keys shorter than, equal to and longer than SHA-256's 64-byte block.
+  for (const size_t key_bytes : {size_t{16}, size_t{63}, size_t{64}, size_t{65}, size_t{1024}}) {
+    std::string key;
+    for (size_t i = 0; i < key_bytes; ++i) key.push_back(static_cast<char>(i * 7 + key_bytes));
+    const ContextAuthenticator auth({key});
+    for (const std::string& binding : {std::string("item-1"), std::string(300, 'x')}) {
+      INFO(key_bytes << "-byte key, " << binding.size() << "-byte binding");
+      const std::string token = auth.seal(full_vector(), binding);
+      REQUIRE(token.size() > 16);
+      const std::string body = token.substr(0, token.size() - 16);
+      std::string message = "pairdb-context-v2";
+      put_length_prefixed(&message, binding);
+      message += body;
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int digest_bytes = 0;
+      REQUIRE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                   reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
+                   &digest_bytes) != nullptr);
+      CHECK(token.substr(body.size()) == std::string(reinterpret_cast<const char*>(digest), 16));
+    }
+  }
 }
