@@ -434,6 +434,16 @@ void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request
     });
     return;
   }
+  // A replica's point read or merge runs right here when the engine says it cannot wait (as a
+  // client's does); anything else, or anything that could, on the workers.
+  const RunInline& run_inline = storage->run_inline();
+  const bool point_read = std::holds_alternative<net::internode::ReplicaRead>(request);
+  const bool point_write = std::holds_alternative<net::internode::ReplicaWrite>(request);
+  if (run_inline && ((point_read && run_inline(StorageWork::kRead)) ||
+                     (point_write && run_inline(StorageWork::kWrite)))) {
+    answer(replica_service->handle(request));
+    return;
+  }
   asio::post(*workers, [this, request = std::move(request), answer = std::move(answer)] {
     answer(replica_service->handle(request));
   });

@@ -362,8 +362,17 @@ void ReplicationDriver::drain() {
   publish_stats();
 }
 
+void ReplicationDriver::run_local(StorageWork kind, std::function<void()> work) {
+  // Every local step posts its outcome back to io_, so running it right here re-enters nothing.
+  if (may_run_inline(kind)) {
+    work();
+  } else {
+    options_.run_blocking(std::move(work));
+  }
+}
+
 void ReplicationDriver::apply_locally(OpId id, const std::shared_ptr<Op>& op) {
-  options_.run_blocking([this, id, op] {
+  run_local(StorageWork::kWrite, [this, id, op] {
     auto applied = apply_here(*op->write);
     asio::post(io_, [this, id, op, applied = std::move(applied)]() mutable {
       Result<VersionRecord> stored = VersionRecord{};
@@ -396,7 +405,7 @@ void ReplicationDriver::send_write(const replication::ReplicaWrite& message,
     drain();
   };
   if (message.to == options_.self) {  // Read repair of this node's own copy.
-    options_.run_blocking([this, op, record = message.record, deliver] {
+    run_local(StorageWork::kWrite, [this, op, record = message.record, deliver] {
       auto merged = store_->merge(op->address(), record, op->table->spec.conflict_mode);
       Status status = merged.is_ok() ? Status::ok() : merged.status();
       asio::post(io_, [deliver, status] { deliver(status); });
@@ -419,7 +428,7 @@ void ReplicationDriver::send_read(const replication::ReplicaRead& message,
     drain();
   };
   if (message.to == options_.self) {
-    options_.run_blocking([this, op, deliver] {
+    run_local(StorageWork::kRead, [this, op, deliver] {
       auto record = store_->read(op->address());
       asio::post(io_,
                  [deliver, record = std::move(record)]() mutable { deliver(std::move(record)); });
