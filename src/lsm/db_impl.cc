@@ -66,7 +66,7 @@ DBImpl::DBImpl(const Options& options, std::string path)
   picker_ = std::make_unique<CompactionPicker>(options_, &internal_comparator_);
   versions_ =
       std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_, table_cache_.get());
-  mem_ = std::make_shared<Memtable>(internal_comparator_);
+  mem_ = std::make_shared<Memtable>(internal_comparator_, options_.write_buffer_bytes);
 }
 
 DBImpl::~DBImpl() {
@@ -151,7 +151,7 @@ Status DBImpl::recover_wals(VersionEdit* edit, std::unique_lock<std::mutex>& loc
     uint64_t number = versions_->new_file_number();
     PAIRDB_ASSIGN_OR_RETURN(FileMetaData meta, build_table(*mem_, number));
     if (meta.file_size > 0) edit->add_file(0, std::move(meta));
-    mem_ = std::make_shared<Memtable>(internal_comparator_);
+    mem_ = std::make_shared<Memtable>(internal_comparator_, options_.write_buffer_bytes);
   }
   versions_->set_last_sequence(max_sequence);
   return Status::ok();
@@ -179,7 +179,7 @@ Status DBImpl::replay_wal(uint64_t number, VersionEdit* edit, SequenceNumber* ma
     if (mem_->approximate_memory_usage() >= options_.write_buffer_bytes) {
       PAIRDB_ASSIGN_OR_RETURN(FileMetaData meta, build_table(*mem_, versions_->new_file_number()));
       if (meta.file_size > 0) edit->add_file(0, std::move(meta));
-      mem_ = std::make_shared<Memtable>(internal_comparator_);
+      mem_ = std::make_shared<Memtable>(internal_comparator_, options_.write_buffer_bytes);
     }
   }
   const LogReaderStats& stats = reader.stats();

@@ -1,7 +1,10 @@
 #include "lsm/memtable.h"
 
 #include <cstring>
+#include <new>
 #include <utility>
+
+#include "common/hash.h"
 
 namespace pairdb::lsm {
 namespace {
@@ -92,8 +95,84 @@ int Memtable::EntryComparator::operator()(const char* a, const char* b) const {
   return comparator.compare(entry_internal_key(a), entry_internal_key(b));
 }
 
-Memtable::Memtable(const InternalKeyComparator& comparator)
-    : comparator_(comparator), table_(EntryComparator{comparator}, &arena_) {}
+// The point index: a fixed array of buckets, each a chain of nodes, one node per user key, with
+// the key's newest entry. Nodes come from the memtable's arena and are never unlinked.
+// Threads: add() by the memtable's one writer; find() by any number of readers, lock-free. A
+// node is fully built before a release store links it; an entry pointer is published with a
+// release store after the entry is in the skiplist; readers load both with acquire.
+class Memtable::PointIndex {
+ public:
+  PointIndex(Arena* arena, size_t expected_bytes) : arena_(arena) {
+    // About one bucket per 128 bytes of write buffer: entries are larger than that, so chains
+    // stay short when the memtable is full.
+    size_t buckets = 256;
+    while (buckets < expected_bytes / 128) buckets *= 2;
+    buckets_ = std::make_unique<std::atomic<Node*>[]>(buckets);
+    mask_ = buckets - 1;
+  }
+
+  size_t memory_usage() const { return (mask_ + 1) * sizeof(std::atomic<Node*>); }
+
+  // REQUIRES: the writer; `entry` (of sequence `sequence`) is already in the skiplist.
+  void add(std::string_view user_key, uint64_t hash, SequenceNumber sequence, const char* entry) {
+    std::atomic<Node*>& bucket = buckets_[hash & mask_];
+    for (Node* n = bucket.load(std::memory_order_relaxed); n != nullptr;
+         n = n->next.load(std::memory_order_relaxed)) {
+      const char* newest = n->entry.load(std::memory_order_relaxed);
+      if (n->hash == hash && user_key_of(newest) == user_key) {
+        // Versions normally arrive in sequence order; one that does not stays skiplist-only.
+        if (sequence > sequence_of(newest)) n->entry.store(entry, std::memory_order_release);
+        return;
+      }
+    }
+    char* memory = arena_->allocate_aligned(sizeof(Node));
+    Node* node = new (memory) Node{hash, bucket.load(std::memory_order_relaxed), entry};
+    bucket.store(node, std::memory_order_release);
+  }
+
+  // user_key's newest entry, or null when the memtable holds none.
+  const char* find(std::string_view user_key, uint64_t hash) const {
+    for (Node* n = buckets_[hash & mask_].load(std::memory_order_acquire); n != nullptr;
+         n = n->next.load(std::memory_order_acquire)) {
+      if (n->hash != hash) continue;
+      const char* entry = n->entry.load(std::memory_order_acquire);
+      if (user_key_of(entry) == user_key) return entry;
+    }
+    return nullptr;
+  }
+
+ private:
+  struct Node {
+    const uint64_t hash;
+    std::atomic<Node*> next;
+    std::atomic<const char*> entry;
+  };
+
+  static SequenceNumber sequence_of(const char* entry) {
+    ParsedInternalKey parsed;
+    const bool well_formed = parse_internal_key(entry_internal_key(entry), &parsed);
+    PAIRDB_ASSERT(well_formed);
+    return parsed.sequence;
+  }
+
+  static std::string_view user_key_of(const char* entry) {
+    const std::string_view internal_key = entry_internal_key(entry);
+    return internal_key.substr(0, internal_key.size() - kInternalKeyTrailerBytes);
+  }
+
+  Arena* const arena_;
+  std::unique_ptr<std::atomic<Node*>[]> buckets_;
+  size_t mask_ = 0;
+};
+
+Memtable::Memtable(const InternalKeyComparator& comparator, size_t expected_bytes)
+    : comparator_(comparator), table_(EntryComparator{comparator}, &arena_) {
+  if (comparator_.user_comparator() == bytewise_comparator()) {
+    index_ = std::make_unique<PointIndex>(&arena_, expected_bytes);
+  }
+}
+
+Memtable::~Memtable() = default;
 
 void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key,
                    std::string_view value) {
@@ -117,15 +196,33 @@ void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key
   PAIRDB_ASSERT(p == entry + entry_bytes);
 
   table_.insert_reserved(reservation);
+  if (index_ != nullptr) index_->add(user_key, hash64(user_key), seq, entry);
   entry_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber seq) const {
+  LookupResult result;
+  if (index_ != nullptr) {
+    const char* newest = index_->find(user_key, hash64(user_key));
+    if (newest == nullptr) return result;  // No version of the key at all.
+    ParsedInternalKey parsed;
+    const bool well_formed = parse_internal_key(entry_internal_key(newest), &parsed);
+    PAIRDB_ASSERT(well_formed);
+    if (parsed.sequence <= seq) {
+      if (parsed.type == ValueType::kDeletion) {
+        result.kind = LookupResult::Kind::kDeleted;
+      } else {
+        result.kind = LookupResult::Kind::kFound;
+        result.value = entry_value(newest);
+      }
+      return result;
+    }
+    // The newest version is after the snapshot: find the one it saw in the skiplist.
+  }
   const std::string target = make_lookup_target(user_key, seq);
   Table::Iterator iter(&table_);
   iter.seek(target.data());
 
-  LookupResult result;
   if (!iter.valid()) return result;
   ParsedInternalKey parsed;
   const bool well_formed = parse_internal_key(entry_internal_key(iter.key()), &parsed);
@@ -148,7 +245,9 @@ std::unique_ptr<Iterator> Memtable::new_iterator() {
   return std::make_unique<MemtableIterator>(std::move(self));
 }
 
-size_t Memtable::approximate_memory_usage() const { return arena_.memory_usage(); }
+size_t Memtable::approximate_memory_usage() const {
+  return arena_.memory_usage() + (index_ != nullptr ? index_->memory_usage() : 0);
+}
 
 uint64_t Memtable::entry_count() const { return entry_count_.load(std::memory_order_relaxed); }
 

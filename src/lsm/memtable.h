@@ -21,7 +21,10 @@ class MemtableIterator;
 
 // Holds recent writes, as internal keys, until they are flushed to an SSTable. Every entry is
 // copied into an arena and indexed by a lock-free skiplist; nothing is freed until the memtable
-// is destroyed.
+// is destroyed. A second, hashed index (the point index) maps each user key to its newest entry,
+// so a point lookup at the latest sequence, and a lookup of a key the memtable does not hold,
+// cost a hash probe instead of a skiplist search (a cache miss per level); a lookup at an older
+// snapshot than a key's newest entry searches the skiplist as before.
 //
 // Ownership: always created with std::make_shared. Iterators hold a shared_ptr to the memtable,
 // so the DB may drop its reference while a flush or a user scan is still reading.
@@ -30,7 +33,8 @@ class MemtableIterator;
 // concurrently with add() and with each other.
 // Invariants: each arena entry is [varint32 internal-key length][internal key][varint32 value
 // length][value]; the skiplist orders entries by InternalKeyComparator on their internal keys;
-// entry_count_ equals the number of completed add() calls.
+// entry_count_ equals the number of completed add() calls; once add() returns, the point index
+// (when enabled: bytewise user keys) holds the user key with its highest-sequence entry.
 class Memtable : public std::enable_shared_from_this<Memtable> {
  public:
   // Length prefixes are varint32, which bounds both the internal key and the value.
@@ -38,7 +42,9 @@ class Memtable : public std::enable_shared_from_this<Memtable> {
 
   // The user comparator behind `comparator` must outlive the memtable.
   // REQUIRES: the memtable is created with std::make_shared (new_iterator() relies on it).
-  explicit Memtable(const InternalKeyComparator& comparator);
+  // `expected_bytes` (the write buffer size) sizes the point index; 0 = a small one.
+  explicit Memtable(const InternalKeyComparator& comparator, size_t expected_bytes = 0);
+  ~Memtable();
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
 
@@ -77,10 +83,12 @@ class Memtable : public std::enable_shared_from_this<Memtable> {
     int operator()(const char* a, const char* b) const;
   };
   using Table = SkipList<const char*, EntryComparator>;
+  class PointIndex;
 
   const InternalKeyComparator comparator_;
   Arena arena_;  // Declared before table_, which allocates from it.
   Table table_;
+  std::unique_ptr<PointIndex> index_;  // Null when user keys are not compared bytewise.
   std::atomic<uint64_t> entry_count_{0};
 };
 

@@ -291,7 +291,7 @@ Status DBImpl::switch_memtable_locked() {
   PAIRDB_ASSERT(imm_ == nullptr);
   PAIRDB_TRY(open_new_wal_locked());
   imm_ = std::move(mem_);
-  mem_ = std::make_shared<Memtable>(internal_comparator_);
+  mem_ = std::make_shared<Memtable>(internal_comparator_, options_.write_buffer_bytes);
   mem_first_wal_ = wal_number_;
   return Status::ok();
 }

@@ -281,3 +281,52 @@ TEST_CASE("memtable readers find every published entry while one writer adds", "
   }
   REQUIRE(mem->entry_count() == kEntries);
 }
+
+TEST_CASE("memtable readers see each key's newest version at their snapshot while it is rewritten",
+          "[memtable]") {
+  // Sequence s writes key s % kKeys with value "s": the newest version of key k at snapshot p is
+  // the largest such s <= p. Readers ask at the latest published sequence (the point index's
+  // path) and at an older snapshot (the skiplist's), while the writer keeps adding versions.
+  constexpr uint64_t kKeys = 16;
+  constexpr uint64_t kVersions = 20000;
+  constexpr int kReaders = 2;
+  auto mem = new_memtable();
+  auto key = [](uint64_t k) { return "key-" + std::to_string(k); };
+  std::atomic<uint64_t> published{0};
+  std::atomic<uint64_t> lookups{0}, wrong{0};
+  pairdb::lsm::testing::run_readers_alongside_writer(
+      kReaders,
+      [&](int r, const std::atomic<bool>& done) {
+        std::mt19937_64 rng(r + 1);
+        while (!done.load(std::memory_order_acquire)) {
+          const uint64_t latest = published.load(std::memory_order_acquire);
+          const uint64_t k = rng() % kKeys;
+          for (const uint64_t snapshot : {latest, latest == 0 ? 0 : rng() % latest}) {
+            const auto result = mem->get(key(k), snapshot);
+            lookups.fetch_add(1, std::memory_order_relaxed);
+            // The newest s <= snapshot with s % kKeys == k (sequences start at 1).
+            const uint64_t newest = snapshot < k || (k == 0 && snapshot < kKeys)
+                                        ? 0
+                                        : snapshot - (snapshot - k) % kKeys;
+            const bool right =
+                newest == 0 ? result.kind == Kind::kNotPresent
+                            : result.kind == Kind::kFound && result.value == std::to_string(newest);
+            if (!right) wrong.fetch_add(1, std::memory_order_relaxed);
+          }
+        }
+      },
+      [&] {
+        for (uint64_t s = 1; s <= kVersions; ++s) {
+          mem->add(s, ValueType::kValue, key(s % kKeys), std::to_string(s));
+          published.store(s, std::memory_order_release);
+        }
+      });
+  CHECK(lookups.load() > 0);
+  CHECK(wrong.load() == 0);
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    const auto result = mem->get(key(k), kVersions);
+    REQUIRE(result.kind == Kind::kFound);
+    CHECK(result.value == std::to_string(kVersions - (kVersions - k) % kKeys));
+  }
+  CHECK(mem->get("key-absent", kVersions).kind == Kind::kNotPresent);
+}
