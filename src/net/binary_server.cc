@@ -67,6 +67,10 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
 
   void start() {
     last_activity_ = Clock::now();
+    // Synchronous writes return would_block instead of waiting (see flush()); asynchronous
+    // operations are unaffected.
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
     asio::co_spawn(socket_.get_executor(), read_loop(shared_from_this()), asio::detached);
     asio::co_spawn(socket_.get_executor(), idle_watchdog(shared_from_this()), asio::detached);
   }
@@ -90,6 +94,10 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
   // Answers one dispatched request. REQUIRES: on the strand.
   void complete(std::string response);
   void enqueue(std::string frame);
+  // Writes what the outbox holds without waiting when the socket takes it all (the common
+  // case: a response is far smaller than the socket buffer); whatever it does not take goes
+  // back to the front of the outbox for write_loop to finish asynchronously.
+  void flush();
   void maybe_close();
 
   tcp::socket socket_;
@@ -181,8 +189,45 @@ void BinaryConnection::enqueue(std::string frame) {
   outbox_.push_back(std::move(frame));
   if (!writing_) {
     writing_ = true;
-    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    // After the current handler: the responses of every request read with this one (pipelined)
+    // then leave in one write.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
   }
+}
+
+void BinaryConnection::flush() {
+  std::vector<std::string> batch;
+  while (!outbox_.empty() && !closed_) {
+    const auto buffers = take_frame_batch(outbox_, batch, kWriteBatchFramesMax);
+    boost::system::error_code ec;
+    size_t written = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      written = 0;
+    }
+    if (ec) {  // The peer is gone: as write_loop does on a failed write.
+      read_done_ = true;
+      outbox_.clear();
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      closed_ = true;
+      break;
+    }
+    last_activity_ = Clock::now();
+    if (written == asio::buffer_size(buffers)) continue;
+    // The socket is full: the unwritten rest goes back in front, in order, for write_loop.
+    size_t first_unwritten = 0, start = 0;
+    while (start + batch[first_unwritten].size() <= written) {
+      start += batch[first_unwritten].size();
+      ++first_unwritten;
+    }
+    batch[first_unwritten].erase(0, written - start);
+    for (size_t i = batch.size(); i-- > first_unwritten;) outbox_.push_front(std::move(batch[i]));
+    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    return;
+  }
+  writing_ = false;
+  maybe_close();
 }
 
 asio::awaitable<void> BinaryConnection::write_loop(std::shared_ptr<BinaryConnection> self) {

@@ -229,6 +229,37 @@ TEST_CASE("a partition of 10,000 items is loaded pipelined and queried page by p
   CHECK(oversized.error().code == wire::ErrorCode::InvalidArgument);
 }
 
+TEST_CASE("responses more than the socket buffers hold reach a client that reads late, in order",
+          "[e2e][binary]") {
+  // 64 GETs of 512 KiB values (32 MiB, more than loopback's socket buffers hold) sent back to
+  // back, read only once all are sent: the node's writes fill the socket and must finish
+  // asynchronously, whole and in order.
+  TempDir dir;
+  auto node = start_node(dir);
+  WireClient client = connect(*node);
+  ok(client.create_table(TableSpec{.name = "big"}));
+  constexpr int kItems = 64;
+  auto value_of = [](int i) { return std::string(512 << 10, static_cast<char>('a' + i % 26)); };
+  for (int i = 0; i < kItems; ++i) {
+    ok(client.put({.table = "big", .partition_key = std::to_string(i), .value = value_of(i)}));
+  }
+  std::vector<uint32_t> streams;
+  for (int i = 0; i < kItems; ++i) {
+    auto id = client.send(GetArgs{.table = "big", .partition_key = std::to_string(i)});
+    REQUIRE(id.is_ok());
+    streams.push_back(*id);
+  }
+  for (int i = 0; i < kItems; ++i) {
+    auto frame = client.read_response(streams[i], 30'000);
+    REQUIRE(frame.is_ok());
+    const auto reply = decode_reply<GetArgs>(*frame);
+    INFO(reply.describe());
+    REQUIRE(reply.is_ok());
+    REQUIRE(reply->siblings.size() == 1);
+    CHECK(reply->siblings[0].value == value_of(i));
+  }
+}
+
 TEST_CASE("admin operations flush, compact and report table stats", "[e2e][binary]") {
   TempDir dir;
   auto node = start_node(dir);
