@@ -219,8 +219,19 @@ uint32_t Connection::send_now(uint64_t ticket, net::Opcode opcode, const std::st
   header.opcode = opcode;
   header.stream_id = stream_id;
   write_buffer_ += net::encode_frame(header, std::string_view(payload));
-  start_write();
+  schedule_write();
   return stream_id;
+}
+
+void Connection::schedule_write() {
+  if (writing_ || write_scheduled_) return;
+  // After the handlers already queued: every request they submit (a pipelined client answering
+  // a burst of responses with a burst of requests) then leaves in one write.
+  write_scheduled_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->write_scheduled_ = false;
+    self->start_write();
+  });
 }
 
 uint32_t Connection::next_stream_id() {

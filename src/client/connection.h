@@ -102,6 +102,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                     ResponseHandler handler);
   uint32_t next_stream_id();
   void start_write();
+  // start_write() soon, once per burst of sends.
+  void schedule_write();
   void post_result(ResponseHandler handler, Expected<net::Frame> result, bool sent);
 
   Strand strand_;
@@ -126,6 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string write_buffer_;    // Frames waiting for the current write to finish.
   std::string writing_buffer_;  // Frames being written.
   bool writing_ = false;
+  bool write_scheduled_ = false;
   std::vector<uint8_t> read_buffer_;
 };
 
