@@ -98,6 +98,8 @@ class BinaryConnection : public std::enable_shared_from_this<BinaryConnection> {
   // case: a response is far smaller than the socket buffer); whatever it does not take goes
   // back to the front of the outbox for write_loop to finish asynchronously.
   void flush();
+  // A write failed (the peer is gone): nothing more is read or written.
+  void fail_writes();
   void maybe_close();
 
   tcp::socket socket_;
@@ -205,12 +207,8 @@ void BinaryConnection::flush() {
       ec.clear();
       written = 0;
     }
-    if (ec) {  // The peer is gone: as write_loop does on a failed write.
-      read_done_ = true;
-      outbox_.clear();
-      boost::system::error_code ignored;
-      socket_.close(ignored);
-      closed_ = true;
+    if (ec) {
+      fail_writes();
       break;
     }
     last_activity_ = Clock::now();
@@ -230,17 +228,21 @@ void BinaryConnection::flush() {
   maybe_close();
 }
 
+void BinaryConnection::fail_writes() {
+  read_done_ = true;
+  outbox_.clear();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  closed_ = true;
+}
+
 asio::awaitable<void> BinaryConnection::write_loop(std::shared_ptr<BinaryConnection> self) {
   std::vector<std::string> batch;
   while (!outbox_.empty() && !closed_) {
     const auto buffers = take_frame_batch(outbox_, batch, kWriteBatchFramesMax);
     auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
     if (ec) {
-      read_done_ = true;
-      outbox_.clear();
-      boost::system::error_code ignored;
-      socket_.close(ignored);
-      closed_ = true;
+      fail_writes();
       break;
     }
     last_activity_ = Clock::now();
