@@ -434,13 +434,14 @@ void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request
     });
     return;
   }
-  // A replica's point read or merge runs right here when the engine says it cannot wait (as a
-  // client's does); anything else, or anything that could, on the workers.
+  // A replica's merge of a peer's record runs right here when the items engine says it need
+  // not wait. Everything else goes to the workers: this thread also runs gossip, so nothing
+  // that may wait for the disk (a read missing the caches) or for another engine (a hint kept
+  // for a fallback's replica goes to the hint store) runs on it.
   const RunInline& run_inline = storage->run_inline();
-  const bool point_read = std::holds_alternative<net::internode::ReplicaRead>(request);
-  const bool point_write = std::holds_alternative<net::internode::ReplicaWrite>(request);
-  if (run_inline && ((point_read && run_inline(StorageWork::kRead)) ||
-                     (point_write && run_inline(StorageWork::kWrite)))) {
+  const auto* write = std::get_if<net::internode::ReplicaWrite>(&request);
+  if (write != nullptr && write->hint_for.empty() && run_inline &&
+      run_inline(StorageWork::kWrite)) {
     answer(replica_service->handle(request));
     return;
   }

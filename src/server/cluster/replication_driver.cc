@@ -364,7 +364,9 @@ void ReplicationDriver::drain() {
 
 void ReplicationDriver::run_local(StorageWork kind, std::function<void()> work) {
   // Every local step posts its outcome back to io_, so running it right here re-enters nothing.
-  if (may_run_inline(kind)) {
+  // Only writes run here, and only when the engine says they need not wait: a read may miss
+  // the caches and wait for the disk, and this one thread serves every coordinated operation.
+  if (kind == StorageWork::kWrite && may_run_inline(kind)) {
     work();
   } else {
     options_.run_blocking(std::move(work));

@@ -17,11 +17,13 @@
 // operation on a single-replica table), the caller's thread does that step itself and answers,
 // without the hops to the coordinator's thread and back; the storage work runs right there when
 // run_inline allows it, else on a worker. A local read that fails falls back to the coordinator.
+// (A local read on a worker that is merely slow is not backed by another replica after
+// speculative_delay, as the coordinator's would be: at ONE the local replica is the answer.)
 //
 // Threading: the coordinator, the op table and the InternodeClient live on `io`, which exactly
 // one thread runs; every public call places its key on the caller's thread and posts the rest
-// there. Storage work runs on `io` itself when run_inline allows it, else on run_blocking's
-// workers, and posts its result back. Callbacks run on
+// there. Local writes run on `io` itself when run_inline allows it, other storage work on
+// run_blocking's workers, and each posts its result back. Callbacks run on
 // the io thread, or on the caller's or a worker's thread for a local shortcut.
 // Invariants: every operation answers exactly once; an op's driver state lives until its
 // deadline has passed (the coordinator has forgotten it by then), and storage work holds its
@@ -137,8 +139,8 @@ class ReplicationDriver final : public Replicator {
   Result<PlannedWrite> plan_write(const CoordinatedWrite& write, bool forwarded = false) const;
   Result<PlannedRead> plan_read(const CoordinatedRead& read) const;
   bool may_run_inline(StorageWork kind) const;
-  // A coordinator's local step (its outcome posted back to io_): on this thread when
-  // may_run_inline(kind), else on a worker.
+  // A coordinator's local step (its outcome posted back to io_): a write on this thread when
+  // may_run_inline allows it, anything else on a worker.
   void run_local(StorageWork kind, std::function<void()> work);
   // This node's replica applies a write (minting its dot); the coordinator's local step.
   Result<CoordinatedWriteReply> apply_here(const CoordinatedWrite& write);
