@@ -103,10 +103,11 @@ int Memtable::EntryComparator::operator()(const char* a, const char* b) const {
 class Memtable::PointIndex {
  public:
   PointIndex(Arena* arena, size_t expected_bytes) : arena_(arena) {
-    // About one bucket per 128 bytes of write buffer: entries are larger than that, so chains
-    // stay short when the memtable is full.
+    // About one bucket per 256 bytes of write buffer (entries with their record are rarely
+    // smaller), so chains stay short when the memtable is full; at most 2^20 buckets (8 MiB),
+    // since the array is zeroed when the memtable is made, under the DB's mutex.
     size_t buckets = 256;
-    while (buckets < expected_bytes / 128) buckets *= 2;
+    while (buckets < expected_bytes / 256 && buckets < kBucketsMax) buckets *= 2;
     buckets_ = std::make_unique<std::atomic<Node*>[]>(buckets);
     mask_ = buckets - 1;
   }
@@ -142,6 +143,8 @@ class Memtable::PointIndex {
   }
 
  private:
+  static constexpr size_t kBucketsMax = size_t{1} << 20;
+
   struct Node {
     const uint64_t hash;
     std::atomic<Node*> next;
