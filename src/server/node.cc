@@ -1011,7 +1011,10 @@ Status Node::run() {
   p.binary->start();
   p.http->start();
   p.internode->start();
-  p.replication_thread = std::thread([&p] { p.replication_io.run(); });
+  p.replication_thread = std::thread([&p] {
+    name_this_thread("pdb-replication");
+    p.replication_io.run();
+  });
   p.handoff->start();
   p.repair->start();
   p.gossip->start();
@@ -1027,10 +1030,16 @@ Status Node::run() {
 
   // One thread per connection io_context; this thread runs the rest (accepting, HTTP,
   // gossip, timers).
+  // Thread names (top -H): pdb-main, pdb-conn-N, pdb-replication, pdb-repair; the storage
+  // workers keep the process name.
   std::vector<std::thread> io_threads;
   for (auto& context : p.connection_ios) {
-    io_threads.emplace_back([context = context.get()] { context->run(); });
+    io_threads.emplace_back([context = context.get(), n = io_threads.size()] {
+      name_this_thread(fmt::format("pdb-conn-{}", n));
+      context->run();
+    });
   }
+  name_this_thread("pdb-main");
   p.io.run();
   for (auto& thread : io_threads) thread.join();
   p.repair_paced->interrupt();  // A paced tree build must not hold up the stop.

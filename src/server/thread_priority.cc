@@ -45,4 +45,10 @@ Status set_thread_priority(CpuPriority priority) {
   return Status::invalid_argument("unknown CPU priority");
 }
 
+void name_this_thread(std::string_view name) {
+  char buffer[16] = {};
+  name.copy(buffer, sizeof(buffer) - 1);
+  (void)pthread_setname_np(pthread_self(), buffer);
+}
+
 }  // namespace pairdb::server

@@ -114,6 +114,7 @@ RepairService::~RepairService() { stop(); }
 void RepairService::start() {
   work_.emplace(asio::make_work_guard(io_));
   thread_ = std::thread([this] {
+    name_this_thread("pdb-repair");
     if (Status s = set_thread_priority(options_.cpu_priority); !s.is_ok()) {
       PAIRDB_LOG_WARN("repair", "the repair thread keeps the normal CPU priority: {}",
                       s.to_string());
