@@ -28,6 +28,14 @@ std::string_view entry_value(const char* entry) {
   return decode_field(internal_key.data() + internal_key.size());
 }
 
+// The internal key of an entry this file wrote (so well formed), parsed.
+ParsedInternalKey parse_entry(const char* entry) {
+  ParsedInternalKey parsed;
+  const bool well_formed = parse_internal_key(entry_internal_key(entry), &parsed);
+  PAIRDB_ASSERT(well_formed);
+  return parsed;
+}
+
 // A seek target for the skiplist: the internal key with the same length prefix as an entry.
 void encode_seek_target(std::string_view internal_key, std::string* out) {
   out->clear();
@@ -122,7 +130,8 @@ class Memtable::PointIndex {
       const char* newest = n->entry.load(std::memory_order_relaxed);
       if (n->hash == hash && user_key_of(newest) == user_key) {
         // Versions normally arrive in sequence order; one that does not stays skiplist-only.
-        if (sequence > sequence_of(newest)) n->entry.store(entry, std::memory_order_release);
+        if (sequence > parse_entry(newest).sequence)
+          n->entry.store(entry, std::memory_order_release);
         return;
       }
     }
@@ -150,13 +159,6 @@ class Memtable::PointIndex {
     std::atomic<Node*> next;
     std::atomic<const char*> entry;
   };
-
-  static SequenceNumber sequence_of(const char* entry) {
-    ParsedInternalKey parsed;
-    const bool well_formed = parse_internal_key(entry_internal_key(entry), &parsed);
-    PAIRDB_ASSERT(well_formed);
-    return parsed.sequence;
-  }
 
   static std::string_view user_key_of(const char* entry) {
     const std::string_view internal_key = entry_internal_key(entry);
@@ -204,42 +206,33 @@ void Memtable::add(SequenceNumber seq, ValueType type, std::string_view user_key
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber seq) const {
-  LookupResult result;
+  // The answer an entry of user_key at or below the snapshot gives.
+  auto answer = [](const char* entry, const ParsedInternalKey& parsed) {
+    LookupResult result;
+    if (parsed.type == ValueType::kDeletion) {
+      result.kind = LookupResult::Kind::kDeleted;
+    } else {
+      result.kind = LookupResult::Kind::kFound;
+      result.value = entry_value(entry);
+    }
+    return result;
+  };
   if (index_ != nullptr) {
     const char* newest = index_->find(user_key, hash64(user_key));
-    if (newest == nullptr) return result;  // No version of the key at all.
-    ParsedInternalKey parsed;
-    const bool well_formed = parse_internal_key(entry_internal_key(newest), &parsed);
-    PAIRDB_ASSERT(well_formed);
-    if (parsed.sequence <= seq) {
-      if (parsed.type == ValueType::kDeletion) {
-        result.kind = LookupResult::Kind::kDeleted;
-      } else {
-        result.kind = LookupResult::Kind::kFound;
-        result.value = entry_value(newest);
-      }
-      return result;
-    }
+    if (newest == nullptr) return {};  // No version of the key at all.
+    const ParsedInternalKey parsed = parse_entry(newest);
+    if (parsed.sequence <= seq) return answer(newest, parsed);
     // The newest version is after the snapshot: find the one it saw in the skiplist.
   }
   const std::string target = make_lookup_target(user_key, seq);
   Table::Iterator iter(&table_);
   iter.seek(target.data());
 
-  if (!iter.valid()) return result;
-  ParsedInternalKey parsed;
-  const bool well_formed = parse_internal_key(entry_internal_key(iter.key()), &parsed);
-  PAIRDB_ASSERT(well_formed);
-  if (comparator_.user_comparator()->compare(parsed.user_key, user_key) != 0) return result;
+  if (!iter.valid()) return {};
+  const ParsedInternalKey parsed = parse_entry(iter.key());
+  if (comparator_.user_comparator()->compare(parsed.user_key, user_key) != 0) return {};
   PAIRDB_ASSERT(parsed.sequence <= seq);  // The seek skipped every newer version.
-
-  if (parsed.type == ValueType::kDeletion) {
-    result.kind = LookupResult::Kind::kDeleted;
-  } else {
-    result.kind = LookupResult::Kind::kFound;
-    result.value = entry_value(iter.key());
-  }
-  return result;
+  return answer(iter.key(), parsed);
 }
 
 std::unique_ptr<Iterator> Memtable::new_iterator() {

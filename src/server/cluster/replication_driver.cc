@@ -165,7 +165,7 @@ void ReplicationDriver::write(CoordinatedWrite write, Reply<CoordinatedWriteRepl
     return;
   }
   if (replication::self_is_whole_write(plan->request)) {
-    write_here(std::move(write), std::move(done));
+    write_here(std::move(write), std::move(done), plan->request.deadline);
     return;
   }
   asio::post(io_, [this, write = std::move(write), done = std::move(done),
@@ -253,13 +253,13 @@ Result<CoordinatedWriteReply> ReplicationDriver::apply_here(const CoordinatedWri
                                outcome->siblings_warn};
 }
 
-void ReplicationDriver::write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done) {
+void ReplicationDriver::write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done,
+                                   Instant deadline) {
   self_writes_.fetch_add(1, std::memory_order_relaxed);
   if (may_run_inline(StorageWork::kWrite)) {
     done(apply_here(write));
     return;
   }
-  const Instant deadline = std::min(write.deadline, now() + options_.write_timeout);
   auto shared = std::make_shared<CoordinatedWrite>(std::move(write));
   options_.run_blocking([this, deadline, shared, done = std::move(done)] {
     if (now() > deadline) {

@@ -145,7 +145,8 @@ class ReplicationDriver final : public Replicator {
   // This node's replica applies a write (minting its dot); the coordinator's local step.
   Result<CoordinatedWriteReply> apply_here(const CoordinatedWrite& write);
   // The local shortcuts (see above).
-  void write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done);
+  // `deadline`: the plan's (the write's own, capped by write_timeout).
+  void write_here(CoordinatedWrite write, Reply<CoordinatedWriteReply> done, Instant deadline);
   void read_here(std::shared_ptr<LocalRead> local);
 
   // All on the io thread.

@@ -163,7 +163,9 @@ ThreadCounts resolve_thread_counts(const NodeConfig& config, unsigned cores) {
   // a handful of writes. Blocked workers cost no CPU, so durable nodes get at least
   // kDurableWorkersMin (Cassandra's concurrent_writes default); CPU-bound work is the same.
   uint64_t workers = 2 * n;
-  if (config.storage.wal_sync == WalSync::kPerWrite) workers = std::max(workers, kDurableWorkersMin);
+  if (config.storage.wal_sync == WalSync::kPerWrite) {
+    workers = std::max(workers, kDurableWorkersMin);
+  }
   counts.storage_workers = static_cast<uint32_t>(
       config.storage.worker_threads == 0 ? workers : config.storage.worker_threads);
   PAIRDB_ASSERT(counts.io_threads >= 1);
