@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <thread>
 
 #include "cluster/cluster_harness.h"
@@ -67,6 +68,20 @@ int missing_on(TestCluster& cluster, size_t via, size_t holder, const std::strin
     if (!held) ++missing;
   }
   return missing;
+}
+
+// Node i's hint lines from /metrics (held, delivered, failures, per-target pending), for a
+// failure message.
+std::string hint_metrics(TestCluster& cluster, size_t i) {
+  auto scraped =
+      http_request_at(cluster.process(i).host(), cluster.process(i).http_port(), "GET", "/metrics");
+  if (!scraped.is_ok() || scraped->status != 200) return "no /metrics answer";
+  std::string out;
+  std::istringstream lines(scraped->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("pairdb_hints", 0) == 0) out += line + "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -271,9 +286,14 @@ TEST_CASE("hints a shutdown could not deliver in time are kept and delivered aft
   CHECK(missing_after_stop > 0);  // The stop did not wait for them all...
   cluster.launch(0);
   // Once node 0 sees node 2 alive again (gossip), it resumes delivery where it stopped.
-  const bool delivered =
-      cluster_poll(90s, [&] { return missing_on(cluster, 1, 2, "kept", 0, kKeys) == 0; });
+  int still_missing = missing_after_stop;
+  const bool delivered = cluster_poll(90s, [&] {
+    still_missing = missing_on(cluster, 1, 2, "kept", 0, kKeys);
+    return still_missing == 0;
+  });
   INFO(cluster.diagnostics());
+  INFO("still missing on node 2: " << still_missing << "; node 0's hints:\n"
+                                   << hint_metrics(cluster, 0));
   CHECK(delivered);  // ...and kept them: none is lost.
   std::printf("handoff: %d of %d hints outlived a 1 s shutdown; delivered after the restart\n",
               missing_after_stop, kKeys);
