@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace pairdb::lsm {
 
@@ -171,15 +172,30 @@ void CompactionPicker::fill_output_and_grandparents(Compaction* c) const {
   }
 }
 
+void CompactionPicker::request_read_compaction(int level, uint64_t number) {
+  PAIRDB_ASSERT(level >= 0 && level < kNumLevels - 1);
+  read_request_ = ReadRequest{level, number};
+}
+
 std::unique_ptr<Compaction> CompactionPicker::pick(std::shared_ptr<const Version> version) {
   LevelScores s = scores(*version);
-  if (s.best_level < 0) return nullptr;
-  const int level = s.best_level;
+  int level = s.best_level;
+  std::optional<ReadRequest> for_reads;
+  if (level < 0) {
+    for_reads = std::exchange(read_request_, std::nullopt);
+    if (!for_reads || !version->holds(for_reads->level, for_reads->number)) return nullptr;
+    level = for_reads->level;
+  }
   auto c = std::make_unique<Compaction>(version, level, level + 1, comparator_,
                                         options_.target_file_bytes);
+  c->read_triggered_ = for_reads.has_value();
   const Version::FileList& files = version->files(level);
   if (level == 0) {
     c->inputs_[0] = files;
+  } else if (for_reads) {
+    for (const auto& file : files) {
+      if (file->number == for_reads->number) c->inputs_[0].push_back(file);
+    }
   } else {
     // Round-robin through the level's key space, so every key range is compacted in turn.
     auto it = std::find_if(files.begin(), files.end(), [&](const auto& f) {

@@ -7,11 +7,14 @@
 // files/trigger for level 0 and bytes/target otherwise; the highest score >= 1 compacts next.
 // Level 0 compacts entirely into level 1 (older level-0 files must never stay behind newer
 // ones); a level n >= 1 compacts one file, chosen round-robin, with what it overlaps in n+1.
+// When every level is within its target, a table whose read budget readers have spent (see
+// ReadBudget) compacts next, the same way: all of level 0, or that one file.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,8 @@ class Compaction {
   // must pass every entry through the compaction filter.
   bool is_trivial_move() const;
   bool manual() const { return manual_; }
+  // Picked because readers kept stepping over a table, not for a level's size.
+  bool read_triggered() const { return read_triggered_; }
   // True if no level deeper than the output may hold user_key: a tombstone for it can go.
   // REQUIRES: called with non-decreasing user keys.
   bool is_base_level_for_key(std::string_view user_key);
@@ -55,6 +60,7 @@ class Compaction {
   const InternalKeyComparator* const comparator_;
   const uint64_t target_file_bytes_;
   const bool manual_;
+  bool read_triggered_ = false;
   std::array<Version::FileList, 2> inputs_;
   Version::FileList grandparents_;
   size_t grandparent_index_ = 0;
@@ -76,8 +82,12 @@ class CompactionPicker {
 
   uint64_t level_target_bytes(int level) const;
   LevelScores scores(const Version& version) const;
-  // The next automatic compaction, or null when every level is within its target.
+  // The next automatic compaction: the level most over its target, else the table readers
+  // spent the budget of (if still live); null when there is neither.
   std::unique_ptr<Compaction> pick(std::shared_ptr<const Version> version);
+  // Readers spent the read budget of table `number` at `level`; the latest such table wins.
+  void request_read_compaction(int level, uint64_t number);
+  bool read_compaction_requested() const { return read_request_.has_value(); }
   // A manual compaction of the files of `level` overlapping [begin, end] (null: unbounded)
   // into output_level (level + 1, or level itself for the last level). Null if none overlap.
   std::unique_ptr<Compaction> pick_range(std::shared_ptr<const Version> version, int level,
@@ -94,6 +104,11 @@ class CompactionPicker {
   const Options options_;
   const InternalKeyComparator* const comparator_;
   std::array<std::string, kNumLevels> compact_pointer_;  // Largest key of the last pick.
+  struct ReadRequest {
+    int level;
+    uint64_t number;
+  };
+  std::optional<ReadRequest> read_request_;  // Cleared once picked, or found gone.
 };
 
 }  // namespace pairdb::lsm

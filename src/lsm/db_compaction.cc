@@ -15,9 +15,22 @@ struct CompactionOutput {
   std::unique_ptr<TableBuilder> builder;
 };
 
+bool DBImpl::compaction_pending_locked() const {
+  return current_scores_.best_level >= 0 || picker_->read_compaction_requested();
+}
+
 bool DBImpl::compaction_wanted_locked() const {
   return fenced_.is_ok() && !compaction_running_ && manual_compactions_waiting_ == 0 &&
-         current_scores_.best_level >= 0;
+         compaction_pending_locked();
+}
+
+void DBImpl::note_read_budget_spent(const ReadCharge& charge) {
+  std::lock_guard lock(mutex_);
+  // A table compacted away meanwhile needs nothing more.
+  if (!versions_->current()->holds(charge.level, charge.file->number)) return;
+  picker_->request_read_compaction(charge.level, charge.file->number);
+  // Inline mode runs it with the next flush; the background thread runs it now.
+  if (!options_.inline_background_work) background_work_cv_.notify_all();
 }
 
 void DBImpl::compaction_loop() {
@@ -30,7 +43,7 @@ void DBImpl::compaction_loop() {
 // Runs compactions on this thread until every level is within its target (inline mode).
 void DBImpl::compact_inline_locked(std::unique_lock<std::mutex>& lock) {
   PAIRDB_ASSERT(options_.inline_background_work);
-  while (fenced_.is_ok() && current_scores_.best_level >= 0) {
+  while (fenced_.is_ok() && compaction_pending_locked()) {
     if (!run_compaction_locked(lock, picker_->pick(versions_->current())).is_ok()) return;
   }
 }
@@ -62,6 +75,7 @@ Status DBImpl::move_file_locked(std::unique_lock<std::mutex>& lock, const Compac
   edit.add_file(c.output_level(), file);
   PAIRDB_TRY(install_edit_locked(&edit, lock));
   ++stats_.trivial_moves;
+  if (c.read_triggered()) ++stats_.read_triggered_compactions;
   return Status::ok();
 }
 
@@ -102,6 +116,7 @@ Status DBImpl::compact_locked(std::unique_lock<std::mutex>& lock, const Compacti
   }
   if (!s.is_ok()) return s;
   ++stats_.compactions;
+  if (c.read_triggered()) ++stats_.read_triggered_compactions;
   stats_.compaction_read_bytes += c.input_bytes();
   stats_.compaction_write_bytes += written;
   stats_.level_write_bytes[c.output_level()] += written;

@@ -378,8 +378,10 @@ Result<std::string> DBImpl::get(const ReadOptions& options, std::string_view key
     if (r.kind == Memtable::LookupResult::Kind::kDeleted) return Status::not_found("deleted");
   }
   stats_gets_.fetch_add(1, std::memory_order_relaxed);
-  PAIRDB_ASSIGN_OR_RETURN(LookupResult r,
-                          version->get(key, seq, *table_cache_, &stats_get_table_probes_));
+  ReadCharge charge;
+  auto looked_up = version->get(key, seq, *table_cache_, &stats_get_table_probes_, &charge);
+  if (charge.file != nullptr && charge.file->read_budget.charge()) note_read_budget_spent(charge);
+  PAIRDB_ASSIGN_OR_RETURN(LookupResult r, std::move(looked_up));
   if (r.kind == LookupResult::Kind::kFound) return std::move(r.value);
   return Status::not_found(r.kind == LookupResult::Kind::kDeleted ? "deleted" : "no such key");
 }
@@ -517,6 +519,7 @@ std::vector<std::pair<std::string, std::string>> DBImpl::stats_map_locked() {
   add("flush-failures", s.flush_failures);
   add("compactions", s.compactions);
   add("trivial-moves", s.trivial_moves);
+  add("read-triggered-compactions", s.read_triggered_compactions);
   add("compaction-read-bytes", s.compaction_read_bytes);
   add("compaction-write-bytes", s.compaction_write_bytes);
   add("compaction-failures", s.compaction_failures);
@@ -564,11 +567,12 @@ std::string DBImpl::stats_string_locked() {
                      value("write-batches"), value("wal-records"), value("wal-bytes"),
                      value("wal-syncs"));
   out += fmt::format(
-      "flushes {} ({} bytes, {} failed); compactions {} (+{} trivial moves, {} "
+      "flushes {} ({} bytes, {} failed); compactions {} (+{} trivial moves; {} for reads; {} "
       "read, {} written, {} failed, {} refused for disk space)\n",
       value("flushes"), value("flush-bytes"), value("flush-failures"), value("compactions"),
-      value("trivial-moves"), value("compaction-read-bytes"), value("compaction-write-bytes"),
-      value("compaction-failures"), value("compactions-refused-for-space"));
+      value("trivial-moves"), value("read-triggered-compactions"), value("compaction-read-bytes"),
+      value("compaction-write-bytes"), value("compaction-failures"),
+      value("compactions-refused-for-space"));
   out += fmt::format("stalls: {} us, {} slowdowns, {} stops\n", value("stall-micros"),
                      value("write-slowdowns"), value("write-stops"));
   out += fmt::format("recovery: {} records replayed, {} torn-tail bytes, {} records skipped\n",

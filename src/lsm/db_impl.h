@@ -69,6 +69,7 @@ struct DbStats {
   uint64_t stops = 0;         // Times a writer waited for compaction.
   uint64_t compactions = 0;
   uint64_t trivial_moves = 0;
+  uint64_t read_triggered_compactions = 0;  // Compactions and moves readers' probes asked for.
   uint64_t compaction_read_bytes = 0;
   uint64_t compaction_write_bytes = 0;
   uint64_t compaction_failures = 0;
@@ -128,7 +129,11 @@ class DBImpl final : public DB {
   void fence_locked(const Status& cause);
 
   // --- compaction (db_compaction.cc) ---
+  // A level over its target, or a table whose read budget readers spent.
+  bool compaction_pending_locked() const;
   bool compaction_wanted_locked() const;
+  // Readers spent charge.file's read budget: have it compacted. Takes mutex_.
+  void note_read_budget_spent(const ReadCharge& charge);
   void compaction_loop();
   void compact_inline_locked(std::unique_lock<std::mutex>& lock);
   Status run_compaction_locked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Compaction> c);

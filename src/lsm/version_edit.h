@@ -5,7 +5,9 @@
 // older binary never misreads a newer MANIFEST.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,12 +22,34 @@ namespace pairdb::lsm {
 
 constexpr int kNumLevels = 7;
 
-// Describes one SSTable. Immutable once added to a Version.
+// How many more times readers may step over a table (probe it for a key that a deeper table
+// then answers) before compacting it into the level below is cheaper than those reads. Shared by
+// every Version holding the table; charged concurrently by readers. A copy starts from the
+// value copied.
+class ReadBudget {
+ public:
+  ReadBudget() = default;
+  ReadBudget(const ReadBudget& other) : remaining_(other.remaining()) {}
+  ReadBudget& operator=(const ReadBudget& other) {
+    remaining_.store(other.remaining(), std::memory_order_relaxed);
+    return *this;
+  }
+  void reset(int64_t probes) { remaining_.store(probes, std::memory_order_relaxed); }
+  int64_t remaining() const { return remaining_.load(std::memory_order_relaxed); }
+  // Charges one probe. True for exactly one caller: the one that spends the last of it.
+  bool charge() const { return remaining_.fetch_sub(1, std::memory_order_relaxed) == 1; }
+
+ private:
+  mutable std::atomic<int64_t> remaining_{std::numeric_limits<int64_t>::max()};
+};
+
+// Describes one SSTable. Immutable once added to a Version, but for read_budget.
 struct FileMetaData {
   uint64_t number = 0;
   uint64_t file_size = 0;
   std::string smallest;  // Internal key.
   std::string largest;   // Internal key.
+  ReadBudget read_budget;  // Not persisted: every open starts it afresh (VersionSet::apply).
 };
 
 class VersionEdit {

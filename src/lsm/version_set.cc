@@ -42,10 +42,30 @@ uint64_t Version::level_bytes(int level) const {
   return total;
 }
 
+int64_t read_budget_for(uint64_t file_size) {
+  return std::max<int64_t>(100, static_cast<int64_t>(file_size / (16 * 1024)));
+}
+
+bool Version::holds(int level, uint64_t number) const {
+  const FileList& files = files_[level];
+  return std::any_of(files.begin(), files.end(),
+                     [number](const auto& file) { return file->number == number; });
+}
+
 Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq, TableCache& tables,
-                                  std::atomic<uint64_t>* tables_probed) const {
-  auto probe = [&](const FileMetaData& file, std::string_view lookup_key) {
+                                  std::atomic<uint64_t>* tables_probed, ReadCharge* charge) const {
+  const FileMetaData* first_probed = nullptr;
+  int first_level = -1;
+  bool probed_more = false;
+  auto probe = [&](const FileMetaData& file, int level, std::string_view lookup_key) {
     if (tables_probed != nullptr) tables_probed->fetch_add(1, std::memory_order_relaxed);
+    if (first_probed == nullptr) {
+      first_probed = &file;
+      first_level = level;
+    } else if (!probed_more) {
+      probed_more = true;
+      if (charge != nullptr) *charge = {first_probed, first_level};
+    }
     return lookup_in_table(tables, file, lookup_key);
   };
   std::string lookup_key = make_lookup_key(user_key, seq);
@@ -57,7 +77,7 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
         ucmp->compare(user_key, extract_user_key(file->largest)) > 0) {
       continue;
     }
-    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(*file, lookup_key));
+    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(*file, 0, lookup_key));
     if (result.kind != LookupResult::Kind::kNotPresent) return result;
   }
   for (int level = 1; level < kNumLevels; ++level) {
@@ -69,7 +89,7 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
     if (it == files.end() || ucmp->compare(user_key, extract_user_key((*it)->smallest)) < 0) {
       continue;
     }
-    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(**it, lookup_key));
+    PAIRDB_ASSIGN_OR_RETURN(LookupResult result, probe(**it, level, lookup_key));
     if (result.kind != LookupResult::Kind::kNotPresent) return result;
   }
   return LookupResult{};
@@ -115,7 +135,9 @@ Result<std::shared_ptr<Version>> VersionSet::apply(const Version& base,
     }
   }
   for (const auto& [level, file] : edit.new_files()) {
-    version->files_[level].push_back(std::make_shared<const FileMetaData>(file));
+    auto added = std::make_shared<FileMetaData>(file);
+    added->read_budget.reset(read_budget_for(added->file_size));
+    version->files_[level].push_back(std::move(added));
   }
   auto& l0 = version->files_[0];
   std::sort(l0.begin(), l0.end(),

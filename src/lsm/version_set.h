@@ -31,17 +31,33 @@ struct LookupResult {
   std::string value;
 };
 
+// The table a lookup stepped over before a deeper one answered (or none answered), to be
+// charged against its read budget. file is null when the lookup probed at most one table.
+struct ReadCharge {
+  const FileMetaData* file = nullptr;
+  int level = -1;
+};
+
+// Probes one table may cost readers before it is compacted: about one per 16 KiB of table, at
+// least 100. A probe that a bloom filter answers costs far less than compacting 16 KiB, but
+// tables that readers keep stepping over are also space held twice: the same keys deeper down.
+int64_t read_budget_for(uint64_t file_size);
+
 class Version {
  public:
   using FileList = std::vector<std::shared_ptr<const FileMetaData>>;
 
   const FileList& files(int level) const { return files_[level]; }
   uint64_t level_bytes(int level) const;
+  // Whether the table numbered `number` is at `level` in this version.
+  bool holds(int level, uint64_t number) const;
 
   // The newest entry for user_key with sequence <= seq among this version's tables.
-  // Counts each table it consults in *tables_probed (read amplification), if given.
+  // Counts each table it consults in *tables_probed (read amplification), if given, and names in
+  // *charge the first table it consulted in vain when it consulted more than one.
   Result<LookupResult> get(std::string_view user_key, SequenceNumber seq, TableCache& tables,
-                           std::atomic<uint64_t>* tables_probed = nullptr) const;
+                           std::atomic<uint64_t>* tables_probed = nullptr,
+                           ReadCharge* charge = nullptr) const;
   // Appends one internal iterator per table (newest level-0 table first).
   void add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const;
 

@@ -2,12 +2,15 @@
 // are dropped only when no reader can need them; the compaction filter; back-pressure.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "lsm/filename.h"
 #include "lsm_test_util.h"
+#include "support/poll.h"
 
 using namespace pairdb;
 using namespace pairdb::lsm;
@@ -283,4 +286,79 @@ TEST_CASE_METHOD(OnRealFileSystem,
   REQUIRE(rss_growth < (48u << 20));
   REQUIRE(db->close().is_ok());
   db.reset();
+}
+
+namespace {
+
+// Level 0 as two tables, neither reaching the compaction trigger: an older one with every key of
+// 0..199 (value "a") and a newer one with the even keys only (value "b"). A lookup of an odd key
+// steps over the newer table before the older one answers.
+void two_overlapping_level0_tables(DB& db) {
+  for (int i = 0; i < 200; ++i) REQUIRE(db.put({}, key_of(i), "a").is_ok());
+  REQUIRE(db.flush().is_ok());
+  for (int i = 0; i < 200; i += 2) REQUIRE(db.put({}, key_of(i), "b").is_ok());
+  REQUIRE(db.flush().is_ok());
+  REQUIRE(property_number(db, "pairdb.num-files-at-level0") == 2);
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(CompactingEngineOnFaultyEnv,
+                 "a table readers keep stepping over is compacted once its read budget is spent",
+                 "[compaction][reads]") {
+  options.level0_compaction_trigger = 8;  // Level 0's file count alone never compacts it here.
+  auto db = open_db(options);
+  two_overlapping_level0_tables(*db);
+  // The newer table allows 100 probes (its minimum budget). 99 leave it where it is: the next
+  // flush (of a key outside 0..199, so that readers never step over that table) compacts nothing.
+  for (int n = 0; n < 99; ++n) REQUIRE(get_or(*db, key_of(2 * (n % 100) + 1)) == "a");
+  REQUIRE(db->put({}, key_of(1000), "c").is_ok());
+  REQUIRE(db->flush().is_ok());
+  REQUIRE(property_number(*db, "pairdb.num-files-at-level0") == 3);
+  REQUIRE(property_number(*db, "pairdb.read-triggered-compactions") == 0);
+  // Reads of keys the newest table answers (or that only one table covers) charge nothing.
+  for (int n = 0; n < 300; ++n) REQUIRE(get_or(*db, key_of(2 * (n % 100))) == "b");
+  REQUIRE(get_or(*db, key_of(1000)) == "c");
+  // The 100th probe spends it; the compaction runs with the next flush (inline mode).
+  REQUIRE(get_or(*db, key_of(7)) == "a");
+  REQUIRE(db->put({}, key_of(1001), "d").is_ok());
+  REQUIRE(db->flush().is_ok());
+  CHECK(property_number(*db, "pairdb.num-files-at-level0") == 0);
+  CHECK(property_number(*db, "pairdb.read-triggered-compactions") == 1);
+  for (int i = 0; i < 200; ++i) REQUIRE(get_or(*db, key_of(i)) == (i % 2 == 0 ? "b" : "a"));
+  REQUIRE(get_or(*db, key_of(1001)) == "d");
+  // Level 1 now answers every lookup alone: nothing more to charge.
+  REQUIRE(property_number(*db, "pairdb.read-triggered-compactions") == 1);
+}
+
+TEST_CASE_METHOD(OnRealFileSystem,
+                 "concurrent readers spend a table's read budget once and the background compacts "
+                 "it",
+                 "[compaction][reads]") {
+  Options options = quiet_options();
+  options.wal_sync_mode = WalSyncMode::kNone;
+  options.level0_compaction_trigger = 8;
+  auto db = open_db(options, db_path);
+  two_overlapping_level0_tables(*db);
+  constexpr int kReaders = 4;
+  std::vector<std::thread> readers;
+  std::atomic<int> wrong{0};
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      for (int n = 0; n < 500; ++n) {
+        const int i = 2 * ((n * kReaders + r) % 100) + 1;
+        if (get_or(*db, key_of(i)) != "a") wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& reader : readers) reader.join();
+  REQUIRE(wrong.load() == 0);
+  const bool compacted = pairdb::test::poll_until(std::chrono::seconds(30), [&] {
+    return property_number(*db, "pairdb.num-files-at-level0") == 0;
+  });
+  REQUIRE(compacted);
+  // 2,000 probes spent one budget of 100 once: one compaction, then none to charge.
+  CHECK(property_number(*db, "pairdb.read-triggered-compactions") == 1);
+  for (int i = 0; i < 200; ++i) REQUIRE(get_or(*db, key_of(i)) == (i % 2 == 0 ? "b" : "a"));
+  REQUIRE(db->close().is_ok());
 }
