@@ -377,6 +377,10 @@ Result<std::string> DBImpl::get(const ReadOptions& options, std::string_view key
     if (r.kind == Memtable::LookupResult::Kind::kFound) return std::move(r.value);
     if (r.kind == Memtable::LookupResult::Kind::kDeleted) return Status::not_found("deleted");
   }
+  if (options.memory_only) {
+    if (version->surely_absent(key, *table_cache_)) return Status::not_found("no such key");
+    return Status::busy("the answer is in a table: not from memory alone");
+  }
   stats_gets_.fetch_add(1, std::memory_order_relaxed);
   ReadCharge charge;
   auto looked_up = version->get(key, seq, *table_cache_, &stats_get_table_probes_, &charge);

@@ -27,6 +27,10 @@ Result<std::shared_ptr<TableReader>> TableCache::find(uint64_t file_number, uint
   return table;
 }
 
+std::shared_ptr<TableReader> TableCache::find_open(uint64_t file_number) {
+  return std::const_pointer_cast<TableReader>(tables_.lookup(CacheKey{file_number, 0}));
+}
+
 void TableCache::evict(uint64_t file_number) { tables_.erase({file_number, 0}); }
 
 }  // namespace pairdb::lsm

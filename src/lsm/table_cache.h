@@ -26,6 +26,8 @@ class TableCache {
 
   // Opens the table on first use. Corruption if its footer, index or filter is damaged.
   Result<std::shared_ptr<TableReader>> find(uint64_t file_number, uint64_t file_size);
+  // The table if it is open already; null otherwise (nothing is opened).
+  std::shared_ptr<TableReader> find_open(uint64_t file_number);
   void evict(uint64_t file_number);
   const TableOptions& options() const { return options_; }
 

@@ -153,6 +153,13 @@ void TableReader::count_filter_check(bool useful) const {
   }
 }
 
+bool TableReader::may_contain(std::string_view user_key) const {
+  if (!filter_) return true;
+  const bool absent = !filter_->may_contain(user_key);
+  count_filter_check(absent);
+  return !absent;
+}
+
 Result<std::optional<TableReader::Entry>> TableReader::get(std::string_view lookup_key) const {
   PAIRDB_ASSERT(lookup_key.size() >= kInternalKeyTrailerBytes);
   const std::string_view user_key = extract_user_key(lookup_key);

@@ -53,6 +53,9 @@ class TableReader : public std::enable_shared_from_this<TableReader> {
   // Nullopt: not in this table. Corruption if a block on the path is damaged.
   // REQUIRES: lookup_key is an internal key (at least kInternalKeyTrailerBytes long).
   Result<std::optional<Entry>> get(std::string_view lookup_key) const;
+  // False when the bloom filter rules user_key out (counted like get's check); true when the
+  // table may hold it, or has no filter.
+  bool may_contain(std::string_view user_key) const;
 
   // Iterates the table's internal keys. Damaged blocks surface via status().
   // REQUIRES: the reader is owned by a std::shared_ptr (as open() returns it).

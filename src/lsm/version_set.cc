@@ -95,6 +95,30 @@ Result<LookupResult> Version::get(std::string_view user_key, SequenceNumber seq,
   return LookupResult{};
 }
 
+bool Version::surely_absent(std::string_view user_key, TableCache& tables) const {
+  const Comparator* ucmp = tables.options().comparator->user_comparator();
+  auto ruled_out = [&](const FileMetaData& file) {
+    if (ucmp->compare(user_key, extract_user_key(file.smallest)) < 0 ||
+        ucmp->compare(user_key, extract_user_key(file.largest)) > 0) {
+      return true;
+    }
+    auto table = tables.find_open(file.number);
+    return table != nullptr && !table->may_contain(user_key);
+  };
+  for (const auto& file : files_[0]) {
+    if (!ruled_out(*file)) return false;
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    const FileList& files = files_[level];
+    auto it = std::lower_bound(files.begin(), files.end(), user_key,
+                               [&](const auto& file, std::string_view key) {
+                                 return ucmp->compare(extract_user_key(file->largest), key) < 0;
+                               });
+    if (it != files.end() && !ruled_out(**it)) return false;
+  }
+  return true;
+}
+
 void Version::add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const {
   for (const auto& file : files_[0]) {  // Overlapping: one child per file, newest first.
     auto table = tables.find(file->number, file->file_size);

@@ -58,6 +58,9 @@ class Version {
   Result<LookupResult> get(std::string_view user_key, SequenceNumber seq, TableCache& tables,
                            std::atomic<uint64_t>* tables_probed = nullptr,
                            ReadCharge* charge = nullptr) const;
+  // True when no table of this version can hold user_key, as far as memory tells: every table
+  // whose range covers it is open and its bloom filter rules the key out. Reads no file.
+  bool surely_absent(std::string_view user_key, TableCache& tables) const;
   // Appends one internal iterator per table (newest level-0 table first).
   void add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iterator>>* out) const;
 

@@ -26,6 +26,25 @@ Result<VersionRecord> ReplicaStore::read(const ItemAddress& address) {
   return load(encode_item_key(address.table, address.partition_key, address.sort_key));
 }
 
+Result<std::optional<VersionRecord>> ReplicaStore::read_in_memory(const ItemAddress& address) {
+  lsm::ReadOptions from_memory;
+  from_memory.memory_only = true;
+  auto stored = db_->get(from_memory,
+                         encode_item_key(address.table, address.partition_key, address.sort_key));
+  if (!stored.is_ok()) {
+    if (stored.status().code() == StatusCode::kBusy) {
+      memory_deferred_.fetch_add(1, std::memory_order_relaxed);
+      return std::optional<VersionRecord>();
+    }
+    if (!stored.status().is_not_found()) return stored.status();
+    memory_answered_.fetch_add(1, std::memory_order_relaxed);
+    return std::optional<VersionRecord>(VersionRecord{});
+  }
+  PAIRDB_ASSIGN_OR_RETURN(VersionRecord record, decode_record(*stored));
+  memory_answered_.fetch_add(1, std::memory_order_relaxed);
+  return std::optional<VersionRecord>(std::move(record));
+}
+
 Result<WriteOutcome> ReplicaStore::apply_write(const ItemAddress& address, const LocalWrite& write,
                                                const WritePolicy& policy, HlcTimestamp now,
                                                uint64_t now_wall_ms) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -75,6 +76,12 @@ class ReplicaStore {
 
   // An empty record when the item was never written (or was purged).
   Result<VersionRecord> read(const ItemAddress& address);
+  // read() answered from memory alone (lsm::ReadOptions::memory_only); nullopt when the answer
+  // needs the disk. Never waits for the disk.
+  Result<std::optional<VersionRecord>> read_in_memory(const ItemAddress& address);
+  // read_in_memory() calls that memory answered, and those left to a read from the tables.
+  uint64_t memory_reads_answered() const { return memory_answered_.load(); }
+  uint64_t memory_reads_deferred() const { return memory_deferred_.load(); }
   // Applies a coordinated client write (see apply_write) and persists the result
   // unless it was an idempotent duplicate.
   Result<WriteOutcome> apply_write(const ItemAddress& address, const LocalWrite& write,
@@ -96,6 +103,8 @@ class ReplicaStore {
   lsm::DB* const db_;
   const ring::NodeId self_;
   std::array<std::mutex, kLockStripes> stripes_;  // Serialize read-modify-write per item.
+  std::atomic<uint64_t> memory_answered_{0};
+  std::atomic<uint64_t> memory_deferred_{0};
 };
 
 }  // namespace pairdb::replication

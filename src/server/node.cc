@@ -435,9 +435,14 @@ void Node::Parts::serve_peer(uint32_t stream_id, net::internode::Request request
     return;
   }
   // A replica's merge of a peer's record runs right here when the items engine says it need
-  // not wait. Everything else goes to the workers: this thread also runs gossip, so nothing
-  // that may wait for the disk (a read missing the caches) or for another engine (a hint kept
-  // for a fallback's replica goes to the hint store) runs on it.
+  // not wait, and so does a read that memory alone answers. Everything else goes to the
+  // workers: this thread also runs gossip, so nothing that may wait for the disk (a read that
+  // needs a table) or for another engine (a hint kept for a fallback's replica goes to the hint
+  // store) runs on it.
+  if (auto answered = replica_service->answer_from_memory(request)) {
+    answer(std::move(*answered));
+    return;
+  }
   const RunInline& run_inline = storage->run_inline();
   const auto* write = std::get_if<net::internode::ReplicaWrite>(&request);
   if (write != nullptr && write->hint_for.empty() && run_inline &&
@@ -731,6 +736,12 @@ void Node::Parts::add_replication_samples(SampleSink& sink) const {
        stats.self_reads},
       {"pairdb_replication_self_writes",
        "Writes whose only replica is this node (a single-replica table)", stats.self_writes},
+      {"pairdb_replica_reads_from_memory",
+       "Replica reads answered on the thread that received them, from memory alone",
+       storage->store()->memory_reads_answered()},
+      {"pairdb_replica_reads_needing_tables",
+       "Replica reads memory could not answer, left to the storage workers",
+       storage->store()->memory_reads_deferred()},
       {"pairdb_replica_merges_changed", "Peer records that changed this replica",
        replica_service->merges_changed()},
       {"pairdb_replica_merges_unchanged", "Peer records this replica already held",

@@ -117,6 +117,10 @@ struct ReadOptions {
   const Snapshot* snapshot = nullptr;
   // Verify block checksums on every read (always on; kept for API stability).
   bool verify_checksums = true;
+  // Answer from memory only: the memtables, and open tables whose bloom filter rules the key
+  // out. When the answer would need a table's data blocks, or opening a table, get() reads
+  // nothing from disk and returns Busy. For threads that must never wait for the disk.
+  bool memory_only = false;
 };
 
 struct WriteOptions {

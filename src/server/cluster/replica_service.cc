@@ -134,6 +134,17 @@ internode::Response ReplicaService::read(const internode::ReplicaRead& request) 
   return internode::ReplicaReadReply{record_bytes(*record)};
 }
 
+std::optional<internode::Response> ReplicaService::answer_from_memory(
+    const internode::Request& request) {
+  const auto* read = std::get_if<internode::ReplicaRead>(&request);
+  if (read == nullptr) return std::nullopt;
+  auto info = table(read->key.table_id);
+  if (!info.is_ok()) return std::nullopt;  // handle() gives the refusal.
+  auto record = store_->read_in_memory(address_of(read->key));
+  if (!record.is_ok() || !record->has_value()) return std::nullopt;
+  return internode::ReplicaReadReply{record_bytes(**record)};
+}
+
 internode::Response ReplicaService::range_read(const internode::RangeRead& request) {
   auto info = table(request.table_id);
   if (!info.is_ok()) return internode_error(info.status());

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -59,6 +60,11 @@ class ReplicaService {
   // The answer to a replica request; InternodeError for Handshake and ForwardWrite (not a
   // replica's job) and for every refusal.
   net::internode::Response handle(const net::internode::Request& request);
+  // handle()'s answer when memory alone gives it without waiting for the disk (a ReplicaRead
+  // the memtables answer, or that every table's filter rules out); nullopt otherwise, and for
+  // every other request. Safe on threads that must not block.
+  std::optional<net::internode::Response> answer_from_memory(
+      const net::internode::Request& request);
   // The same for a whole request frame: decodes it (a malformed one is refused), answers with a
   // complete response frame on the same stream.
   std::string handle_frame(const net::Frame& frame);

@@ -430,6 +430,14 @@ void ReplicationDriver::send_read(const replication::ReplicaRead& message,
     drain();
   };
   if (message.to == options_.self) {
+    // Memory alone may answer without blocking this thread; the disk is left to the workers.
+    auto in_memory = store_->read_in_memory(op->address());
+    if (in_memory.is_ok() && in_memory->has_value()) {
+      asio::post(io_, [deliver, record = std::move(**in_memory)]() mutable {
+        deliver(std::move(record));
+      });
+      return;
+    }
     run_local(StorageWork::kRead, [this, op, deliver] {
       auto record = store_->read(op->address());
       asio::post(io_,

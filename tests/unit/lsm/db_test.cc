@@ -195,3 +195,60 @@ TEST_CASE_METHOD(OnRealFileSystem, "the engine works on the real file system", "
   }
   REQUIRE(destroy_db(options, db_path).is_ok());
 }
+
+namespace {
+
+// A memory-only read of `key`: its value, "<absent>", or "<busy>" when memory cannot tell.
+std::string read_from_memory(DB& db, std::string_view key) {
+  ReadOptions options;
+  options.memory_only = true;
+  auto value = db.get(options, key);
+  if (value.is_ok()) return *value;
+  if (value.status().is_not_found()) return "<absent>";
+  REQUIRE(value.status().code() == StatusCode::kBusy);
+  return "<busy>";
+}
+
+}  // namespace
+
+TEST_CASE("a memory-only read answers from the memtables and the filters, or says Busy", "[db]") {
+  FaultyEnv env;
+  Options options = small_options(&env);
+  {
+    auto db = open_db(options);
+    for (int i = 0; i < 200; i += 2) REQUIRE(db->put({}, key_of(i), "table").is_ok());
+    REQUIRE(db->flush().is_ok());
+    REQUIRE(db->put({}, key_of(1000), "memtable").is_ok());
+    REQUIRE(db->remove({}, key_of(4)).is_ok());
+    // The memtable answers what it holds, a tombstone included.
+    REQUIRE(read_from_memory(*db, key_of(1000)) == "memtable");
+    REQUIRE(read_from_memory(*db, key_of(4)) == "<absent>");
+    // A key the table holds needs its blocks; one outside every table's range does not.
+    REQUIRE(read_from_memory(*db, key_of(10)) == "<busy>");
+    REQUIRE(read_from_memory(*db, key_of(5000)) == "<absent>");
+    // Odd keys fall inside the table's range: its bloom filter rules out nearly all of them.
+    int ruled_out = 0;
+    for (int i = 1; i < 200; i += 2) {
+      const std::string answer = read_from_memory(*db, key_of(i));
+      REQUIRE((answer == "<absent>" || answer == "<busy>"));
+      if (answer == "<absent>") ++ruled_out;
+    }
+    CHECK(ruled_out >= 90);
+    REQUIRE(db->close().is_ok());
+  }
+  // After a reopen no table is open yet: memory cannot rule anything in their ranges out.
+  auto db = open_db(options);
+  REQUIRE(read_from_memory(*db, key_of(1)) == "<busy>");
+  REQUIRE(get_or(*db, key_of(1)) == "<absent>");  // Opens the table.
+  // Every answer memory gives is the one a full read gives; once the full reads opened the
+  // tables, their filters answer for the odd keys again.
+  int answered = 0;
+  for (int i = 0; i < 1001; ++i) {
+    const std::string answer = read_from_memory(*db, key_of(i));
+    if (answer != "<busy>") {
+      ++answered;
+      REQUIRE(answer == get_or(*db, key_of(i)));
+    }
+  }
+  CHECK(answered >= 90);
+}

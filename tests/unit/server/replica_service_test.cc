@@ -147,3 +147,28 @@ TEST_CASE("a range read of large values stops at its byte budget and resumes the
   CHECK(page1.items.size() + page2.items.size() == 12);
   CHECK_FALSE(page2.resume_after.has_value());
 }
+
+TEST_CASE("a replica read memory can answer is answered from memory, and only then") {
+  Pair p;
+  REQUIRE(p.a.put("users", "alice", "v1").is_ok());
+  const internode::ReplicaRead alice{p.key("alice")};
+  const auto full = as<internode::ReplicaReadReply>(p.service_a.handle(alice));
+  // In the memtable: the same answer as handle()'s, without the disk.
+  auto from_memory = p.service_a.answer_from_memory(alice);
+  REQUIRE(from_memory.has_value());
+  CHECK(as<internode::ReplicaReadReply>(*from_memory).record == full.record);
+  CHECK(p.a.store()->memory_reads_answered() == 1);
+
+  // In a table: left to handle(), which still reads it.
+  REQUIRE(p.a.db()->flush().is_ok());
+  CHECK_FALSE(p.service_a.answer_from_memory(alice).has_value());
+  CHECK(p.a.store()->memory_reads_deferred() == 1);
+  CHECK(as<internode::ReplicaReadReply>(p.service_a.handle(alice)).record == full.record);
+
+  // Writes, and refusals, are never answered from memory.
+  CHECK_FALSE(
+      p.service_b.answer_from_memory(internode::ReplicaWrite{p.key("alice"), full.record, false})
+          .has_value());
+  CHECK_FALSE(
+      p.service_a.answer_from_memory(internode::ReplicaRead{{999, "alice", ""}}).has_value());
+}
