@@ -291,9 +291,10 @@ TEST_CASE("hints a shutdown could not deliver in time are kept and delivered aft
     still_missing = missing_on(cluster, 1, 2, "kept", 0, kKeys);
     return still_missing == 0;
   });
-  INFO(cluster.diagnostics());
+  // The short facts first: a long failure message may be cut in the middle.
   INFO("still missing on node 2: " << still_missing << "; node 0's hints:\n"
                                    << hint_metrics(cluster, 0));
+  INFO(cluster.diagnostics());
   CHECK(delivered);  // ...and kept them: none is lost.
   std::printf("handoff: %d of %d hints outlived a 1 s shutdown; delivered after the restart\n",
               missing_after_stop, kKeys);
