@@ -265,6 +265,15 @@ void SwimCore::on_message(const std::string& from_addr, const GossipMessage& msg
         }  // GossipOnly: its piggybacked updates were all it carried.
       },
       msg.body);
+  // A node that knows nobody alive joins through whoever contacts it, as through a seed. A node
+  // restarted without seeds (the cluster's first node, say) is pinged by peers that still list it,
+  // but their pings carry no member list, and their periodic syncs may not pick it for a while.
+  // (A sync is itself that exchange: its reply went out above.)
+  if (alive_count() == 0 && from_addr != self_.gossip_addr && now >= next_contact_join_at_ &&
+      !std::holds_alternative<SyncChunk>(msg.body)) {
+    next_contact_join_at_ = now + config_.join_retry;
+    send_members(from_addr, /*is_request=*/true, nullptr, out);
+  }
   out.next_tick = std::min(out.next_tick, next_deadline_fast());
   PAIRDB_ASSERT(out.messages.size() <= kOutboxMessagesMax);
 }

@@ -227,6 +227,7 @@ class SwimCore {
   Instant next_reconnect_at_;
   uint64_t syncs_ = 0;
   Instant next_join_at_;
+  Instant next_contact_join_at_;  // When an isolated node may next join through a caller.
   Instant expected_tick_ = Instant::max();
   uint32_t local_health_ = 0;
   size_t alive_count_ = 0;                    // Members not dead or left.

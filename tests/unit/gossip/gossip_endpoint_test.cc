@@ -76,8 +76,10 @@ TEST_CASE("the endpoint drops what is malformed, on the wrong channel or of anot
 
   REQUIRE(endpoint.on_bytes("node2", encoded(ping, kCluster), Channel::kDatagram, at_ms(1), out) ==
           Arrival::kAccepted);
-  REQUIRE(out.messages.size() == 1);  // The ack.
+  // The ack, and (this node knows nobody alive yet) a push-pull request to join through node2.
+  REQUIRE(out.messages.size() == 2);
   REQUIRE(std::holds_alternative<Ack>(decode_message(out.messages[0].bytes)->body));
+  REQUIRE(std::holds_alternative<SyncChunk>(decode_message(out.messages[1].bytes)->body));
 }
 
 TEST_CASE("a schema change is announced at once") {

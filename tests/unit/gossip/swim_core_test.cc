@@ -363,3 +363,43 @@ TEST_CASE("an unanswered probe goes to k helpers and once more to the target its
   run_acking(core, ms, ms + 2'000);
   REQUIRE(core.find(probe->target)->state.liveness == Liveness::kAlive);
 }
+
+TEST_CASE("a node that knows nobody alive joins through the first peer that contacts it",
+          "[swim]") {
+  // Restarted without seeds: only the peers that still list it can reach it.
+  SwimConfig config;
+  config.join_retry = 2s;
+  SwimCore core(config, self_config(1), 1);
+  Outbox out;
+  core.start(Instant::from_us(0), out);
+  REQUIRE(bodies_of<SyncChunk>(out).empty());  // No seeds: nobody to ask.
+
+  // A peer's probe carries no member list; the answer to it is an ack and a push-pull request.
+  auto ping_from = [&](uint64_t sender, int64_t ms) {
+    out.clear();
+    core.on_message("node" + std::to_string(sender),
+                    GossipMessage{NodeId::from_words(0, sender), Ping{7, core.self_id()}, {}},
+                    Instant::from_us(ms * 1000), out);
+    std::vector<std::string> requested;
+    for (const OutMessage& m : out.messages) {
+      const auto* chunk = std::get_if<SyncChunk>(&m.msg.body);
+      if (chunk != nullptr && chunk->is_request) requested.push_back(m.to_addr);
+    }
+    REQUIRE(bodies_of<Ack>(out).size() == 1);
+    return requested;
+  };
+  CHECK(ping_from(2, 100) == std::vector<std::string>{"node2"});
+  // At most one such request per join_retry, whoever calls.
+  CHECK(ping_from(3, 900).empty());
+  CHECK(ping_from(3, 2200) == std::vector<std::string>{"node3"});
+
+  // Once the reply brings members, a ping is only a ping.
+  out.clear();
+  SyncChunk reply;
+  reply.is_request = false;
+  reply.updates = {about(2, 0, Liveness::kAlive), about(3, 0, Liveness::kAlive)};
+  core.on_message("node2", GossipMessage{NodeId::from_words(0, 2), reply, {}},
+                  Instant::from_us(2'300'000), out);
+  REQUIRE(core.alive_count() == 2);
+  CHECK(ping_from(2, 5000).empty());
+}
