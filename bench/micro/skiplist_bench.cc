@@ -41,8 +41,10 @@ class KeyGenerator {
   char buffer_[kKeyBytes];
 };
 
+// Sized as the engine sizes it (its point index follows the write buffer): a memtable of 64 MiB
+// holds about kEntriesPerMemtableMax of these entries.
 std::shared_ptr<Memtable> new_memtable() {
-  return std::make_shared<Memtable>(InternalKeyComparator(bytewise_comparator()));
+  return std::make_shared<Memtable>(InternalKeyComparator(bytewise_comparator()), 64u << 20);
 }
 
 void BM_MemtableInsert(benchmark::State& state) {
