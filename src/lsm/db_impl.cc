@@ -64,8 +64,7 @@ DBImpl::DBImpl(const Options& options, std::string path)
   table_cache_ = std::make_unique<TableCache>(path_, options_.env, table_options_,
                                               options_.max_open_tables, options_.use_mmap_reads);
   picker_ = std::make_unique<CompactionPicker>(options_, &internal_comparator_);
-  versions_ =
-      std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_, table_cache_.get());
+  versions_ = std::make_unique<VersionSet>(path_, options_.env, &internal_comparator_);
   mem_ = std::make_shared<Memtable>(internal_comparator_, options_.write_buffer_bytes);
 }
 

@@ -130,12 +130,10 @@ void Version::add_iterators(TableCache& tables, std::vector<std::unique_ptr<Iter
   }
 }
 
-VersionSet::VersionSet(std::string db_path, Env* env, const InternalKeyComparator* comparator,
-                       TableCache* tables)
+VersionSet::VersionSet(std::string db_path, Env* env, const InternalKeyComparator* comparator)
     : db_path_(std::move(db_path)),
       env_(env),
       comparator_(comparator),
-      tables_(tables),
       current_(std::make_shared<Version>()) {}
 
 void VersionSet::mark_file_number_used(uint64_t number) {

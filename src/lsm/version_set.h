@@ -71,8 +71,7 @@ class Version {
 
 class VersionSet {
  public:
-  VersionSet(std::string db_path, Env* env, const InternalKeyComparator* comparator,
-             TableCache* tables);
+  VersionSet(std::string db_path, Env* env, const InternalKeyComparator* comparator);
 
   // Writes an initial MANIFEST and CURRENT for an empty database.
   Status create_new_db();
@@ -105,7 +104,6 @@ class VersionSet {
   const std::string db_path_;
   Env* const env_;
   const InternalKeyComparator* const comparator_;
-  TableCache* const tables_;
 
   uint64_t next_file_number_ = 2;
   uint64_t manifest_number_ = 0;

@@ -69,7 +69,7 @@ struct ReplicaWrite {
   bool repair = false;
   // Non-empty (kNodeIdBytes raw bytes) when the receiver is a sloppy-quorum fallback: keep the
   // record as a hint for that natural replica instead of merging it.
-  std::string hint_for;
+  std::string hint_for{};
   bool operator==(const ReplicaWrite&) const = default;
 };
 struct ReplicaRead {

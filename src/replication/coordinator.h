@@ -84,7 +84,7 @@ struct WriteRequest {
   bool forwarded = false;  // Another node forwarded it here: applied here when a replica.
   // Sloppy quorum: the fallbacks (never a natural replica; is_self never set), preference
   // order, and whether their acks count toward the rule.
-  std::vector<Replica> fallbacks;
+  std::vector<Replica> fallbacks{};
   bool sloppy = false;
 };
 

@@ -302,7 +302,7 @@ struct RepairSessionInfo {
   std::string table;
   uint64_t range_start = 0;
   uint64_t range_end = 0;
-  std::vector<std::string> peers;
+  std::vector<std::string> peers{};
   double progress = 0;
   bool background = false;
   uint64_t records_differing = 0;

@@ -78,7 +78,7 @@ struct Delivery {
   enum Kind { kLocal, kWriteAck, kRead, kRepairAck, kForward } kind = kLocal;
   size_t replica = 0;
   bool ok = true;
-  VersionRecord record;
+  VersionRecord record{};
 };
 
 class Harness {
