@@ -268,9 +268,15 @@ void SwimCore::on_message(const std::string& from_addr, const GossipMessage& msg
   // A node that knows nobody alive joins through whoever contacts it, as through a seed. A node
   // restarted without seeds (the cluster's first node, say) is pinged by peers that still list it,
   // but their pings carry no member list, and their periodic syncs may not pick it for a while.
-  // (A sync is itself that exchange: its reply went out above.)
-  if (alive_count() == 0 && from_addr != self_.gossip_addr && now >= next_contact_join_at_ &&
-      !std::holds_alternative<SyncChunk>(msg.body)) {
+  // Only on the datagram exchanges (probes and gossip), whose sender address is its gossip
+  // address: a sync (chunk or digest) is itself that exchange, its reply went out above, and the
+  // metadata exchange comes over TCP from a passing port.
+  const bool probe_or_gossip =
+      std::holds_alternative<Ping>(msg.body) || std::holds_alternative<PingReq>(msg.body) ||
+      std::holds_alternative<Ack>(msg.body) || std::holds_alternative<Nack>(msg.body) ||
+      std::holds_alternative<GossipOnly>(msg.body);
+  if (alive_count() == 0 && probe_or_gossip && from_addr != self_.gossip_addr &&
+      now >= next_contact_join_at_) {
     next_contact_join_at_ = now + config_.join_retry;
     send_members(from_addr, /*is_request=*/true, nullptr, out);
   }

@@ -362,7 +362,14 @@ void DBImpl::delete_obsolete_files_locked(bool at_open) {
 }
 
 Result<std::string> DBImpl::get(const ReadOptions& options, std::string_view key) {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex_, std::defer_lock);
+  // The mutex is held across some file work (a new WAL at a memtable switch, a MANIFEST
+  // snapshot, removing obsolete files): a memory-only reader does not wait for it.
+  if (!options.memory_only) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return Status::busy("the engine is busy: not from memory alone");
+  }
   SequenceNumber seq =
       options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
   std::shared_ptr<Memtable> mem = mem_;

@@ -36,8 +36,13 @@ class ReadBudget {
   }
   void reset(int64_t probes) { remaining_.store(probes, std::memory_order_relaxed); }
   int64_t remaining() const { return remaining_.load(std::memory_order_relaxed); }
-  // Charges one probe. True for exactly one caller: the one that spends the last of it.
-  bool charge() const { return remaining_.fetch_sub(1, std::memory_order_relaxed) == 1; }
+  // Charges one probe. True for the probe that spends the last of it, and again every
+  // kReaskProbes probes after (a compaction asked for may fail, or give way to another table's).
+  bool charge() const {
+    const int64_t left = remaining_.fetch_sub(1, std::memory_order_relaxed) - 1;
+    return left <= 0 && left % kReaskProbes == 0;
+  }
+  static constexpr int64_t kReaskProbes = 1024;
 
  private:
   mutable std::atomic<int64_t> remaining_{std::numeric_limits<int64_t>::max()};

@@ -118,8 +118,9 @@ struct ReadOptions {
   // Verify block checksums on every read (always on; kept for API stability).
   bool verify_checksums = true;
   // Answer from memory only: the memtables, and open tables whose bloom filter rules the key
-  // out. When the answer would need a table's data blocks, or opening a table, get() reads
-  // nothing from disk and returns Busy. For threads that must never wait for the disk.
+  // out. When the answer would need a table's data blocks, or opening a table, or the engine's
+  // lock is held (it may be, across file work), get() returns Busy without waiting. For threads
+  // that must never wait for the disk.
   bool memory_only = false;
 };
 

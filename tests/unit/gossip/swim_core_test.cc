@@ -388,6 +388,11 @@ TEST_CASE("a node that knows nobody alive joins through the first peer that cont
     REQUIRE(bodies_of<Ack>(out).size() == 1);
     return requested;
   };
+  // The metadata exchange comes over TCP from a passing port: no join request goes there.
+  out.clear();
+  core.on_message("node2-tcp-port", GossipMessage{NodeId::from_words(0, 2), MetaRequest{}, {}},
+                  Instant::from_us(50'000), out);
+  REQUIRE(bodies_of<SyncChunk>(out).empty());
   CHECK(ping_from(2, 100) == std::vector<std::string>{"node2"});
   // At most one such request per join_retry, whoever calls.
   CHECK(ping_from(3, 900).empty());

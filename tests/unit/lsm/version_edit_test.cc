@@ -58,3 +58,20 @@ TEST_CASE("an unknown tag or bad level is Corruption", "[version_edit]") {
   std::string bad_level = "\x05\x09\x01";  // Deleted file at level 9.
   REQUIRE(VersionEdit::decode(bad_level).status().is_corruption());
 }
+
+TEST_CASE("a read budget asks once when spent, and again every kReaskProbes probes after",
+          "[version]") {
+  ReadBudget budget;
+  budget.reset(3);
+  CHECK_FALSE(budget.charge());
+  CHECK_FALSE(budget.charge());
+  CHECK(budget.charge());  // The last of it.
+  int asked = 0;
+  for (int64_t probe = 0; probe < 3 * ReadBudget::kReaskProbes; ++probe) {
+    if (budget.charge()) ++asked;
+  }
+  CHECK(asked == 3);  // A compaction asked for may have failed or given way: it asks again.
+  // A copy (a table moved down a level, or recorded in an edit) starts from the copied value.
+  ReadBudget copy = budget;
+  CHECK(copy.remaining() == budget.remaining());
+}
