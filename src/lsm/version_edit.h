@@ -52,8 +52,8 @@ class ReadBudget {
 struct FileMetaData {
   uint64_t number = 0;
   uint64_t file_size = 0;
-  std::string smallest;  // Internal key.
-  std::string largest;   // Internal key.
+  std::string smallest;    // Internal key.
+  std::string largest;     // Internal key.
   ReadBudget read_budget;  // Not persisted: every open starts it afresh (VersionSet::apply).
 };
 
